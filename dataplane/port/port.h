@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Ports: where frames go. The engine sees only this interface, so the same
+ * protocol code runs on a DPDK ethdev (memif, af_xdp, af_packet, tap, ring,
+ * a PCI NIC) and on the simulator's virtual-time port.
+ *
+ * A frame is a contiguous buffer owned by the port (an rte_mbuf for ethdev).
+ * Ownership: frames returned by rx_burst belong to the caller until
+ * rx_done(); frames from tx_alloc belong to the caller until tx_burst takes
+ * them (the ones it does not take stay the caller's, to retry or tx_free).
+ */
+#ifndef SX_PORT_H
+#define SX_PORT_H
+
+#include <stdint.h>
+
+#include <scalex/scalex.h>
+
+struct sx_port;
+
+struct sx_frame {
+	uint8_t *data;
+	uint32_t len; /**< bytes of frame */
+	uint32_t cap; /**< writable bytes at data */
+	void *priv;   /**< the port's handle */
+};
+
+struct sx_port_stats {
+	uint64_t rx_frames;
+	uint64_t rx_bytes;
+	uint64_t tx_frames;
+	uint64_t tx_bytes;
+	uint64_t tx_full;       /**< frames the device did not take */
+	uint64_t alloc_fail;
+	/* fault injection */
+	uint64_t fault_drop[2]; /**< [0] tx, [1] rx */
+	uint64_t fault_reorder[2];
+	uint64_t fault_duplicate[2];
+	uint64_t fault_corrupt[2];
+};
+
+struct sx_port_ops {
+	const char *name;
+	uint16_t (*rx_burst)(struct sx_port *port, struct sx_frame *f, uint16_t n);
+	void (*rx_done)(struct sx_port *port, struct sx_frame *f, uint16_t n);
+	uint16_t (*tx_alloc)(struct sx_port *port, struct sx_frame *f, uint16_t n);
+	uint16_t (*tx_burst)(struct sx_port *port, struct sx_frame *f, uint16_t n);
+	void (*tx_free)(struct sx_port *port, struct sx_frame *f, uint16_t n);
+	void (*close)(struct sx_port *port);
+};
+
+struct sx_port {
+	const struct sx_port_ops *ops;
+	uint8_t mac[6];
+	uint32_t max_frame; /**< largest frame the port carries, bytes */
+	struct sx_port_stats stats;
+};
+
+/* Inline dispatch: the engine calls these, never ops directly. */
+static inline uint16_t
+sx_port_rx(struct sx_port *p, struct sx_frame *f, uint16_t n)
+{
+	return p->ops->rx_burst(p, f, n);
+}
+
+static inline void
+sx_port_rx_done(struct sx_port *p, struct sx_frame *f, uint16_t n)
+{
+	p->ops->rx_done(p, f, n);
+}
+
+static inline uint16_t
+sx_port_tx_alloc(struct sx_port *p, struct sx_frame *f, uint16_t n)
+{
+	return p->ops->tx_alloc(p, f, n);
+}
+
+static inline uint16_t
+sx_port_tx(struct sx_port *p, struct sx_frame *f, uint16_t n)
+{
+	return p->ops->tx_burst(p, f, n);
+}
+
+static inline void
+sx_port_tx_free(struct sx_port *p, struct sx_frame *f, uint16_t n)
+{
+	p->ops->tx_free(p, f, n);
+}
+
+static inline void
+sx_port_close(struct sx_port *p)
+{
+	if (p != NULL)
+		p->ops->close(p);
+}
+
+/**
+ * Open a DPDK ethdev port. @p spec is a vdev string ("net_memif0,role=...")
+ * hot-plugged with rte_dev_probe, or "port=N" for an already-probed port.
+ * One rx and one tx queue; frames up to @p max_frame bytes in one segment.
+ * With @p pcap_path, every frame sent and received is written there (pcapng).
+ * EAL must be initialized.
+ */
+struct sx_port *sx_port_ethdev_open(const char *spec, uint32_t max_frame,
+				    const char *pcap_path);
+
+/**
+ * An in-process pair of ports wired back to back (frames sent on one are
+ * received on the other, in order). No DPDK: for tests and the simulator's
+ * building blocks.
+ */
+int sx_port_pair_open(uint32_t max_frame, struct sx_port **a, struct sx_port **b);
+
+/**
+ * Wrap @p inner with seeded fault injection (drop, reorder, duplicate,
+ * corrupt, on tx and/or rx). The wrapper owns @p inner and closes it.
+ * Deterministic for a given seed and frame sequence.
+ */
+struct sx_port *sx_port_fault_wrap(struct sx_port *inner, const struct sx_fault_dir *tx,
+				   const struct sx_fault_dir *rx, uint64_t seed);
+
+#endif

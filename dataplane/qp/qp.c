@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* QP life cycle, posting work, flushing, and the engine's entry points. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qp.h"
+
+static const char *const counter_names[SX_QPC_MAX] = {
+	[SX_QPC_TX_PKTS] = "tx_pkts",
+	[SX_QPC_TX_BYTES] = "tx_bytes",
+	[SX_QPC_RX_PKTS] = "rx_pkts",
+	[SX_QPC_RX_BYTES] = "rx_bytes",
+	[SX_QPC_RETRANSMITS] = "retransmits",
+	[SX_QPC_TIMEOUTS] = "timeouts",
+	[SX_QPC_NAK_SEQ_SENT] = "nak_seq_sent",
+	[SX_QPC_NAK_SEQ_RCVD] = "nak_seq_rcvd",
+	[SX_QPC_NAK_RNR_SENT] = "nak_rnr_sent",
+	[SX_QPC_NAK_RNR_RCVD] = "nak_rnr_rcvd",
+	[SX_QPC_NAK_ACCESS_SENT] = "nak_access_sent",
+	[SX_QPC_NAK_ACCESS_RCVD] = "nak_access_rcvd",
+	[SX_QPC_NAK_INVALID_SENT] = "nak_invalid_sent",
+	[SX_QPC_NAK_INVALID_RCVD] = "nak_invalid_rcvd",
+	[SX_QPC_DUPLICATES] = "duplicates",
+	[SX_QPC_OUT_OF_ORDER] = "out_of_order",
+	[SX_QPC_ACKS_SENT] = "acks_sent",
+	[SX_QPC_ACKS_RCVD] = "acks_rcvd",
+	[SX_QPC_STALE_RESPONSES] = "stale_responses",
+	[SX_QPC_DROP_STATE] = "drop_qp_state",
+};
+
+const char *
+sx_qp_counter_name(enum sx_qp_counter c)
+{
+	return (unsigned int)c < SX_QPC_MAX ? counter_names[c] : "invalid";
+}
+
+static uint32_t
+pow2_at_least(uint32_t n)
+{
+	uint32_t s = 1;
+
+	while (s < n)
+		s <<= 1;
+	return s;
+}
+
+static bool
+mtu_valid(uint32_t mtu)
+{
+	return mtu == 256 || mtu == 512 || mtu == 1024 || mtu == 2048 || mtu == 4096;
+}
+
+int
+sx_qp_init(struct sx_qp *qp, struct sx_qp_env *env, struct sx_pd *pd, uint32_t qpn,
+	   const struct sx_qp_init_attr *attr, uint32_t default_mtu, uint32_t start_psn)
+{
+	uint32_t mtu = attr->mtu ? attr->mtu : default_mtu;
+
+	if (attr->send_cq == NULL || attr->recv_cq == NULL || !mtu_valid(mtu) ||
+	    attr->max_send_wr == 0 || attr->max_send_wr > (1u << 16) ||
+	    attr->max_recv_wr > (1u << 16) || attr->retry_cnt > 7 || attr->rnr_retry > 7 ||
+	    (attr->reliability != SX_REL_GBN && attr->reliability != SX_REL_SR))
+		return -EINVAL;
+	memset(qp, 0, sizeof(*qp));
+	qp->env = env;
+	qp->pd = pd;
+	qp->qpn = qpn;
+	qp->state = SX_QPS_RESET;
+	qp->rel = attr->reliability;
+	qp->mtu = mtu;
+	qp->scq = attr->send_cq;
+	qp->rcq = attr->recv_cq;
+	qp->retry_cnt = attr->retry_cnt;
+	qp->rnr_retry = attr->rnr_retry;
+	qp->max_rd = attr->max_rd_atomic ? attr->max_rd_atomic : SX_DEFAULT_MAX_RD;
+	qp->timeout_ns = attr->timeout_us ? (uint64_t)attr->timeout_us * 1000
+					  : SX_DEFAULT_TIMEOUT_NS;
+	qp->sq_size = pow2_at_least(attr->max_send_wr);
+	qp->rq_size = pow2_at_least(attr->max_recv_wr ? attr->max_recv_wr : 1);
+	qp->sq = calloc(qp->sq_size, sizeof(*qp->sq));
+	qp->rq = calloc(qp->rq_size, sizeof(*qp->rq));
+	if (qp->sq == NULL || qp->rq == NULL) {
+		sx_qp_fini(qp);
+		return -ENOMEM;
+	}
+	start_psn &= SX_PSN_MASK;
+	qp->sq_psn = qp->snd_nxt = qp->snd_una = qp->snd_max = start_psn;
+	qp->last_ackreq = start_psn;
+	return 0;
+}
+
+void
+sx_qp_fini(struct sx_qp *qp)
+{
+	free(qp->sq);
+	free(qp->rq);
+	qp->sq = NULL;
+	qp->rq = NULL;
+}
+
+int
+sx_qp_do_connect(struct sx_qp *qp, const struct sx_qp_endpoint *remote)
+{
+	if (qp->state != SX_QPS_RESET)
+		return -EBUSY;
+	if (remote->qpn > SX_QPN_MASK || remote->psn > SX_PSN_MASK ||
+	    (remote->ip_version != 4 && remote->ip_version != 6))
+		return -EINVAL;
+	qp->remote = *remote;
+	qp->epsn = remote->psn;
+	qp->retries_left = qp->retry_cnt;
+	qp->rnr_left = qp->rnr_retry;
+	qp->rto_ns = qp->timeout_ns;
+	qp->state = SX_QPS_RTS;
+	return 0;
+}
+
+/* Resolve a scatter list against the QP's PD: 0, -EINVAL or -EACCES. */
+static int
+resolve_sgl(struct sx_qp *qp, const struct sx_sge *sg, int n, unsigned int access,
+	    uint8_t **ptr, uint32_t *lens, uint32_t *total)
+{
+	uint64_t sum = 0;
+	int i;
+
+	if (n < 0 || n > SX_MAX_SGE || (n > 0 && sg == NULL))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		ptr[i] = sx_mr_resolve(qp->env->mrs, qp->pd, sg[i].lkey, sg[i].addr,
+				       sg[i].length, access);
+		if (ptr[i] == NULL)
+			return -EACCES;
+		lens[i] = sg[i].length;
+		sum += sg[i].length;
+	}
+	if (sum > (1ull << 31))
+		return -EINVAL;
+	*total = (uint32_t)sum;
+	return 0;
+}
+
+static int
+post_one_send(struct sx_qp *qp, const struct sx_send_wr *wr)
+{
+	struct sx_wqe *w;
+	unsigned int access = 0;
+	int rc;
+
+	if (qp->sq_tail - qp->sq_head == qp->sq_size)
+		return -ENOMEM;
+	w = sx_sq_at(qp, qp->sq_tail);
+	memset(w, 0, sizeof(*w));
+	switch (wr->opcode) {
+	case SX_WR_SEND:
+	case SX_WR_SEND_WITH_IMM:
+	case SX_WR_RDMA_WRITE:
+	case SX_WR_RDMA_WRITE_WITH_IMM:
+		break;
+	case SX_WR_RDMA_READ:
+		access = SX_ACCESS_LOCAL_WRITE;
+		break;
+	case SX_WR_ATOMIC_CMP_AND_SWP:
+	case SX_WR_ATOMIC_FETCH_AND_ADD:
+		access = SX_ACCESS_LOCAL_WRITE;
+		break;
+	default:
+		return -EINVAL;
+	}
+	rc = resolve_sgl(qp, wr->sg_list, wr->num_sge, access, w->sge_ptr, w->sge_len,
+			 &w->length);
+	if (rc < 0)
+		return rc;
+	w->wr_id = wr->wr_id;
+	w->opcode = (uint8_t)wr->opcode;
+	w->flags = (uint8_t)wr->send_flags;
+	w->num_sge = (uint8_t)wr->num_sge;
+	w->imm = wr->imm_data;
+	if (sx_wqe_is_rd_atomic(w) && wr->opcode != SX_WR_RDMA_READ) {
+		/* IBA 9.4.5: 8 bytes, naturally aligned remote address. */
+		if (w->length != 8 || (wr->wr.atomic.remote_addr & 7) != 0)
+			return -EINVAL;
+		w->remote_addr = wr->wr.atomic.remote_addr;
+		w->rkey = wr->wr.atomic.rkey;
+		w->compare_add = wr->wr.atomic.compare_add;
+		w->swap = wr->wr.atomic.swap;
+		w->npkts = 1;
+	} else {
+		w->remote_addr = wr->wr.rdma.remote_addr;
+		w->rkey = wr->wr.rdma.rkey;
+		w->npkts = w->length ? (w->length + qp->mtu - 1) / qp->mtu : 1;
+	}
+	/* Keep every message well inside half the PSN space. */
+	if (w->npkts > SX_PSN_HALF / 4)
+		return -EINVAL;
+	w->first_psn = qp->sq_psn;
+	qp->sq_psn = sx_psn_add(qp->sq_psn, w->npkts);
+	qp->sq_tail++;
+	return 0;
+}
+
+int
+sx_qp_post_send(struct sx_qp *qp, struct sx_send_wr *wr, struct sx_send_wr **bad)
+{
+	int rc = 0;
+
+	if (qp->state != SX_QPS_RTS)
+		rc = -EINVAL;
+	for (; rc == 0 && wr != NULL; wr = wr->next)
+		rc = post_one_send(qp, wr);
+	if (rc < 0 && bad != NULL)
+		*bad = wr;
+	return rc;
+}
+
+int
+sx_qp_post_recv(struct sx_qp *qp, struct sx_recv_wr *wr, struct sx_recv_wr **bad)
+{
+	int rc = 0;
+
+	if (qp->state == SX_QPS_ERROR)
+		rc = -EINVAL;
+	for (; rc == 0 && wr != NULL; wr = wr->next) {
+		struct sx_rqe *r;
+
+		if (qp->rq_tail - qp->rq_head == qp->rq_size) {
+			rc = -ENOMEM;
+			break;
+		}
+		r = &qp->rq[qp->rq_tail & (qp->rq_size - 1)];
+		rc = resolve_sgl(qp, wr->sg_list, wr->num_sge, SX_ACCESS_LOCAL_WRITE, r->sge_ptr,
+				 r->sge_len, &r->length);
+		if (rc < 0)
+			break;
+		r->wr_id = wr->wr_id;
+		r->num_sge = (uint8_t)wr->num_sge;
+		qp->rq_tail++;
+	}
+	if (rc < 0 && bad != NULL)
+		*bad = wr;
+	return rc;
+}
+
+void
+sx_qp_error(struct sx_qp *qp)
+{
+	struct sx_wc wc;
+
+	if (qp->state == SX_QPS_ERROR)
+		return;
+	qp->state = SX_QPS_ERROR;
+	qp->rto_deadline = 0;
+	/* IBA 10.3.1: in the error state every outstanding WR completes with a
+	 * flush error, signaled or not. */
+	while (qp->sq_head != qp->sq_tail) {
+		struct sx_wqe *w = sx_sq_at(qp, qp->sq_head);
+
+		if (!w->done)
+			sx_comp_wqe(qp, w, SX_WC_WR_FLUSH_ERR);
+		qp->sq_head++;
+	}
+	qp->sq_cur = qp->sq_tail;
+	while (qp->rq_head != qp->rq_tail) {
+		struct sx_rqe *r = &qp->rq[qp->rq_head++ & (qp->rq_size - 1)];
+
+		memset(&wc, 0, sizeof(wc));
+		wc.wr_id = r->wr_id;
+		wc.status = SX_WC_WR_FLUSH_ERR;
+		wc.opcode = SX_WC_RECV;
+		wc.qp_num = qp->qpn;
+		sx_cq_push(qp->rcq, &wc);
+	}
+	qp->rq_rhead = qp->rq_rtail;
+}
+
+void
+sx_qp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload, uint64_t now_ns)
+{
+	if (qp->state != SX_QPS_RTS) {
+		qp->cnt[SX_QPC_DROP_STATE]++;
+		return;
+	}
+	qp->cnt[SX_QPC_RX_PKTS]++;
+	qp->cnt[SX_QPC_RX_BYTES] += pkt->payload_len;
+	if (pkt->op->flags & SX_OPF_REQUEST)
+		sx_resp_rx(qp, pkt, payload);
+	else
+		sx_comp_rx(qp, pkt, payload, now_ns);
+}
+
+bool
+sx_qp_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd)
+{
+	bool got;
+
+	if (qp->state != SX_QPS_RTS)
+		return false;
+	memset(&txd->hdr.bth, 0, sizeof(txd->hdr.bth));
+	txd->hdr.payload_len = 0;
+	txd->nseg = 0;
+	/* Responses first: they unblock the peer's window. */
+	got = sx_resp_tx(qp, txd) || sx_req_tx(qp, now_ns, txd);
+	if (got) {
+		txd->hdr.bth.dqpn = qp->remote.qpn;
+		txd->hdr.bth.pkey = SX_PKEY_DEFAULT;
+		qp->cnt[SX_QPC_TX_PKTS]++;
+		qp->cnt[SX_QPC_TX_BYTES] += txd->hdr.payload_len;
+	}
+	return got;
+}
+
+uint64_t
+sx_qp_deadline(const struct sx_qp *qp)
+{
+	uint64_t d = UINT64_MAX;
+
+	if (qp->state != SX_QPS_RTS)
+		return d;
+	if (qp->rto_deadline != 0)
+		d = qp->rto_deadline;
+	if (qp->rnr_until != 0 && qp->rnr_until < d)
+		d = qp->rnr_until;
+	return d;
+}
+
+void
+sx_qp_timer(struct sx_qp *qp, uint64_t now_ns)
+{
+	if (qp->state != SX_QPS_RTS)
+		return;
+	if (qp->rnr_until != 0 && now_ns >= qp->rnr_until)
+		qp->rnr_until = 0;
+	if (qp->rto_deadline != 0 && now_ns >= qp->rto_deadline)
+		sx_comp_timer(qp, now_ns);
+}
+
+void
+sx_sg_copy_in(uint8_t *const *ptr, const uint32_t *lens, unsigned int n, uint32_t off,
+	      const uint8_t *src, uint32_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < n && len > 0; i++) {
+		uint32_t chunk;
+
+		if (off >= lens[i]) {
+			off -= lens[i];
+			continue;
+		}
+		chunk = lens[i] - off < len ? lens[i] - off : len;
+		memcpy(ptr[i] + off, src, chunk);
+		src += chunk;
+		len -= chunk;
+		off = 0;
+	}
+}

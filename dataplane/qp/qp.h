@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Reliable-connected QP core, split as Linux rxe splits it:
+ *   req.c   requester: turns send WQEs into request packets, go-back-N and
+ *           selective-repeat retransmission;
+ *   resp.c  responder: validates and executes requests, places data, and
+ *           queues ACK / NAK / READ responses / atomic ACKs;
+ *   comp.c  completer: ACKs and responses -> completions, retry decisions,
+ *           retransmit timer;
+ *   qp.c    QP life cycle, posting, flushing; mr.c keys; cq.c completions.
+ *
+ * Pure: no clock (every entry point takes now_ns), no I/O. The engine moves
+ * packets: it hands parsed packets to sx_qp_rx() and asks sx_qp_tx() for
+ * the next packet to send.
+ *
+ * Units: PSNs are 24-bit (wire.h helpers only), lengths in bytes, times in ns.
+ */
+#ifndef SX_QP_H
+#define SX_QP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <scalex/scalex.h>
+#include <scalex/wire.h>
+
+#define SX_QPN_BASE          0x100 /* QPN 0 and 1 are special in IBA */
+#define SX_DEFAULT_MAX_RD    16
+#define SX_DEFAULT_TIMEOUT_NS 2000000ull /* 2 ms: memif peers back off when idle */
+#define SX_MAX_TIMEOUT_NS    500000000ull
+#define SX_WINDOW_PKTS       1024  /* PSNs in flight per QP, also the SR bitmap */
+#define SX_ACK_REQ_EVERY     16    /* AckReq on every Nth packet of a long message */
+#define SX_RESPQ_SIZE        64    /* responder's queue of pending responses */
+#define SX_ATOMIC_CACHE      16    /* replies kept for duplicate atomics */
+#define SX_RNR_TIMER_CODE    1     /* IBA 9.7.5.2.8: 0.01 ms */
+#define SX_SACK_BITS         256   /* PSNs after the cumulative point in a SACK */
+
+/* Per-QP counters (telemetry reads them; names in qp.c). */
+enum sx_qp_counter {
+	SX_QPC_TX_PKTS,
+	SX_QPC_TX_BYTES,
+	SX_QPC_RX_PKTS,
+	SX_QPC_RX_BYTES,
+	SX_QPC_RETRANSMITS,
+	SX_QPC_TIMEOUTS,
+	SX_QPC_NAK_SEQ_SENT,
+	SX_QPC_NAK_SEQ_RCVD,
+	SX_QPC_NAK_RNR_SENT,
+	SX_QPC_NAK_RNR_RCVD,
+	SX_QPC_NAK_ACCESS_SENT,
+	SX_QPC_NAK_ACCESS_RCVD,
+	SX_QPC_NAK_INVALID_SENT,
+	SX_QPC_NAK_INVALID_RCVD,
+	SX_QPC_DUPLICATES,
+	SX_QPC_OUT_OF_ORDER,
+	SX_QPC_ACKS_SENT,
+	SX_QPC_ACKS_RCVD,
+	SX_QPC_STALE_RESPONSES,
+	SX_QPC_DROP_STATE,
+	SX_QPC_MAX,
+};
+
+const char *sx_qp_counter_name(enum sx_qp_counter c);
+
+enum sx_qp_state {
+	SX_QPS_RESET,
+	SX_QPS_RTS,
+	SX_QPS_ERROR,
+};
+
+struct sx_cq {
+	struct sx_context *ctx;
+	struct sx_wc *ring;
+	uint32_t size; /* power of two */
+	uint32_t head; /* next to poll */
+	uint32_t tail; /* next to fill */
+	uint64_t overflow;
+};
+
+/* Keys: index into the table << 8 | a generation byte, so a stale key misses. */
+struct sx_mr_table {
+	struct sx_mr **slot;
+	uint32_t size;
+	uint32_t used;
+	uint8_t gen;
+};
+
+/* A send work request as the QP keeps it. */
+struct sx_wqe {
+	uint64_t wr_id;
+	uint8_t opcode;   /* enum sx_wr_opcode */
+	uint8_t flags;    /* enum sx_send_flags */
+	uint8_t num_sge;
+	bool done;        /* completed (acknowledged or answered) */
+	bool rd_counted;  /* a READ/atomic counted in rd_outstanding */
+	uint32_t length;
+	uint32_t imm;     /* network order, as posted */
+	uint64_t remote_addr;
+	uint32_t rkey;
+	uint64_t compare_add;
+	uint64_t swap;
+	uint8_t *sge_ptr[SX_MAX_SGE];
+	uint32_t sge_len[SX_MAX_SGE];
+	uint32_t first_psn;
+	uint32_t npkts;   /* PSNs the message uses (a READ: one per response) */
+	uint32_t rd_pkts; /* READ responses placed, in order (GBN) */
+	uint64_t atomic_orig;
+	enum sx_wc_status status;
+};
+
+struct sx_rqe {
+	uint64_t wr_id;
+	uint8_t num_sge;
+	uint8_t *sge_ptr[SX_MAX_SGE];
+	uint32_t sge_len[SX_MAX_SGE];
+	uint32_t length;
+};
+
+enum sx_resp_kind {
+	SX_RESP_ACK,       /* ACK or NAK: AETH only */
+	SX_RESP_READ,      /* a stream of READ response packets */
+	SX_RESP_ATOMIC,    /* atomic ACK */
+};
+
+struct sx_resp {
+	uint8_t kind;
+	bool dead;         /* a READ stream superseded by a repeated READ */
+	uint8_t syndrome;
+	uint32_t psn;
+	uint32_t msn;
+	/* READ */
+	const uint8_t *src;
+	uint32_t len;
+	uint32_t sent;     /* bytes already sent */
+	uint64_t orig;     /* ATOMIC */
+};
+
+struct sx_atomic_reply {
+	bool valid;
+	uint32_t psn;
+	uint64_t orig;
+};
+
+/* What sx_qp_tx() hands the engine: transport headers and payload pieces. */
+struct sx_txd {
+	struct sx_pkt hdr; /* bth, ext headers, payload_len; L2-L4 by the engine */
+	uint8_t nseg;
+	const uint8_t *seg[SX_MAX_SGE];
+	uint32_t seg_len[SX_MAX_SGE];
+};
+
+struct sx_qp_env {
+	struct sx_mr_table *mrs;
+};
+
+struct sx_qp {
+	struct sx_qp_env *env;
+	struct sx_pd *pd;
+	uint32_t qpn;
+	enum sx_qp_state state;
+	enum sx_reliability rel;
+	uint32_t mtu;
+	struct sx_qp_endpoint remote;
+	struct sx_cq *scq;
+	struct sx_cq *rcq;
+	uint8_t retry_cnt;
+	uint8_t rnr_retry;
+	uint8_t max_rd;
+	uint64_t timeout_ns;
+
+	/* send queue: head <= cur <= tail (indices mod sq_size) */
+	struct sx_wqe *sq;
+	uint32_t sq_size;
+	uint32_t sq_head;  /* oldest not completed */
+	uint32_t sq_cur;   /* next to (re)transmit */
+	uint32_t sq_tail;  /* next free */
+	uint32_t sq_psn;   /* PSN the next posted WQE gets */
+
+	/* requester / completer */
+	uint32_t snd_nxt;  /* next PSN to transmit */
+	uint32_t snd_una;  /* oldest unacknowledged PSN */
+	uint32_t snd_max;  /* one past the highest PSN ever sent */
+	uint32_t last_ackreq;
+	uint8_t retries_left;
+	uint8_t rnr_left;
+	uint8_t rd_outstanding;
+	bool rd_gap;       /* READ response gap seen, re-read issued */
+	uint64_t rto_ns;
+	uint64_t rto_deadline; /* 0: not armed */
+	uint64_t rnr_until;
+	/* SR: which PSNs in [snd_una, snd_una + SX_WINDOW_PKTS) were SACKed,
+	 * and which were already resent since the last timeout */
+	uint64_t sacked[SX_WINDOW_PKTS / 64];
+	uint64_t resent[SX_WINDOW_PKTS / 64];
+	uint32_t sr_high;  /* one past the highest SACKed PSN */
+
+	/* receive queue */
+	struct sx_rqe *rq;
+	uint32_t rq_size;
+	uint32_t rq_head;
+	uint32_t rq_tail;
+
+	/* responder */
+	uint32_t epsn;     /* next expected request PSN */
+	uint32_t msn;
+	bool nak_sent;     /* a NAK is outstanding for epsn: send no more */
+	uint8_t *wr_ptr;   /* current RDMA WRITE: next byte to place */
+	uint32_t wr_left;  /* bytes of it still expected */
+	uint32_t rcv_off;  /* current SEND: bytes placed in rq[rq_head] */
+	struct sx_resp respq[SX_RESPQ_SIZE];
+	uint32_t rq_rhead; /* response queue head / tail (free-running) */
+	uint32_t rq_rtail;
+	struct sx_atomic_reply atomics[SX_ATOMIC_CACHE];
+	uint32_t atomic_next;
+	/* SR responder: PSNs in [epsn, epsn + SX_WINDOW_PKTS) already placed */
+	uint64_t rcvd[SX_WINDOW_PKTS / 64];
+
+	uint64_t cnt[SX_QPC_MAX];
+	bool active; /* on the engine's transmit list */
+};
+
+/* mr.c */
+int sx_mr_table_init(struct sx_mr_table *t, uint32_t size);
+void sx_mr_table_fini(struct sx_mr_table *t);
+int sx_mr_table_add(struct sx_mr_table *t, struct sx_mr *mr);
+void sx_mr_table_del(struct sx_mr_table *t, struct sx_mr *mr);
+/* The host address of [va, va + len) under @p key if it belongs to @p pd and
+ * grants @p access; NULL otherwise. A zero length needs only a valid key. */
+uint8_t *sx_mr_resolve(const struct sx_mr_table *t, const struct sx_pd *pd, uint32_t key,
+		       uint64_t va, uint64_t len, unsigned int access);
+
+/* cq.c */
+int sx_cq_init(struct sx_cq *cq, uint32_t cqe);
+void sx_cq_fini(struct sx_cq *cq);
+void sx_cq_push(struct sx_cq *cq, const struct sx_wc *wc);
+int sx_cq_pop(struct sx_cq *cq, int n, struct sx_wc *wc);
+
+/* qp.c */
+int sx_qp_init(struct sx_qp *qp, struct sx_qp_env *env, struct sx_pd *pd, uint32_t qpn,
+	       const struct sx_qp_init_attr *attr, uint32_t default_mtu, uint32_t start_psn);
+void sx_qp_fini(struct sx_qp *qp);
+int sx_qp_do_connect(struct sx_qp *qp, const struct sx_qp_endpoint *remote);
+int sx_qp_post_send(struct sx_qp *qp, struct sx_send_wr *wr, struct sx_send_wr **bad);
+int sx_qp_post_recv(struct sx_qp *qp, struct sx_recv_wr *wr, struct sx_recv_wr **bad);
+/* Move to ERROR and flush every outstanding send and receive WR. */
+void sx_qp_error(struct sx_qp *qp);
+
+/* Engine entry points. */
+void sx_qp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload,
+	      uint64_t now_ns);
+bool sx_qp_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd);
+uint64_t sx_qp_deadline(const struct sx_qp *qp); /* UINT64_MAX: none */
+void sx_qp_timer(struct sx_qp *qp, uint64_t now_ns);
+
+/* Between the roles. */
+bool sx_req_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd);
+void sx_req_rewind(struct sx_qp *qp, uint32_t psn);
+void sx_req_arm_timer(struct sx_qp *qp, uint64_t now_ns);
+void sx_resp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload);
+bool sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd);
+void sx_comp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload,
+		uint64_t now_ns);
+void sx_comp_timer(struct sx_qp *qp, uint64_t now_ns);
+void sx_comp_wqe(struct sx_qp *qp, struct sx_wqe *w, enum sx_wc_status status);
+
+/* Copy @p len bytes between a linear buffer and a scatter list at @p off. */
+void sx_sg_copy_in(uint8_t *const *ptr, const uint32_t *lens, unsigned int n, uint32_t off,
+		   const uint8_t *src, uint32_t len);
+
+static inline struct sx_wqe *
+sx_sq_at(const struct sx_qp *qp, uint32_t i)
+{
+	return &qp->sq[i & (qp->sq_size - 1)];
+}
+
+static inline uint32_t
+sx_wqe_last_psn(const struct sx_wqe *w)
+{
+	return sx_psn_add(w->first_psn, w->npkts - 1);
+}
+
+static inline bool
+sx_wqe_is_rd_atomic(const struct sx_wqe *w)
+{
+	return w->opcode == SX_WR_RDMA_READ || w->opcode == SX_WR_ATOMIC_CMP_AND_SWP ||
+	       w->opcode == SX_WR_ATOMIC_FETCH_AND_ADD;
+}
+
+#endif

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Responder (IBA 9.7.4, 9.7.5): checks the PSN, validates every remote
+ * access against the memory region before touching memory, places data,
+ * executes READ and atomics, and queues what goes back: ACK, NAK, READ
+ * response streams and atomic ACKs, in PSN order.
+ *
+ * A request that fails validation is NAKed and not consumed: epsn stays, so
+ * the requester's later packets of the same window fall on the floor as
+ * out-of-sequence and the target memory is never written.
+ */
+#include <endian.h>
+#include <string.h>
+
+#include "qp.h"
+
+static struct sx_resp *
+respq_tail(struct sx_qp *qp)
+{
+	if (qp->rq_rtail == qp->rq_rhead)
+		return NULL;
+	return &qp->respq[(qp->rq_rtail - 1) % SX_RESPQ_SIZE];
+}
+
+static struct sx_resp *
+respq_push(struct sx_qp *qp)
+{
+	struct sx_resp *r;
+
+	if (qp->rq_rtail - qp->rq_rhead == SX_RESPQ_SIZE)
+		return NULL; /* the requester will time out and ask again */
+	r = &qp->respq[qp->rq_rtail++ % SX_RESPQ_SIZE];
+	memset(r, 0, sizeof(*r));
+	return r;
+}
+
+/* Queue an ACK for everything before epsn, merging into a queued one. */
+static void
+queue_ack(struct sx_qp *qp)
+{
+	struct sx_resp *r = respq_tail(qp);
+	uint32_t psn = sx_psn_add(qp->epsn, SX_PSN_MASK); /* epsn - 1 */
+
+	if (r == NULL || r->kind != SX_RESP_ACK ||
+	    sx_aeth_type(r->syndrome) != SX_AETH_ACK) {
+		r = respq_push(qp);
+		if (r == NULL)
+			return;
+	}
+	r->kind = SX_RESP_ACK;
+	r->syndrome = sx_aeth_syndrome(SX_AETH_ACK, SX_AETH_CREDIT_INVALID);
+	r->psn = psn;
+	r->msn = qp->msn;
+}
+
+static void
+queue_nak(struct sx_qp *qp, enum sx_aeth_type type, uint8_t code, uint32_t psn)
+{
+	struct sx_resp *r = respq_push(qp);
+
+	if (r == NULL)
+		return;
+	r->kind = SX_RESP_ACK;
+	r->syndrome = sx_aeth_syndrome(type, code);
+	r->psn = psn;
+	r->msn = qp->msn;
+	qp->nak_sent = true;
+	if (type == SX_AETH_RNR_NAK)
+		qp->cnt[SX_QPC_NAK_RNR_SENT]++;
+	else if (code == SX_NAK_PSN_SEQ_ERR)
+		qp->cnt[SX_QPC_NAK_SEQ_SENT]++;
+	else if (code == SX_NAK_REM_ACCESS_ERR)
+		qp->cnt[SX_QPC_NAK_ACCESS_SENT]++;
+	else
+		qp->cnt[SX_QPC_NAK_INVALID_SENT]++;
+}
+
+/* Queue the READ response stream for [psn ...) covering @p len bytes at @p src. */
+static void
+queue_read(struct sx_qp *qp, uint32_t psn, const uint8_t *src, uint32_t len)
+{
+	struct sx_resp *r;
+	uint32_t i;
+
+	/* A repeated READ supersedes responses still queued from that PSN on. */
+	for (i = qp->rq_rhead; i != qp->rq_rtail; i++) {
+		r = &qp->respq[i % SX_RESPQ_SIZE];
+		if (r->kind == SX_RESP_READ && sx_psn_cmp(r->psn, psn) >= 0)
+			r->dead = true;
+	}
+	r = respq_push(qp);
+	if (r == NULL)
+		return;
+	r->kind = SX_RESP_READ;
+	r->psn = psn;
+	r->src = src;
+	r->len = len;
+	r->msn = qp->msn;
+}
+
+static void
+queue_atomic(struct sx_qp *qp, uint32_t psn, uint64_t orig)
+{
+	struct sx_resp *r = respq_push(qp);
+
+	if (r == NULL)
+		return;
+	r->kind = SX_RESP_ATOMIC;
+	r->psn = psn;
+	r->orig = orig;
+	r->msn = qp->msn;
+}
+
+static void
+complete_recv(struct sx_qp *qp, uint32_t byte_len, const struct sx_pkt *pkt, bool write_imm,
+	      enum sx_wc_status status)
+{
+	struct sx_rqe *r = &qp->rq[qp->rq_head++ & (qp->rq_size - 1)];
+	struct sx_wc wc;
+
+	memset(&wc, 0, sizeof(wc));
+	wc.wr_id = r->wr_id;
+	wc.status = status;
+	wc.opcode = write_imm ? SX_WC_RECV_RDMA_WITH_IMM : SX_WC_RECV;
+	wc.byte_len = byte_len;
+	wc.qp_num = qp->qpn;
+	wc.src_qp = qp->remote.qpn;
+	if (pkt->op->flags & SX_OPF_IMMDT) {
+		wc.imm_data = htobe32(pkt->immdt);
+		wc.wc_flags = SX_WC_WITH_IMM;
+	}
+	sx_cq_push(qp->rcq, &wc);
+	qp->rcv_off = 0;
+}
+
+/* Payload size rules (IBA 9.7.4.1.4): FIRST and MIDDLE packets are exactly
+ * one MTU, LAST and ONLY at most one. */
+static bool
+payload_len_ok(const struct sx_qp *qp, const struct sx_pkt *pkt)
+{
+	if (pkt->op->flags & SX_OPF_LAST)
+		return pkt->payload_len <= qp->mtu;
+	return pkt->payload_len == qp->mtu;
+}
+
+/* A request that arrived in order. Returns false if it was not consumed. */
+static bool
+execute(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
+{
+	uint32_t flags = pkt->op->flags;
+	const struct sx_mr_table *mrs = qp->env->mrs;
+
+	if ((flags & SX_OPF_PAYLOAD) && !payload_len_ok(qp, pkt)) {
+		queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, pkt->bth.psn);
+		return false;
+	}
+	if (flags & SX_OPF_SEND) {
+		struct sx_rqe *r;
+
+		if (qp->rq_head == qp->rq_tail) {
+			/* Receiver not ready: the requester retries later (IBA 9.7.5.2.8). */
+			queue_nak(qp, SX_AETH_RNR_NAK, SX_RNR_TIMER_CODE, pkt->bth.psn);
+			return false;
+		}
+		r = &qp->rq[qp->rq_head & (qp->rq_size - 1)];
+		if (flags & SX_OPF_FIRST)
+			qp->rcv_off = 0;
+		if (pkt->payload_len > r->length - qp->rcv_off) {
+			/* Message longer than the receive buffer. */
+			queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, pkt->bth.psn);
+			complete_recv(qp, 0, pkt, false, SX_WC_LOC_LEN_ERR);
+			return false;
+		}
+		sx_sg_copy_in(r->sge_ptr, r->sge_len, r->num_sge, qp->rcv_off, payload,
+			      pkt->payload_len);
+		qp->rcv_off += pkt->payload_len;
+		if (flags & SX_OPF_LAST) {
+			complete_recv(qp, qp->rcv_off, pkt, false, SX_WC_SUCCESS);
+			qp->msn = sx_psn_add(qp->msn, 1);
+		}
+		return true;
+	}
+	if (flags & SX_OPF_WRITE) {
+		if (flags & SX_OPF_FIRST) {
+			qp->wr_ptr = sx_mr_resolve(mrs, qp->pd, pkt->reth.rkey, pkt->reth.va,
+						   pkt->reth.dma_len, SX_ACCESS_REMOTE_WRITE);
+			if (qp->wr_ptr == NULL) {
+				queue_nak(qp, SX_AETH_NAK, SX_NAK_REM_ACCESS_ERR, pkt->bth.psn);
+				return false;
+			}
+			qp->wr_left = pkt->reth.dma_len;
+		}
+		if (pkt->payload_len > qp->wr_left ||
+		    ((flags & SX_OPF_LAST) && pkt->payload_len != qp->wr_left)) {
+			/* More or less data than the RETH announced. */
+			queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, pkt->bth.psn);
+			return false;
+		}
+		if ((flags & SX_OPF_IMMDT) && qp->rq_head == qp->rq_tail) {
+			queue_nak(qp, SX_AETH_RNR_NAK, SX_RNR_TIMER_CODE, pkt->bth.psn);
+			return false;
+		}
+		if (pkt->payload_len != 0)
+			memcpy(qp->wr_ptr, payload, pkt->payload_len);
+		qp->wr_ptr += pkt->payload_len;
+		qp->wr_left -= pkt->payload_len;
+		if (flags & SX_OPF_LAST) {
+			if (flags & SX_OPF_IMMDT)
+				complete_recv(qp, pkt->op->flags & SX_OPF_RETH
+							  ? pkt->reth.dma_len
+							  : 0,
+					      pkt, true, SX_WC_SUCCESS);
+			qp->msn = sx_psn_add(qp->msn, 1);
+		}
+		return true;
+	}
+	if (flags & SX_OPF_READ) {
+		const uint8_t *src = sx_mr_resolve(mrs, qp->pd, pkt->reth.rkey, pkt->reth.va,
+						   pkt->reth.dma_len, SX_ACCESS_REMOTE_READ);
+		uint32_t npkts;
+
+		if (src == NULL) {
+			queue_nak(qp, SX_AETH_NAK, SX_NAK_REM_ACCESS_ERR, pkt->bth.psn);
+			return false;
+		}
+		npkts = pkt->reth.dma_len ? (pkt->reth.dma_len + qp->mtu - 1) / qp->mtu : 1;
+		qp->msn = sx_psn_add(qp->msn, 1);
+		queue_read(qp, pkt->bth.psn, src, pkt->reth.dma_len);
+		/* A READ consumes one PSN per response packet (IBA 9.7.1.1). */
+		qp->epsn = sx_psn_add(qp->epsn, npkts - 1);
+		return true;
+	}
+	if (flags & SX_OPF_ATOMIC) {
+		uint64_t *p, orig;
+		struct sx_atomic_reply *a;
+
+		if (pkt->atomiceth.va & 7) {
+			queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, pkt->bth.psn);
+			return false;
+		}
+		p = (uint64_t *)sx_mr_resolve(mrs, qp->pd, pkt->atomiceth.rkey,
+					      pkt->atomiceth.va, 8, SX_ACCESS_REMOTE_ATOMIC);
+		if (p == NULL) {
+			queue_nak(qp, SX_AETH_NAK, SX_NAK_REM_ACCESS_ERR, pkt->bth.psn);
+			return false;
+		}
+		/* Atomic with respect to other scalex atomics on this host. */
+		if (pkt->bth.opcode == SX_OP_RC_COMPARE_SWAP) {
+			orig = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+			__atomic_compare_exchange_n(p, &orig, pkt->atomiceth.swap_add, false,
+						    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+		} else {
+			orig = __atomic_fetch_add(p, pkt->atomiceth.swap_add, __ATOMIC_ACQ_REL);
+		}
+		/* Remember the reply: a duplicate must not execute twice (IBA 9.7.5.1.2). */
+		a = &qp->atomics[qp->atomic_next++ % SX_ATOMIC_CACHE];
+		a->valid = true;
+		a->psn = pkt->bth.psn;
+		a->orig = orig;
+		qp->msn = sx_psn_add(qp->msn, 1);
+		queue_atomic(qp, pkt->bth.psn, orig);
+		return true;
+	}
+	queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, pkt->bth.psn);
+	return false;
+}
+
+/* A request whose PSN is before epsn: answered, never executed again. */
+static void
+duplicate(struct sx_qp *qp, const struct sx_pkt *pkt)
+{
+	uint32_t flags = pkt->op->flags;
+	unsigned int i;
+
+	qp->cnt[SX_QPC_DUPLICATES]++;
+	if (flags & SX_OPF_READ) {
+		/* READ is idempotent: answer the (possibly partial) request again. */
+		const uint8_t *src = sx_mr_resolve(qp->env->mrs, qp->pd, pkt->reth.rkey,
+						   pkt->reth.va, pkt->reth.dma_len,
+						   SX_ACCESS_REMOTE_READ);
+
+		if (src != NULL)
+			queue_read(qp, pkt->bth.psn, src, pkt->reth.dma_len);
+		return;
+	}
+	if (flags & SX_OPF_ATOMIC) {
+		for (i = 0; i < SX_ATOMIC_CACHE; i++) {
+			const struct sx_atomic_reply *a = &qp->atomics[i];
+
+			if (a->valid && a->psn == pkt->bth.psn) {
+				queue_atomic(qp, a->psn, a->orig);
+				return;
+			}
+		}
+		return; /* too old to answer: the requester has moved on */
+	}
+	if (pkt->bth.ackreq)
+		queue_ack(qp);
+}
+
+void
+sx_resp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
+{
+	int32_t d = sx_psn_diff(pkt->bth.psn, qp->epsn);
+
+	if (d < 0) {
+		duplicate(qp, pkt);
+		return;
+	}
+	if (d > 0) {
+		/* Go-back-N: one NAK per gap, until the expected PSN arrives. */
+		qp->cnt[SX_QPC_OUT_OF_ORDER]++;
+		if (!qp->nak_sent)
+			queue_nak(qp, SX_AETH_NAK, SX_NAK_PSN_SEQ_ERR, qp->epsn);
+		return;
+	}
+	qp->nak_sent = false;
+	if (!execute(qp, pkt, payload))
+		return;
+	qp->epsn = sx_psn_add(qp->epsn, 1);
+	if (pkt->bth.ackreq && !(pkt->op->flags & (SX_OPF_READ | SX_OPF_ATOMIC)))
+		queue_ack(qp);
+}
+
+bool
+sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd)
+{
+	struct sx_pkt *h = &txd->hdr;
+	struct sx_resp *r;
+	uint32_t npkts, idx, len;
+
+	while (qp->rq_rhead != qp->rq_rtail && qp->respq[qp->rq_rhead % SX_RESPQ_SIZE].dead)
+		qp->rq_rhead++;
+	if (qp->rq_rhead == qp->rq_rtail)
+		return false;
+	r = &qp->respq[qp->rq_rhead % SX_RESPQ_SIZE];
+	h->bth.psn = r->psn;
+	h->aeth.msn = r->msn;
+	h->aeth.syndrome = sx_aeth_syndrome(SX_AETH_ACK, SX_AETH_CREDIT_INVALID);
+	switch (r->kind) {
+	case SX_RESP_ACK:
+		h->bth.opcode = SX_OP_RC_ACK;
+		h->aeth.syndrome = r->syndrome;
+		qp->cnt[SX_QPC_ACKS_SENT]++;
+		qp->rq_rhead++;
+		return true;
+	case SX_RESP_ATOMIC:
+		h->bth.opcode = SX_OP_RC_ATOMIC_ACK;
+		h->atomic_orig = r->orig;
+		qp->rq_rhead++;
+		return true;
+	default:
+		break;
+	}
+	/* READ response: packet idx of the stream. */
+	npkts = r->len ? (r->len + qp->mtu - 1) / qp->mtu : 1;
+	idx = r->sent / qp->mtu;
+	len = r->len - r->sent < qp->mtu ? r->len - r->sent : qp->mtu;
+	if (npkts == 1)
+		h->bth.opcode = SX_OP_RC_READ_RESPONSE_ONLY;
+	else if (idx == 0)
+		h->bth.opcode = SX_OP_RC_READ_RESPONSE_FIRST;
+	else if (idx == npkts - 1)
+		h->bth.opcode = SX_OP_RC_READ_RESPONSE_LAST;
+	else
+		h->bth.opcode = SX_OP_RC_READ_RESPONSE_MIDDLE;
+	h->bth.psn = sx_psn_add(r->psn, idx);
+	h->payload_len = len;
+	txd->nseg = len ? 1 : 0;
+	txd->seg[0] = r->src + r->sent;
+	txd->seg_len[0] = len;
+	r->sent += len;
+	if (idx == npkts - 1)
+		qp->rq_rhead++;
+	return true;
+}

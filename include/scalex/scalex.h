@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * scalex public API: reliable-connected (RC) RDMA over RoCEv2, shaped like
+ * libibverbs so RDMA programmers feel at home. Enum values for work-request
+ * opcodes, access flags, completion opcodes and completion status are the
+ * ibv_ values (checked against <infiniband/verbs.h> when it is available).
+ *
+ * Threading: a context is driven by one thread (run to completion). That
+ * thread posts work and polls completions; sx_poll_cq() also makes progress
+ * (receives, transmits, runs timers), and sx_progress() makes progress
+ * without reading completions.
+ *
+ * Errors: functions return 0 or a negative errno, allocators a pointer or
+ * NULL with errno set.
+ */
+#ifndef SCALEX_H
+#define SCALEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <scalex/wire.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sx_context;
+struct sx_pd;
+struct sx_cq;
+struct sx_qp;
+
+/** Memory-region access (ibv_access_flags values). */
+enum sx_access {
+	SX_ACCESS_LOCAL_WRITE = 1,
+	SX_ACCESS_REMOTE_WRITE = 2,
+	SX_ACCESS_REMOTE_READ = 4,
+	SX_ACCESS_REMOTE_ATOMIC = 8,
+};
+
+/** Work-request opcodes (ibv_wr_opcode values). */
+enum sx_wr_opcode {
+	SX_WR_RDMA_WRITE = 0,
+	SX_WR_RDMA_WRITE_WITH_IMM = 1,
+	SX_WR_SEND = 2,
+	SX_WR_SEND_WITH_IMM = 3,
+	SX_WR_RDMA_READ = 4,
+	SX_WR_ATOMIC_CMP_AND_SWP = 5,
+	SX_WR_ATOMIC_FETCH_AND_ADD = 6,
+};
+
+/** Send flags (ibv_send_flags values). */
+enum sx_send_flags {
+	SX_SEND_FENCE = 1,
+	SX_SEND_SIGNALED = 2,
+	SX_SEND_SOLICITED = 4,
+	SX_SEND_INLINE = 8,
+};
+
+/** Completion status (ibv_wc_status values). */
+enum sx_wc_status {
+	SX_WC_SUCCESS = 0,
+	SX_WC_LOC_LEN_ERR = 1,
+	SX_WC_LOC_QP_OP_ERR = 2,
+	SX_WC_LOC_PROT_ERR = 4,
+	SX_WC_WR_FLUSH_ERR = 5,
+	SX_WC_BAD_RESP_ERR = 7,
+	SX_WC_LOC_ACCESS_ERR = 8,
+	SX_WC_REM_INV_REQ_ERR = 9,
+	SX_WC_REM_ACCESS_ERR = 10,
+	SX_WC_REM_OP_ERR = 11,
+	SX_WC_RETRY_EXC_ERR = 12,
+	SX_WC_RNR_RETRY_EXC_ERR = 13,
+	SX_WC_GENERAL_ERR = 21,
+};
+
+/** Completion opcodes (ibv_wc_opcode values). */
+enum sx_wc_opcode {
+	SX_WC_SEND = 0,
+	SX_WC_RDMA_WRITE = 1,
+	SX_WC_RDMA_READ = 2,
+	SX_WC_COMP_SWAP = 3,
+	SX_WC_FETCH_ADD = 4,
+	SX_WC_RECV = 1 << 7,
+	SX_WC_RECV_RDMA_WITH_IMM = (1 << 7) + 1,
+};
+
+/** Completion flags (ibv_wc_flags values). */
+enum sx_wc_flags {
+	SX_WC_WITH_IMM = 2,
+};
+
+/** Reliability mode of a QP (docs/wire.md). */
+enum sx_reliability {
+	SX_REL_GBN = 0, /**< RoCEv2 RC as on the wire: go-back-N */
+	SX_REL_SR = 1,  /**< scalex selective repeat: SACK, out-of-order placement */
+};
+
+/** Maximum scatter/gather entries per work request. */
+#define SX_MAX_SGE 4
+
+struct sx_sge {
+	uint64_t addr;
+	uint32_t length;
+	uint32_t lkey;
+};
+
+struct sx_send_wr {
+	uint64_t wr_id;
+	struct sx_send_wr *next;
+	struct sx_sge *sg_list;
+	int num_sge;
+	enum sx_wr_opcode opcode;
+	unsigned int send_flags; /**< enum sx_send_flags */
+	uint32_t imm_data;       /**< network order, as in verbs */
+	union {
+		struct {
+			uint64_t remote_addr;
+			uint32_t rkey;
+		} rdma;
+		struct {
+			uint64_t remote_addr;
+			uint64_t compare_add;
+			uint64_t swap;
+			uint32_t rkey;
+		} atomic;
+	} wr;
+};
+
+struct sx_recv_wr {
+	uint64_t wr_id;
+	struct sx_recv_wr *next;
+	struct sx_sge *sg_list;
+	int num_sge;
+};
+
+struct sx_wc {
+	uint64_t wr_id;
+	enum sx_wc_status status;
+	enum sx_wc_opcode opcode;
+	uint32_t vendor_err; /**< scalex detail, e.g. the NAK code received */
+	uint32_t byte_len;
+	uint32_t imm_data;   /**< network order */
+	uint32_t qp_num;
+	uint32_t src_qp;
+	unsigned int wc_flags;
+};
+
+struct sx_mr {
+	struct sx_pd *pd;
+	void *addr;
+	size_t length;
+	uint32_t lkey;
+	uint32_t rkey;
+	unsigned int access;
+};
+
+/** What a peer needs to reach a QP: exchanged out of band (bootstrap). */
+struct sx_qp_endpoint {
+	uint32_t qpn;
+	uint32_t psn;       /**< first PSN this side sends */
+	uint8_t mac[6];
+	uint8_t ip_version; /**< 4 or 6 */
+	uint8_t ip[16];
+};
+
+struct sx_qp_init_attr {
+	struct sx_cq *send_cq;
+	struct sx_cq *recv_cq;
+	uint32_t max_send_wr;
+	uint32_t max_recv_wr;
+	enum sx_reliability reliability;
+	uint32_t mtu;          /**< 256, 512, 1024, 2048 or 4096; 0: the context's */
+	uint32_t sq_psn;       /**< first PSN sent; 0: random */
+	uint8_t retry_cnt;     /**< 0..7 transport retries (IBA 9.7.6.1.3) */
+	uint8_t rnr_retry;     /**< 0..7; 7 = retry forever */
+	uint32_t timeout_us;   /**< initial retransmit timeout; 0: default */
+	uint8_t max_rd_atomic; /**< outstanding READ/atomic; 0: default (16) */
+};
+
+/** Fault injection on one direction of a port: probabilities in [0, 1]. */
+struct sx_fault_dir {
+	double drop;
+	double reorder;
+	double duplicate;
+	double corrupt;
+};
+
+struct sx_context_attr {
+	/** DPDK device: a vdev string ("net_memif0,role=server,socket=/tmp/x.sock")
+	 *  or "port=N" for a port the EAL already probed. */
+	const char *port;
+	uint8_t ip_version;      /**< 4 or 6 */
+	uint8_t ip[16];          /**< local address */
+	uint32_t mtu;            /**< default QP MTU (256..4096) */
+	struct sx_fault_dir fault_tx;
+	struct sx_fault_dir fault_rx;
+	uint64_t fault_seed;
+	const char *pcap_path;   /**< capture tx and rx here (pcapng); NULL: off */
+	uint32_t idle_spins;     /**< empty polls before backing off; 0: default */
+	uint32_t idle_sleep_us;  /**< sleep when idle after the spins; 0: default */
+};
+
+/** Initialize DPDK's EAL (arguments pass through); see rte_eal_init(). */
+int sx_eal_init(int argc, char **argv);
+
+/** Set @p attr to defaults (IPv4 0.0.0.0, MTU 1024, no faults, no capture). */
+void sx_context_attr_init(struct sx_context_attr *attr);
+
+/** Parse "drop=P,reorder=P,duplicate=P,corrupt=P" into @p dir; 0 or -EINVAL. */
+int sx_fault_parse(const char *spec, struct sx_fault_dir *dir);
+
+struct sx_context *sx_open_device(const struct sx_context_attr *attr);
+int sx_close_device(struct sx_context *ctx);
+/** Local MAC and IP of the context. */
+void sx_context_endpoint(const struct sx_context *ctx, struct sx_qp_endpoint *ep);
+
+/** Make progress: one engine round (rx, protocol, timers, tx). Returns work done. */
+int sx_progress(struct sx_context *ctx);
+
+struct sx_pd *sx_alloc_pd(struct sx_context *ctx);
+int sx_dealloc_pd(struct sx_pd *pd);
+
+struct sx_mr *sx_reg_mr(struct sx_pd *pd, void *addr, size_t length, unsigned int access);
+int sx_dereg_mr(struct sx_mr *mr);
+
+struct sx_cq *sx_create_cq(struct sx_context *ctx, uint32_t cqe);
+int sx_destroy_cq(struct sx_cq *cq);
+/** Make progress, then return up to @p n completions. */
+int sx_poll_cq(struct sx_cq *cq, int n, struct sx_wc *wc);
+
+struct sx_qp *sx_create_qp(struct sx_pd *pd, const struct sx_qp_init_attr *attr);
+int sx_destroy_qp(struct sx_qp *qp);
+/** This QP's endpoint, to send to the peer. */
+void sx_qp_local(const struct sx_qp *qp, struct sx_qp_endpoint *ep);
+/** Connect to the peer's endpoint: the QP goes to ready-to-send. */
+int sx_qp_connect(struct sx_qp *qp, const struct sx_qp_endpoint *remote);
+/** Move the QP to the error state: every outstanding WR completes (flushed). */
+int sx_qp_to_error(struct sx_qp *qp);
+uint32_t sx_qp_num(const struct sx_qp *qp);
+
+int sx_post_send(struct sx_qp *qp, struct sx_send_wr *wr, struct sx_send_wr **bad_wr);
+int sx_post_recv(struct sx_qp *qp, struct sx_recv_wr *wr, struct sx_recv_wr **bad_wr);
+
+const char *sx_wc_status_str(enum sx_wc_status status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SCALEX_H */
