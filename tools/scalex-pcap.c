@@ -109,7 +109,7 @@ parse_args(int argc, char **argv, const struct option *opts, bool *flags[],
 static const uint32_t last_lens[] = {0, 1, 2, 3, 4, 5, 255, 256, 1023, 1024, 4093, 4096};
 static const uint32_t pmtu_lens[] = {256, 512, 1024, 2048, 4096};
 
-/* DSCP 0 (best effort), 26 (AF31, the usual RoCE class) and 46 (EF, CNPs). */
+/* DSCP 0 (best effort), 26 (AF31, a common RoCE data class) and 46 (EF). */
 static const uint8_t dscps[] = {0, 26, 46};
 
 /* PSNs at the edges of the 24-bit space: the wrap and the half-window. */
