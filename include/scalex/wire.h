@@ -304,7 +304,7 @@ sx_psn_add(uint32_t psn, uint32_t n)
 	return (psn + n) & SX_PSN_MASK;
 }
 
-/** Signed distance a - b, in (-2^23, 2^23]. */
+/** Signed distance a - b, in [-2^23, 2^23). */
 static inline int32_t
 sx_psn_diff(uint32_t a, uint32_t b)
 {
