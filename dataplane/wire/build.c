@@ -59,13 +59,12 @@ sx_wire_build_hdr(uint8_t *buf, size_t cap, struct sx_pkt *pkt)
 	/* Only the packet that ends a message may need pad bytes (IBA 9.8.3). */
 	if ((pkt->payload_len & 3) != 0 && !(op->flags & SX_OPF_LAST))
 		return -EINVAL;
+	/* Check only fields this packet carries: a parsed one leaves the rest unset. */
 	if (pkt->bth.dqpn > SX_QPN_MASK || pkt->bth.psn > SX_PSN_MASK ||
-	    pkt->aeth.msn > 0xffffff || pkt->flow_label > 0xfffff)
+	    ((op->flags & SX_OPF_AETH) && pkt->aeth.msn > 0xffffff) ||
+	    (pkt->ip_version == 6 && pkt->flow_label > 0xfffff))
 		return -EINVAL;
 	pad = (uint8_t)(-pkt->payload_len & 3);
-	/* Only the packet that ends a message may carry pad; the parser agrees. */
-	if (pad != 0 && !(op->flags & SX_OPF_LAST))
-		return -EINVAL;
 	l3 = SX_ETH_HLEN + (pkt->vlan ? SX_VLAN_HLEN : 0);
 	l4 = l3 + (pkt->ip_version == 4 ? SX_IPV4_HLEN : SX_IPV6_HLEN);
 	bth = l4 + SX_UDP_HLEN;

@@ -94,6 +94,7 @@ parse_ip(const uint8_t *f, size_t len, size_t off, uint16_t ethertype, struct sx
 		pkt->tos = ip[IP4_TOS_OFF];
 		pkt->ttl = ip[IP4_TTL_OFF];
 		pkt->ip_id = rd16(ip + IP4_ID_OFF);
+		pkt->flow_label = 0;
 		memset(pkt->ip_src, 0, sizeof(pkt->ip_src));
 		memset(pkt->ip_dst, 0, sizeof(pkt->ip_dst));
 		memcpy(pkt->ip_src, ip + IP4_SRC_OFF, 4);
