@@ -501,8 +501,11 @@ test_opcode_table(void **state)
 		int prev = -1;
 
 		/* Exactly IBA RC 0x00-0x14 and the CNP. */
-		assert_int_equal(info != NULL, io != NULL);
-		assert_int_equal(info != NULL, op <= 0x14 || op == SX_OP_CNP);
+		assert_int_equal(io != NULL, op <= 0x14 || op == SX_OP_CNP);
+		if ((info != NULL) != (io != NULL))
+			fail_msg("opcode 0x%02x (%s): %s", op, info ? info->name : "-",
+			         info ? "in the table but not in IBA table 38 / CNP"
+			              : "missing from the table");
 		if (info == NULL)
 			continue;
 		n++;
@@ -655,11 +658,16 @@ test_round_trip(void **state)
 		const struct iba_op *io = iba_op((uint8_t)op);
 		uint32_t plen, max = 0, step = 1;
 
+		/*
+		 * Every opcode the table has, so payload rules come from its flags
+		 * (test_opcode_table holds them to IBA); lengths are checked
+		 * independently where the IBA reference knows the opcode.
+		 */
 		if (info == NULL)
 			continue;
-		if (io->pay != PAY_NONE)
+		if (info->flags & SX_OPF_PAYLOAD)
 			max = MTU_BYTES;
-		if (io->pay == PAY_FULL)
+		if (!(info->flags & SX_OPF_LAST))
 			step = 4;
 		for (ipv = 4; ipv <= 6; ipv += 2) {
 			for (vlan = 0; vlan < 2; vlan++) {
@@ -668,8 +676,10 @@ test_round_trip(void **state)
 					enum sx_wire_rc rc;
 
 					frame_build(&f, (uint8_t)op, ipv, vlan, plen, &s);
-					assert_int_equal(
-					    f.len, expected_len(io, ipv, vlan, plen));
+					if (io != NULL)
+						assert_int_equal(
+						    f.len,
+						    expected_len(io, ipv, vlan, plen));
 					rc = sx_wire_parse(f.buf, f.len, &got, 0);
 					if (rc != SX_WIRE_OK)
 						fail_msg("%s IPv%u vlan %u len %u: %s",
@@ -1402,8 +1412,9 @@ test_unknown_opcodes(void **state)
 		frame_build(&f, SX_OP_RC_SEND_ONLY, op & 1 ? 6 : 4, op & 2, 8, &s);
 		bthp(&f)[0] = (uint8_t)op;
 		frame_fix(&f, FIX_ALL);
-		assert_int_equal(sx_wire_parse(f.buf, f.len, &pkt, 0),
-		                 SX_WIRE_UNKNOWN_OPCODE);
+		if (sx_wire_parse(f.buf, f.len, &pkt, 0) != SX_WIRE_UNKNOWN_OPCODE)
+			fail_msg("opcode 0x%02x: %s, want unknown_opcode", op,
+			         sx_wire_rc_name(sx_wire_parse(f.buf, f.len, &pkt, 0)));
 		assert_int_equal(sx_wire_parse(f.buf, f.len, &pkt, SX_PARSE_NO_ICRC),
 		                 SX_WIRE_UNKNOWN_OPCODE);
 	}
