@@ -31,6 +31,10 @@ struct sx_port_stats {
 	uint64_t tx_frames;
 	uint64_t tx_bytes;
 	uint64_t tx_full;       /**< frames the device did not take */
+	uint64_t tx_drop;       /**< taken but not sent: longer than max_frame, no peer */
+	uint64_t rx_drop;       /**< received but not delivered: too long, no buffer */
+	uint64_t rx_linearized; /**< multi-segment frames copied into one buffer */
+	uint64_t capture_drop;  /**< frames missing from the pcapng capture */
 	uint64_t alloc_fail;
 	/* fault injection */
 	uint64_t fault_drop[2]; /**< [0] tx, [1] rx */

@@ -1,0 +1,658 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Fault injection around any port: drop, corrupt, duplicate and reorder
+ * frames on tx and/or rx with given probabilities, so that loss recovery is
+ * exercised over memif and in unit tests exactly as over a lossy fabric.
+ *
+ * Every decision comes from a PRNG (xoshiro256**, seeded through
+ * splitmix64) kept in the wrapper, so a run is a pure function of the seed
+ * and the frame sequence. Draws happen in a fixed order per frame (drop,
+ * corrupt, duplicate, reorder; a zero probability draws nothing).
+ *
+ * Reordering holds a frame back until 1-3 later frames of the same
+ * direction have passed it, or at the latest until the end of a later call
+ * (rx_burst or tx_burst for tx frames, rx_burst for rx frames; a call with
+ * n = 0 counts), so no frame is held for ever while the port is polled.
+ * Held frames are sent on close; held rx frames are released to the inner
+ * port, as they can no longer be delivered.
+ *
+ * Frames the wrapper has taken but the inner port refused wait in a
+ * per-direction queue: the tx queue is retried before any new frame is
+ * taken (tx_burst takes nothing while it is not empty, which passes the
+ * inner port's back-pressure on to the caller); the rx queue holds frames
+ * ready for delivery, e.g. duplicates, when the caller's burst is full.
+ *
+ * An rx duplicate is a malloc'd copy; rx_done() recognises it by its priv
+ * pointer among the few copies outstanding and frees it.
+ *
+ * Units: probabilities in [0, 1], lengths in bytes, queues in frames.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "port.h"
+
+enum sx_fault_side {
+	SX_FAULT_TX = 0,
+	SX_FAULT_RX = 1,
+};
+
+/* Input frames processed per call; tx_burst may take fewer than asked. */
+#define SX_FAULT_CHUNK 256
+/* Frames held back for reordering, per direction. */
+#define SX_FAULT_HOLD_MAX 64
+/* Outputs of one call at most: every input frame and a duplicate, plus all
+ * held frames released (twice: released by the call and again on close). */
+#define SX_FAULT_QUEUE (2 * SX_FAULT_CHUNK + 2 * SX_FAULT_HOLD_MAX)
+/* rx duplicates handed to the caller and not yet back through rx_done. */
+#define SX_FAULT_COPIES_MAX 256
+/* Most frames a reordered frame is held behind. */
+#define SX_FAULT_REORDER_SPAN 3
+/* Ethernet header: left intact by corruption so the frame still reaches
+ * the protocol, where ICRC and checksums must catch the flipped bit. */
+#define SX_FAULT_ETH_HLEN 14
+/* tx_burst attempts on close for frames still held or queued. */
+#define SX_FAULT_CLOSE_TRIES 64
+
+struct sx_fault_held {
+	struct sx_frame f;
+	uint64_t call;  /* call in which it was held */
+	uint8_t after;  /* frames still to pass it */
+};
+
+struct sx_fault_dirstate {
+	struct sx_fault_dir p;
+	bool active; /* some probability is not zero */
+	struct sx_fault_held held[SX_FAULT_HOLD_MAX]; /* in hold order */
+	uint32_t nheld;
+	struct sx_frame q[SX_FAULT_QUEUE]; /* taken, not yet sent / delivered */
+	uint32_t qhead;
+	uint32_t qcount;
+};
+
+/* A malloc'd rx duplicate: the frame's priv points here. */
+struct sx_fault_copy {
+	uint32_t len;
+	uint8_t data[];
+};
+
+struct sx_port_fault {
+	struct sx_port port; /* first: the ops cast back to this */
+	struct sx_port *inner;
+	uint64_t rng[4];
+	uint64_t calls; /* rx_burst and tx_burst calls so far */
+	struct sx_fault_dirstate dir[2];
+	struct sx_fault_copy *copies[SX_FAULT_COPIES_MAX];
+	uint32_t ncopies;
+};
+
+static struct sx_port_fault *
+fault_of(struct sx_port *port)
+{
+	return (struct sx_port_fault *)port;
+}
+
+/* ------------------------------------------------------------------------ */
+/* PRNG: splitmix64 to seed, xoshiro256** to draw (Blackman & Vigna).        */
+
+static uint64_t
+splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static uint64_t
+rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t
+rng_next(struct sx_port_fault *w)
+{
+	uint64_t *s = w->rng;
+	uint64_t out = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return out;
+}
+
+/* True with probability p: a uniform double in [0, 1) below p. */
+static bool
+rng_chance(struct sx_port_fault *w, double p)
+{
+	if (p <= 0.0)
+		return false;
+	return (double)(rng_next(w) >> 11) * 0x1.0p-53 < p;
+}
+
+/* Uniform in [0, n), n > 0: the high half scaled, bias below 2^-32 * n. */
+static uint32_t
+rng_below(struct sx_port_fault *w, uint32_t n)
+{
+	return (uint32_t)(((rng_next(w) >> 32) * n) >> 32);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Shared by both directions.                                                */
+
+static bool
+corrupt(struct sx_port_fault *w, struct sx_frame *f)
+{
+	uint32_t off;
+
+	if (f->len <= SX_FAULT_ETH_HLEN)
+		return false;
+	off = SX_FAULT_ETH_HLEN + rng_below(w, f->len - SX_FAULT_ETH_HLEN);
+	f->data[off] ^= (uint8_t)(1u << rng_below(w, 8));
+	return true;
+}
+
+static void
+enqueue(struct sx_fault_dirstate *d, const struct sx_frame *f)
+{
+	d->q[(d->qhead + d->qcount) % SX_FAULT_QUEUE] = *f;
+	d->qcount++;
+}
+
+/* A fresh frame goes out: it passes every held frame, and those it was the
+ * last to pass follow it, in the order they were held. */
+static void
+emit(struct sx_fault_dirstate *d, const struct sx_frame *f)
+{
+	uint32_t i, kept = 0;
+
+	enqueue(d, f);
+	for (i = 0; i < d->nheld; i++) {
+		if (--d->held[i].after == 0)
+			enqueue(d, &d->held[i].f);
+		else
+			d->held[kept++] = d->held[i];
+	}
+	d->nheld = kept;
+}
+
+/* Frames held by an earlier call than @p call are due. */
+static void
+release_stale(struct sx_fault_dirstate *d, uint64_t call)
+{
+	uint32_t i, kept = 0;
+
+	for (i = 0; i < d->nheld; i++) {
+		if (d->held[i].call < call)
+			enqueue(d, &d->held[i].f);
+		else
+			d->held[kept++] = d->held[i];
+	}
+	d->nheld = kept;
+}
+
+static void
+release_all(struct sx_fault_dirstate *d)
+{
+	release_stale(d, UINT64_MAX);
+}
+
+/* Hold @p f back if the dice say so and there is room; true if held. */
+static bool
+maybe_hold(struct sx_port_fault *w, enum sx_fault_side side, const struct sx_frame *f)
+{
+	struct sx_fault_dirstate *d = &w->dir[side];
+	struct sx_fault_held *h;
+
+	if (!rng_chance(w, d->p.reorder) || d->nheld == SX_FAULT_HOLD_MAX)
+		return false;
+	h = &d->held[d->nheld++];
+	h->f = *f;
+	h->call = w->calls;
+	h->after = (uint8_t)(1 + rng_below(w, SX_FAULT_REORDER_SPAN));
+	w->port.stats.fault_reorder[side]++;
+	return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* tx                                                                        */
+
+/* Offer the tx queue to the inner port; true when it is empty. */
+static bool
+tx_push(struct sx_port_fault *w)
+{
+	struct sx_fault_dirstate *d = &w->dir[SX_FAULT_TX];
+
+	while (d->qcount > 0) {
+		/* The queue is a ring: send up to its wrap point at a time. */
+		uint32_t run = SX_FAULT_QUEUE - d->qhead;
+		uint16_t want, sent;
+
+		if (run > d->qcount)
+			run = d->qcount;
+		want = run > UINT16_MAX ? UINT16_MAX : (uint16_t)run;
+		sent = sx_port_tx(w->inner, &d->q[d->qhead], want);
+		d->qhead = (d->qhead + sent) % SX_FAULT_QUEUE;
+		d->qcount -= sent;
+		if (sent < want)
+			return false;
+	}
+	d->qhead = 0;
+	return true;
+}
+
+/* Send what an earlier call held or could not send; runs on every call, so
+ * a tx frame held back is out by the end of the next call of either kind. */
+static void
+tx_service(struct sx_port_fault *w)
+{
+	struct sx_fault_dirstate *d = &w->dir[SX_FAULT_TX];
+
+	if (d->qcount == 0 && d->nheld == 0)
+		return;
+	if (!tx_push(w))
+		return;
+	release_stale(d, w->calls);
+	tx_push(w);
+}
+
+static void
+tx_one(struct sx_port_fault *w, struct sx_frame *f)
+{
+	struct sx_fault_dirstate *d = &w->dir[SX_FAULT_TX];
+	struct sx_port_stats *st = &w->port.stats;
+	struct sx_frame dup;
+	bool have_dup = false;
+
+	if (rng_chance(w, d->p.drop)) {
+		sx_port_tx_free(w->inner, f, 1);
+		st->fault_drop[SX_FAULT_TX]++;
+		return;
+	}
+	if (rng_chance(w, d->p.corrupt) && corrupt(w, f))
+		st->fault_corrupt[SX_FAULT_TX]++;
+	if (rng_chance(w, d->p.duplicate) && sx_port_tx_alloc(w->inner, &dup, 1) == 1) {
+		if (dup.cap >= f->len) {
+			memcpy(dup.data, f->data, f->len);
+			dup.len = f->len;
+			have_dup = true;
+			st->fault_duplicate[SX_FAULT_TX]++;
+		} else {
+			sx_port_tx_free(w->inner, &dup, 1);
+		}
+	}
+	if (!maybe_hold(w, SX_FAULT_TX, f))
+		emit(d, f);
+	if (have_dup)
+		emit(d, &dup);
+}
+
+static uint16_t
+fault_tx_burst(struct sx_port *port, struct sx_frame *f, uint16_t n)
+{
+	struct sx_port_fault *w = fault_of(port);
+	struct sx_fault_dirstate *d = &w->dir[SX_FAULT_TX];
+	uint16_t take, i;
+
+	w->calls++;
+	if (!d->active && d->qcount == 0 && d->nheld == 0) {
+		take = sx_port_tx(w->inner, f, n);
+		for (i = 0; i < take; i++)
+			port->stats.tx_bytes += f[i].len;
+	} else if (!tx_push(w)) {
+		/* Still backed up from an earlier call: take nothing new. */
+		take = 0;
+	} else {
+		take = n < SX_FAULT_CHUNK ? n : SX_FAULT_CHUNK;
+		for (i = 0; i < take; i++) {
+			port->stats.tx_bytes += f[i].len;
+			tx_one(w, &f[i]);
+		}
+		release_stale(d, w->calls);
+		tx_push(w);
+	}
+	port->stats.tx_frames += take;
+	port->stats.tx_full += n - take;
+	return take;
+}
+
+static uint16_t
+fault_tx_alloc(struct sx_port *port, struct sx_frame *f, uint16_t n)
+{
+	struct sx_port_fault *w = fault_of(port);
+	uint16_t got = sx_port_tx_alloc(w->inner, f, n);
+
+	port->stats.alloc_fail += n - got;
+	return got;
+}
+
+static void
+fault_tx_free(struct sx_port *port, struct sx_frame *f, uint16_t n)
+{
+	sx_port_tx_free(fault_of(port)->inner, f, n);
+}
+
+/* ------------------------------------------------------------------------ */
+/* rx                                                                        */
+
+static bool
+rx_dup(struct sx_port_fault *w, const struct sx_frame *f, struct sx_frame *dup)
+{
+	struct sx_fault_copy *c;
+
+	if (w->ncopies == SX_FAULT_COPIES_MAX)
+		return false;
+	c = malloc(sizeof(*c) + f->len);
+	if (c == NULL)
+		return false;
+	c->len = f->len;
+	memcpy(c->data, f->data, f->len);
+	w->copies[w->ncopies++] = c;
+	dup->data = c->data;
+	dup->len = f->len;
+	dup->cap = f->len;
+	dup->priv = c;
+	return true;
+}
+
+/* Frees @p priv if it is one of our rx copies; false if it is not ours. */
+static bool
+rx_copy_free(struct sx_port_fault *w, void *priv)
+{
+	uint32_t i;
+
+	for (i = 0; i < w->ncopies; i++) {
+		if (w->copies[i] == priv) {
+			free(w->copies[i]);
+			w->copies[i] = w->copies[--w->ncopies];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Returns frames to where they came from: our copies to free(), the rest
+ * to the inner port in batches. */
+static void
+rx_release(struct sx_port_fault *w, struct sx_frame *f, uint32_t n)
+{
+	struct sx_frame batch[64];
+	uint32_t i, nb = 0;
+
+	if (w->ncopies == 0) {
+		while (n > 0) {
+			uint16_t k = n > UINT16_MAX ? UINT16_MAX : (uint16_t)n;
+
+			sx_port_rx_done(w->inner, f, k);
+			f += k;
+			n -= k;
+		}
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (rx_copy_free(w, f[i].priv))
+			continue;
+		batch[nb++] = f[i];
+		if (nb == 64) {
+			sx_port_rx_done(w->inner, batch, (uint16_t)nb);
+			nb = 0;
+		}
+	}
+	if (nb > 0)
+		sx_port_rx_done(w->inner, batch, (uint16_t)nb);
+}
+
+static void
+rx_one(struct sx_port_fault *w, struct sx_frame *f)
+{
+	struct sx_fault_dirstate *d = &w->dir[SX_FAULT_RX];
+	struct sx_port_stats *st = &w->port.stats;
+	struct sx_frame dup;
+	bool have_dup = false;
+
+	if (rng_chance(w, d->p.drop)) {
+		rx_release(w, f, 1);
+		st->fault_drop[SX_FAULT_RX]++;
+		return;
+	}
+	if (rng_chance(w, d->p.corrupt) && corrupt(w, f))
+		st->fault_corrupt[SX_FAULT_RX]++;
+	if (rng_chance(w, d->p.duplicate) && rx_dup(w, f, &dup)) {
+		have_dup = true;
+		st->fault_duplicate[SX_FAULT_RX]++;
+	}
+	if (!maybe_hold(w, SX_FAULT_RX, f))
+		emit(d, f);
+	if (have_dup)
+		emit(d, &dup);
+}
+
+/* Moves up to @p n frames from the rx queue to @p f. */
+static uint16_t
+rx_deliver(struct sx_port_fault *w, struct sx_frame *f, uint16_t n)
+{
+	struct sx_fault_dirstate *d = &w->dir[SX_FAULT_RX];
+	uint16_t i;
+
+	for (i = 0; i < n && d->qcount > 0; i++) {
+		f[i] = d->q[d->qhead];
+		d->qhead = (d->qhead + 1) % SX_FAULT_QUEUE;
+		d->qcount--;
+		w->port.stats.rx_frames++;
+		w->port.stats.rx_bytes += f[i].len;
+	}
+	if (d->qcount == 0)
+		d->qhead = 0;
+	return i;
+}
+
+static uint16_t
+fault_rx_burst(struct sx_port *port, struct sx_frame *f, uint16_t n)
+{
+	struct sx_port_fault *w = fault_of(port);
+	struct sx_fault_dirstate *d = &w->dir[SX_FAULT_RX];
+	struct sx_frame in[SX_FAULT_CHUNK];
+	uint16_t got, want, nin, i;
+
+	w->calls++;
+	tx_service(w);
+	if (!d->active && d->qcount == 0 && d->nheld == 0) {
+		got = sx_port_rx(w->inner, f, n);
+		for (i = 0; i < got; i++)
+			port->stats.rx_bytes += f[i].len;
+		port->stats.rx_frames += got;
+		return got;
+	}
+	got = rx_deliver(w, f, n);
+	if (d->qcount > 0)
+		return got;
+	/* The queue is empty: it has room for a chunk, its duplicates and
+	 * every held frame. */
+	want = n - got < SX_FAULT_CHUNK ? n - got : SX_FAULT_CHUNK;
+	nin = want > 0 ? sx_port_rx(w->inner, in, want) : 0;
+	for (i = 0; i < nin; i++)
+		rx_one(w, &in[i]);
+	release_stale(d, w->calls);
+	return got + rx_deliver(w, f + got, n - got);
+}
+
+static void
+fault_rx_done(struct sx_port *port, struct sx_frame *f, uint16_t n)
+{
+	rx_release(fault_of(port), f, n);
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void
+fault_close(struct sx_port *port)
+{
+	struct sx_port_fault *w = fault_of(port);
+	struct sx_fault_dirstate *tx = &w->dir[SX_FAULT_TX];
+	struct sx_fault_dirstate *rx = &w->dir[SX_FAULT_RX];
+	int tries;
+
+	/* Held tx frames were taken from the caller: send them. The inner port
+	 * may be full (a peer that stopped polling); after a bounded number of
+	 * attempts what is left is freed and counted. */
+	release_all(tx);
+	for (tries = 0; tries < SX_FAULT_CLOSE_TRIES && !tx_push(w); tries++)
+		;
+	while (tx->qcount > 0) {
+		sx_port_tx_free(w->inner, &tx->q[tx->qhead], 1);
+		tx->qhead = (tx->qhead + 1) % SX_FAULT_QUEUE;
+		tx->qcount--;
+		port->stats.tx_drop++;
+	}
+	/* Held rx frames can no longer be delivered. */
+	release_all(rx);
+	while (rx->qcount > 0) {
+		rx_release(w, &rx->q[rx->qhead], 1);
+		rx->qhead = (rx->qhead + 1) % SX_FAULT_QUEUE;
+		rx->qcount--;
+		port->stats.rx_drop++;
+	}
+	/* Copies the caller never returned: theirs was the bug, ours the leak. */
+	while (w->ncopies > 0)
+		free(w->copies[--w->ncopies]);
+	sx_port_close(w->inner);
+	free(w);
+}
+
+static const struct sx_port_ops sx_fault_ops = {
+	.name = "fault",
+	.rx_burst = fault_rx_burst,
+	.rx_done = fault_rx_done,
+	.tx_alloc = fault_tx_alloc,
+	.tx_burst = fault_tx_burst,
+	.tx_free = fault_tx_free,
+	.close = fault_close,
+};
+
+static bool
+fault_dir_valid(const struct sx_fault_dir *d)
+{
+	const double p[] = {d->drop, d->reorder, d->duplicate, d->corrupt};
+	size_t i;
+
+	for (i = 0; i < sizeof(p) / sizeof(p[0]); i++)
+		if (!(p[i] >= 0.0 && p[i] <= 1.0)) /* also rejects NaN */
+			return false;
+	return true;
+}
+
+static bool
+fault_dir_active(const struct sx_fault_dir *d)
+{
+	return d->drop > 0 || d->reorder > 0 || d->duplicate > 0 || d->corrupt > 0;
+}
+
+struct sx_port *
+sx_port_fault_wrap(struct sx_port *inner, const struct sx_fault_dir *tx,
+		   const struct sx_fault_dir *rx, uint64_t seed)
+{
+	static const struct sx_fault_dir none;
+	struct sx_port_fault *w;
+	uint64_t sm = seed;
+	int i;
+
+	if (inner == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (tx == NULL)
+		tx = &none;
+	if (rx == NULL)
+		rx = &none;
+	if (!fault_dir_valid(tx) || !fault_dir_valid(rx)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	w->port.ops = &sx_fault_ops;
+	memcpy(w->port.mac, inner->mac, sizeof(w->port.mac));
+	w->port.max_frame = inner->max_frame;
+	w->inner = inner;
+	w->dir[SX_FAULT_TX].p = *tx;
+	w->dir[SX_FAULT_TX].active = fault_dir_active(tx);
+	w->dir[SX_FAULT_RX].p = *rx;
+	w->dir[SX_FAULT_RX].active = fault_dir_active(rx);
+	/* xoshiro must not start from all zeros; splitmix64 never yields four
+	 * zero words in a row, whatever the seed. */
+	for (i = 0; i < 4; i++)
+		w->rng[i] = splitmix64(&sm);
+	return &w->port;
+}
+
+/* ------------------------------------------------------------------------ */
+/* "drop=P,reorder=P,duplicate=P,corrupt=P"                                  */
+
+int
+sx_fault_parse(const char *spec, struct sx_fault_dir *dir)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} keys[] = {
+		{"drop", offsetof(struct sx_fault_dir, drop)},
+		{"reorder", offsetof(struct sx_fault_dir, reorder)},
+		{"duplicate", offsetof(struct sx_fault_dir, duplicate)},
+		{"corrupt", offsetof(struct sx_fault_dir, corrupt)},
+	};
+	struct sx_fault_dir out = {0};
+	unsigned int seen = 0;
+	const char *s = spec;
+
+	if (dir == NULL)
+		return -EINVAL;
+	if (s == NULL || *s == '\0') {
+		*dir = out;
+		return 0;
+	}
+	for (;;) {
+		const char *eq = strchr(s, '=');
+		size_t klen, k;
+		char *end;
+		double v;
+
+		if (eq == NULL)
+			return -EINVAL;
+		klen = (size_t)(eq - s);
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (strlen(keys[k].key) == klen && memcmp(keys[k].key, s, klen) == 0)
+				break;
+		/* Unknown or repeated keys are mistakes, not overrides. */
+		if (k == sizeof(keys) / sizeof(keys[0]) || (seen & (1u << k)))
+			return -EINVAL;
+		seen |= 1u << k;
+		/* A plain decimal: strtod alone would also take " 1", "+1",
+		 * "nan" and "inf". */
+		if (!((eq[1] >= '0' && eq[1] <= '9') || eq[1] == '.'))
+			return -EINVAL;
+		errno = 0;
+		v = strtod(eq + 1, &end);
+		if (end == eq + 1 || errno != 0 || !(v >= 0.0 && v <= 1.0))
+			return -EINVAL;
+		*(double *)((char *)&out + keys[k].off) = v;
+		if (*end == '\0')
+			break;
+		if (*end != ',')
+			return -EINVAL;
+		s = end + 1;
+	}
+	*dir = out;
+	return 0;
+}
