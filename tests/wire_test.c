@@ -45,7 +45,7 @@ static const struct iba_op {
 	uint8_t opcode;
 	enum pay pay;
 	uint8_t nhdr;
-	uint8_t hdr[2]; /* enum sx_hdr, in wire order after the BTH */
+	uint8_t hdr[3]; /* enum sx_hdr, in wire order after the BTH */
 } iba_ops[] = {
     {SX_OP_RC_SEND_FIRST, PAY_FULL, 0, {0}},
     {SX_OP_RC_SEND_MIDDLE, PAY_FULL, 0, {0}},
@@ -69,6 +69,22 @@ static const struct iba_op {
     {SX_OP_RC_COMPARE_SWAP, PAY_NONE, 1, {SX_HDR_ATOMICETH}},
     {SX_OP_RC_FETCH_ADD, PAY_NONE, 1, {SX_HDR_ATOMICETH}},
     {SX_OP_CNP, PAY_NONE, 1, {SX_HDR_CNP_PAD}},
+    /* scalex selective repeat (docs/wire.md): XETH first, RETH on every WRITE */
+    {SX_OP_SR(SX_OP_RC_SEND_FIRST), PAY_FULL, 1, {SX_HDR_XETH}},
+    {SX_OP_SR(SX_OP_RC_SEND_MIDDLE), PAY_FULL, 1, {SX_HDR_XETH}},
+    {SX_OP_SR(SX_OP_RC_SEND_LAST), PAY_ANY, 1, {SX_HDR_XETH}},
+    {SX_OP_SR(SX_OP_RC_SEND_LAST_IMM), PAY_ANY, 2, {SX_HDR_XETH, SX_HDR_IMMDT}},
+    {SX_OP_SR(SX_OP_RC_SEND_ONLY), PAY_ANY, 1, {SX_HDR_XETH}},
+    {SX_OP_SR(SX_OP_RC_SEND_ONLY_IMM), PAY_ANY, 2, {SX_HDR_XETH, SX_HDR_IMMDT}},
+    {SX_OP_SR(SX_OP_RC_WRITE_FIRST), PAY_FULL, 2, {SX_HDR_XETH, SX_HDR_RETH}},
+    {SX_OP_SR(SX_OP_RC_WRITE_MIDDLE), PAY_FULL, 2, {SX_HDR_XETH, SX_HDR_RETH}},
+    {SX_OP_SR(SX_OP_RC_WRITE_LAST), PAY_ANY, 2, {SX_HDR_XETH, SX_HDR_RETH}},
+    {SX_OP_SR(SX_OP_RC_WRITE_LAST_IMM), PAY_ANY, 3,
+     {SX_HDR_XETH, SX_HDR_RETH, SX_HDR_IMMDT}},
+    {SX_OP_SR(SX_OP_RC_WRITE_ONLY), PAY_ANY, 2, {SX_HDR_XETH, SX_HDR_RETH}},
+    {SX_OP_SR(SX_OP_RC_WRITE_ONLY_IMM), PAY_ANY, 3,
+     {SX_HDR_XETH, SX_HDR_RETH, SX_HDR_IMMDT}},
+    {SX_OP_SR_ACK, PAY_NONE, 2, {SX_HDR_AETH, SX_HDR_SACK}},
 };
 
 #define N_IBA_OPS (sizeof(iba_ops) / sizeof(iba_ops[0]))
@@ -76,6 +92,7 @@ static const struct iba_op {
 static const size_t hdr_bytes[SX_HDR_MAX] = {
     [SX_HDR_RETH] = 16,     [SX_HDR_AETH] = 4,  [SX_HDR_ATOMICETH] = 28,
     [SX_HDR_ATOMICACK] = 8, [SX_HDR_IMMDT] = 4, [SX_HDR_CNP_PAD] = 16,
+    [SX_HDR_XETH] = 8,      [SX_HDR_SACK] = 36,
 };
 
 static const enum sx_wire_rc hdr_trunc[SX_HDR_MAX] = {
@@ -85,6 +102,8 @@ static const enum sx_wire_rc hdr_trunc[SX_HDR_MAX] = {
     [SX_HDR_ATOMICACK] = SX_WIRE_TRUNC_ATOMICACK,
     [SX_HDR_IMMDT] = SX_WIRE_TRUNC_IMMDT,
     [SX_HDR_CNP_PAD] = SX_WIRE_TRUNC_CNP,
+    [SX_HDR_XETH] = SX_WIRE_TRUNC_XETH,
+    [SX_HDR_SACK] = SX_WIRE_TRUNC_SACK,
 };
 
 static const struct iba_op *
@@ -498,13 +517,15 @@ test_opcode_table(void **state)
 		const struct iba_op *io = iba_op((uint8_t)op);
 		uint32_t hdr_flags = 0, f;
 		size_t off = SX_BTH_LEN;
-		int prev = -1;
 
-		/* Exactly IBA RC 0x00-0x14 and the CNP. */
-		assert_int_equal(io != NULL, op <= 0x14 || op == SX_OP_CNP);
+		/* Exactly IBA RC 0x00-0x14, the CNP, and scalex's SR opcodes in
+		 * the manufacturer-specific range. */
+		assert_int_equal(io != NULL, op <= 0x14 || op == SX_OP_CNP ||
+		                                 (op >= 0xc0 && op <= 0xcb) ||
+		                                 op == SX_OP_SR_ACK);
 		if ((info != NULL) != (io != NULL))
 			fail_msg("opcode 0x%02x (%s): %s", op, info ? info->name : "-",
-			         info ? "in the table but not in IBA table 38 / CNP"
+			         info ? "in the table but not in IBA table 38 / CNP / SR"
 			              : "missing from the table");
 		if (info == NULL)
 			continue;
@@ -517,8 +538,6 @@ test_opcode_table(void **state)
 		for (i = 0; i < io->nhdr; i++) {
 			unsigned int h = io->hdr[i];
 
-			assert_true((int)h > prev); /* wire order == flag order */
-			prev = (int)h;
 			hdr_flags |= 1u << h;
 			assert_int_equal(info->offset[h], off);
 			off += hdr_bytes[h];
@@ -544,8 +563,9 @@ test_opcode_table(void **state)
 		                     !!(f & SX_OPF_READ) + !!(f & SX_OPF_ATOMIC) +
 		                     !!(f & SX_OPF_ACK) + !!(f & SX_OPF_CNP),
 		                 1);
-		assert_int_equal(info->transport,
-		                 op == SX_OP_CNP ? SX_TRANSPORT_CNP : SX_TRANSPORT_RC);
+		assert_int_equal(info->transport, op == SX_OP_CNP ? SX_TRANSPORT_CNP
+		                                  : op >= SX_OP_SR_BASE ? SX_TRANSPORT_SR
+		                                                        : SX_TRANSPORT_RC);
 	}
 	assert_int_equal(n, N_IBA_OPS);
 	assert_string_equal(sx_opcode_info(SX_OP_RC_SEND_FIRST)->name, "RC_SEND_FIRST");

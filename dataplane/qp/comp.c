@@ -79,24 +79,19 @@ progress(struct sx_qp *qp, uint64_t now_ns)
 	qp->rto_deadline = sx_psn_cmp(qp->snd_una, qp->snd_max) < 0 ? now_ns + qp->rto_ns : 0;
 }
 
-/* Slide the SR scoreboard so that it starts at the new snd_una. */
+/* snd_una moves forward to @p una; the SR scoreboards, indexed from
+ * snd_una, slide with it. Every change of snd_una goes through here. */
 static void
-sr_slide(struct sx_qp *qp, uint32_t old_una)
+advance_una(struct sx_qp *qp, uint32_t una, uint64_t now_ns)
 {
-	uint32_t shift = sx_psn_fwd(old_una, qp->snd_una), i;
+	uint32_t shift = sx_psn_fwd(qp->snd_una, una);
 
-	if (shift == 0)
+	if (sx_psn_cmp(una, qp->snd_una) <= 0)
 		return;
-	if (shift >= SX_WINDOW_PKTS) {
-		memset(qp->sacked, 0, sizeof(qp->sacked));
-		return;
-	}
-	for (i = 0; i < SX_WINDOW_PKTS; i++) {
-		uint32_t j = i + shift;
-		uint64_t bit = j < SX_WINDOW_PKTS ? (qp->sacked[j / 64] >> (j % 64)) & 1 : 0;
-
-		qp->sacked[i / 64] = (qp->sacked[i / 64] & ~(1ull << (i % 64))) | bit << (i % 64);
-	}
+	qp->snd_una = una;
+	sx_bits_shift(qp->sacked, shift);
+	sx_bits_shift(qp->resent, shift);
+	progress(qp, now_ns);
 }
 
 /*
@@ -108,7 +103,7 @@ sr_slide(struct sx_qp *qp, uint32_t old_una)
 static bool
 ack_upto(struct sx_qp *qp, uint32_t a, uint64_t now_ns)
 {
-	uint32_t old_una = qp->snd_una, next = sx_psn_add(a, 1);
+	uint32_t next = sx_psn_add(a, 1);
 	uint32_t i;
 
 	if (sx_psn_cmp(next, qp->snd_max) > 0 || sx_psn_cmp(next, qp->snd_una) < 0) {
@@ -131,12 +126,7 @@ ack_upto(struct sx_qp *qp, uint32_t a, uint64_t now_ns)
 		}
 		sx_comp_wqe(qp, w, SX_WC_SUCCESS);
 	}
-	if (sx_psn_cmp(next, qp->snd_una) > 0) {
-		qp->snd_una = next;
-		if (qp->rel == SX_REL_SR)
-			sr_slide(qp, old_una);
-		progress(qp, now_ns);
-	}
+	advance_una(qp, next, now_ns);
 	retire(qp);
 	if (sx_psn_cmp(qp->snd_nxt, qp->snd_una) < 0)
 		sx_req_rewind(qp, qp->snd_una);
@@ -160,6 +150,33 @@ fail(struct sx_qp *qp, uint32_t psn, enum sx_wc_status status, uint32_t vendor_e
 	}
 	(void)vendor_err;
 	sx_qp_error(qp);
+}
+
+/* SR ACK: cumulative PSN in the BTH, then what arrived beyond the hole. */
+static void
+on_sr_ack(struct sx_qp *qp, const struct sx_pkt *pkt, uint64_t now_ns)
+{
+	uint32_t i, p;
+
+	qp->cnt[SX_QPC_ACKS_RCVD]++;
+	if (!ack_upto(qp, pkt->bth.psn, now_ns))
+		return;
+	/* A READ still waiting for answers holds snd_una back; what the
+	 * responder acknowledged past it must not be sent again. */
+	for (p = qp->snd_una; sx_psn_cmp(p, pkt->bth.psn) <= 0; p = sx_psn_add(p, 1))
+		sx_bit_set(qp->sacked, sx_psn_fwd(qp->snd_una, p));
+	for (i = 0; i < SX_SACK_BITS; i++) {
+		if (!((pkt->sack.bitmap[i / 8] >> (i % 8)) & 1))
+			continue;
+		p = sx_psn_add(pkt->sack.base, i + 1);
+		if (sx_psn_cmp(p, qp->snd_una) < 0 || sx_psn_cmp(p, qp->snd_max) >= 0)
+			continue;
+		sx_bit_set(qp->sacked, sx_psn_fwd(qp->snd_una, p));
+		if (sx_psn_cmp(sx_psn_add(p, 1), qp->sr_high) > 0)
+			qp->sr_high = sx_psn_add(p, 1);
+	}
+	if (sx_psn_cmp(qp->sr_high, qp->snd_una) < 0)
+		qp->sr_high = qp->snd_una;
 }
 
 static void
@@ -280,9 +297,8 @@ on_read_response(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payl
 	if (w->rd_pkts == w->npkts) {
 		sx_comp_wqe(qp, w, SX_WC_SUCCESS);
 		ack_upto(qp, sx_wqe_last_psn(w), now_ns);
-	} else if (sx_psn_cmp(expected, qp->snd_una) >= 0) {
-		qp->snd_una = sx_psn_add(expected, 1);
-		progress(qp, now_ns);
+	} else {
+		advance_una(qp, sx_psn_add(expected, 1), now_ns);
 	}
 }
 
@@ -314,6 +330,8 @@ sx_comp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload, u
 		on_read_response(qp, pkt, payload, now_ns);
 	} else if (flags & SX_OPF_ATOMIC) {
 		on_atomic_ack(qp, pkt, now_ns);
+	} else if (flags & SX_OPF_SACK) {
+		on_sr_ack(qp, pkt, now_ns);
 	} else if (flags & SX_OPF_ACK) {
 		on_ack(qp, pkt, now_ns);
 	}
@@ -337,5 +355,6 @@ sx_comp_timer(struct sx_qp *qp, uint64_t now_ns)
 	qp->rto_deadline = now_ns + qp->rto_ns;
 	qp->rd_gap = false;
 	memset(qp->resent, 0, sizeof(qp->resent));
+	qp->sr_probe = qp->rel == SX_REL_SR;
 	sx_req_rewind(qp, qp->snd_una);
 }

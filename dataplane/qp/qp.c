@@ -87,6 +87,7 @@ sx_qp_init(struct sx_qp *qp, struct sx_qp_env *env, struct sx_pd *pd, uint32_t q
 	start_psn &= SX_PSN_MASK;
 	qp->sq_psn = qp->snd_nxt = qp->snd_una = qp->snd_max = start_psn;
 	qp->last_ackreq = start_psn;
+	qp->sr_high = start_psn;
 	return 0;
 }
 
@@ -195,6 +196,9 @@ post_one_send(struct sx_qp *qp, const struct sx_send_wr *wr)
 		return -EINVAL;
 	w->first_psn = qp->sq_psn;
 	qp->sq_psn = sx_psn_add(qp->sq_psn, w->npkts);
+	if (w->opcode == SX_WR_SEND || w->opcode == SX_WR_SEND_WITH_IMM ||
+	    w->opcode == SX_WR_RDMA_WRITE_WITH_IMM)
+		w->msg_seq = qp->sq_msg_seq++;
 	qp->sq_tail++;
 	return 0;
 }
@@ -206,8 +210,11 @@ sx_qp_post_send(struct sx_qp *qp, struct sx_send_wr *wr, struct sx_send_wr **bad
 
 	if (qp->state != SX_QPS_RTS)
 		rc = -EINVAL;
-	for (; rc == 0 && wr != NULL; wr = wr->next)
+	for (; rc == 0 && wr != NULL; wr = wr->next) {
 		rc = post_one_send(qp, wr);
+		if (rc < 0)
+			break;
+	}
 	if (rc < 0 && bad != NULL)
 		*bad = wr;
 	return rc;
@@ -332,6 +339,24 @@ sx_qp_timer(struct sx_qp *qp, uint64_t now_ns)
 		qp->rnr_until = 0;
 	if (qp->rto_deadline != 0 && now_ns >= qp->rto_deadline)
 		sx_comp_timer(qp, now_ns);
+}
+
+void
+sx_bits_shift(uint64_t *m, uint32_t n)
+{
+	const uint32_t words = SX_WINDOW_PKTS / 64;
+	uint32_t i, w = n / 64, b = n % 64;
+
+	if (n >= SX_WINDOW_PKTS) {
+		memset(m, 0, words * sizeof(*m));
+		return;
+	}
+	for (i = 0; i < words; i++) {
+		uint64_t lo = i + w < words ? m[i + w] : 0;
+		uint64_t hi = i + w + 1 < words ? m[i + w + 1] : 0;
+
+		m[i] = b ? (lo >> b) | (hi << (64 - b)) : lo;
+	}
 }
 
 void

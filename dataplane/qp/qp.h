@@ -33,7 +33,7 @@
 #define SX_RESPQ_SIZE        64    /* responder's queue of pending responses */
 #define SX_ATOMIC_CACHE      16    /* replies kept for duplicate atomics */
 #define SX_RNR_TIMER_CODE    1     /* IBA 9.7.5.2.8: 0.01 ms */
-#define SX_SACK_BITS         256   /* PSNs after the cumulative point in a SACK */
+#define SX_SR_DUPTHRESH      4     /* SACKed PSNs above a hole before it is resent */
 
 /* Per-QP counters (telemetry reads them; names in qp.c). */
 enum sx_qp_counter {
@@ -103,6 +103,7 @@ struct sx_wqe {
 	uint32_t sge_len[SX_MAX_SGE];
 	uint32_t first_psn;
 	uint32_t npkts;   /* PSNs the message uses (a READ: one per response) */
+	uint32_t msg_seq; /* SR: index among receive-consuming messages */
 	uint32_t rd_pkts; /* READ responses placed, in order (GBN) */
 	uint64_t atomic_orig;
 	enum sx_wc_status status;
@@ -114,12 +115,21 @@ struct sx_rqe {
 	uint8_t *sge_ptr[SX_MAX_SGE];
 	uint32_t sge_len[SX_MAX_SGE];
 	uint32_t length;
+	/* SR: the message's last packet was placed; it completes once every
+	 * PSN before it has arrived */
+	bool sr_last;
+	bool sr_write_imm;
+	bool sr_has_imm;
+	uint32_t sr_done_psn;
+	uint32_t sr_len;
+	uint32_t sr_imm; /* host order */
 };
 
 enum sx_resp_kind {
 	SX_RESP_ACK,       /* ACK or NAK: AETH only */
 	SX_RESP_READ,      /* a stream of READ response packets */
 	SX_RESP_ATOMIC,    /* atomic ACK */
+	SX_RESP_SACK,      /* SR ACK, filled from the scoreboard when sent */
 };
 
 struct sx_resp {
@@ -175,6 +185,7 @@ struct sx_qp {
 	uint32_t sq_cur;   /* next to (re)transmit */
 	uint32_t sq_tail;  /* next free */
 	uint32_t sq_psn;   /* PSN the next posted WQE gets */
+	uint32_t sq_msg_seq; /* SR: msg_seq the next receive-consuming WQE gets */
 
 	/* requester / completer */
 	uint32_t snd_nxt;  /* next PSN to transmit */
@@ -193,6 +204,7 @@ struct sx_qp {
 	uint64_t sacked[SX_WINDOW_PKTS / 64];
 	uint64_t resent[SX_WINDOW_PKTS / 64];
 	uint32_t sr_high;  /* one past the highest SACKed PSN */
+	bool sr_probe;     /* timeout: resend snd_una even if SACKed */
 
 	/* receive queue */
 	struct sx_rqe *rq;
@@ -206,6 +218,7 @@ struct sx_qp {
 	bool nak_sent;     /* a NAK is outstanding for epsn: send no more */
 	uint8_t *wr_ptr;   /* current RDMA WRITE: next byte to place */
 	uint32_t wr_left;  /* bytes of it still expected */
+	uint32_t wr_len;   /* its length (RETH DMA length) */
 	uint32_t rcv_off;  /* current SEND: bytes placed in rq[rq_head] */
 	struct sx_resp respq[SX_RESPQ_SIZE];
 	uint32_t rq_rhead; /* response queue head / tail (free-running) */
@@ -214,6 +227,7 @@ struct sx_qp {
 	uint32_t atomic_next;
 	/* SR responder: PSNs in [epsn, epsn + SX_WINDOW_PKTS) already placed */
 	uint64_t rcvd[SX_WINDOW_PKTS / 64];
+	uint32_t rq_msg_seq; /* msg_seq of the message rq[rq_head] receives */
 
 	uint64_t cnt[SX_QPC_MAX];
 	bool active; /* on the engine's transmit list */
@@ -262,6 +276,23 @@ void sx_comp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *paylo
 		uint64_t now_ns);
 void sx_comp_timer(struct sx_qp *qp, uint64_t now_ns);
 void sx_comp_wqe(struct sx_qp *qp, struct sx_wqe *w, enum sx_wc_status status);
+
+/* Bitmaps of SX_WINDOW_PKTS bits (SR scoreboards). */
+static inline bool
+sx_bit_test(const uint64_t *m, uint32_t i)
+{
+	return i < SX_WINDOW_PKTS && ((m[i / 64] >> (i % 64)) & 1);
+}
+
+static inline void
+sx_bit_set(uint64_t *m, uint32_t i)
+{
+	if (i < SX_WINDOW_PKTS)
+		m[i / 64] |= 1ull << (i % 64);
+}
+
+/* Shift a window bitmap down by @p n bits (the window slid forward). */
+void sx_bits_shift(uint64_t *m, uint32_t n);
 
 /* Copy @p len bytes between a linear buffer and a scatter list at @p off. */
 void sx_sg_copy_in(uint8_t *const *ptr, const uint32_t *lens, unsigned int n, uint32_t off,

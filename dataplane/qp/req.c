@@ -4,8 +4,13 @@
  *
  * PSNs are assigned when a WQE is posted, so transmitting is walking a PSN
  * cursor (snd_nxt) through the send queue, and retransmitting from PSN p
- * (go-back-N after a NAK or a timeout) is moving the cursor back to p. In
- * selective-repeat mode the walk skips PSNs the responder already SACKed.
+ * (go-back-N after a NAK or a timeout) is moving the cursor back to p.
+ *
+ * Selective repeat (scalex extension, docs/wire.md): data packets carry an
+ * XETH (and WRITEs a RETH each) so the responder can place them in any
+ * order; the walk skips PSNs the responder SACKed, and a PSN with at least
+ * SX_SR_DUPTHRESH SACKed PSNs above it is resent once, ahead of new data,
+ * without moving the cursor. Only a timeout resends a PSN twice.
  */
 #include <endian.h>
 #include <string.h>
@@ -13,32 +18,27 @@
 #include "qp.h"
 
 static uint8_t
-data_opcode(const struct sx_wqe *w, uint32_t idx)
+rc_data_opcode(const struct sx_wqe *w, uint32_t idx)
 {
 	bool first = idx == 0, last = idx == w->npkts - 1;
 	bool imm = w->opcode == SX_WR_SEND_WITH_IMM || w->opcode == SX_WR_RDMA_WRITE_WITH_IMM;
-	uint8_t op;
 
 	if (w->opcode == SX_WR_SEND || w->opcode == SX_WR_SEND_WITH_IMM) {
 		if (first && last)
-			op = imm ? SX_OP_RC_SEND_ONLY_IMM : SX_OP_RC_SEND_ONLY;
-		else if (first)
-			op = SX_OP_RC_SEND_FIRST;
-		else if (last)
-			op = imm ? SX_OP_RC_SEND_LAST_IMM : SX_OP_RC_SEND_LAST;
-		else
-			op = SX_OP_RC_SEND_MIDDLE;
-	} else {
-		if (first && last)
-			op = imm ? SX_OP_RC_WRITE_ONLY_IMM : SX_OP_RC_WRITE_ONLY;
-		else if (first)
-			op = SX_OP_RC_WRITE_FIRST;
-		else if (last)
-			op = imm ? SX_OP_RC_WRITE_LAST_IMM : SX_OP_RC_WRITE_LAST;
-		else
-			op = SX_OP_RC_WRITE_MIDDLE;
+			return imm ? SX_OP_RC_SEND_ONLY_IMM : SX_OP_RC_SEND_ONLY;
+		if (first)
+			return SX_OP_RC_SEND_FIRST;
+		if (last)
+			return imm ? SX_OP_RC_SEND_LAST_IMM : SX_OP_RC_SEND_LAST;
+		return SX_OP_RC_SEND_MIDDLE;
 	}
-	return op;
+	if (first && last)
+		return imm ? SX_OP_RC_WRITE_ONLY_IMM : SX_OP_RC_WRITE_ONLY;
+	if (first)
+		return SX_OP_RC_WRITE_FIRST;
+	if (last)
+		return imm ? SX_OP_RC_WRITE_LAST_IMM : SX_OP_RC_WRITE_LAST;
+	return SX_OP_RC_WRITE_MIDDLE;
 }
 
 /* Point the payload of @p txd at bytes [off, off + len) of the WQE's scatter list. */
@@ -63,12 +63,60 @@ gather(const struct sx_wqe *w, uint32_t off, uint32_t len, struct sx_txd *txd)
 	}
 }
 
-static bool
-sr_is_sacked(const struct sx_qp *qp, uint32_t psn)
+/* Fill @p txd with packet @p idx (PSN @p psn) of @p w. Touches no cursor. */
+static void
+fill_pkt(struct sx_qp *qp, const struct sx_wqe *w, uint32_t idx, uint32_t psn,
+	 struct sx_txd *txd)
 {
-	uint32_t i = sx_psn_fwd(qp->snd_una, psn);
+	struct sx_pkt *h = &txd->hdr;
+	uint32_t off = idx * qp->mtu;
 
-	return i < SX_WINDOW_PKTS && (qp->sacked[i / 64] >> (i % 64)) & 1;
+	h->bth.psn = psn;
+	switch (w->opcode) {
+	case SX_WR_RDMA_READ:
+		/* From packet idx on: a re-read asks only for what is missing. */
+		h->bth.opcode = SX_OP_RC_READ_REQUEST;
+		h->reth.va = w->remote_addr + off;
+		h->reth.rkey = w->rkey;
+		h->reth.dma_len = w->length - off;
+		h->bth.ackreq = true;
+		return;
+	case SX_WR_ATOMIC_CMP_AND_SWP:
+	case SX_WR_ATOMIC_FETCH_AND_ADD:
+		h->bth.opcode = w->opcode == SX_WR_ATOMIC_CMP_AND_SWP ? SX_OP_RC_COMPARE_SWAP
+								     : SX_OP_RC_FETCH_ADD;
+		h->atomiceth.va = w->remote_addr;
+		h->atomiceth.rkey = w->rkey;
+		/* IBA 9.5.2: CmpSwap carries swap and compare; FetchAdd the addend. */
+		h->atomiceth.swap_add =
+			w->opcode == SX_WR_ATOMIC_CMP_AND_SWP ? w->swap : w->compare_add;
+		h->atomiceth.compare = w->compare_add;
+		h->bth.ackreq = true;
+		return;
+	default:
+		break;
+	}
+	h->bth.opcode = rc_data_opcode(w, idx);
+	h->payload_len = w->length - off < qp->mtu ? w->length - off : qp->mtu;
+	gather(w, off, h->payload_len, txd);
+	if (h->bth.opcode == SX_OP_RC_WRITE_FIRST || h->bth.opcode == SX_OP_RC_WRITE_ONLY ||
+	    h->bth.opcode == SX_OP_RC_WRITE_ONLY_IMM ||
+	    (qp->rel == SX_REL_SR && (w->opcode == SX_WR_RDMA_WRITE ||
+				      w->opcode == SX_WR_RDMA_WRITE_WITH_IMM))) {
+		h->reth.va = w->remote_addr;
+		h->reth.rkey = w->rkey;
+		h->reth.dma_len = w->length;
+	}
+	if (idx == w->npkts - 1) {
+		h->immdt = be32toh(w->imm); /* posted in network order */
+		h->bth.se = (w->flags & SX_SEND_SOLICITED) != 0;
+		h->bth.ackreq = true;
+	}
+	if (qp->rel == SX_REL_SR) {
+		h->bth.opcode = SX_OP_SR(h->bth.opcode);
+		h->xeth.msg_seq = w->msg_seq;
+		h->xeth.offset = off;
+	}
 }
 
 void
@@ -101,66 +149,62 @@ sx_req_arm_timer(struct sx_qp *qp, uint64_t now_ns)
 		qp->rto_deadline = now_ns + qp->rto_ns;
 }
 
-/* Fill @p txd with packet @p idx of READ / atomic WQE @p w. */
-static void
-build_rd_atomic(struct sx_qp *qp, struct sx_wqe *w, uint32_t idx, struct sx_txd *txd)
+/* The not-done WQE holding @p psn, or NULL. */
+static struct sx_wqe *
+wqe_of(struct sx_qp *qp, uint32_t psn)
 {
-	struct sx_pkt *h = &txd->hdr;
+	uint32_t i;
 
-	if (w->opcode == SX_WR_RDMA_READ) {
-		uint32_t off = idx * qp->mtu;
+	for (i = qp->sq_head; i != qp->sq_tail; i++) {
+		struct sx_wqe *w = sx_sq_at(qp, i);
 
-		h->bth.opcode = SX_OP_RC_READ_REQUEST;
-		h->reth.va = w->remote_addr + off;
-		h->reth.rkey = w->rkey;
-		h->reth.dma_len = w->length - off;
-		qp->snd_nxt = sx_psn_add(w->first_psn, w->npkts);
-	} else {
-		h->bth.opcode = w->opcode == SX_WR_ATOMIC_CMP_AND_SWP ? SX_OP_RC_COMPARE_SWAP
-								     : SX_OP_RC_FETCH_ADD;
-		h->atomiceth.va = w->remote_addr;
-		h->atomiceth.rkey = w->rkey;
-		h->atomiceth.swap_add =
-			w->opcode == SX_WR_ATOMIC_CMP_AND_SWP ? w->swap : w->compare_add;
-		h->atomiceth.compare = w->compare_add;
-		qp->snd_nxt = sx_psn_add(w->first_psn, 1);
+		if (sx_psn_in_window(psn, w->first_psn, w->npkts))
+			return w->done ? NULL : w;
 	}
-	h->bth.ackreq = true;
-	qp->sq_cur++;
+	return NULL;
 }
 
-/* Fill @p txd with packet @p idx of SEND / WRITE WQE @p w. */
-static void
-build_data(struct sx_qp *qp, struct sx_wqe *w, uint32_t idx, uint32_t psn,
-	   struct sx_txd *txd)
+/* SR: resend one PSN the SACKs show lost. */
+static bool
+sr_resend_hole(struct sx_qp *qp, struct sx_txd *txd)
 {
-	struct sx_pkt *h = &txd->hdr;
-	uint32_t off = idx * qp->mtu;
-	uint32_t len = w->length - off < qp->mtu ? w->length - off : qp->mtu;
-	bool last = idx == w->npkts - 1;
+	uint32_t n, k;
 
-	h->bth.opcode = data_opcode(w, idx);
-	h->payload_len = len;
-	gather(w, off, len, txd);
-	if (h->bth.opcode == SX_OP_RC_WRITE_FIRST || h->bth.opcode == SX_OP_RC_WRITE_ONLY ||
-	    h->bth.opcode == SX_OP_RC_WRITE_ONLY_IMM) {
-		h->reth.va = w->remote_addr;
-		h->reth.rkey = w->rkey;
-		h->reth.dma_len = w->length;
+	if (sx_psn_cmp(qp->sr_high, qp->snd_una) <= 0)
+		return false;
+	n = sx_psn_fwd(qp->snd_una, qp->sr_high);
+	if (n <= SX_SR_DUPTHRESH)
+		return false;
+	n -= SX_SR_DUPTHRESH; /* holes with enough SACKed PSNs above them */
+	if (n > SX_WINDOW_PKTS)
+		n = SX_WINDOW_PKTS;
+	for (k = 0; k < n; k += 64) {
+		uint64_t free = ~(qp->sacked[k / 64] | qp->resent[k / 64]);
+		uint32_t i, psn;
+		struct sx_wqe *w;
+
+		if (n - k < 64)
+			free &= (1ull << (n - k)) - 1;
+		while (free != 0) {
+			i = k + (uint32_t)__builtin_ctzll(free);
+			free &= free - 1;
+			sx_bit_set(qp->resent, i);
+			psn = sx_psn_add(qp->snd_una, i);
+			if (sx_psn_cmp(psn, qp->snd_max) >= 0)
+				return false;
+			w = wqe_of(qp, psn);
+			/* READ/atomic PSNs past the request's own are answers,
+			 * not packets of ours. */
+			if (w == NULL || (sx_wqe_is_rd_atomic(w) &&
+					  psn != sx_psn_add(w->first_psn, w->rd_pkts)))
+				continue;
+			fill_pkt(qp, w, sx_psn_fwd(w->first_psn, psn), psn, txd);
+			txd->hdr.bth.ackreq = true;
+			qp->cnt[SX_QPC_RETRANSMITS]++;
+			return true;
+		}
 	}
-	if (last) {
-		h->immdt = be32toh(w->imm); /* posted in network order */
-		h->bth.se = (w->flags & SX_SEND_SOLICITED) != 0;
-	}
-	/* Ask for an ACK at the end of a message and every few packets of a
-	 * long one, so the window keeps moving (IBA 9.7.2). */
-	if (last || sx_psn_fwd(qp->last_ackreq, psn) >= SX_ACK_REQ_EVERY) {
-		h->bth.ackreq = true;
-		qp->last_ackreq = psn;
-	}
-	if (last)
-		qp->sq_cur++;
-	qp->snd_nxt = sx_psn_add(psn, 1);
+	return false;
 }
 
 bool
@@ -171,6 +215,24 @@ sx_req_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd)
 
 	if (qp->rnr_until != 0 && now_ns < qp->rnr_until)
 		return false;
+	if (qp->sr_probe) {
+		/* After a timeout, snd_una goes out even if SACKed: the ACK that
+		 * would have moved it may be what was lost, and only a packet
+		 * makes the responder send another. */
+		qp->sr_probe = false;
+		w = wqe_of(qp, qp->snd_una);
+		if (w != NULL) {
+			fill_pkt(qp, w, sx_psn_fwd(w->first_psn, qp->snd_una), qp->snd_una, txd);
+			txd->hdr.bth.ackreq = true;
+			qp->cnt[SX_QPC_RETRANSMITS]++;
+			sx_req_arm_timer(qp, now_ns);
+			return true;
+		}
+	}
+	if (qp->rel == SX_REL_SR && sr_resend_hole(qp, txd)) {
+		sx_req_arm_timer(qp, now_ns);
+		return true;
+	}
 	for (;;) {
 		if (qp->sq_cur == qp->sq_tail)
 			return false;
@@ -184,7 +246,10 @@ sx_req_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd)
 				qp->snd_nxt = sx_sq_at(qp, qp->sq_cur)->first_psn;
 			continue;
 		}
-		if (qp->rel == SX_REL_SR && !sx_wqe_is_rd_atomic(w) && sr_is_sacked(qp, psn)) {
+		/* SR: what the responder holds is not sent again. */
+		if (qp->rel == SX_REL_SR && !sx_wqe_is_rd_atomic(w) &&
+		    sx_bit_test(qp->sacked, sx_psn_fwd(qp->snd_una, psn)) &&
+		    sx_psn_cmp(psn, qp->snd_una) >= 0) {
 			if (idx == w->npkts - 1)
 				qp->sq_cur++;
 			qp->snd_nxt = sx_psn_add(psn, 1);
@@ -207,11 +272,19 @@ sx_req_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd)
 	} else {
 		qp->cnt[SX_QPC_RETRANSMITS]++;
 	}
-	txd->hdr.bth.psn = psn;
-	if (sx_wqe_is_rd_atomic(w))
-		build_rd_atomic(qp, w, idx, txd);
-	else
-		build_data(qp, w, idx, psn, txd);
+	fill_pkt(qp, w, idx, psn, txd);
+	/* Ask for an ACK every few packets of a long message too, so the
+	 * window keeps moving (IBA 9.7.2); the last packet always asks. */
+	if (sx_psn_fwd(qp->last_ackreq, psn) >= SX_ACK_REQ_EVERY)
+		txd->hdr.bth.ackreq = true;
+	if (txd->hdr.bth.ackreq)
+		qp->last_ackreq = psn;
+	if (sx_wqe_is_rd_atomic(w) || idx == w->npkts - 1) {
+		qp->sq_cur++;
+		qp->snd_nxt = sx_psn_add(w->first_psn, w->npkts);
+	} else {
+		qp->snd_nxt = sx_psn_add(psn, 1);
+	}
 	if (sx_psn_cmp(qp->snd_nxt, qp->snd_max) > 0)
 		qp->snd_max = qp->snd_nxt;
 	sx_req_arm_timer(qp, now_ns);

@@ -111,9 +111,10 @@ queue_atomic(struct sx_qp *qp, uint32_t psn, uint64_t orig)
 	r->msn = qp->msn;
 }
 
+/* Complete rq[rq_head]: a SEND, or the immediate of a WRITE. */
 static void
-complete_recv(struct sx_qp *qp, uint32_t byte_len, const struct sx_pkt *pkt, bool write_imm,
-	      enum sx_wc_status status)
+complete_recv(struct sx_qp *qp, uint32_t byte_len, bool write_imm, bool has_imm,
+	      uint32_t imm, enum sx_wc_status status)
 {
 	struct sx_rqe *r = &qp->rq[qp->rq_head++ & (qp->rq_size - 1)];
 	struct sx_wc wc;
@@ -125,12 +126,14 @@ complete_recv(struct sx_qp *qp, uint32_t byte_len, const struct sx_pkt *pkt, boo
 	wc.byte_len = byte_len;
 	wc.qp_num = qp->qpn;
 	wc.src_qp = qp->remote.qpn;
-	if (pkt->op->flags & SX_OPF_IMMDT) {
-		wc.imm_data = htobe32(pkt->immdt);
+	if (has_imm) {
+		wc.imm_data = htobe32(imm);
 		wc.wc_flags = SX_WC_WITH_IMM;
 	}
+	r->sr_last = false;
 	sx_cq_push(qp->rcq, &wc);
 	qp->rcv_off = 0;
+	qp->rq_msg_seq++;
 }
 
 /* Payload size rules (IBA 9.7.4.1.4): FIRST and MIDDLE packets are exactly
@@ -168,14 +171,15 @@ execute(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
 		if (pkt->payload_len > r->length - qp->rcv_off) {
 			/* Message longer than the receive buffer. */
 			queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, pkt->bth.psn);
-			complete_recv(qp, 0, pkt, false, SX_WC_LOC_LEN_ERR);
+			complete_recv(qp, 0, false, false, 0, SX_WC_LOC_LEN_ERR);
 			return false;
 		}
 		sx_sg_copy_in(r->sge_ptr, r->sge_len, r->num_sge, qp->rcv_off, payload,
 			      pkt->payload_len);
 		qp->rcv_off += pkt->payload_len;
 		if (flags & SX_OPF_LAST) {
-			complete_recv(qp, qp->rcv_off, pkt, false, SX_WC_SUCCESS);
+			complete_recv(qp, qp->rcv_off, false, (flags & SX_OPF_IMMDT) != 0,
+				      pkt->immdt, SX_WC_SUCCESS);
 			qp->msn = sx_psn_add(qp->msn, 1);
 		}
 		return true;
@@ -188,7 +192,7 @@ execute(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
 				queue_nak(qp, SX_AETH_NAK, SX_NAK_REM_ACCESS_ERR, pkt->bth.psn);
 				return false;
 			}
-			qp->wr_left = pkt->reth.dma_len;
+			qp->wr_left = qp->wr_len = pkt->reth.dma_len;
 		}
 		if (pkt->payload_len > qp->wr_left ||
 		    ((flags & SX_OPF_LAST) && pkt->payload_len != qp->wr_left)) {
@@ -206,10 +210,8 @@ execute(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
 		qp->wr_left -= pkt->payload_len;
 		if (flags & SX_OPF_LAST) {
 			if (flags & SX_OPF_IMMDT)
-				complete_recv(qp, pkt->op->flags & SX_OPF_RETH
-							  ? pkt->reth.dma_len
-							  : 0,
-					      pkt, true, SX_WC_SUCCESS);
+				complete_recv(qp, qp->wr_len, true, true, pkt->immdt,
+					      SX_WC_SUCCESS);
 			qp->msn = sx_psn_add(qp->msn, 1);
 		}
 		return true;
@@ -294,14 +296,165 @@ duplicate(struct sx_qp *qp, const struct sx_pkt *pkt)
 		}
 		return; /* too old to answer: the requester has moved on */
 	}
-	if (pkt->bth.ackreq)
+	if (pkt->bth.ackreq && qp->rel == SX_REL_GBN)
 		queue_ack(qp);
+}
+
+/* SR: queue an ACK for everything before epsn, merging into a queued one
+ * only at the tail: an ACK must never overtake a READ response stream
+ * queued before it, or the requester would take the READ as answered and
+ * its answer lost. The SACK bitmap is read from the scoreboard when sent. */
+static void
+queue_sack(struct sx_qp *qp)
+{
+	struct sx_resp *r = respq_tail(qp);
+
+	if (r == NULL || r->kind != SX_RESP_SACK) {
+		r = respq_push(qp);
+		if (r == NULL)
+			return;
+		r->kind = SX_RESP_SACK;
+	}
+	r->psn = sx_psn_add(qp->epsn, SX_PSN_MASK);
+	r->msn = qp->msn;
+}
+
+/* SR: epsn moves over @p n PSNs; complete the receives that are now whole. */
+static void
+sr_advance(struct sx_qp *qp, uint32_t n)
+{
+	qp->epsn = sx_psn_add(qp->epsn, n);
+	sx_bits_shift(qp->rcvd, n);
+	while (qp->rq_head != qp->rq_tail) {
+		struct sx_rqe *r = &qp->rq[qp->rq_head & (qp->rq_size - 1)];
+
+		if (!r->sr_last || sx_psn_cmp(r->sr_done_psn, qp->epsn) >= 0)
+			break;
+		qp->msn = sx_psn_add(qp->msn, 1);
+		complete_recv(qp, r->sr_len, r->sr_write_imm, r->sr_has_imm, r->sr_imm,
+			      SX_WC_SUCCESS);
+	}
+}
+
+/* SR: place one self-describing SEND/WRITE packet wherever it belongs. */
+static bool
+sr_place(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
+{
+	uint32_t flags = pkt->op->flags, off = pkt->xeth.offset, len = pkt->payload_len;
+	struct sx_rqe *r = NULL;
+
+	if (!payload_len_ok(qp, pkt) || off % qp->mtu != 0) {
+		queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, pkt->bth.psn);
+		return false;
+	}
+	if ((flags & SX_OPF_SEND) || (flags & SX_OPF_IMMDT)) {
+		uint32_t slot = pkt->xeth.msg_seq - qp->rq_msg_seq;
+
+		if (slot >= qp->rq_tail - qp->rq_head) {
+			queue_nak(qp, SX_AETH_RNR_NAK, SX_RNR_TIMER_CODE, pkt->bth.psn);
+			return false;
+		}
+		r = &qp->rq[(qp->rq_head + slot) & (qp->rq_size - 1)];
+	}
+	if (flags & SX_OPF_WRITE) {
+		uint8_t *base = sx_mr_resolve(qp->env->mrs, qp->pd, pkt->reth.rkey, pkt->reth.va,
+					      pkt->reth.dma_len, SX_ACCESS_REMOTE_WRITE);
+
+		if (base == NULL) {
+			queue_nak(qp, SX_AETH_NAK, SX_NAK_REM_ACCESS_ERR, pkt->bth.psn);
+			return false;
+		}
+		if (off > pkt->reth.dma_len || len > pkt->reth.dma_len - off ||
+		    ((flags & SX_OPF_LAST) && off + len != pkt->reth.dma_len)) {
+			queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, pkt->bth.psn);
+			return false;
+		}
+		if (len != 0)
+			memcpy(base + off, payload, len);
+	} else {
+		if (off > r->length || len > r->length - off) {
+			queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, pkt->bth.psn);
+			return false;
+		}
+		sx_sg_copy_in(r->sge_ptr, r->sge_len, r->num_sge, off, payload, len);
+	}
+	if (r != NULL && (flags & SX_OPF_LAST)) {
+		r->sr_last = true;
+		r->sr_done_psn = pkt->bth.psn;
+		r->sr_len = (flags & SX_OPF_WRITE) ? pkt->reth.dma_len : off + len;
+		r->sr_write_imm = (flags & SX_OPF_WRITE) != 0;
+		r->sr_has_imm = (flags & SX_OPF_IMMDT) != 0;
+		r->sr_imm = pkt->immdt;
+	}
+	return true;
+}
+
+static void
+sr_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
+{
+	int32_t d = sx_psn_diff(pkt->bth.psn, qp->epsn);
+	uint32_t before;
+
+	if (d < 0 || (d < SX_WINDOW_PKTS && sx_bit_test(qp->rcvd, (uint32_t)d))) {
+		duplicate(qp, pkt);
+		if (!(pkt->op->flags & (SX_OPF_READ | SX_OPF_ATOMIC)))
+			queue_sack(qp);
+		return;
+	}
+	if (!(pkt->op->flags & SX_OPF_XETH)) {
+		/* READ and atomics execute in PSN order; one that overtook a
+		 * hole is dropped and resent by the requester. */
+		if (d != 0) {
+			qp->cnt[SX_QPC_OUT_OF_ORDER]++;
+			queue_sack(qp);
+			return;
+		}
+		before = qp->epsn;
+		if (!execute(qp, pkt, payload))
+			return;
+		/* execute() moved epsn over a READ's response PSNs; the
+		 * scoreboard moves with it. */
+		d = (int32_t)sx_psn_fwd(before, qp->epsn) + 1;
+		qp->epsn = before;
+		sr_advance(qp, (uint32_t)d);
+		goto advance;
+	}
+	if (d >= SX_WINDOW_PKTS) {
+		qp->cnt[SX_QPC_OUT_OF_ORDER]++;
+		return;
+	}
+	if (!sr_place(qp, pkt, payload))
+		return;
+	sx_bit_set(qp->rcvd, (uint32_t)d);
+	if (d > 0) {
+		/* Tell the requester about the hole at once. */
+		qp->cnt[SX_QPC_OUT_OF_ORDER]++;
+		queue_sack(qp);
+		return;
+	}
+advance:
+	qp->nak_sent = false;
+	while (sx_bit_test(qp->rcvd, 0)) {
+		uint64_t ones = ~qp->rcvd[0];
+		uint32_t run = ones ? (uint32_t)__builtin_ctzll(ones) : 64;
+
+		sr_advance(qp, run);
+	}
+	sr_advance(qp, 0);
+	if (pkt->bth.ackreq && (pkt->op->flags & SX_OPF_XETH))
+		queue_sack(qp);
 }
 
 void
 sx_resp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
 {
-	int32_t d = sx_psn_diff(pkt->bth.psn, qp->epsn);
+	int32_t d;
+
+	if (qp->rel == SX_REL_SR) {
+		sr_rx(qp, pkt, payload);
+		return;
+	}
+	d = sx_psn_diff(pkt->bth.psn, qp->epsn);
 
 	if (d < 0) {
 		duplicate(qp, pkt);
@@ -349,6 +502,24 @@ sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd)
 		h->atomic_orig = r->orig;
 		qp->rq_rhead++;
 		return true;
+	case SX_RESP_SACK: {
+		uint32_t i, p, base = sx_psn_add(r->psn, 1);
+
+		h->bth.opcode = SX_OP_SR_ACK;
+		h->sack.base = base;
+		memset(h->sack.bitmap, 0, sizeof(h->sack.bitmap));
+		for (i = 0; i < SX_SACK_BITS; i++) {
+			/* PSNs the cumulative point passed since this ACK was
+			 * queued have all arrived. */
+			p = sx_psn_add(base, i + 1);
+			if (sx_psn_cmp(p, qp->epsn) < 0 ||
+			    sx_bit_test(qp->rcvd, sx_psn_fwd(qp->epsn, p)))
+				h->sack.bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
+		}
+		qp->cnt[SX_QPC_ACKS_SENT]++;
+		qp->rq_rhead++;
+		return true;
+	}
 	default:
 		break;
 	}

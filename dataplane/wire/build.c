@@ -43,6 +43,16 @@ build_ext(uint8_t *b, const struct sx_opcode_info *op, const struct sx_pkt *pkt)
 		wr32(b + op->offset[SX_HDR_IMMDT], pkt->immdt);
 	if (op->flags & SX_OPF_CNP_PAD)
 		memset(b + op->offset[SX_HDR_CNP_PAD], 0, SX_CNP_PAD_LEN);
+	if (op->flags & SX_OPF_XETH) {
+		h = b + op->offset[SX_HDR_XETH];
+		wr32(h, pkt->xeth.msg_seq);
+		wr32(h + 4, pkt->xeth.offset);
+	}
+	if (op->flags & SX_OPF_SACK) {
+		h = b + op->offset[SX_HDR_SACK];
+		wr32(h, pkt->sack.base & SX_PSN_MASK);
+		memcpy(h + 4, pkt->sack.bitmap, sizeof(pkt->sack.bitmap));
+	}
 }
 
 ssize_t

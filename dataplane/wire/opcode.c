@@ -16,6 +16,23 @@
 		[SX_HDR_ATOMICETH] = (atm), [SX_HDR_ATOMICACK] = (atmack),             \
 		[SX_HDR_IMMDT] = (imm), [SX_HDR_CNP_PAD] = (cnp),                      \
 	}
+/* scalex SR data packets: BTH, XETH, RETH (WRITE), ImmDt (with immediate). */
+#define SR_AT(reth, imm)                                                               \
+	{                                                                              \
+		[SX_HDR_XETH] = B, [SX_HDR_RETH] = (reth), [SX_HDR_IMMDT] = (imm),     \
+	}
+#define X  SX_XETH_LEN
+#define SR SX_OPF_XETH
+#define SRW (SX_OPF_XETH | SX_OPF_RETH)
+#define SR_SEND(op, name, fl, imm)                                                     \
+	[SX_OP_SR(op)] = {name, SX_OP_SR(op), SX_TRANSPORT_SR,                         \
+			  B + X + ((imm) ? SX_IMMDT_LEN : 0), REQ_SEND | (fl) | SR |    \
+			  ((imm) ? SX_OPF_IMMDT : 0), SR_AT(0, (imm) ? B + X : 0)}
+#define SR_WRITE(op, name, fl, imm)                                                    \
+	[SX_OP_SR(op)] = {name, SX_OP_SR(op), SX_TRANSPORT_SR,                         \
+			  B + X + SX_RETH_LEN + ((imm) ? SX_IMMDT_LEN : 0),             \
+			  REQ_WRITE | (fl) | SRW | ((imm) ? SX_OPF_IMMDT : 0),          \
+			  SR_AT(B + X, (imm) ? B + X + SX_RETH_LEN : 0)}
 
 #define REQ_SEND  (SX_OPF_REQUEST | SX_OPF_SEND | SX_OPF_PAYLOAD)
 #define REQ_WRITE (SX_OPF_REQUEST | SX_OPF_WRITE | SX_OPF_PAYLOAD)
@@ -108,6 +125,27 @@ static const struct sx_opcode_info op_table[256] = {
 	[SX_OP_CNP] = {"CNP", SX_OP_CNP, SX_TRANSPORT_CNP, B + SX_CNP_PAD_LEN,
 		       SX_OPF_CNP | SX_OPF_FIRST | SX_OPF_LAST | SX_OPF_CNP_PAD,
 		       AT(0, 0, 0, 0, 0, B)},
+	/* scalex selective repeat (docs/wire.md) */
+	SR_SEND(SX_OP_RC_SEND_FIRST, "SX_SR_SEND_FIRST", SX_OPF_FIRST, 0),
+	SR_SEND(SX_OP_RC_SEND_MIDDLE, "SX_SR_SEND_MIDDLE", SX_OPF_MIDDLE, 0),
+	SR_SEND(SX_OP_RC_SEND_LAST, "SX_SR_SEND_LAST", SX_OPF_LAST, 0),
+	SR_SEND(SX_OP_RC_SEND_LAST_IMM, "SX_SR_SEND_LAST_WITH_IMMEDIATE", SX_OPF_LAST, 1),
+	SR_SEND(SX_OP_RC_SEND_ONLY, "SX_SR_SEND_ONLY", SX_OPF_FIRST | SX_OPF_LAST, 0),
+	SR_SEND(SX_OP_RC_SEND_ONLY_IMM, "SX_SR_SEND_ONLY_WITH_IMMEDIATE",
+		SX_OPF_FIRST | SX_OPF_LAST, 1),
+	SR_WRITE(SX_OP_RC_WRITE_FIRST, "SX_SR_RDMA_WRITE_FIRST", SX_OPF_FIRST, 0),
+	SR_WRITE(SX_OP_RC_WRITE_MIDDLE, "SX_SR_RDMA_WRITE_MIDDLE", SX_OPF_MIDDLE, 0),
+	SR_WRITE(SX_OP_RC_WRITE_LAST, "SX_SR_RDMA_WRITE_LAST", SX_OPF_LAST, 0),
+	SR_WRITE(SX_OP_RC_WRITE_LAST_IMM, "SX_SR_RDMA_WRITE_LAST_WITH_IMMEDIATE",
+		 SX_OPF_LAST, 1),
+	SR_WRITE(SX_OP_RC_WRITE_ONLY, "SX_SR_RDMA_WRITE_ONLY", SX_OPF_FIRST | SX_OPF_LAST, 0),
+	SR_WRITE(SX_OP_RC_WRITE_ONLY_IMM, "SX_SR_RDMA_WRITE_ONLY_WITH_IMMEDIATE",
+		 SX_OPF_FIRST | SX_OPF_LAST, 1),
+	[SX_OP_SR_ACK] = {"SX_SR_ACK", SX_OP_SR_ACK, SX_TRANSPORT_SR,
+			  B + SX_AETH_LEN + SX_SACK_LEN,
+			  SX_OPF_RESPONSE | SX_OPF_ACK | SX_OPF_FIRST | SX_OPF_LAST |
+				  SX_OPF_AETH | SX_OPF_SACK,
+			  {[SX_HDR_AETH] = B, [SX_HDR_SACK] = B + SX_AETH_LEN}},
 };
 
 const struct sx_opcode_info *
@@ -132,6 +170,8 @@ static const char *const rc_names[SX_WIRE_RC_MAX] = {
 	[SX_WIRE_TRUNC_ATOMICACK] = "trunc_atomicacketh",
 	[SX_WIRE_TRUNC_IMMDT] = "trunc_immdt",
 	[SX_WIRE_TRUNC_CNP] = "trunc_cnp",
+	[SX_WIRE_TRUNC_XETH] = "trunc_xeth",
+	[SX_WIRE_TRUNC_SACK] = "trunc_sack",
 	[SX_WIRE_TRUNC_PAYLOAD] = "trunc_payload",
 	[SX_WIRE_TRUNC_ICRC] = "trunc_icrc",
 	[SX_WIRE_NOT_IP] = "not_ip",

@@ -5,6 +5,7 @@
  * lengths the headers declare are checked against each other; then the
  * checksums. Nothing is read before its bytes are known to be there.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include <scalex/wire.h>
@@ -18,12 +19,15 @@ static const enum sx_wire_rc trunc_rc[SX_HDR_MAX] = {
 	[SX_HDR_ATOMICACK] = SX_WIRE_TRUNC_ATOMICACK,
 	[SX_HDR_IMMDT] = SX_WIRE_TRUNC_IMMDT,
 	[SX_HDR_CNP_PAD] = SX_WIRE_TRUNC_CNP,
+	[SX_HDR_XETH] = SX_WIRE_TRUNC_XETH,
+	[SX_HDR_SACK] = SX_WIRE_TRUNC_SACK,
 };
 
 static const uint8_t hdr_len[SX_HDR_MAX] = {
 	[SX_HDR_RETH] = SX_RETH_LEN,       [SX_HDR_AETH] = SX_AETH_LEN,
 	[SX_HDR_ATOMICETH] = SX_ATOMICETH_LEN, [SX_HDR_ATOMICACK] = SX_ATOMICACK_LEN,
 	[SX_HDR_IMMDT] = SX_IMMDT_LEN,     [SX_HDR_CNP_PAD] = SX_CNP_PAD_LEN,
+	[SX_HDR_XETH] = SX_XETH_LEN,       [SX_HDR_SACK] = SX_SACK_LEN,
 };
 
 static void
@@ -69,6 +73,16 @@ parse_ext(const uint8_t *b, const struct sx_opcode_info *op, struct sx_pkt *pkt)
 		pkt->atomic_orig = rd64(b + op->offset[SX_HDR_ATOMICACK]);
 	if (op->flags & SX_OPF_IMMDT)
 		pkt->immdt = rd32(b + op->offset[SX_HDR_IMMDT]);
+	if (op->flags & SX_OPF_XETH) {
+		h = b + op->offset[SX_HDR_XETH];
+		pkt->xeth.msg_seq = rd32(h);
+		pkt->xeth.offset = rd32(h + 4);
+	}
+	if (op->flags & SX_OPF_SACK) {
+		h = b + op->offset[SX_HDR_SACK];
+		pkt->sack.base = rd32(h) & SX_PSN_MASK;
+		memcpy(pkt->sack.bitmap, h + 4, sizeof(pkt->sack.bitmap));
+	}
 }
 
 /* L3 header: fills addresses and returns where UDP starts and IP ends. */
@@ -183,13 +197,18 @@ sx_wire_parse(const uint8_t *f, size_t len, struct sx_pkt *pkt, unsigned int fla
 	op = sx_opcode_info(pkt->bth.opcode);
 	if (op == NULL)
 		return SX_WIRE_UNKNOWN_OPCODE;
+	/* The first header, in wire order, that the frame cuts into. */
+	rc = SX_WIRE_OK;
+	h = SIZE_MAX;
 	for (i = 0; i < SX_HDR_MAX; i++) {
-		if (!(op->flags & (1u << i)))
-			continue;
-		h = bth + op->offset[i];
-		if (len < h + hdr_len[i])
-			return trunc_rc[i];
+		if ((op->flags & (1u << i)) && len < bth + op->offset[i] + hdr_len[i] &&
+		    op->offset[i] < h) {
+			h = op->offset[i];
+			rc = trunc_rc[i];
+		}
 	}
+	if (rc != SX_WIRE_OK)
+		return rc;
 
 	/* The frame must hold what IP declares; more is L2 padding. */
 	if (ip_end < bth + op->hdr_len + SX_ICRC_LEN)

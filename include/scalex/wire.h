@@ -36,6 +36,9 @@ extern "C" {
 #define SX_ATOMICETH_LEN  28
 #define SX_ATOMICACK_LEN  8
 #define SX_CNP_PAD_LEN    16
+#define SX_XETH_LEN       8  /**< scalex SR extension: message sequence, offset */
+#define SX_SACK_LEN       36 /**< scalex SACK: base PSN + 256-bit bitmap */
+#define SX_SACK_BITS      256
 #define SX_ICRC_LEN       4
 #define SX_ETHERTYPE_IPV4 0x0800
 #define SX_ETHERTYPE_IPV6 0x86dd
@@ -76,7 +79,15 @@ enum sx_opcode {
 	SX_OP_RC_COMPARE_SWAP = 0x13,
 	SX_OP_RC_FETCH_ADD = 0x14,
 	SX_OP_CNP = 0x81,
+	/* scalex selective repeat (manufacturer-specific range, docs/wire.md):
+	 * SX_OP_SR(op) is the SR form of RC SEND/WRITE opcode op (0x00-0x0b),
+	 * with an XETH after the BTH and a RETH on every WRITE packet. */
+	SX_OP_SR_BASE = 0xc0,
+	SX_OP_SR_ACK = 0xe0, /**< AETH + SACK */
 };
+
+/** The selective-repeat form of RC data opcode @p op. */
+#define SX_OP_SR(op) ((uint8_t)(SX_OP_SR_BASE | (op)))
 
 /** Extension headers, in the order IBA places them after the BTH. */
 enum sx_hdr {
@@ -86,6 +97,8 @@ enum sx_hdr {
 	SX_HDR_ATOMICACK,
 	SX_HDR_IMMDT,
 	SX_HDR_CNP_PAD,
+	SX_HDR_XETH,
+	SX_HDR_SACK,
 	SX_HDR_MAX,
 };
 
@@ -97,6 +110,8 @@ enum sx_op_flag {
 	SX_OPF_ATOMICACK = 1u << SX_HDR_ATOMICACK,
 	SX_OPF_IMMDT = 1u << SX_HDR_IMMDT,
 	SX_OPF_CNP_PAD = 1u << SX_HDR_CNP_PAD,
+	SX_OPF_XETH = 1u << SX_HDR_XETH,
+	SX_OPF_SACK = 1u << SX_HDR_SACK,
 	SX_OPF_PAYLOAD = 1u << 8,  /**< carries payload bytes */
 	SX_OPF_FIRST = 1u << 9,    /**< starts a message */
 	SX_OPF_MIDDLE = 1u << 10,  /**< neither starts nor ends */
@@ -115,6 +130,7 @@ enum sx_op_flag {
 enum sx_transport {
 	SX_TRANSPORT_RC,
 	SX_TRANSPORT_CNP,
+	SX_TRANSPORT_SR, /**< scalex selective repeat */
 };
 
 /** One row of the opcode table. */
@@ -145,6 +161,8 @@ enum sx_wire_rc {
 	SX_WIRE_TRUNC_ATOMICACK,
 	SX_WIRE_TRUNC_IMMDT,
 	SX_WIRE_TRUNC_CNP,
+	SX_WIRE_TRUNC_XETH,
+	SX_WIRE_TRUNC_SACK,
 	SX_WIRE_TRUNC_PAYLOAD,
 	SX_WIRE_TRUNC_ICRC,
 	SX_WIRE_NOT_IP,        /**< EtherType is neither IPv4 nor IPv6 */
@@ -193,6 +211,18 @@ struct sx_aeth {
 	uint32_t msn; /**< 24 bits */
 };
 
+/** scalex SR extension: where a SEND/WRITE packet belongs, on its own. */
+struct sx_xeth {
+	uint32_t msg_seq; /**< SEND / WRITE-with-immediate: receive-consuming message index */
+	uint32_t offset;  /**< byte offset of this packet's payload in its message */
+};
+
+/** scalex SACK: PSNs received after the cumulative point. */
+struct sx_sack {
+	uint32_t base;    /**< first PSN not received (24 bits) */
+	uint8_t bitmap[SX_SACK_BITS / 8]; /**< bit i (LSB first): base + 1 + i received */
+};
+
 struct sx_atomiceth {
 	uint64_t va;
 	uint32_t rkey;
@@ -224,6 +254,8 @@ struct sx_pkt {
 	struct sx_aeth aeth;
 	struct sx_atomiceth atomiceth;
 	uint64_t atomic_orig; /**< AtomicAckETH */
+	struct sx_xeth xeth;
+	struct sx_sack sack;
 	uint32_t immdt;       /**< host order */
 	/* layout, filled by the parser and the builder */
 	const struct sx_opcode_info *op;

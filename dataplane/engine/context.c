@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The public API (include/scalex/scalex.h) over one engine and one port.
+ * Resources are plain heap objects hanging off the context; nothing is
+ * global.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_pause.h>
+
+#include "context.h"
+
+#define MAX_QPS         1024
+#define MAX_MRS         4096
+#define DEFAULT_SPINS   2000
+#define DEFAULT_SLEEP_US 20
+
+static uint64_t
+monotonic_ns(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int
+sx_eal_init(int argc, char **argv)
+{
+	return rte_eal_init(argc, argv);
+}
+
+void
+sx_context_attr_init(struct sx_context_attr *attr)
+{
+	memset(attr, 0, sizeof(*attr));
+	attr->ip_version = 4;
+	attr->mtu = 1024;
+}
+
+struct sx_context *
+sx_context_create(struct sx_port *port, const struct sx_context_attr *attr, sx_clock_fn clock,
+		  void *clock_arg)
+{
+	struct sx_context *ctx;
+
+	if (port == NULL || attr == NULL ||
+	    (attr->ip_version != 4 && attr->ip_version != 6)) {
+		sx_port_close(port);
+		errno = EINVAL;
+		return NULL;
+	}
+	ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL)
+		goto fail;
+	if (sx_engine_init(&ctx->engine, port, MAX_QPS) < 0)
+		goto fail;
+	if (sx_mr_table_init(&ctx->mrs, MAX_MRS) < 0)
+		goto fail;
+	ctx->port = port;
+	ctx->env.mrs = &ctx->mrs;
+	ctx->mtu = attr->mtu ? attr->mtu : 1024;
+	ctx->engine.ip_version = attr->ip_version;
+	memcpy(ctx->engine.ip, attr->ip, 16);
+	ctx->clock = clock ? clock : monotonic_ns;
+	ctx->clock_arg = clock_arg;
+	ctx->idle_spins = attr->idle_spins ? attr->idle_spins : DEFAULT_SPINS;
+	ctx->idle_sleep_us = attr->idle_sleep_us ? attr->idle_sleep_us : DEFAULT_SLEEP_US;
+	ctx->psn_seed = ctx->clock(ctx->clock_arg) ^ (uint64_t)(uintptr_t)ctx;
+	return ctx;
+fail:
+	if (ctx != NULL) {
+		sx_mr_table_fini(&ctx->mrs);
+		sx_engine_fini(&ctx->engine);
+		free(ctx);
+	}
+	sx_port_close(port);
+	errno = ENOMEM;
+	return NULL;
+}
+
+struct sx_context *
+sx_open_device(const struct sx_context_attr *attr)
+{
+	struct sx_port *port;
+	uint32_t max_frame;
+
+	if (attr == NULL || attr->port == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* Room for the largest RoCEv2 frame at this MTU: Eth + VLAN + IPv6 +
+	 * UDP + BTH + RETH + ImmDt + payload + ICRC. */
+	max_frame = (attr->mtu ? attr->mtu : 1024) + 128;
+	port = sx_port_ethdev_open(attr->port, max_frame, attr->pcap_path);
+	if (port == NULL)
+		return NULL;
+	if (attr->fault_tx.drop || attr->fault_tx.reorder || attr->fault_tx.duplicate ||
+	    attr->fault_tx.corrupt || attr->fault_rx.drop || attr->fault_rx.reorder ||
+	    attr->fault_rx.duplicate || attr->fault_rx.corrupt) {
+		struct sx_port *wrapped =
+			sx_port_fault_wrap(port, &attr->fault_tx, &attr->fault_rx, attr->fault_seed);
+
+		if (wrapped == NULL) {
+			sx_port_close(port);
+			return NULL;
+		}
+		port = wrapped;
+	}
+	return sx_context_create(port, attr, NULL, NULL);
+}
+
+int
+sx_close_device(struct sx_context *ctx)
+{
+	if (ctx == NULL)
+		return -EINVAL;
+	if (ctx->nqp || ctx->ncq || ctx->npd)
+		return -EBUSY;
+	sx_engine_fini(&ctx->engine);
+	sx_mr_table_fini(&ctx->mrs);
+	sx_port_close(ctx->port);
+	free(ctx);
+	return 0;
+}
+
+void
+sx_context_endpoint(const struct sx_context *ctx, struct sx_qp_endpoint *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	memcpy(ep->mac, ctx->port->mac, 6);
+	ep->ip_version = ctx->engine.ip_version;
+	memcpy(ep->ip, ctx->engine.ip, 16);
+}
+
+int
+sx_context_step(struct sx_context *ctx)
+{
+	return sx_engine_poll(&ctx->engine, ctx->clock(ctx->clock_arg));
+}
+
+int
+sx_progress(struct sx_context *ctx)
+{
+	int work = sx_context_step(ctx);
+
+	/* Idle backoff: spin a while (latency), then pause, then sleep, so
+	 * that two processes on two cores both make progress. */
+	if (work > 0) {
+		ctx->idle = 0;
+	} else if (++ctx->idle > ctx->idle_spins) {
+		usleep(ctx->idle_sleep_us);
+	} else {
+		rte_pause();
+	}
+	return work;
+}
+
+struct sx_pd *
+sx_alloc_pd(struct sx_context *ctx)
+{
+	struct sx_pd *pd = calloc(1, sizeof(*pd));
+
+	if (pd == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	pd->ctx = ctx;
+	ctx->npd++;
+	return pd;
+}
+
+int
+sx_dealloc_pd(struct sx_pd *pd)
+{
+	if (pd == NULL)
+		return -EINVAL;
+	if (pd->nmr || pd->nqp)
+		return -EBUSY;
+	pd->ctx->npd--;
+	free(pd);
+	return 0;
+}
+
+struct sx_mr *
+sx_reg_mr(struct sx_pd *pd, void *addr, size_t length, unsigned int access)
+{
+	struct sx_mr *mr;
+	int rc;
+
+	/* IBA 10.6.3.1: remote write or atomic needs local write. */
+	if (pd == NULL || (addr == NULL && length != 0) ||
+	    (access & ~(unsigned int)(SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE |
+				      SX_ACCESS_REMOTE_READ | SX_ACCESS_REMOTE_ATOMIC)) ||
+	    ((access & (SX_ACCESS_REMOTE_WRITE | SX_ACCESS_REMOTE_ATOMIC)) &&
+	     !(access & SX_ACCESS_LOCAL_WRITE)) ||
+	    (uintptr_t)addr + length < (uintptr_t)addr) {
+		errno = EINVAL;
+		return NULL;
+	}
+	mr = calloc(1, sizeof(*mr));
+	if (mr == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	mr->pd = pd;
+	mr->addr = addr;
+	mr->length = length;
+	mr->access = access;
+	rc = sx_mr_table_add(&pd->ctx->mrs, mr);
+	if (rc < 0) {
+		free(mr);
+		errno = -rc;
+		return NULL;
+	}
+	pd->nmr++;
+	return mr;
+}
+
+int
+sx_dereg_mr(struct sx_mr *mr)
+{
+	if (mr == NULL)
+		return -EINVAL;
+	sx_mr_table_del(&mr->pd->ctx->mrs, mr);
+	mr->pd->nmr--;
+	free(mr);
+	return 0;
+}
+
+struct sx_cq *
+sx_create_cq(struct sx_context *ctx, uint32_t cqe)
+{
+	struct sx_cq *cq = calloc(1, sizeof(*cq));
+	int rc;
+
+	if (cq == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	rc = sx_cq_init(cq, cqe);
+	if (rc < 0) {
+		free(cq);
+		errno = -rc;
+		return NULL;
+	}
+	cq->ctx = ctx;
+	ctx->ncq++;
+	return cq;
+}
+
+int
+sx_destroy_cq(struct sx_cq *cq)
+{
+	if (cq == NULL)
+		return -EINVAL;
+	cq->ctx->ncq--;
+	sx_cq_fini(cq);
+	free(cq);
+	return 0;
+}
+
+int
+sx_poll_cq(struct sx_cq *cq, int n, struct sx_wc *wc)
+{
+	int got = sx_cq_pop(cq, n, wc);
+
+	if (got > 0)
+		return got;
+	sx_progress(cq->ctx);
+	return sx_cq_pop(cq, n, wc);
+}
+
+static uint32_t
+random_psn(struct sx_context *ctx)
+{
+	/* splitmix64 step: start PSNs differ per QP and per run. */
+	uint64_t z = (ctx->psn_seed += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return (uint32_t)(z ^ (z >> 31)) & SX_PSN_MASK;
+}
+
+struct sx_qp *
+sx_create_qp(struct sx_pd *pd, const struct sx_qp_init_attr *attr)
+{
+	struct sx_context *ctx;
+	struct sx_qp *qp;
+	uint32_t qpn;
+	int rc;
+
+	if (pd == NULL || attr == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	ctx = pd->ctx;
+	qpn = sx_engine_alloc_qpn(&ctx->engine);
+	if (qpn == 0) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	qp = calloc(1, sizeof(*qp));
+	if (qp == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	rc = sx_qp_init(qp, &ctx->env, pd, qpn, attr, ctx->mtu,
+			attr->sq_psn ? attr->sq_psn : random_psn(ctx));
+	if (rc < 0) {
+		free(qp);
+		errno = -rc;
+		return NULL;
+	}
+	sx_engine_add_qp(&ctx->engine, qp);
+	pd->nqp++;
+	ctx->nqp++;
+	return qp;
+}
+
+int
+sx_destroy_qp(struct sx_qp *qp)
+{
+	struct sx_context *ctx;
+
+	if (qp == NULL)
+		return -EINVAL;
+	ctx = qp->pd->ctx;
+	sx_engine_del_qp(&ctx->engine, qp);
+	qp->pd->nqp--;
+	ctx->nqp--;
+	sx_qp_fini(qp);
+	free(qp);
+	return 0;
+}
+
+void
+sx_qp_local(const struct sx_qp *qp, struct sx_qp_endpoint *ep)
+{
+	sx_context_endpoint(qp->pd->ctx, ep);
+	ep->qpn = qp->qpn;
+	ep->psn = qp->snd_nxt;
+}
+
+int
+sx_qp_connect(struct sx_qp *qp, const struct sx_qp_endpoint *remote)
+{
+	if (qp == NULL || remote == NULL)
+		return -EINVAL;
+	return sx_qp_do_connect(qp, remote);
+}
+
+int
+sx_qp_to_error(struct sx_qp *qp)
+{
+	if (qp == NULL)
+		return -EINVAL;
+	sx_qp_error(qp);
+	return 0;
+}
+
+uint32_t
+sx_qp_num(const struct sx_qp *qp)
+{
+	return qp->qpn;
+}
+
+int
+sx_post_send(struct sx_qp *qp, struct sx_send_wr *wr, struct sx_send_wr **bad_wr)
+{
+	int rc;
+
+	if (qp == NULL || wr == NULL)
+		return -EINVAL;
+	rc = sx_qp_post_send(qp, wr, bad_wr);
+	sx_engine_kick(&qp->pd->ctx->engine, qp);
+	return rc;
+}
+
+int
+sx_post_recv(struct sx_qp *qp, struct sx_recv_wr *wr, struct sx_recv_wr **bad_wr)
+{
+	if (qp == NULL || wr == NULL)
+		return -EINVAL;
+	return sx_qp_post_recv(qp, wr, bad_wr);
+}
+
+const char *
+sx_wc_status_str(enum sx_wc_status status)
+{
+	switch (status) {
+	case SX_WC_SUCCESS: return "success";
+	case SX_WC_LOC_LEN_ERR: return "local length error";
+	case SX_WC_LOC_QP_OP_ERR: return "local QP operation error";
+	case SX_WC_LOC_PROT_ERR: return "local protection error";
+	case SX_WC_WR_FLUSH_ERR: return "work request flushed";
+	case SX_WC_BAD_RESP_ERR: return "bad response";
+	case SX_WC_LOC_ACCESS_ERR: return "local access error";
+	case SX_WC_REM_INV_REQ_ERR: return "remote invalid request";
+	case SX_WC_REM_ACCESS_ERR: return "remote access error";
+	case SX_WC_REM_OP_ERR: return "remote operation error";
+	case SX_WC_RETRY_EXC_ERR: return "transport retry counter exceeded";
+	case SX_WC_RNR_RETRY_EXC_ERR: return "RNR retry counter exceeded";
+	case SX_WC_GENERAL_ERR: return "general error";
+	}
+	return "unknown";
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The objects behind the public API, for the library and its tests. */
+#ifndef SX_CONTEXT_H
+#define SX_CONTEXT_H
+
+#include <scalex/scalex.h>
+
+#include "engine.h"
+
+/* Time source: ns from an arbitrary origin. Real time or virtual time. */
+typedef uint64_t (*sx_clock_fn)(void *arg);
+
+struct sx_context {
+	struct sx_engine engine;
+	struct sx_port *port;
+	struct sx_mr_table mrs;
+	struct sx_qp_env env;
+	uint32_t mtu;
+	sx_clock_fn clock;
+	void *clock_arg;
+	uint32_t idle_spins;
+	uint32_t idle_sleep_us;
+	uint32_t idle;  /* consecutive polls that found nothing */
+	uint32_t npd;
+	uint32_t ncq;
+	uint32_t nqp;
+	uint64_t psn_seed;
+};
+
+struct sx_pd {
+	struct sx_context *ctx;
+	uint32_t nmr;
+	uint32_t nqp;
+};
+
+/*
+ * A context on a port the caller opened (tests, the simulator). The
+ * context owns @p port and closes it. @p clock NULL: CLOCK_MONOTONIC.
+ */
+struct sx_context *sx_context_create(struct sx_port *port, const struct sx_context_attr *attr,
+				     sx_clock_fn clock, void *clock_arg);
+
+/* One engine round at the context's time, without idle backoff. */
+int sx_context_step(struct sx_context *ctx);
+
+#endif

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+static const char *const drop_names[SX_EDROP_MAX - SX_WIRE_RC_MAX] = {
+	[SX_EDROP_UNKNOWN_QP - SX_WIRE_RC_MAX] = "unknown_qp",
+	[SX_EDROP_BAD_SOURCE - SX_WIRE_RC_MAX] = "bad_source",
+	[SX_EDROP_NOT_FOR_US - SX_WIRE_RC_MAX] = "not_for_us",
+	[SX_EDROP_CNP - SX_WIRE_RC_MAX] = "cnp_no_cc",
+};
+
+const char *
+sx_engine_drop_name(unsigned int reason)
+{
+	if (reason < SX_WIRE_RC_MAX)
+		return sx_wire_rc_name((enum sx_wire_rc)reason);
+	if (reason < SX_EDROP_MAX)
+		return drop_names[reason - SX_WIRE_RC_MAX];
+	return "invalid";
+}
+
+int
+sx_engine_init(struct sx_engine *e, struct sx_port *port, uint32_t max_qps)
+{
+	memset(e, 0, sizeof(*e));
+	e->port = port;
+	e->max_qps = max_qps;
+	e->qps = calloc(max_qps, sizeof(*e->qps));
+	e->active = calloc(max_qps, sizeof(*e->active));
+	if (e->qps == NULL || e->active == NULL) {
+		sx_engine_fini(e);
+		return -ENOMEM;
+	}
+	/* RoCE's usual marking: DSCP 26 and ECN-capable, so switches mark
+	 * instead of dropping (DCQCN's congestion signal). */
+	e->tos = 26 << 2 | SX_ECN_ECT0;
+	return 0;
+}
+
+void
+sx_engine_fini(struct sx_engine *e)
+{
+	if (e->nbacklog && e->port)
+		sx_port_tx_free(e->port, e->backlog, e->nbacklog);
+	e->nbacklog = 0;
+	free(e->qps);
+	free(e->active);
+	e->qps = NULL;
+	e->active = NULL;
+}
+
+uint32_t
+sx_engine_alloc_qpn(const struct sx_engine *e)
+{
+	uint32_t i;
+
+	for (i = 0; i < e->max_qps; i++) {
+		if (e->qps[i] == NULL)
+			return SX_QPN_BASE + i;
+	}
+	return 0;
+}
+
+void
+sx_engine_add_qp(struct sx_engine *e, struct sx_qp *qp)
+{
+	e->qps[qp->qpn - SX_QPN_BASE] = qp;
+}
+
+void
+sx_engine_del_qp(struct sx_engine *e, struct sx_qp *qp)
+{
+	uint32_t i;
+
+	for (i = 0; i < e->nactive; i++) {
+		if (e->active[i] == qp) {
+			e->active[i] = e->active[--e->nactive];
+			break;
+		}
+	}
+	qp->active = false;
+	e->qps[qp->qpn - SX_QPN_BASE] = NULL;
+}
+
+void
+sx_engine_kick(struct sx_engine *e, struct sx_qp *qp)
+{
+	if (!qp->active) {
+		qp->active = true;
+		e->active[e->nactive++] = qp;
+	}
+}
+
+static struct sx_qp *
+lookup(struct sx_engine *e, uint32_t qpn)
+{
+	uint32_t i = qpn - SX_QPN_BASE;
+
+	return qpn >= SX_QPN_BASE && i < e->max_qps ? e->qps[i] : NULL;
+}
+
+static void
+rx_one(struct sx_engine *e, const struct sx_frame *f, uint64_t now_ns)
+{
+	struct sx_pkt pkt;
+	enum sx_wire_rc rc;
+	struct sx_qp *qp;
+	size_t alen;
+
+	rc = sx_wire_parse(f->data, f->len, &pkt, 0);
+	if (rc != SX_WIRE_OK) {
+		e->stats.drop[rc]++;
+		return;
+	}
+	alen = pkt.ip_version == 4 ? 4 : 16;
+	if (pkt.ip_version != e->ip_version || memcmp(pkt.ip_dst, e->ip, alen) != 0) {
+		e->stats.drop[SX_EDROP_NOT_FOR_US]++;
+		return;
+	}
+	if (pkt.bth.opcode == SX_OP_CNP) {
+		e->stats.drop[SX_EDROP_CNP]++;
+		return;
+	}
+	qp = lookup(e, pkt.bth.dqpn);
+	if (qp == NULL) {
+		e->stats.drop[SX_EDROP_UNKNOWN_QP]++;
+		return;
+	}
+	/* RC: only the connected peer may talk to this QP. */
+	if (qp->state != SX_QPS_RESET &&
+	    (pkt.ip_version != qp->remote.ip_version ||
+	     memcmp(pkt.ip_src, qp->remote.ip, alen) != 0)) {
+		e->stats.drop[SX_EDROP_BAD_SOURCE]++;
+		return;
+	}
+	sx_qp_rx(qp, &pkt, f->data + pkt.payload_off, now_ns);
+	sx_engine_kick(e, qp);
+}
+
+/* Materialize a descriptor as a frame: L2-L4 from the engine and the QP. */
+static bool
+build_frame(struct sx_engine *e, struct sx_qp *qp, struct sx_txd *d, struct sx_frame *f)
+{
+	struct sx_pkt *h = &d->hdr;
+	ssize_t off;
+	unsigned int i;
+
+	memcpy(h->eth_dst, qp->remote.mac, 6);
+	memcpy(h->eth_src, e->port->mac, 6);
+	h->vlan = false;
+	h->ip_version = e->ip_version;
+	h->tos = e->tos;
+	h->ttl = 64;
+	h->flow_label = 0;
+	memcpy(h->ip_src, e->ip, 16);
+	memcpy(h->ip_dst, qp->remote.ip, 16);
+	/* Path entropy: one UDP source port per QP (RoCE's default "flow"
+	 * policy), in the range RoCEv2 recommends. */
+	h->udp_sport = (uint16_t)(0xc000 | ((qp->qpn * 2654435761u) >> 18));
+	h->udp_dport = SX_ROCE_UDP_PORT;
+	off = sx_wire_build_hdr(f->data, f->cap, h);
+	if (off < 0)
+		return false;
+	for (i = 0; i < d->nseg; i++) {
+		memcpy(f->data + off, d->seg[i], d->seg_len[i]);
+		off += d->seg_len[i];
+	}
+	sx_wire_seal(f->data, h);
+	f->len = h->frame_len;
+	return true;
+}
+
+static int
+tx_round(struct sx_engine *e, uint64_t now_ns)
+{
+	struct sx_frame *f = e->backlog;
+	struct sx_txd d;
+	uint16_t n = e->nbacklog, want, got, sent, i;
+
+	/* Frames the port refused last time go first, in order. */
+	want = SX_ENGINE_BURST - n;
+	got = want ? sx_port_tx_alloc(e->port, f + n, want) : 0;
+	while (got > 0 && e->nactive > 0) {
+		struct sx_qp *qp;
+
+		if (e->rr >= e->nactive)
+			e->rr = 0;
+		qp = e->active[e->rr];
+		if (!sx_qp_tx(qp, now_ns, &d)) {
+			/* Nothing to send now: off the list until kicked again. */
+			qp->active = false;
+			e->active[e->rr] = e->active[--e->nactive];
+			continue;
+		}
+		if (!build_frame(e, qp, &d, &f[n])) {
+			e->stats.drop[SX_WIRE_BAD_LENGTH]++;
+			continue;
+		}
+		n++;
+		got--;
+		e->rr++;
+	}
+	if (got > 0)
+		sx_port_tx_free(e->port, f + n, got);
+	if (n == 0)
+		return 0;
+	sent = sx_port_tx(e->port, f, n);
+	for (i = sent; i < n; i++)
+		f[i - sent] = f[i];
+	e->nbacklog = n - sent;
+	e->stats.tx_frames += sent;
+	return sent;
+}
+
+int
+sx_engine_poll(struct sx_engine *e, uint64_t now_ns)
+{
+	struct sx_frame rx[SX_ENGINE_BURST];
+	uint16_t n, i;
+	uint32_t q;
+	int work;
+
+	e->stats.polls++;
+	n = sx_port_rx(e->port, rx, SX_ENGINE_BURST);
+	for (i = 0; i < n; i++)
+		rx_one(e, &rx[i], now_ns);
+	if (n)
+		sx_port_rx_done(e->port, rx, n);
+	e->stats.rx_frames += n;
+	work = n;
+	/* Timers. A timing wheel replaces this scan once QPs number thousands. */
+	for (q = 0; q < e->max_qps; q++) {
+		struct sx_qp *qp = e->qps[q];
+
+		if (qp != NULL && sx_qp_deadline(qp) <= now_ns) {
+			sx_qp_timer(qp, now_ns);
+			sx_engine_kick(e, qp);
+		}
+	}
+	return work + tx_round(e, now_ns);
+}
+
+uint64_t
+sx_engine_next_deadline(const struct sx_engine *e, uint64_t now_ns)
+{
+	uint64_t d = UINT64_MAX;
+	uint32_t q;
+
+	if (e->nactive > 0 || e->nbacklog > 0)
+		return now_ns;
+	for (q = 0; q < e->max_qps; q++) {
+		if (e->qps[q] != NULL) {
+			uint64_t t = sx_qp_deadline(e->qps[q]);
+
+			if (t < d)
+				d = t;
+		}
+	}
+	return d;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The engine: one lcore's run-to-completion step. sx_engine_poll(now) does
+ * one round — rx burst -> parse -> dispatch to QPs -> timers -> tx — and
+ * sx_engine_next_deadline() says when it must run again if no packet
+ * arrives. An lcore loop calls poll back to back (with idle backoff); the
+ * simulator calls it only at packet arrivals and deadlines.
+ *
+ * Time is whatever the caller says it is (ns); the engine reads no clock.
+ */
+#ifndef SX_ENGINE_H
+#define SX_ENGINE_H
+
+#include <stdint.h>
+
+#include "../port/port.h"
+#include "../qp/qp.h"
+
+#define SX_ENGINE_BURST 32
+
+/* Engine-level drops, beside the parser's reason codes. */
+enum sx_engine_drop {
+	SX_EDROP_UNKNOWN_QP = SX_WIRE_RC_MAX,
+	SX_EDROP_BAD_SOURCE,
+	SX_EDROP_NOT_FOR_US,
+	SX_EDROP_CNP,
+	SX_EDROP_MAX,
+};
+
+struct sx_engine_stats {
+	uint64_t rx_frames;
+	uint64_t tx_frames;
+	uint64_t polls;
+	uint64_t drop[SX_EDROP_MAX];
+};
+
+struct sx_engine {
+	struct sx_port *port;
+	uint8_t ip_version;
+	uint8_t ip[16];
+	uint8_t tos;          /* DSCP << 2 | ECN codepoint of data packets */
+	struct sx_qp **qps;   /* by qpn - SX_QPN_BASE */
+	uint32_t max_qps;
+	struct sx_qp **active;/* QPs that may have something to send */
+	uint32_t nactive;
+	uint32_t rr;          /* round-robin start in active */
+	struct sx_frame backlog[SX_ENGINE_BURST]; /* built, not yet taken by the port */
+	uint16_t nbacklog;
+	struct sx_engine_stats stats;
+};
+
+int sx_engine_init(struct sx_engine *e, struct sx_port *port, uint32_t max_qps);
+void sx_engine_fini(struct sx_engine *e);
+/* A free QPN, or 0 if the table is full. */
+uint32_t sx_engine_alloc_qpn(const struct sx_engine *e);
+void sx_engine_add_qp(struct sx_engine *e, struct sx_qp *qp);
+void sx_engine_del_qp(struct sx_engine *e, struct sx_qp *qp);
+/* The QP may have packets to send. */
+void sx_engine_kick(struct sx_engine *e, struct sx_qp *qp);
+/* One round; returns the number of frames received and sent. */
+int sx_engine_poll(struct sx_engine *e, uint64_t now_ns);
+/* When the engine next needs to run without a packet arriving (UINT64_MAX: never). */
+uint64_t sx_engine_next_deadline(const struct sx_engine *e, uint64_t now_ns);
+const char *sx_engine_drop_name(unsigned int reason);
+
+#endif

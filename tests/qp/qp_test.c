@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * RC transport in virtual time: every opcode end to end with the target
+ * buffer checked byte for byte, loss / reordering / duplication / corruption
+ * in both reliability modes, protection errors, retry exhaustion, RNR, and
+ * the 2^24 PSN wrap.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vt.h"
+
+#define SEC 1000000000ull
+
+struct bufs {
+	uint8_t *src, *dst;
+	size_t len;
+	struct sx_mr *smr, *dmr;
+};
+
+static void
+fill(uint8_t *p, size_t n, uint32_t seed)
+{
+	uint32_t x = seed * 2654435761u + 1;
+
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = (uint8_t)x;
+	}
+}
+
+static void
+bufs_init(struct vt *v, struct bufs *b, size_t len, unsigned int dst_access)
+{
+	b->len = len;
+	b->src = malloc(len ? len : 1);
+	b->dst = calloc(1, len ? len : 1);
+	assert_non_null(b->src);
+	assert_non_null(b->dst);
+	fill(b->src, len, (uint32_t)len);
+	b->smr = sx_reg_mr(v->pd[0], b->src, len,
+			   SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_READ);
+	b->dmr = sx_reg_mr(v->pd[1], b->dst, len, dst_access);
+	assert_non_null(b->smr);
+	assert_non_null(b->dmr);
+}
+
+static void
+bufs_fini(struct bufs *b)
+{
+	sx_dereg_mr(b->smr);
+	sx_dereg_mr(b->dmr);
+	free(b->src);
+	free(b->dst);
+}
+
+static void
+post(struct sx_qp *qp, enum sx_wr_opcode op, uint64_t id, void *laddr, uint32_t len,
+     uint32_t lkey, uint64_t raddr, uint32_t rkey)
+{
+	struct sx_sge sge = {.addr = (uintptr_t)laddr, .length = len, .lkey = lkey};
+	struct sx_send_wr wr = {
+		.wr_id = id,
+		.sg_list = &sge,
+		.num_sge = 1,
+		.opcode = op,
+		.send_flags = SX_SEND_SIGNALED,
+		.imm_data = 0x11223344,
+	};
+
+	wr.wr.rdma.remote_addr = raddr;
+	wr.wr.rdma.rkey = rkey;
+	assert_int_equal(sx_post_send(qp, &wr, NULL), 0);
+}
+
+static void
+post_recv(struct sx_qp *qp, uint64_t id, void *addr, uint32_t len, uint32_t lkey)
+{
+	struct sx_sge sge = {.addr = (uintptr_t)addr, .length = len, .lkey = lkey};
+	struct sx_recv_wr wr = {.wr_id = id, .sg_list = &sge, .num_sge = 1};
+
+	assert_int_equal(sx_post_recv(qp, &wr, NULL), 0);
+}
+
+/* One message of @p len bytes with @p op; checks data and completions. */
+static void
+one_transfer(struct vt *v, enum sx_wr_opcode op, size_t len)
+{
+	struct bufs b;
+	struct sx_wc wc[2];
+	bool recv = op == SX_WR_SEND || op == SX_WR_SEND_WITH_IMM ||
+		    op == SX_WR_RDMA_WRITE_WITH_IMM;
+
+	bufs_init(v, &b, len,
+		  SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE | SX_ACCESS_REMOTE_READ);
+	if (recv)
+		post_recv(v->qp[1], 77, b.dst, (uint32_t)len, b.dmr->lkey);
+	if (op == SX_WR_RDMA_READ) {
+		/* Read side 1's buffer into side 0's. */
+		fill(b.dst, len, 99);
+		memset(b.src, 0, len);
+		post(v->qp[0], op, 5, b.src, (uint32_t)len, b.smr->lkey,
+		     (uintptr_t)b.dst, b.dmr->rkey);
+	} else {
+		post(v->qp[0], op, 5, b.src, (uint32_t)len, b.smr->lkey,
+		     (uintptr_t)b.dst, b.dmr->rkey);
+	}
+	assert_int_equal(vt_wait_wc(v, 0, wc, 1, 10 * SEC), 1);
+	assert_int_equal(wc[0].status, SX_WC_SUCCESS);
+	assert_int_equal(wc[0].wr_id, 5);
+	if (recv) {
+		assert_int_equal(vt_wait_wc(v, 1, &wc[1], 1, 10 * SEC), 1);
+		assert_int_equal(wc[1].status, SX_WC_SUCCESS);
+		assert_int_equal(wc[1].wr_id, 77);
+		assert_int_equal(wc[1].opcode, op == SX_WR_RDMA_WRITE_WITH_IMM
+						       ? SX_WC_RECV_RDMA_WITH_IMM
+						       : SX_WC_RECV);
+		if (op != SX_WR_SEND) {
+			assert_true(wc[1].wc_flags & SX_WC_WITH_IMM);
+			assert_int_equal(wc[1].imm_data, 0x11223344);
+		}
+		assert_int_equal(wc[1].byte_len, len);
+	}
+	assert_memory_equal(b.src, b.dst, len);
+	bufs_fini(&b);
+}
+
+static void
+every_opcode_sizes(enum sx_reliability rel)
+{
+	static const enum sx_wr_opcode ops[] = {
+		SX_WR_SEND, SX_WR_SEND_WITH_IMM, SX_WR_RDMA_WRITE, SX_WR_RDMA_WRITE_WITH_IMM,
+		SX_WR_RDMA_READ,
+	};
+	static const size_t sizes[] = {0, 1, 3, 1023, 1024, 1025, 4096, 65536 + 5, 1 << 20};
+	struct vt v;
+	struct vt_opts o;
+
+	vt_default_opts(&o);
+	o.rel = rel;
+	vt_setup(&v, &o);
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		for (size_t j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++)
+			one_transfer(&v, ops[i], sizes[j]);
+	vt_teardown(&v);
+}
+
+static void
+test_every_opcode_sizes(void **state)
+{
+	(void)state;
+	every_opcode_sizes(SX_REL_GBN);
+}
+
+static void
+test_sr_every_opcode_sizes(void **state)
+{
+	(void)state;
+	every_opcode_sizes(SX_REL_SR);
+}
+
+static void
+test_atomics(void **state)
+{
+	struct vt v;
+	struct vt_opts o;
+	uint64_t *target, result = 0;
+	struct sx_mr *tmr, *rmr;
+	struct sx_sge sge;
+	struct sx_send_wr wr;
+	struct sx_wc wc;
+
+	(void)state;
+	vt_default_opts(&o);
+	vt_setup(&v, &o);
+	target = aligned_alloc(8, 64);
+	target[1] = 40;
+	tmr = sx_reg_mr(v.pd[1], target, 64,
+			SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_ATOMIC);
+	rmr = sx_reg_mr(v.pd[0], &result, 8, SX_ACCESS_LOCAL_WRITE);
+	sge = (struct sx_sge){.addr = (uintptr_t)&result, .length = 8, .lkey = rmr->lkey};
+	memset(&wr, 0, sizeof(wr));
+	wr.sg_list = &sge;
+	wr.num_sge = 1;
+	wr.send_flags = SX_SEND_SIGNALED;
+	wr.opcode = SX_WR_ATOMIC_FETCH_AND_ADD;
+	wr.wr.atomic.remote_addr = (uintptr_t)&target[1];
+	wr.wr.atomic.rkey = tmr->rkey;
+	wr.wr.atomic.compare_add = 2;
+	assert_int_equal(sx_post_send(v.qp[0], &wr, NULL), 0);
+	assert_int_equal(vt_wait_wc(&v, 0, &wc, 1, SEC), 1);
+	assert_int_equal(wc.status, SX_WC_SUCCESS);
+	assert_int_equal(wc.opcode, SX_WC_FETCH_ADD);
+	assert_int_equal(result, 40);
+	assert_int_equal(target[1], 42);
+	/* compare-and-swap: hit, then miss */
+	wr.opcode = SX_WR_ATOMIC_CMP_AND_SWP;
+	wr.wr.atomic.compare_add = 42;
+	wr.wr.atomic.swap = 7;
+	assert_int_equal(sx_post_send(v.qp[0], &wr, NULL), 0);
+	assert_int_equal(vt_wait_wc(&v, 0, &wc, 1, SEC), 1);
+	assert_int_equal(wc.status, SX_WC_SUCCESS);
+	assert_int_equal(result, 42);
+	assert_int_equal(target[1], 7);
+	assert_int_equal(sx_post_send(v.qp[0], &wr, NULL), 0);
+	assert_int_equal(vt_wait_wc(&v, 0, &wc, 1, SEC), 1);
+	assert_int_equal(result, 7);
+	assert_int_equal(target[1], 7);
+	/* misaligned remote address: rejected at post */
+	wr.wr.atomic.remote_addr = (uintptr_t)&target[1] + 1;
+	assert_int_equal(sx_post_send(v.qp[0], &wr, NULL), -EINVAL);
+	sx_dereg_mr(tmr);
+	sx_dereg_mr(rmr);
+	free(target);
+	vt_teardown(&v);
+}
+
+/* Many messages of mixed kinds under faults: data intact, each completion
+ * exactly once, no hang. */
+struct mix_check {
+	int want;
+};
+
+static void
+run_faulty(enum sx_reliability rel, double drop, double reorder, double dup, double corrupt,
+	   uint64_t seed)
+{
+	enum { NMSG = 96, MSG = 12000 };
+	struct vt v;
+	struct vt_opts o;
+	struct bufs b;
+	struct sx_wc wc[NMSG * 2];
+	int seen[NMSG] = {0}, n, i, recvs = 0;
+
+	vt_default_opts(&o);
+	o.rel = rel;
+	o.fault = (struct sx_fault_dir){drop, reorder, dup, corrupt};
+	o.seed = seed;
+	o.retry_cnt = 7;
+	vt_setup(&v, &o);
+	bufs_init(&v, &b, (size_t)NMSG * MSG,
+		  SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE | SX_ACCESS_REMOTE_READ);
+	for (i = 0; i < NMSG; i++) {
+		size_t off = (size_t)i * MSG;
+		uint32_t len = MSG - (uint32_t)(i % 7) * 100;
+
+		switch (i % 4) {
+		case 0:
+			post_recv(v.qp[1], 1000 + i, b.dst + off, MSG, b.dmr->lkey);
+			post(v.qp[0], SX_WR_SEND, i, b.src + off, len, b.smr->lkey, 0, 0);
+			recvs++;
+			break;
+		case 1:
+			post(v.qp[0], SX_WR_RDMA_WRITE, i, b.src + off, len, b.smr->lkey,
+			     (uintptr_t)(b.dst + off), b.dmr->rkey);
+			break;
+		case 2:
+			/* READ side 1 -> side 0: seed side 1 with the expected bytes. */
+			memcpy(b.dst + off, b.src + off, len);
+			memset(b.src + off, 0, len);
+			post(v.qp[0], SX_WR_RDMA_READ, i, b.src + off, len, b.smr->lkey,
+			     (uintptr_t)(b.dst + off), b.dmr->rkey);
+			break;
+		default:
+			post_recv(v.qp[1], 1000 + i, b.dst + off, MSG, b.dmr->lkey);
+			post(v.qp[0], SX_WR_RDMA_WRITE_WITH_IMM, i, b.src + off, len,
+			     b.smr->lkey, (uintptr_t)(b.dst + off), b.dmr->rkey);
+			recvs++;
+			break;
+		}
+	}
+	n = vt_wait_wc(&v, 0, wc, NMSG, 60 * SEC);
+	assert_int_equal(n, NMSG);
+	for (i = 0; i < n; i++) {
+		if (wc[i].status != SX_WC_SUCCESS)
+			print_message("wc %d: wr %lu %s; requester una %x nxt %x max %x, "
+				      "responder epsn %x\n", i, wc[i].wr_id,
+				      sx_wc_status_str(wc[i].status), v.qp[0]->snd_una,
+				      v.qp[0]->snd_nxt, v.qp[0]->snd_max, v.qp[1]->epsn);
+		assert_int_equal(wc[i].status, SX_WC_SUCCESS);
+		assert_true(wc[i].wr_id < NMSG);
+		/* completions come in posting order, once each */
+		assert_int_equal(wc[i].wr_id, (uint64_t)i);
+		seen[wc[i].wr_id]++;
+	}
+	n = vt_wait_wc(&v, 1, wc, recvs, 60 * SEC);
+	assert_int_equal(n, recvs);
+	for (i = 0; i < n; i++)
+		assert_int_equal(wc[i].status, SX_WC_SUCCESS);
+	/* nothing more arrives: no duplicate completion */
+	assert_int_equal(vt_wait_wc(&v, 0, wc, 1, SEC / 10), 0);
+	assert_int_equal(vt_wait_wc(&v, 1, wc, 1, SEC / 10), 0);
+	/* the faults really happened and were repaired */
+	{
+		const struct sx_port_stats *ps = &v.ctx[0]->port->stats;
+		const uint64_t *c0 = v.qp[0]->cnt, *c1 = v.qp[1]->cnt;
+
+		print_message("  %s drop=%.3f reorder=%.2f dup=%.2f corrupt=%.2f: faults "
+			      "drop %lu reorder %lu dup %lu corrupt %lu; retransmits %lu, "
+			      "timeouts %lu, dups seen %lu, ooo %lu\n",
+			      rel == SX_REL_SR ? "sr " : "gbn", drop, reorder, dup, corrupt,
+			      ps->fault_drop[0] + ps->fault_drop[1],
+			      ps->fault_reorder[0] + ps->fault_reorder[1],
+			      ps->fault_duplicate[0] + ps->fault_duplicate[1],
+			      ps->fault_corrupt[0] + ps->fault_corrupt[1],
+			      c0[SX_QPC_RETRANSMITS] + c1[SX_QPC_RETRANSMITS],
+			      c0[SX_QPC_TIMEOUTS], c1[SX_QPC_DUPLICATES],
+			      c1[SX_QPC_OUT_OF_ORDER]);
+		if (drop > 0 || corrupt > 0) {
+			assert_true(ps->fault_drop[0] + ps->fault_drop[1] +
+					    ps->fault_corrupt[0] + ps->fault_corrupt[1] > 0);
+			assert_true(c0[SX_QPC_RETRANSMITS] > 0);
+		}
+		if (dup > 0)
+			assert_true(ps->fault_duplicate[0] + ps->fault_duplicate[1] > 0);
+		if (reorder > 0)
+			assert_true(ps->fault_reorder[0] + ps->fault_reorder[1] > 0);
+	}
+	for (i = 0; i < NMSG; i++) {
+		size_t off = (size_t)i * MSG;
+		uint32_t len = MSG - (uint32_t)(i % 7) * 100;
+
+		assert_int_equal(seen[i], 1);
+		assert_memory_equal(b.src + off, b.dst + off, len);
+	}
+	bufs_fini(&b);
+	vt_teardown(&v);
+}
+
+static void
+test_gbn_loss(void **state)
+{
+	(void)state;
+	run_faulty(SX_REL_GBN, 0.001, 0, 0, 0, 11);
+	run_faulty(SX_REL_GBN, 0.01, 0, 0, 0, 12);
+	run_faulty(SX_REL_GBN, 0.05, 0, 0, 0, 13);
+}
+
+static void
+test_gbn_reorder_dup_corrupt(void **state)
+{
+	(void)state;
+	run_faulty(SX_REL_GBN, 0, 0.01, 0, 0, 21);
+	run_faulty(SX_REL_GBN, 0, 0.05, 0, 0, 22);
+	run_faulty(SX_REL_GBN, 0, 0, 0.05, 0, 23);
+	run_faulty(SX_REL_GBN, 0, 0, 0, 0.05, 24);
+	run_faulty(SX_REL_GBN, 0.01, 0.01, 0.01, 0.01, 25);
+}
+
+static void
+protection_case(unsigned int dst_access, int rkey_delta, size_t off, size_t len,
+		enum sx_wr_opcode op)
+{
+	struct vt v;
+	struct vt_opts o;
+	struct bufs b;
+	struct sx_wc wc[4];
+	uint8_t *before;
+
+	vt_default_opts(&o);
+	vt_setup(&v, &o);
+	bufs_init(&v, &b, 8192, dst_access);
+	before = malloc(b.len);
+	fill(b.dst, b.len, 5);
+	memcpy(before, b.dst, b.len);
+	post(v.qp[0], op, 1, b.src, (uint32_t)len, b.smr->lkey, (uintptr_t)b.dst + off,
+	     b.dmr->rkey + (uint32_t)rkey_delta);
+	/* a second WR behind it is flushed */
+	post(v.qp[0], SX_WR_RDMA_WRITE, 2, b.src, 16, b.smr->lkey, (uintptr_t)b.dst,
+	     b.dmr->rkey);
+	assert_int_equal(vt_wait_wc(&v, 0, wc, 2, SEC), 2);
+	assert_int_equal(wc[0].wr_id, 1);
+	assert_int_equal(wc[0].status, SX_WC_REM_ACCESS_ERR);
+	assert_int_equal(wc[1].wr_id, 2);
+	assert_int_equal(wc[1].status, SX_WC_WR_FLUSH_ERR);
+	assert_memory_equal(before, b.dst, b.len);
+	assert_true(v.qp[1]->cnt[SX_QPC_NAK_ACCESS_SENT] >= 1);
+	free(before);
+	bufs_fini(&b);
+	vt_teardown(&v);
+}
+
+static void
+test_sr_loss(void **state)
+{
+	(void)state;
+	run_faulty(SX_REL_SR, 0.001, 0, 0, 0, 34);
+	run_faulty(SX_REL_SR, 0.01, 0, 0, 0, 32);
+	run_faulty(SX_REL_SR, 0.05, 0, 0, 0, 33);
+}
+
+static void
+test_sr_reorder_dup_corrupt(void **state)
+{
+	(void)state;
+	run_faulty(SX_REL_SR, 0, 0.01, 0, 0, 41);
+	run_faulty(SX_REL_SR, 0, 0.05, 0, 0, 42);
+	run_faulty(SX_REL_SR, 0, 0, 0.05, 0, 43);
+	run_faulty(SX_REL_SR, 0, 0, 0, 0.05, 44);
+	run_faulty(SX_REL_SR, 0.01, 0.01, 0.01, 0.01, 45);
+}
+
+static void
+test_protection(void **state)
+{
+	unsigned int rw = SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE | SX_ACCESS_REMOTE_READ;
+
+	(void)state;
+	protection_case(rw, 0x100, 0, 100, SX_WR_RDMA_WRITE);        /* bad rkey */
+	protection_case(rw, 0, 8192 - 50, 100, SX_WR_RDMA_WRITE);    /* out of bounds */
+	protection_case(rw, 0, 4096, 8192, SX_WR_RDMA_WRITE);        /* straddles the end */
+	protection_case(SX_ACCESS_REMOTE_READ, 0, 0, 100, SX_WR_RDMA_WRITE); /* read-only */
+	protection_case(SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE, 0, 0, 100,
+			SX_WR_RDMA_READ);                            /* no remote read */
+	protection_case(rw, 0, 8192 - 50, 100, SX_WR_RDMA_READ);     /* read out of bounds */
+}
+
+static void
+test_retry_exhausted(void **state)
+{
+	struct vt v;
+	struct vt_opts o;
+	struct bufs b;
+	struct sx_wc wc[8];
+	int i;
+
+	(void)state;
+	vt_default_opts(&o);
+	o.retry_cnt = 3;
+	vt_setup(&v, &o);
+	bufs_init(&v, &b, 4096,
+		  SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE | SX_ACCESS_REMOTE_READ);
+	v.down[1] = true; /* the peer is gone */
+	for (i = 0; i < 5; i++)
+		post(v.qp[0], i % 2 ? SX_WR_RDMA_READ : SX_WR_RDMA_WRITE, i, b.src, 512,
+		     b.smr->lkey, (uintptr_t)b.dst, b.dmr->rkey);
+	assert_int_equal(vt_wait_wc(&v, 0, wc, 5, 60 * SEC), 5);
+	assert_int_equal(wc[0].status, SX_WC_RETRY_EXC_ERR);
+	for (i = 1; i < 5; i++) {
+		assert_int_equal(wc[i].wr_id, (uint64_t)i);
+		assert_int_equal(wc[i].status, SX_WC_WR_FLUSH_ERR);
+	}
+	assert_int_equal(v.qp[0]->state, SX_QPS_ERROR);
+	assert_int_equal(v.qp[0]->cnt[SX_QPC_TIMEOUTS], 4);
+	/* nothing more, and posting now fails cleanly */
+	assert_int_equal(vt_wait_wc(&v, 0, wc, 1, SEC), 0);
+	assert_int_not_equal(sx_post_send(v.qp[0],
+					  &(struct sx_send_wr){.opcode = SX_WR_SEND}, NULL), 0);
+	bufs_fini(&b);
+	vt_teardown(&v);
+}
+
+static void
+test_rnr_then_recv(void **state)
+{
+	struct vt v;
+	struct vt_opts o;
+	struct bufs b;
+	struct sx_wc wc;
+
+	(void)state;
+	vt_default_opts(&o);
+	vt_setup(&v, &o);
+	bufs_init(&v, &b, 3000, SX_ACCESS_LOCAL_WRITE);
+	post(v.qp[0], SX_WR_SEND, 9, b.src, 3000, b.smr->lkey, 0, 0);
+	/* no receive posted: RNR NAKs, the sender waits and retries */
+	assert_int_equal(vt_wait_wc(&v, 0, &wc, 1, SEC / 100), 0);
+	assert_true(v.qp[1]->cnt[SX_QPC_NAK_RNR_SENT] >= 1);
+	post_recv(v.qp[1], 10, b.dst, 3000, b.dmr->lkey);
+	assert_int_equal(vt_wait_wc(&v, 0, &wc, 1, SEC), 1);
+	assert_int_equal(wc.status, SX_WC_SUCCESS);
+	assert_int_equal(vt_wait_wc(&v, 1, &wc, 1, SEC), 1);
+	assert_int_equal(wc.byte_len, 3000);
+	assert_memory_equal(b.src, b.dst, 3000);
+	bufs_fini(&b);
+	vt_teardown(&v);
+}
+
+static void
+test_psn_wrap(void **state)
+{
+	struct vt v;
+	struct vt_opts o;
+
+	(void)state;
+	vt_default_opts(&o);
+	o.sq_psn[0] = SX_PSN_MASK - 40; /* a 1 MiB write crosses 2^24 */
+	o.sq_psn[1] = SX_PSN_MASK - 3;
+	vt_setup(&v, &o);
+	one_transfer(&v, SX_WR_RDMA_WRITE, 1 << 20);
+	one_transfer(&v, SX_WR_RDMA_READ, 1 << 20);
+	one_transfer(&v, SX_WR_SEND, 200000);
+	assert_true(sx_psn_cmp(v.qp[0]->snd_una, 100) > 0);
+	assert_true(v.qp[0]->snd_una < 10000); /* wrapped */
+	vt_teardown(&v);
+}
+
+static void
+test_bad_posts(void **state)
+{
+	struct vt v;
+	struct vt_opts o;
+	struct bufs b;
+	struct sx_sge sge;
+	struct sx_send_wr wr, *bad = NULL;
+
+	(void)state;
+	vt_default_opts(&o);
+	vt_setup(&v, &o);
+	bufs_init(&v, &b, 4096, SX_ACCESS_LOCAL_WRITE);
+	sge = (struct sx_sge){.addr = (uintptr_t)b.src, .length = 5000, .lkey = b.smr->lkey};
+	memset(&wr, 0, sizeof(wr));
+	wr.sg_list = &sge;
+	wr.num_sge = 1;
+	wr.opcode = SX_WR_SEND;
+	assert_int_equal(sx_post_send(v.qp[0], &wr, &bad), -EACCES); /* beyond the MR */
+	assert_ptr_equal(bad, &wr);
+	sge.length = 100;
+	sge.lkey += 0x100;
+	assert_int_equal(sx_post_send(v.qp[0], &wr, &bad), -EACCES); /* bad lkey */
+	sge.lkey = b.smr->lkey;
+	wr.num_sge = SX_MAX_SGE + 1;
+	assert_int_equal(sx_post_send(v.qp[0], &wr, &bad), -EINVAL);
+	wr.num_sge = 1;
+	wr.opcode = (enum sx_wr_opcode)42;
+	assert_int_equal(sx_post_send(v.qp[0], &wr, &bad), -EINVAL);
+	bufs_fini(&b);
+	vt_teardown(&v);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_opcode_sizes),
+		cmocka_unit_test(test_sr_every_opcode_sizes),
+		cmocka_unit_test(test_atomics),
+		cmocka_unit_test(test_gbn_loss),
+		cmocka_unit_test(test_gbn_reorder_dup_corrupt),
+		cmocka_unit_test(test_sr_loss),
+		cmocka_unit_test(test_sr_reorder_dup_corrupt),
+		cmocka_unit_test(test_protection),
+		cmocka_unit_test(test_retry_exhausted),
+		cmocka_unit_test(test_rnr_then_recv),
+		cmocka_unit_test(test_psn_wrap),
+		cmocka_unit_test(test_bad_posts),
+	};
+
+	return cmocka_run_group_tests_name("qp", tests, NULL, NULL);
+}
