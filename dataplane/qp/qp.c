@@ -27,6 +27,7 @@ static const char *const counter_names[SX_QPC_MAX] = {
 	[SX_QPC_ACKS_RCVD] = "acks_rcvd",
 	[SX_QPC_STALE_RESPONSES] = "stale_responses",
 	[SX_QPC_DROP_STATE] = "drop_qp_state",
+	[SX_QPC_WRONG_MODE] = "wrong_mode",
 };
 
 const char *

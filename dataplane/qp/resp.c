@@ -449,7 +449,18 @@ void
 sx_resp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
 {
 	int32_t d;
+	bool sr_pkt = (pkt->op->flags & SX_OPF_XETH) != 0;
+	bool data = (pkt->op->flags & (SX_OPF_SEND | SX_OPF_WRITE)) != 0;
 
+	/* SEND/WRITE must come in the QP's own reliability mode: an RC data
+	 * packet carries too little to place out of order, and an SR one is
+	 * not part of RoCEv2. */
+	if (data && sr_pkt != (qp->rel == SX_REL_SR)) {
+		qp->cnt[SX_QPC_WRONG_MODE]++;
+		if (!qp->nak_sent)
+			queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, pkt->bth.psn);
+		return;
+	}
 	if (qp->rel == SX_REL_SR) {
 		sr_rx(qp, pkt, payload);
 		return;

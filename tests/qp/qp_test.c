@@ -536,6 +536,36 @@ test_bad_posts(void **state)
 	vt_teardown(&v);
 }
 
+/* A QP gets data in the other reliability mode: NAKed, memory untouched. */
+static void
+test_mode_mismatch(void **state)
+{
+	enum sx_reliability modes[] = {SX_REL_GBN, SX_REL_SR};
+
+	(void)state;
+	for (int m = 0; m < 2; m++) {
+		struct vt v;
+		struct vt_opts o;
+		struct bufs b;
+		struct sx_wc wc;
+
+		vt_default_opts(&o);
+		o.rel = modes[m];
+		o.mixed_modes = true;
+		vt_setup(&v, &o);
+		bufs_init(&v, &b, 4096, SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE);
+		post(v.qp[0], SX_WR_RDMA_WRITE, 1, b.src, 3000, b.smr->lkey, (uintptr_t)b.dst,
+		     b.dmr->rkey);
+		assert_int_equal(vt_wait_wc(&v, 0, &wc, 1, SEC), 1);
+		assert_int_equal(wc.status, SX_WC_REM_INV_REQ_ERR);
+		assert_true(v.qp[1]->cnt[SX_QPC_WRONG_MODE] >= 1);
+		for (size_t i = 0; i < b.len; i++)
+			assert_int_equal(b.dst[i], 0);
+		bufs_fini(&b);
+		vt_teardown(&v);
+	}
+}
+
 int
 main(void)
 {
@@ -552,6 +582,7 @@ main(void)
 		cmocka_unit_test(test_rnr_then_recv),
 		cmocka_unit_test(test_psn_wrap),
 		cmocka_unit_test(test_bad_posts),
+		cmocka_unit_test(test_mode_mismatch),
 	};
 
 	return cmocka_run_group_tests_name("qp", tests, NULL, NULL);

@@ -55,7 +55,9 @@ vt_setup(struct vt *v, const struct vt_opts *o)
 		qa.send_cq = qa.recv_cq = v->cq[s];
 		qa.max_send_wr = o->max_send_wr;
 		qa.max_recv_wr = 1024;
-		qa.reliability = o->rel;
+		qa.reliability = o->mixed_modes && s == 1 ? (o->rel == SX_REL_GBN ? SX_REL_SR
+										    : SX_REL_GBN)
+							  : o->rel;
 		qa.retry_cnt = o->retry_cnt;
 		qa.rnr_retry = 7;
 		qa.timeout_us = o->timeout_us;

@@ -26,6 +26,7 @@ struct vt {
 struct vt_opts {
 	uint32_t mtu;
 	enum sx_reliability rel;
+	bool mixed_modes;          /* side 1 uses the other reliability mode */
 	struct sx_fault_dir fault; /* applied to side 0's tx and rx */
 	uint64_t seed;
 	uint32_t sq_psn[2];        /* 0: chosen by the library */
