@@ -59,7 +59,9 @@ sx_context_create(struct sx_port *port, const struct sx_context_attr *attr, sx_c
 	ctx = calloc(1, sizeof(*ctx));
 	if (ctx == NULL)
 		goto fail;
-	if (sx_engine_init(&ctx->engine, port, MAX_QPS) < 0)
+	ctx->clock = clock ? clock : monotonic_ns;
+	ctx->clock_arg = clock_arg;
+	if (sx_engine_init(&ctx->engine, port, MAX_QPS, ctx->clock(ctx->clock_arg)) < 0)
 		goto fail;
 	if (sx_mr_table_init(&ctx->mrs, MAX_MRS) < 0)
 		goto fail;
@@ -68,8 +70,6 @@ sx_context_create(struct sx_port *port, const struct sx_context_attr *attr, sx_c
 	ctx->mtu = attr->mtu ? attr->mtu : 1024;
 	ctx->engine.ip_version = attr->ip_version;
 	memcpy(ctx->engine.ip, attr->ip, 16);
-	ctx->clock = clock ? clock : monotonic_ns;
-	ctx->clock_arg = clock_arg;
 	ctx->idle_spins = attr->idle_spins ? attr->idle_spins : DEFAULT_SPINS;
 	ctx->idle_sleep_us = attr->idle_sleep_us ? attr->idle_sleep_us : DEFAULT_SLEEP_US;
 	ctx->psn_seed = ctx->clock(ctx->clock_arg) ^ (uint64_t)(uintptr_t)ctx;

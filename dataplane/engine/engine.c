@@ -22,15 +22,20 @@ sx_engine_drop_name(unsigned int reason)
 	return "invalid";
 }
 
+/* Pacing granularity: 100 ns slots, a 409.6 us horizon. */
+#define PACE_GRAN_NS 100
+
 int
-sx_engine_init(struct sx_engine *e, struct sx_port *port, uint32_t max_qps)
+sx_engine_init(struct sx_engine *e, struct sx_port *port, uint32_t max_qps, uint64_t now_ns)
 {
 	memset(e, 0, sizeof(*e));
 	e->port = port;
 	e->max_qps = max_qps;
 	e->qps = calloc(max_qps, sizeof(*e->qps));
+	e->eqp = calloc(max_qps, sizeof(*e->eqp));
 	e->active = calloc(max_qps, sizeof(*e->active));
-	if (e->qps == NULL || e->active == NULL) {
+	sx_wheel_init(&e->pacer, PACE_GRAN_NS, now_ns);
+	if (e->qps == NULL || e->eqp == NULL || e->active == NULL) {
 		sx_engine_fini(e);
 		return -ENOMEM;
 	}
@@ -47,8 +52,10 @@ sx_engine_fini(struct sx_engine *e)
 		sx_port_tx_free(e->port, e->backlog, e->nbacklog);
 	e->nbacklog = 0;
 	free(e->qps);
+	free(e->eqp);
 	free(e->active);
 	e->qps = NULL;
+	e->eqp = NULL;
 	e->active = NULL;
 }
 
@@ -68,6 +75,7 @@ void
 sx_engine_add_qp(struct sx_engine *e, struct sx_qp *qp)
 {
 	e->qps[qp->qpn - SX_QPN_BASE] = qp;
+	memset(&e->eqp[qp->qpn - SX_QPN_BASE], 0, sizeof(struct sx_eqp));
 }
 
 void
@@ -82,6 +90,7 @@ sx_engine_del_qp(struct sx_engine *e, struct sx_qp *qp)
 		}
 	}
 	qp->active = false;
+	sx_wheel_del(&e->pacer, &e->eqp[qp->qpn - SX_QPN_BASE].pace);
 	e->qps[qp->qpn - SX_QPN_BASE] = NULL;
 }
 
@@ -173,6 +182,13 @@ build_frame(struct sx_engine *e, struct sx_qp *qp, struct sx_txd *d, struct sx_f
 	return true;
 }
 
+static void
+remove_active(struct sx_engine *e, uint32_t i)
+{
+	e->active[i]->active = false;
+	e->active[i] = e->active[--e->nactive];
+}
+
 static int
 tx_round(struct sx_engine *e, uint64_t now_ns)
 {
@@ -185,19 +201,33 @@ tx_round(struct sx_engine *e, uint64_t now_ns)
 	got = want ? sx_port_tx_alloc(e->port, f + n, want) : 0;
 	while (got > 0 && e->nactive > 0) {
 		struct sx_qp *qp;
+		struct sx_eqp *eq;
+		bool paced;
 
 		if (e->rr >= e->nactive)
 			e->rr = 0;
 		qp = e->active[e->rr];
-		if (!sx_qp_tx(qp, now_ns, &d)) {
-			/* Nothing to send now: off the list until kicked again. */
-			qp->active = false;
-			e->active[e->rr] = e->active[--e->nactive];
+		eq = &e->eqp[qp->qpn - SX_QPN_BASE];
+		/* A QP over its rate may still send ACKs; its data waits in
+		 * the wheel until its next send time. */
+		paced = qp->rate_bps != 0 && eq->next_tx_ns > now_ns;
+		if (!sx_qp_tx(qp, now_ns, &d, !paced)) {
+			remove_active(e, e->rr);
+			if (paced) {
+				sx_wheel_add(&e->pacer, &eq->pace, eq->next_tx_ns);
+				e->stats.paced++;
+			}
 			continue;
 		}
 		if (!build_frame(e, qp, &d, &f[n])) {
 			e->stats.drop[SX_WIRE_BAD_LENGTH]++;
 			continue;
+		}
+		if (qp->rate_bps != 0 && d.hdr.payload_len != 0) {
+			/* next = max(next, now) + bits / rate: no credit for idle time */
+			uint64_t base = eq->next_tx_ns > now_ns ? eq->next_tx_ns : now_ns;
+
+			eq->next_tx_ns = base + (uint64_t)f[n].len * 8 * 1000000000ull / qp->rate_bps;
 		}
 		n++;
 		got--;
@@ -213,6 +243,17 @@ tx_round(struct sx_engine *e, uint64_t now_ns)
 	e->nbacklog = n - sent;
 	e->stats.tx_frames += sent;
 	return sent;
+}
+
+static void
+pace_due(struct sx_wheel_entry *entry, void *arg)
+{
+	struct sx_engine *e = arg;
+	struct sx_eqp *eq = (struct sx_eqp *)entry;
+	struct sx_qp *qp = e->qps[eq - e->eqp];
+
+	if (qp != NULL)
+		sx_engine_kick(e, qp);
 }
 
 int
@@ -231,6 +272,7 @@ sx_engine_poll(struct sx_engine *e, uint64_t now_ns)
 		sx_port_rx_done(e->port, rx, n);
 	e->stats.rx_frames += n;
 	work = n;
+	sx_wheel_expire(&e->pacer, now_ns, pace_due, e);
 	/* Timers. A timing wheel replaces this scan once QPs number thousands. */
 	for (q = 0; q < e->max_qps; q++) {
 		struct sx_qp *qp = e->qps[q];
@@ -251,6 +293,7 @@ sx_engine_next_deadline(const struct sx_engine *e, uint64_t now_ns)
 
 	if (e->nactive > 0 || e->nbacklog > 0)
 		return now_ns;
+	d = sx_wheel_next(&e->pacer);
 	for (q = 0; q < e->max_qps; q++) {
 		if (e->qps[q] != NULL) {
 			uint64_t t = sx_qp_deadline(e->qps[q]);

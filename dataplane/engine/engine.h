@@ -15,6 +15,7 @@
 
 #include "../port/port.h"
 #include "../qp/qp.h"
+#include "wheel.h"
 
 #define SX_ENGINE_BURST 32
 
@@ -27,8 +28,15 @@ enum sx_engine_drop {
 	SX_EDROP_MAX,
 };
 
+/* Engine-side state of one QP slot. */
+struct sx_eqp {
+	struct sx_wheel_entry pace; /* first: the entry is the slot */
+	uint64_t next_tx_ns;        /* pacing: the QP's next data may leave then */
+};
+
 struct sx_engine_stats {
 	uint64_t rx_frames;
+	uint64_t paced;  /* times a QP waited for its rate */
 	uint64_t tx_frames;
 	uint64_t polls;
 	uint64_t drop[SX_EDROP_MAX];
@@ -40,6 +48,8 @@ struct sx_engine {
 	uint8_t ip[16];
 	uint8_t tos;          /* DSCP << 2 | ECN codepoint of data packets */
 	struct sx_qp **qps;   /* by qpn - SX_QPN_BASE */
+	struct sx_eqp *eqp;   /* likewise */
+	struct sx_wheel pacer;
 	uint32_t max_qps;
 	struct sx_qp **active;/* QPs that may have something to send */
 	uint32_t nactive;
@@ -49,7 +59,8 @@ struct sx_engine {
 	struct sx_engine_stats stats;
 };
 
-int sx_engine_init(struct sx_engine *e, struct sx_port *port, uint32_t max_qps);
+int sx_engine_init(struct sx_engine *e, struct sx_port *port, uint32_t max_qps,
+		   uint64_t now_ns);
 void sx_engine_fini(struct sx_engine *e);
 /* A free QPN, or 0 if the table is full. */
 uint32_t sx_engine_alloc_qpn(const struct sx_engine *e);

@@ -76,7 +76,7 @@ progress(struct sx_qp *qp, uint64_t now_ns)
 	qp->retries_left = qp->retry_cnt;
 	qp->rnr_left = qp->rnr_retry;
 	qp->rto_ns = qp->timeout_ns;
-	qp->rto_deadline = sx_psn_cmp(qp->snd_una, qp->snd_max) < 0 ? now_ns + qp->rto_ns : 0;
+	qp->rto_deadline = sx_psn_cmp(qp->snd_una, qp->snd_max) < 0 ? now_ns + sx_qp_rto(qp) : 0;
 }
 
 /* snd_una moves forward to @p una; the SR scoreboards, indexed from
@@ -352,7 +352,7 @@ sx_comp_timer(struct sx_qp *qp, uint64_t now_ns)
 	qp->retries_left--;
 	/* Exponential backoff (IBA 9.7.6.1.3 leaves the policy to us). */
 	qp->rto_ns = qp->rto_ns * 2 < SX_MAX_TIMEOUT_NS ? qp->rto_ns * 2 : SX_MAX_TIMEOUT_NS;
-	qp->rto_deadline = now_ns + qp->rto_ns;
+	qp->rto_deadline = now_ns + sx_qp_rto(qp);
 	qp->rd_gap = false;
 	memset(qp->resent, 0, sizeof(qp->resent));
 	qp->sr_probe = qp->rel == SX_REL_SR;

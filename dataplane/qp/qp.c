@@ -297,7 +297,7 @@ sx_qp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload, uin
 }
 
 bool
-sx_qp_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd)
+sx_qp_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd, bool data)
 {
 	bool got;
 
@@ -307,7 +307,7 @@ sx_qp_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd)
 	txd->hdr.payload_len = 0;
 	txd->nseg = 0;
 	/* Responses first: they unblock the peer's window. */
-	got = sx_resp_tx(qp, txd) || sx_req_tx(qp, now_ns, txd);
+	got = sx_resp_tx(qp, txd, data) || (data && sx_req_tx(qp, now_ns, txd));
 	if (got) {
 		txd->hdr.bth.dqpn = qp->remote.qpn;
 		txd->hdr.bth.pkey = SX_PKEY_DEFAULT;

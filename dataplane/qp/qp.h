@@ -231,6 +231,8 @@ struct sx_qp {
 	uint32_t rq_msg_seq; /* msg_seq of the message rq[rq_head] receives */
 
 	uint64_t cnt[SX_QPC_MAX];
+	/* pacing: granted by congestion control; 0 = unlimited */
+	uint64_t rate_bps;
 	bool active; /* on the engine's transmit list */
 };
 
@@ -263,7 +265,9 @@ void sx_qp_error(struct sx_qp *qp);
 /* Engine entry points. */
 void sx_qp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload,
 	      uint64_t now_ns);
-bool sx_qp_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd);
+/* The next packet to send; with @p data false only ACKs (no payload, no
+ * request), which pacing does not hold back. */
+bool sx_qp_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd, bool data);
 uint64_t sx_qp_deadline(const struct sx_qp *qp); /* UINT64_MAX: none */
 void sx_qp_timer(struct sx_qp *qp, uint64_t now_ns);
 
@@ -272,7 +276,7 @@ bool sx_req_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd);
 void sx_req_rewind(struct sx_qp *qp, uint32_t psn);
 void sx_req_arm_timer(struct sx_qp *qp, uint64_t now_ns);
 void sx_resp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload);
-bool sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd);
+bool sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd, bool data);
 void sx_comp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload,
 		uint64_t now_ns);
 void sx_comp_timer(struct sx_qp *qp, uint64_t now_ns);
@@ -298,6 +302,22 @@ void sx_bits_shift(uint64_t *m, uint32_t n);
 /* Copy @p len bytes between a linear buffer and a scatter list at @p off. */
 void sx_sg_copy_in(uint8_t *const *ptr, const uint32_t *lens, unsigned int n, uint32_t off,
 		   const uint8_t *src, uint32_t len);
+
+/*
+ * The retransmit timeout in force: the backed-off timeout plus the time a
+ * paced QP needs to send the packets between two ACK requests, so a slow
+ * rate is not mistaken for loss.
+ */
+static inline uint64_t
+sx_qp_rto(const struct sx_qp *qp)
+{
+	uint64_t spacing = 0;
+
+	if (qp->rate_bps != 0)
+		spacing = (uint64_t)SX_ACK_REQ_EVERY * (qp->mtu + 128) * 8 * 1000000000ull /
+			  qp->rate_bps;
+	return qp->rto_ns + 2 * spacing;
+}
 
 static inline struct sx_wqe *
 sx_sq_at(const struct sx_qp *qp, uint32_t i)

@@ -146,7 +146,7 @@ void
 sx_req_arm_timer(struct sx_qp *qp, uint64_t now_ns)
 {
 	if (qp->rto_deadline == 0)
-		qp->rto_deadline = now_ns + qp->rto_ns;
+		qp->rto_deadline = now_ns + sx_qp_rto(qp);
 }
 
 /* The not-done WQE holding @p psn, or NULL. */

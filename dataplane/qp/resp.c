@@ -487,7 +487,7 @@ sx_resp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
 }
 
 bool
-sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd)
+sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd, bool data)
 {
 	struct sx_pkt *h = &txd->hdr;
 	struct sx_resp *r;
@@ -498,6 +498,8 @@ sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd)
 	if (qp->rq_rhead == qp->rq_rtail)
 		return false;
 	r = &qp->respq[qp->rq_rhead % SX_RESPQ_SIZE];
+	if (!data && r->kind == SX_RESP_READ)
+		return false; /* data, and the ACKs behind it wait with it */
 	h->bth.psn = r->psn;
 	h->aeth.msn = r->msn;
 	h->aeth.syndrome = sx_aeth_syndrome(SX_AETH_ACK, SX_AETH_CREDIT_INVALID);

@@ -536,6 +536,50 @@ test_bad_posts(void **state)
 	vt_teardown(&v);
 }
 
+/* Pacing: a QP granted R bits/s takes frame_bytes * 8 / R to send; ACKs
+ * of a paced QP are not held back; a paced READ responder paces responses. */
+static void
+paced_case(int paced_side, enum sx_wr_opcode op, uint64_t rate_bps)
+{
+	enum { LEN = 1 << 20 };
+	struct vt v;
+	struct vt_opts o;
+	struct bufs b;
+	struct sx_wc wc;
+	uint64_t t0, dt, ideal, frames;
+
+	vt_default_opts(&o);
+	vt_setup(&v, &o);
+	bufs_init(&v, &b, LEN, SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE |
+				       SX_ACCESS_REMOTE_READ);
+	v.qp[paced_side]->rate_bps = rate_bps;
+	t0 = v.now_ns;
+	post(v.qp[0], op, 1, b.src, LEN, b.smr->lkey, (uintptr_t)b.dst, b.dmr->rkey);
+	assert_int_equal(vt_wait_wc(&v, 0, &wc, 1, 10 * SEC), 1);
+	assert_int_equal(wc.status, SX_WC_SUCCESS);
+	dt = v.now_ns - t0;
+	/* 1024 data frames of 1024 B payload + 58..74 B of headers */
+	frames = LEN / 1024;
+	ideal = frames * (1024 + 58) * 8 * SEC / rate_bps;
+	print_message("  paced side %d %s at %.1f Gb/s: %.3f ms (payload-only ideal %.3f ms)\n",
+		      paced_side, op == SX_WR_RDMA_READ ? "READ" : "WRITE", rate_bps / 1e9,
+		      dt / 1e6, (double)LEN * 8 * SEC / rate_bps / 1e6);
+	assert_true(dt >= ideal * 99 / 100);
+	assert_true(dt <= ideal * 110 / 100);
+	assert_true(v.ctx[paced_side]->engine.stats.paced > 0);
+	bufs_fini(&b);
+	vt_teardown(&v);
+}
+
+static void
+test_pacing(void **state)
+{
+	(void)state;
+	paced_case(0, SX_WR_RDMA_WRITE, 1000000000ull);
+	paced_case(0, SX_WR_RDMA_WRITE, 25000000000ull);
+	paced_case(1, SX_WR_RDMA_READ, 2000000000ull); /* the responder is the sender */
+}
+
 /* A QP gets data in the other reliability mode: NAKed, memory untouched. */
 static void
 test_mode_mismatch(void **state)
@@ -583,6 +627,7 @@ main(void)
 		cmocka_unit_test(test_psn_wrap),
 		cmocka_unit_test(test_bad_posts),
 		cmocka_unit_test(test_mode_mismatch),
+		cmocka_unit_test(test_pacing),
 	};
 
 	return cmocka_run_group_tests_name("qp", tests, NULL, NULL);
