@@ -101,9 +101,22 @@ sx_port_close(struct sx_port *p)
 /**
  * Open a DPDK ethdev port. @p spec is a vdev string ("net_memif0,role=...")
  * hot-plugged with rte_dev_probe, or "port=N" for an already-probed port.
- * One rx and one tx queue; frames up to @p max_frame bytes in one segment.
- * With @p pcap_path, every frame sent and received is written there (pcapng).
- * EAL must be initialized.
+ * One rx and one tx queue; frames up to @p max_frame bytes in one segment
+ * (a received chain is linearized; one longer than @p max_frame is dropped
+ * and counted in rx_drop). With @p pcap_path, every frame sent and received
+ * is written there (pcapng). EAL must be initialized.
+ *
+ * memif: a spec without bsize gets one that holds @p max_frame, and one with
+ * a smaller bsize is refused (DPDK 22.11 corrupts frames spread over several
+ * memif buffers); the peer must use buffers as large. A stale socket file
+ * of a dead server is removed before a server is created.
+ *
+ * Close stops and closes the port and unplugs a vdev this call plugged
+ * (a "port=N" device stays plugged). It never polls: for memif, stop
+ * polling on both sides before either closes.
+ *
+ * @return the port, or NULL with errno set (EINVAL bad spec or size,
+ * EMSGSIZE frames larger than the device carries, ENODEV no such port).
  */
 struct sx_port *sx_port_ethdev_open(const char *spec, uint32_t max_frame,
 				    const char *pcap_path);
@@ -111,14 +124,26 @@ struct sx_port *sx_port_ethdev_open(const char *spec, uint32_t max_frame,
 /**
  * An in-process pair of ports wired back to back (frames sent on one are
  * received on the other, in order). No DPDK: for tests and the simulator's
- * building blocks.
+ * building blocks. Each direction queues up to 4096 frames; tx_burst then
+ * takes fewer and counts tx_full. Both ends are driven from one thread.
+ *
+ * @return 0, -EINVAL or -ENOMEM.
  */
 int sx_port_pair_open(uint32_t max_frame, struct sx_port **a, struct sx_port **b);
 
 /**
  * Wrap @p inner with seeded fault injection (drop, reorder, duplicate,
- * corrupt, on tx and/or rx). The wrapper owns @p inner and closes it.
- * Deterministic for a given seed and frame sequence.
+ * corrupt, on tx and/or rx; NULL means none). The wrapper owns @p inner and
+ * closes it. Deterministic for a given seed and frame sequence.
+ *
+ * A reordered frame is held until 1-3 later frames have passed it or, at
+ * the latest, until the end of the next call (rx_burst or tx_burst for tx
+ * frames, rx_burst for rx frames; n = 0 counts). Close sends held tx frames.
+ * The wrapper's stats count what its caller sees, plus the fault counters.
+ *
+ * @return the wrapper, or NULL with errno set (EINVAL: no inner port or a
+ * probability outside [0, 1]; ENOMEM). On failure @p inner stays the
+ * caller's.
  */
 struct sx_port *sx_port_fault_wrap(struct sx_port *inner, const struct sx_fault_dir *tx,
 				   const struct sx_fault_dir *rx, uint64_t seed);
