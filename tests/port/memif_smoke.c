@@ -11,6 +11,9 @@
  * polling; the client closes first and says so, the server waits for its
  * link to go down, then closes.
  *
+ * A socket file left by a crashed server is planted first: the port must
+ * remove it, or the server cannot bind.
+ *
  * With --pcap both ends capture and the files are checked: the number of
  * enhanced packet blocks and their directions by walking the pcapng, and,
  * with --tshark PATH, that tshark reads the same number of frames.
@@ -30,7 +33,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -577,6 +582,25 @@ parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* Leaves a socket file at @p path with nobody listening, as a server that
+ * crashed does; the port must remove it before the new server binds. */
+static int
+plant_stale_socket(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	if (fd < 0)
+		return -1;
+	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return ret;
+}
+
 static pid_t
 spawn(struct side *s, int (*fn)(const struct side *), int close_a, int close_b)
 {
@@ -654,6 +678,10 @@ main(int argc, char **argv)
 	snprintf(cli.sock, sizeof(cli.sock), "%s/memif.sock", dir);
 	snprintf(srv.pcap, sizeof(srv.pcap), "%s/server.pcapng", dir);
 	snprintf(cli.pcap, sizeof(cli.pcap), "%s/client.pcapng", dir);
+	if (plant_stale_socket(srv.sock) != 0) {
+		perror("stale socket");
+		goto cleanup;
+	}
 	if (pipe(s2c) != 0 || pipe(c2s) != 0) {
 		perror("pipe");
 		goto cleanup;
