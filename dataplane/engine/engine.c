@@ -9,7 +9,6 @@ static const char *const drop_names[SX_EDROP_MAX - SX_WIRE_RC_MAX] = {
 	[SX_EDROP_UNKNOWN_QP - SX_WIRE_RC_MAX] = "unknown_qp",
 	[SX_EDROP_BAD_SOURCE - SX_WIRE_RC_MAX] = "bad_source",
 	[SX_EDROP_NOT_FOR_US - SX_WIRE_RC_MAX] = "not_for_us",
-	[SX_EDROP_CNP - SX_WIRE_RC_MAX] = "cnp_no_cc",
 };
 
 const char *
@@ -42,6 +41,8 @@ sx_engine_init(struct sx_engine *e, struct sx_port *port, uint32_t max_qps, uint
 	/* RoCE's usual marking: DSCP 26 and ECN-capable, so switches mark
 	 * instead of dropping (DCQCN's congestion signal). */
 	e->tos = 26 << 2 | SX_ECN_ECT0;
+	/* CNPs in their own class (NVIDIA's cnp_dscp default, CS6). */
+	e->cnp_tos = 48 << 2 | SX_ECN_NOT_ECT;
 	return 0;
 }
 
@@ -129,10 +130,6 @@ rx_one(struct sx_engine *e, const struct sx_frame *f, uint64_t now_ns)
 		e->stats.drop[SX_EDROP_NOT_FOR_US]++;
 		return;
 	}
-	if (pkt.bth.opcode == SX_OP_CNP) {
-		e->stats.drop[SX_EDROP_CNP]++;
-		return;
-	}
 	qp = lookup(e, pkt.bth.dqpn);
 	if (qp == NULL) {
 		e->stats.drop[SX_EDROP_UNKNOWN_QP]++;
@@ -145,6 +142,14 @@ rx_one(struct sx_engine *e, const struct sx_frame *f, uint64_t now_ns)
 		e->stats.drop[SX_EDROP_BAD_SOURCE]++;
 		return;
 	}
+	if (pkt.bth.opcode == SX_OP_CNP) {
+		/* Reaction point: the peer saw our packets marked. */
+		sx_qp_on_cnp(qp, now_ns);
+		return;
+	}
+	/* Notification point: a marked packet earns its sender a CNP. */
+	if ((pkt.tos & 3) == SX_ECN_CE)
+		sx_qp_on_ecn(qp, now_ns);
 	sx_qp_rx(qp, &pkt, f->data + pkt.payload_off, now_ns);
 	sx_engine_kick(e, qp);
 }
@@ -161,7 +166,7 @@ build_frame(struct sx_engine *e, struct sx_qp *qp, struct sx_txd *d, struct sx_f
 	memcpy(h->eth_src, e->port->mac, 6);
 	h->vlan = false;
 	h->ip_version = e->ip_version;
-	h->tos = e->tos;
+	h->tos = h->bth.opcode == SX_OP_CNP ? e->cnp_tos : e->tos;
 	h->ttl = 64;
 	h->flow_label = 0;
 	memcpy(h->ip_src, e->ip, 16);

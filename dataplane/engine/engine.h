@@ -24,7 +24,6 @@ enum sx_engine_drop {
 	SX_EDROP_UNKNOWN_QP = SX_WIRE_RC_MAX,
 	SX_EDROP_BAD_SOURCE,
 	SX_EDROP_NOT_FOR_US,
-	SX_EDROP_CNP,
 	SX_EDROP_MAX,
 };
 
@@ -47,6 +46,7 @@ struct sx_engine {
 	uint8_t ip_version;
 	uint8_t ip[16];
 	uint8_t tos;          /* DSCP << 2 | ECN codepoint of data packets */
+	uint8_t cnp_tos;      /* of CNPs: their own DSCP, not ECN-capable */
 	struct sx_qp **qps;   /* by qpn - SX_QPN_BASE */
 	struct sx_eqp *eqp;   /* likewise */
 	struct sx_wheel pacer;

@@ -86,12 +86,19 @@ advance_una(struct sx_qp *qp, uint32_t una, uint64_t now_ns)
 {
 	uint32_t shift = sx_psn_fwd(qp->snd_una, una);
 
+	uint64_t rtt = 0;
+
 	if (sx_psn_cmp(una, qp->snd_una) <= 0)
 		return;
 	qp->snd_una = una;
 	sx_bits_shift(qp->sacked, shift);
 	sx_bits_shift(qp->resent, shift);
 	progress(qp, now_ns);
+	if (qp->rtt_probe && sx_psn_cmp(qp->rtt_psn, una) < 0) {
+		qp->rtt_probe = false;
+		rtt = now_ns - qp->rtt_sent_ns;
+	}
+	sx_cc_ack(qp, shift * qp->mtu, rtt, now_ns);
 }
 
 /*
@@ -213,6 +220,7 @@ on_ack(struct sx_qp *qp, const struct sx_pkt *pkt, uint64_t now_ns)
 		qp->cnt[SX_QPC_NAK_SEQ_RCVD]++;
 		if (!ack_upto(qp, prev, now_ns))
 			return;
+		sx_cc_loss(qp, now_ns);
 		/* Go back to the PSN the responder expects (IBA 9.7.5.1.3). */
 		if (sx_psn_cmp(psn, qp->snd_nxt) < 0)
 			sx_req_rewind(qp, psn);
@@ -350,6 +358,7 @@ sx_comp_timer(struct sx_qp *qp, uint64_t now_ns)
 		return;
 	}
 	qp->retries_left--;
+	sx_cc_timeout(qp, now_ns);
 	/* Exponential backoff (IBA 9.7.6.1.3 leaves the policy to us). */
 	qp->rto_ns = qp->rto_ns * 2 < SX_MAX_TIMEOUT_NS ? qp->rto_ns * 2 : SX_MAX_TIMEOUT_NS;
 	qp->rto_deadline = now_ns + sx_qp_rto(qp);

@@ -28,6 +28,9 @@ static const char *const counter_names[SX_QPC_MAX] = {
 	[SX_QPC_STALE_RESPONSES] = "stale_responses",
 	[SX_QPC_DROP_STATE] = "drop_qp_state",
 	[SX_QPC_WRONG_MODE] = "wrong_mode",
+	[SX_QPC_ECN_CE_RCVD] = "ecn_ce_rcvd",
+	[SX_QPC_CNP_SENT] = "cnp_sent",
+	[SX_QPC_CNP_RCVD] = "cnp_rcvd",
 };
 
 const char *
@@ -89,6 +92,7 @@ sx_qp_init(struct sx_qp *qp, struct sx_qp_env *env, struct sx_pd *pd, uint32_t q
 	qp->sq_psn = qp->snd_nxt = qp->snd_una = qp->snd_max = start_psn;
 	qp->last_ackreq = start_psn;
 	qp->sr_high = start_psn;
+	qp->cc_timer_ns = SX_CC_NO_TIMER;
 	return 0;
 }
 
@@ -306,13 +310,28 @@ sx_qp_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd, bool data)
 	memset(&txd->hdr.bth, 0, sizeof(txd->hdr.bth));
 	txd->hdr.payload_len = 0;
 	txd->nseg = 0;
-	/* Responses first: they unblock the peer's window. */
-	got = sx_resp_tx(qp, txd, data) || (data && sx_req_tx(qp, now_ns, txd));
+	if (qp->cnp_pending) {
+		/* CNP: BTH with BECN set, to the QP that sent the marked
+		 * packet (RoCEv2 annex A17.9.2). */
+		qp->cnp_pending = false;
+		txd->hdr.bth.opcode = SX_OP_CNP;
+		txd->hdr.bth.becn = true;
+		qp->cnt[SX_QPC_CNP_SENT]++;
+		got = true;
+	} else {
+		/* Responses first: they unblock the peer's window. */
+		got = sx_resp_tx(qp, txd, data) || (data && sx_req_tx(qp, now_ns, txd));
+	}
 	if (got) {
 		txd->hdr.bth.dqpn = qp->remote.qpn;
 		txd->hdr.bth.pkey = SX_PKEY_DEFAULT;
 		qp->cnt[SX_QPC_TX_PKTS]++;
 		qp->cnt[SX_QPC_TX_BYTES] += txd->hdr.payload_len;
+		if (txd->hdr.payload_len != 0 && qp->ccp != NULL &&
+		    qp->ccp->ops->on_send != NULL) {
+			qp->ccp->ops->on_send(&qp->cc, qp->ccp->v, txd->hdr.payload_len, now_ns);
+			sx_cc_taken(qp, SX_CC_EV_MAX, now_ns);
+		}
 	}
 	return got;
 }
@@ -324,7 +343,9 @@ sx_qp_deadline(const struct sx_qp *qp)
 
 	if (qp->state != SX_QPS_RTS)
 		return d;
-	if (qp->rto_deadline != 0)
+	if (qp->cc_timer_ns != SX_CC_NO_TIMER)
+		d = qp->cc_timer_ns;
+	if (qp->rto_deadline != 0 && qp->rto_deadline < d)
 		d = qp->rto_deadline;
 	if (qp->rnr_until != 0 && qp->rnr_until < d)
 		d = qp->rnr_until;
@@ -338,8 +359,89 @@ sx_qp_timer(struct sx_qp *qp, uint64_t now_ns)
 		return;
 	if (qp->rnr_until != 0 && now_ns >= qp->rnr_until)
 		qp->rnr_until = 0;
+	if (qp->cc_timer_ns != SX_CC_NO_TIMER && now_ns >= qp->cc_timer_ns) {
+		qp->ccp->ops->on_timer(&qp->cc, qp->ccp->v, now_ns);
+		sx_cc_taken(qp, SX_CC_EV_TIMER, now_ns);
+	}
 	if (qp->rto_deadline != 0 && now_ns >= qp->rto_deadline)
 		sx_comp_timer(qp, now_ns);
+}
+
+void
+sx_cc_taken(struct sx_qp *qp, enum sx_cc_event ev, uint64_t now_ns)
+{
+	const struct sx_cc_ops *ops = qp->ccp->ops;
+
+	qp->rate_bps = qp->cc.rate_bps;
+	qp->cc_timer_ns = ops->on_timer != NULL && ops->next_timer != NULL
+				  ? ops->next_timer(&qp->cc, qp->ccp->v)
+				  : SX_CC_NO_TIMER;
+	if (ev != SX_CC_EV_MAX && qp->env->cc_trace != NULL)
+		qp->env->cc_trace(qp->env->cc_trace_arg, qp, ev, now_ns);
+}
+
+void
+sx_qp_set_cc(struct sx_qp *qp, const struct sx_cc_params *ccp, uint64_t line_rate_bps,
+	     uint64_t now_ns)
+{
+	qp->ccp = ccp;
+	if (ccp == NULL) {
+		qp->rate_bps = 0;
+		qp->cc_timer_ns = SX_CC_NO_TIMER;
+		return;
+	}
+	memset(&qp->cc, 0, sizeof(qp->cc));
+	ccp->ops->init(&qp->cc, ccp->v, line_rate_bps, now_ns);
+	sx_cc_taken(qp, SX_CC_EV_INIT, now_ns);
+}
+
+void
+sx_qp_on_ecn(struct sx_qp *qp, uint64_t now_ns)
+{
+	qp->cnt[SX_QPC_ECN_CE_RCVD]++;
+	if (qp->state != SX_QPS_RTS)
+		return;
+	if (qp->cnt[SX_QPC_CNP_SENT] != 0 && now_ns - qp->last_cnp_ns < qp->env->cnp_gap_ns)
+		return;
+	qp->last_cnp_ns = now_ns;
+	qp->cnp_pending = true;
+}
+
+void
+sx_qp_on_cnp(struct sx_qp *qp, uint64_t now_ns)
+{
+	qp->cnt[SX_QPC_CNP_RCVD]++;
+	if (qp->ccp == NULL || qp->ccp->ops->on_cnp == NULL)
+		return;
+	qp->ccp->ops->on_cnp(&qp->cc, qp->ccp->v, now_ns);
+	sx_cc_taken(qp, SX_CC_EV_CNP, now_ns);
+}
+
+void
+sx_cc_ack(struct sx_qp *qp, uint32_t acked_bytes, uint64_t rtt_ns, uint64_t now_ns)
+{
+	if (qp->ccp == NULL || qp->ccp->ops->on_ack == NULL)
+		return;
+	qp->ccp->ops->on_ack(&qp->cc, qp->ccp->v, acked_bytes, rtt_ns, now_ns);
+	sx_cc_taken(qp, SX_CC_EV_ACK, now_ns);
+}
+
+void
+sx_cc_loss(struct sx_qp *qp, uint64_t now_ns)
+{
+	if (qp->ccp == NULL || qp->ccp->ops->on_loss == NULL)
+		return;
+	qp->ccp->ops->on_loss(&qp->cc, qp->ccp->v, now_ns);
+	sx_cc_taken(qp, SX_CC_EV_LOSS, now_ns);
+}
+
+void
+sx_cc_timeout(struct sx_qp *qp, uint64_t now_ns)
+{
+	if (qp->ccp == NULL || qp->ccp->ops->on_timeout == NULL)
+		return;
+	qp->ccp->ops->on_timeout(&qp->cc, qp->ccp->v, now_ns);
+	sx_cc_taken(qp, SX_CC_EV_TIMEOUT, now_ns);
 }
 
 void

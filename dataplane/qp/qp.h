@@ -24,6 +24,8 @@
 #include <scalex/scalex.h>
 #include <scalex/wire.h>
 
+#include "../../cc/cc.h"
+
 #define SX_QPN_BASE          0x100 /* QPN 0 and 1 are special in IBA */
 #define SX_DEFAULT_MAX_RD    16
 #define SX_DEFAULT_TIMEOUT_NS 2000000ull /* 2 ms: memif peers back off when idle */
@@ -58,6 +60,9 @@ enum sx_qp_counter {
 	SX_QPC_STALE_RESPONSES,
 	SX_QPC_DROP_STATE,
 	SX_QPC_WRONG_MODE,
+	SX_QPC_ECN_CE_RCVD,
+	SX_QPC_CNP_SENT,
+	SX_QPC_CNP_RCVD,
 	SX_QPC_MAX,
 };
 
@@ -160,8 +165,17 @@ struct sx_txd {
 	uint32_t seg_len[SX_MAX_SGE];
 };
 
+struct sx_qp;
+
 struct sx_qp_env {
 	struct sx_mr_table *mrs;
+	/* Congestion control events, for rate traces (NULL: off). */
+	void (*cc_trace)(void *arg, const struct sx_qp *qp, enum sx_cc_event ev,
+			 uint64_t now_ns);
+	void *cc_trace_arg;
+	/* Notification point (RoCEv2 annex A17.9): at most one CNP per QP per
+	 * cnp_gap_ns. */
+	uint64_t cnp_gap_ns;
 };
 
 struct sx_qp {
@@ -233,6 +247,16 @@ struct sx_qp {
 	uint64_t cnt[SX_QPC_MAX];
 	/* pacing: granted by congestion control; 0 = unlimited */
 	uint64_t rate_bps;
+	/* congestion control (reaction point); ccp NULL: none */
+	const struct sx_cc_params *ccp;
+	struct sx_cc_state cc;
+	uint64_t cc_timer_ns;  /* next CC timer, SX_CC_NO_TIMER: none */
+	bool rtt_probe;        /* an RTT sample is in flight (Karn: not resent) */
+	uint32_t rtt_psn;
+	uint64_t rtt_sent_ns;
+	/* notification point */
+	bool cnp_pending;
+	uint64_t last_cnp_ns;
 	bool active; /* on the engine's transmit list */
 };
 
@@ -261,6 +285,19 @@ int sx_qp_post_send(struct sx_qp *qp, struct sx_send_wr *wr, struct sx_send_wr *
 int sx_qp_post_recv(struct sx_qp *qp, struct sx_recv_wr *wr, struct sx_recv_wr **bad);
 /* Move to ERROR and flush every outstanding send and receive WR. */
 void sx_qp_error(struct sx_qp *qp);
+
+/* Congestion control. Hooks run the algorithm, then take its rate. */
+void sx_qp_set_cc(struct sx_qp *qp, const struct sx_cc_params *ccp, uint64_t line_rate_bps,
+		  uint64_t now_ns);
+/* A packet for this QP arrived marked ECN-CE: notify the sender (CNP). */
+void sx_qp_on_ecn(struct sx_qp *qp, uint64_t now_ns);
+/* A CNP for this QP arrived: slow down. */
+void sx_qp_on_cnp(struct sx_qp *qp, uint64_t now_ns);
+/* After any hook: take the granted rate and timer; trace @p ev (MAX: don't). */
+void sx_cc_taken(struct sx_qp *qp, enum sx_cc_event ev, uint64_t now_ns);
+void sx_cc_ack(struct sx_qp *qp, uint32_t acked_bytes, uint64_t rtt_ns, uint64_t now_ns);
+void sx_cc_loss(struct sx_qp *qp, uint64_t now_ns);
+void sx_cc_timeout(struct sx_qp *qp, uint64_t now_ns);
 
 /* Engine entry points. */
 void sx_qp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload,

@@ -132,6 +132,7 @@ sx_req_rewind(struct sx_qp *qp, uint32_t psn)
 	}
 	qp->sq_cur = i;
 	qp->snd_nxt = psn;
+	qp->rtt_probe = false; /* Karn: no RTT sample across a resend */
 	if (i != qp->sq_tail) {
 		struct sx_wqe *w = sx_sq_at(qp, i);
 
@@ -166,7 +167,7 @@ wqe_of(struct sx_qp *qp, uint32_t psn)
 
 /* SR: resend one PSN the SACKs show lost. */
 static bool
-sr_resend_hole(struct sx_qp *qp, struct sx_txd *txd)
+sr_resend_hole(struct sx_qp *qp, struct sx_txd *txd, uint64_t now_ns)
 {
 	uint32_t n, k;
 
@@ -201,6 +202,7 @@ sr_resend_hole(struct sx_qp *qp, struct sx_txd *txd)
 			fill_pkt(qp, w, sx_psn_fwd(w->first_psn, psn), psn, txd);
 			txd->hdr.bth.ackreq = true;
 			qp->cnt[SX_QPC_RETRANSMITS]++;
+			sx_cc_loss(qp, now_ns);
 			return true;
 		}
 	}
@@ -229,7 +231,7 @@ sx_req_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd)
 			return true;
 		}
 	}
-	if (qp->rel == SX_REL_SR && sr_resend_hole(qp, txd)) {
+	if (qp->rel == SX_REL_SR && sr_resend_hole(qp, txd, now_ns)) {
 		sx_req_arm_timer(qp, now_ns);
 		return true;
 	}
@@ -277,8 +279,14 @@ sx_req_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd)
 	 * window keeps moving (IBA 9.7.2); the last packet always asks. */
 	if (sx_psn_fwd(qp->last_ackreq, psn) >= SX_ACK_REQ_EVERY)
 		txd->hdr.bth.ackreq = true;
-	if (txd->hdr.bth.ackreq)
+	if (txd->hdr.bth.ackreq) {
 		qp->last_ackreq = psn;
+		if (!qp->rtt_probe && sx_psn_cmp(psn, qp->snd_max) >= 0) {
+			qp->rtt_probe = true;
+			qp->rtt_psn = psn;
+			qp->rtt_sent_ns = now_ns;
+		}
+	}
 	if (sx_wqe_is_rd_atomic(w) || idx == w->npkts - 1) {
 		qp->sq_cur++;
 		qp->snd_nxt = sx_psn_add(w->first_psn, w->npkts);
