@@ -19,6 +19,7 @@
 #define SX_CC_NAME_MAX 64 /* parameter names, with the NUL */
 
 static const struct sx_cc_ops *const builtin[] = {
+	&sx_cc_dcqcn,
 	&sx_cc_fixed,
 };
 #define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
