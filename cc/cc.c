@@ -20,6 +20,7 @@
 
 static const struct sx_cc_ops *const builtin[] = {
 	&sx_cc_dcqcn,
+	&sx_cc_timely,
 	&sx_cc_fixed,
 };
 #define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
