@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The one result printer of the scalex tools: a perftest-like banner and
+ * table users can grep, and the same numbers as JSON. Also the arithmetic
+ * behind the columns (bandwidth windows, latency percentiles), so every
+ * tool computes "peak" and "p99" the same way.
+ *
+ * Units: Gb/s = 10^9 bit/s, Mpps = 10^6 messages/s, latencies in us.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tool.h"
+
+#define RULE                                                                             \
+	"------------------------------------------------------------------------------" \
+	"---------"
+
+uint64_t
+sx_tool_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bandwidth meter                                                           */
+
+void
+sx_tool_bw_start(struct sx_tool_bw *m, uint64_t now_ns)
+{
+	free(m->bucket);
+	memset(m, 0, sizeof(*m));
+	m->start_ns = now_ns;
+	m->last_ns = now_ns;
+}
+
+int
+sx_tool_bw_add(struct sx_tool_bw *m, uint64_t now_ns, uint64_t bytes, uint64_t msgs)
+{
+	uint64_t b =
+	    now_ns > m->start_ns ? (now_ns - m->start_ns) / SX_TOOL_BUCKET_NS : 0;
+
+	if (b >= m->cap) {
+		uint64_t cap = m->cap ? m->cap : 1024;
+		uint64_t *nb;
+
+		while (cap <= b)
+			cap *= 2;
+		nb = realloc(m->bucket, cap * sizeof(*nb));
+		if (nb == NULL)
+			return -ENOMEM;
+		memset(nb + m->cap, 0, (cap - m->cap) * sizeof(*nb));
+		m->bucket = nb;
+		m->cap = cap;
+	}
+	m->bucket[b] += bytes;
+	if (b + 1 > m->nbucket)
+		m->nbucket = b + 1;
+	if (now_ns > m->last_ns)
+		m->last_ns = now_ns;
+	m->bytes += bytes;
+	m->msgs += msgs;
+	return 0;
+}
+
+void
+sx_tool_bw_fini(struct sx_tool_bw *m)
+{
+	free(m->bucket);
+	m->bucket = NULL;
+	m->cap = m->nbucket = 0;
+}
+
+static double
+gbps(uint64_t bytes, uint64_t ns)
+{
+	return ns ? (double)bytes * 8.0 / (double)ns : 0.0;
+}
+
+void
+sx_tool_row_bw(struct sx_tool_row *r, const struct sx_tool_bw *m)
+{
+	uint64_t ns = m->last_ns - m->start_ns;
+	uint64_t w = SX_TOOL_PEAK_WINDOW_NS / SX_TOOL_BUCKET_NS, i, sum = 0, best = 0;
+	double avg = gbps(m->bytes, ns), peak;
+
+	/* Peak: the best sliding window of w buckets, w at least 1/20 of the
+	 * run; a run shorter than two windows has no peak but its average. */
+	if (m->nbucket / 20 > w)
+		w = m->nbucket / 20;
+	if (m->nbucket < 2 * w) {
+		peak = avg;
+	} else {
+		for (i = 0; i < m->nbucket; i++) {
+			sum += m->bucket[i];
+			if (i >= w)
+				sum -= m->bucket[i - w];
+			if (i + 1 >= w && sum > best)
+				best = sum;
+		}
+		peak = gbps(best, w * SX_TOOL_BUCKET_NS);
+		if (peak < avg)
+			peak = avg;
+	}
+	r->bw.avg_gbps = avg;
+	r->bw.peak_gbps = peak;
+	r->bw.mpps = ns ? (double)m->msgs * 1e3 / (double)ns : 0.0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Latency                                                                   */
+
+int
+sx_tool_lat_add(struct sx_tool_lat *l, uint64_t ns)
+{
+	if (l->n == l->cap) {
+		uint64_t cap = l->cap ? l->cap * 2 : 4096;
+		uint64_t *p = realloc(l->ns, cap * sizeof(*p));
+
+		if (p == NULL)
+			return -ENOMEM;
+		l->ns = p;
+		l->cap = cap;
+	}
+	l->ns[l->n++] = ns;
+	return 0;
+}
+
+void
+sx_tool_lat_fini(struct sx_tool_lat *l)
+{
+	free(l->ns);
+	memset(l, 0, sizeof(*l));
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted samples: the smallest sample with at
+ * least q of all samples at or below it. */
+static uint64_t
+rank(const struct sx_tool_lat *l, double q)
+{
+	uint64_t k = (uint64_t)ceil(q * (double)l->n);
+
+	if (k == 0)
+		k = 1;
+	if (k > l->n)
+		k = l->n;
+	return l->ns[k - 1];
+}
+
+void
+sx_tool_row_lat(struct sx_tool_row *r, struct sx_tool_lat *l, double scale)
+{
+	double us = scale / 1e3, sum = 0;
+	uint64_t i;
+
+	memset(&r->lat, 0, sizeof(r->lat));
+	if (l->n == 0)
+		return;
+	qsort(l->ns, l->n, sizeof(*l->ns), cmp_u64);
+	for (i = 0; i < l->n; i++)
+		sum += (double)l->ns[i];
+	r->lat.min_us = (double)l->ns[0] * us;
+	r->lat.median_us = (double)rank(l, 0.5) * us;
+	r->lat.avg_us = sum / (double)l->n * us;
+	r->lat.p99_us = (double)rank(l, 0.99) * us;
+	r->lat.p999_us = (double)rank(l, 0.999) * us;
+	r->lat.max_us = (double)l->ns[l->n - 1] * us;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Printer                                                                   */
+
+void
+sx_tool_report_init(struct sx_tool_report *r, const struct sx_tool_opts *o,
+                    const char *title)
+{
+	memset(r, 0, sizeof(*r));
+	r->o = o;
+	r->kind = o->mode->kind;
+	r->title = title;
+	r->out = o->json != NULL && strcmp(o->json, "-") == 0 ? stderr : stdout;
+}
+
+void
+sx_tool_report_set(struct sx_tool_report *r, const char *key, const char *fmt, ...)
+{
+	struct sx_tool_kv *kv;
+	va_list ap;
+
+	kv = realloc(r->settings, (r->nsettings + 1) * sizeof(*kv));
+	if (kv == NULL)
+		return;
+	r->settings = kv;
+	kv = &r->settings[r->nsettings++];
+	kv->key = key;
+	va_start(ap, fmt);
+	vsnprintf(kv->val, sizeof(kv->val), fmt, ap);
+	va_end(ap);
+}
+
+static void
+table_header(struct sx_tool_report *r)
+{
+	if (r->table_started)
+		return;
+	r->table_started = true;
+	if (r->kind == SX_TOOL_BW)
+		fprintf(r->out, " %-10s %-14s %-18s %-20s %s\n", "#bytes", "#iterations",
+		        "BW peak[Gb/sec]", "BW average[Gb/sec]", "MsgRate[Mpps]");
+	else
+		fprintf(r->out, " %-10s %-12s %-13s %-16s %-13s %-13s %-15s %s\n",
+		        "#bytes", "#iterations", "t_min[usec]", "t_median[usec]",
+		        "t_avg[usec]", "t_p99[usec]", "t_p99.9[usec]", "t_max[usec]");
+}
+
+void
+sx_tool_report_header(struct sx_tool_report *r, const char *lines)
+{
+	unsigned int i;
+
+	fprintf(r->out, "%s\n", RULE);
+	fprintf(r->out, "%*s%s\n", (int)(43 - strlen(r->title) / 2), "", r->title);
+	for (i = 0; i < r->nsettings; i++)
+		fprintf(r->out, " %-16s: %s\n", r->settings[i].key, r->settings[i].val);
+	fprintf(r->out, "%s\n", RULE);
+	if (lines != NULL && *lines != '\0')
+		fprintf(r->out, "%s%s\n", lines, RULE);
+	table_header(r);
+	fflush(r->out);
+}
+
+void
+sx_tool_report_row(struct sx_tool_report *r, const struct sx_tool_row *row)
+{
+	struct sx_tool_row *rows;
+
+	table_header(r);
+	if (r->kind == SX_TOOL_BW)
+		fprintf(r->out, " %-10llu %-14llu %-18.2f %-20.2f %.6f\n",
+		        (unsigned long long)row->bytes, (unsigned long long)row->iters,
+		        row->bw.peak_gbps, row->bw.avg_gbps, row->bw.mpps);
+	else
+		fprintf(r->out,
+		        " %-10llu %-12llu %-13.2f %-16.2f %-13.2f %-13.2f %-15.2f %.2f\n",
+		        (unsigned long long)row->bytes, (unsigned long long)row->iters,
+		        row->lat.min_us, row->lat.median_us, row->lat.avg_us,
+		        row->lat.p99_us, row->lat.p999_us, row->lat.max_us);
+	fflush(r->out);
+	if (r->nrows == r->rows_cap) {
+		unsigned int cap = r->rows_cap ? r->rows_cap * 2 : 32;
+
+		rows = realloc(r->rows, cap * sizeof(*rows));
+		if (rows == NULL)
+			return;
+		r->rows = rows;
+		r->rows_cap = cap;
+	}
+	r->rows[r->nrows++] = *row;
+}
+
+void
+sx_tool_report_counters(struct sx_tool_report *r, const struct sx_tool_counter *c,
+                        unsigned int n)
+{
+	const char *group = NULL;
+	unsigned int i, col = 0;
+
+	free(r->counters);
+	r->counters = calloc(n ? n : 1, sizeof(*c));
+	if (r->counters != NULL) {
+		memcpy(r->counters, c, n * sizeof(*c));
+		r->ncounters = n;
+	}
+	fprintf(r->out, "%s\n", RULE);
+	for (i = 0; i < n; i++) {
+		if (group == NULL || strcmp(group, c[i].group) != 0) {
+			if (group != NULL)
+				fputc('\n', r->out);
+			group = c[i].group;
+			fprintf(r->out, " %-7s", group);
+			col = 0;
+		} else if (col == 3) {
+			fprintf(r->out, "\n %-7s", "");
+			col = 0;
+		}
+		fprintf(r->out, " %-18s %-10llu", c[i].name,
+		        (unsigned long long)c[i].value);
+		col++;
+	}
+	if (n > 0)
+		fputc('\n', r->out);
+	fflush(r->out);
+}
+
+void
+sx_tool_report_note(struct sx_tool_report *r, const char *fmt, ...)
+{
+	size_t len = strlen(r->note);
+	char line[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(r->out, " %s\n", line);
+	fflush(r->out);
+	if (len + strlen(line) + 3 < sizeof(r->note))
+		snprintf(r->note + len, sizeof(r->note) - len, "%s%s", len ? "; " : "",
+		         line);
+}
+
+static void
+json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+/* A JSON number: finite, or null (JSON has no NaN or infinity). */
+static void
+json_num(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.6g", v);
+	else
+		fputs("null", f);
+}
+
+static void
+json_write(const struct sx_tool_report *r, FILE *f, int exit_status)
+{
+	const struct sx_tool_opts *o = r->o;
+	unsigned int i;
+
+	fprintf(f, "{\n  \"tool\": ");
+	json_str(f, o->prog);
+	fprintf(f, ",\n  \"mode\": ");
+	json_str(f, o->mode->name);
+	fprintf(f, ",\n  \"role\": ");
+	json_str(f, o->server ? "server" : "client");
+	fprintf(f, ",\n  \"kind\": ");
+	json_str(f, r->kind == SX_TOOL_BW ? "bw" : "lat");
+	fprintf(f, ",\n  \"settings\": {");
+	for (i = 0; i < r->nsettings; i++) {
+		fprintf(f, "%s\n    ", i ? "," : "");
+		json_str(f, r->settings[i].key);
+		fputs(": ", f);
+		json_str(f, r->settings[i].val);
+	}
+	fprintf(f, "\n  },\n  \"results\": [");
+	for (i = 0; i < r->nrows; i++) {
+		const struct sx_tool_row *w = &r->rows[i];
+
+		fprintf(f, "%s\n    {\"bytes\": %llu, \"iterations\": %llu", i ? "," : "",
+		        (unsigned long long)w->bytes, (unsigned long long)w->iters);
+		if (r->kind == SX_TOOL_BW) {
+			fputs(", \"bw_peak_gbps\": ", f);
+			json_num(f, w->bw.peak_gbps);
+			fputs(", \"bw_avg_gbps\": ", f);
+			json_num(f, w->bw.avg_gbps);
+			fputs(", \"msg_rate_mpps\": ", f);
+			json_num(f, w->bw.mpps);
+		} else {
+			fputs(", \"t_min_us\": ", f);
+			json_num(f, w->lat.min_us);
+			fputs(", \"t_median_us\": ", f);
+			json_num(f, w->lat.median_us);
+			fputs(", \"t_avg_us\": ", f);
+			json_num(f, w->lat.avg_us);
+			fputs(", \"t_p99_us\": ", f);
+			json_num(f, w->lat.p99_us);
+			fputs(", \"t_p99_9_us\": ", f);
+			json_num(f, w->lat.p999_us);
+			fputs(", \"t_max_us\": ", f);
+			json_num(f, w->lat.max_us);
+		}
+		fputc('}', f);
+	}
+	fprintf(f, "\n  ],\n  \"counters\": {");
+	for (i = 0; i < r->ncounters; i++) {
+		char key[96];
+
+		snprintf(key, sizeof(key), "%s.%s", r->counters[i].group,
+		         r->counters[i].name);
+		fprintf(f, "%s\n    ", i ? "," : "");
+		json_str(f, key);
+		fprintf(f, ": %llu", (unsigned long long)r->counters[i].value);
+	}
+	fprintf(f, "\n  },\n  \"note\": ");
+	json_str(f, r->note);
+	fprintf(f, ",\n  \"exit_status\": %d\n}\n", exit_status);
+}
+
+int
+sx_tool_report_end(struct sx_tool_report *r, int exit_status)
+{
+	FILE *f;
+	int rc = 0;
+
+	fprintf(r->out, "%s\n", RULE);
+	fflush(r->out);
+	if (r->o->json == NULL)
+		return 0;
+	if (strcmp(r->o->json, "-") == 0) {
+		json_write(r, stdout, exit_status);
+		fflush(stdout);
+		return 0;
+	}
+	f = fopen(r->o->json, "w");
+	if (f == NULL)
+		return -errno;
+	json_write(r, f, exit_status);
+	if (ferror(f))
+		rc = -EIO;
+	if (fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
+void
+sx_tool_report_fini(struct sx_tool_report *r)
+{
+	free(r->settings);
+	free(r->rows);
+	free(r->counters);
+	memset(r, 0, sizeof(*r));
+}
