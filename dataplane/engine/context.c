@@ -44,6 +44,21 @@ sx_context_attr_init(struct sx_context_attr *attr)
 	attr->mtu = 1024;
 }
 
+/* The notification point's knobs live in the CC table when the algorithm
+ * has them (DCQCN: min_time_between_cnps in us, cnp_dscp), so operators
+ * tune them with the rest; otherwise the context attributes hold. */
+static void
+np_from_params(struct sx_context *ctx)
+{
+	int gap = sx_cc_param_index(ctx->ccp.ops, "min_time_between_cnps");
+	int dscp = sx_cc_param_index(ctx->ccp.ops, "cnp_dscp");
+
+	if (gap >= 0)
+		ctx->env.cnp_gap_ns = (uint64_t)(ctx->ccp.v[gap] * 1000.0);
+	if (dscp >= 0)
+		ctx->engine.cnp_tos = (uint8_t)((unsigned int)ctx->ccp.v[dscp] << 2);
+}
+
 struct sx_context *
 sx_context_create(struct sx_port *port, const struct sx_context_attr *attr, sx_clock_fn clock,
 		  void *clock_arg)
@@ -73,6 +88,22 @@ sx_context_create(struct sx_port *port, const struct sx_context_attr *attr, sx_c
 	ctx->idle_spins = attr->idle_spins ? attr->idle_spins : DEFAULT_SPINS;
 	ctx->idle_sleep_us = attr->idle_sleep_us ? attr->idle_sleep_us : DEFAULT_SLEEP_US;
 	ctx->psn_seed = ctx->clock(ctx->clock_arg) ^ (uint64_t)(uintptr_t)ctx;
+	ctx->line_rate_bps = attr->line_rate_bps ? attr->line_rate_bps : 100000000000ull;
+	ctx->engine.tos = (uint8_t)((attr->dscp ? attr->dscp : 26) << 2 | SX_ECN_ECT0);
+	ctx->engine.cnp_tos = (uint8_t)((attr->cnp_dscp ? attr->cnp_dscp : 48) << 2);
+	ctx->env.cnp_gap_ns = attr->cnp_gap_ns ? attr->cnp_gap_ns : 4000;
+	if (attr->cc != NULL) {
+		const struct sx_cc_ops *ops = sx_cc_find(attr->cc);
+
+		if (ops == NULL) {
+			sx_close_device(ctx);
+			errno = ENOENT;
+			return NULL;
+		}
+		sx_cc_params_init(&ctx->ccp, ops);
+		ctx->cc_on = true;
+		np_from_params(ctx);
+	}
 	return ctx;
 fail:
 	if (ctx != NULL) {
@@ -102,8 +133,9 @@ sx_open_device(const struct sx_context_attr *attr)
 	if (port == NULL)
 		return NULL;
 	if (attr->fault_tx.drop || attr->fault_tx.reorder || attr->fault_tx.duplicate ||
-	    attr->fault_tx.corrupt || attr->fault_rx.drop || attr->fault_rx.reorder ||
-	    attr->fault_rx.duplicate || attr->fault_rx.corrupt) {
+	    attr->fault_tx.corrupt || attr->fault_tx.ecn || attr->fault_rx.drop ||
+	    attr->fault_rx.reorder || attr->fault_rx.duplicate || attr->fault_rx.corrupt ||
+	    attr->fault_rx.ecn) {
 		struct sx_port *wrapped =
 			sx_port_fault_wrap(port, &attr->fault_tx, &attr->fault_rx, attr->fault_seed);
 
@@ -351,9 +383,69 @@ sx_qp_local(const struct sx_qp *qp, struct sx_qp_endpoint *ep)
 int
 sx_qp_connect(struct sx_qp *qp, const struct sx_qp_endpoint *remote)
 {
+	struct sx_context *ctx;
+	int rc;
+
 	if (qp == NULL || remote == NULL)
 		return -EINVAL;
-	return sx_qp_do_connect(qp, remote);
+	ctx = qp->pd->ctx;
+	rc = sx_qp_do_connect(qp, remote);
+	if (rc == 0 && ctx->cc_on)
+		sx_qp_set_cc(qp, &ctx->ccp, ctx->line_rate_bps, ctx->clock(ctx->clock_arg));
+	return rc;
+}
+
+int
+sx_cc_param(struct sx_context *ctx, const char *assignment)
+{
+	if (ctx == NULL || assignment == NULL)
+		return -EINVAL;
+	int rc;
+
+	if (!ctx->cc_on)
+		return -ENOENT;
+	rc = sx_cc_params_parse(&ctx->ccp, assignment);
+	if (rc == 0)
+		np_from_params(ctx);
+	return rc;
+}
+
+int
+sx_cc_preset(struct sx_context *ctx, const char *preset)
+{
+	if (ctx == NULL || preset == NULL)
+		return -EINVAL;
+	int rc;
+
+	if (!ctx->cc_on)
+		return -ENOENT;
+	rc = sx_cc_params_preset(&ctx->ccp, preset);
+	if (rc == 0)
+		np_from_params(ctx);
+	return rc;
+}
+
+static void
+trace_csv(void *arg, const struct sx_qp *qp, enum sx_cc_event ev, uint64_t now_ns)
+{
+	struct sx_context *ctx = arg;
+
+	fprintf(ctx->cc_trace, "%lu,%u,%s,%lu,%lu,%.6f\n", (unsigned long)now_ns, qp->qpn,
+		sx_cc_event_name(ev), (unsigned long)qp->cc.rate_bps,
+		(unsigned long)qp->cc.target_bps, qp->cc.alpha);
+}
+
+int
+sx_cc_trace(struct sx_context *ctx, FILE *out)
+{
+	if (ctx == NULL)
+		return -EINVAL;
+	ctx->cc_trace = out;
+	ctx->env.cc_trace = out ? trace_csv : NULL;
+	ctx->env.cc_trace_arg = ctx;
+	if (out != NULL)
+		fprintf(out, "time_ns,qpn,event,rate_bps,target_bps,alpha\n");
+	return 0;
 }
 
 int

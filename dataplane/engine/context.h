@@ -25,6 +25,11 @@ struct sx_context {
 	uint32_t ncq;
 	uint32_t nqp;
 	uint64_t psn_seed;
+	/* congestion control: shared read-mostly by every QP */
+	bool cc_on;
+	struct sx_cc_params ccp;
+	uint64_t line_rate_bps;
+	FILE *cc_trace;
 };
 
 struct sx_pd {

@@ -33,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <scalex/wire.h>
+
 #include "port.h"
 
 enum sx_fault_side {
@@ -161,6 +163,34 @@ corrupt(struct sx_port_fault *w, struct sx_frame *f)
 	return true;
 }
 
+/* Mark CE on an ECN-capable IPv4/IPv6 packet (RFC 3168: never on Not-ECT),
+ * fixing the IPv4 checksum as a switch does; the ICRC masks the ECN bits. */
+static bool
+mark_ce(struct sx_frame *f)
+{
+	uint32_t l3 = SX_ETH_HLEN;
+	uint16_t type;
+	uint8_t ecn;
+
+	if (f->len < SX_ETH_HLEN + SX_VLAN_HLEN + SX_IPV6_HLEN)
+		return false;
+	type = (uint16_t)(f->data[12] << 8 | f->data[13]);
+	if (type == SX_ETHERTYPE_VLAN) {
+		type = (uint16_t)(f->data[16] << 8 | f->data[17]);
+		l3 += SX_VLAN_HLEN;
+	}
+	if (type == SX_ETHERTYPE_IPV4 && f->data[l3] >> 4 == 4)
+		ecn = f->data[l3 + 1] & 3;
+	else if (type == SX_ETHERTYPE_IPV6 && f->data[l3] >> 4 == 6)
+		ecn = (f->data[l3 + 1] >> 4) & 3;
+	else
+		return false;
+	if (ecn == SX_ECN_NOT_ECT || ecn == SX_ECN_CE)
+		return false;
+	sx_ip_set_ecn(f->data + l3, SX_ECN_CE);
+	return true;
+}
+
 static void
 enqueue(struct sx_fault_dirstate *d, const struct sx_frame *f)
 {
@@ -280,6 +310,8 @@ tx_one(struct sx_port_fault *w, struct sx_frame *f)
 	}
 	if (rng_chance(w, d->p.corrupt) && corrupt(w, f))
 		st->fault_corrupt[SX_FAULT_TX]++;
+	if (rng_chance(w, d->p.ecn) && mark_ce(f))
+		st->fault_ecn[SX_FAULT_TX]++;
 	if (rng_chance(w, d->p.duplicate) && sx_port_tx_alloc(w->inner, &dup, 1) == 1) {
 		if (dup.cap >= f->len) {
 			memcpy(dup.data, f->data, f->len);
@@ -426,6 +458,8 @@ rx_one(struct sx_port_fault *w, struct sx_frame *f)
 	}
 	if (rng_chance(w, d->p.corrupt) && corrupt(w, f))
 		st->fault_corrupt[SX_FAULT_RX]++;
+	if (rng_chance(w, d->p.ecn) && mark_ce(f))
+		st->fault_ecn[SX_FAULT_RX]++;
 	if (rng_chance(w, d->p.duplicate) && rx_dup(w, f, &dup)) {
 		have_dup = true;
 		st->fault_duplicate[SX_FAULT_RX]++;
@@ -541,7 +575,7 @@ static const struct sx_port_ops sx_fault_ops = {
 static bool
 fault_dir_valid(const struct sx_fault_dir *d)
 {
-	const double p[] = {d->drop, d->reorder, d->duplicate, d->corrupt};
+	const double p[] = {d->drop, d->reorder, d->duplicate, d->corrupt, d->ecn};
 	size_t i;
 
 	for (i = 0; i < sizeof(p) / sizeof(p[0]); i++)
@@ -553,7 +587,8 @@ fault_dir_valid(const struct sx_fault_dir *d)
 static bool
 fault_dir_active(const struct sx_fault_dir *d)
 {
-	return d->drop > 0 || d->reorder > 0 || d->duplicate > 0 || d->corrupt > 0;
+	return d->drop > 0 || d->reorder > 0 || d->duplicate > 0 || d->corrupt > 0 ||
+	       d->ecn > 0;
 }
 
 struct sx_port *
@@ -598,7 +633,7 @@ sx_port_fault_wrap(struct sx_port *inner, const struct sx_fault_dir *tx,
 }
 
 /* ------------------------------------------------------------------------ */
-/* "drop=P,reorder=P,duplicate=P,corrupt=P"                                  */
+/* "drop=P,reorder=P,duplicate=P,corrupt=P,ecn=P"                            */
 
 int
 sx_fault_parse(const char *spec, struct sx_fault_dir *dir)
@@ -611,6 +646,7 @@ sx_fault_parse(const char *spec, struct sx_fault_dir *dir)
 		{"reorder", offsetof(struct sx_fault_dir, reorder)},
 		{"duplicate", offsetof(struct sx_fault_dir, duplicate)},
 		{"corrupt", offsetof(struct sx_fault_dir, corrupt)},
+		{"ecn", offsetof(struct sx_fault_dir, ecn)},
 	};
 	struct sx_fault_dir out = {0};
 	unsigned int seen = 0;

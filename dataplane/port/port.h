@@ -41,6 +41,7 @@ struct sx_port_stats {
 	uint64_t fault_reorder[2];
 	uint64_t fault_duplicate[2];
 	uint64_t fault_corrupt[2];
+	uint64_t fault_ecn[2];  /**< packets marked ECN-CE */
 };
 
 struct sx_port_ops {

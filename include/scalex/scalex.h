@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <scalex/wire.h>
 
@@ -185,6 +186,7 @@ struct sx_fault_dir {
 	double reorder;
 	double duplicate;
 	double corrupt;
+	double ecn;  /**< mark ECN-capable packets CE, as a congested switch would */
 };
 
 struct sx_context_attr {
@@ -200,6 +202,12 @@ struct sx_context_attr {
 	const char *pcap_path;   /**< capture tx and rx here (pcapng); NULL: off */
 	uint32_t idle_spins;     /**< empty polls before backing off; 0: default */
 	uint32_t idle_sleep_us;  /**< sleep when idle after the spins; 0: default */
+	/** Congestion control of every QP ("dcqcn", "timely", "fixed"); NULL: none. */
+	const char *cc;
+	uint64_t line_rate_bps;  /**< the port's rate as CC sees it; 0: 100 Gb/s */
+	uint8_t dscp;            /**< DSCP of data packets; 0: 26 */
+	uint8_t cnp_dscp;        /**< DSCP of CNPs; 0: 48 */
+	uint32_t cnp_gap_ns;     /**< at most one CNP per QP per this; 0: 4000 */
 };
 
 /** Initialize DPDK's EAL (arguments pass through); see rte_eal_init(). */
@@ -208,7 +216,7 @@ int sx_eal_init(int argc, char **argv);
 /** Set @p attr to defaults (IPv4 0.0.0.0, MTU 1024, no faults, no capture). */
 void sx_context_attr_init(struct sx_context_attr *attr);
 
-/** Parse "drop=P,reorder=P,duplicate=P,corrupt=P" into @p dir; 0 or -EINVAL. */
+/** Parse "drop=P,reorder=P,duplicate=P,corrupt=P,ecn=P" into @p dir; 0 or -EINVAL. */
 int sx_fault_parse(const char *spec, struct sx_fault_dir *dir);
 
 struct sx_context *sx_open_device(const struct sx_context_attr *attr);
@@ -244,6 +252,20 @@ int sx_post_send(struct sx_qp *qp, struct sx_send_wr *wr, struct sx_send_wr **ba
 int sx_post_recv(struct sx_qp *qp, struct sx_recv_wr *wr, struct sx_recv_wr **bad_wr);
 
 const char *sx_wc_status_str(enum sx_wc_status status);
+
+/**
+ * Congestion-control parameters, live: "name=value" (docs/cc.md) changes
+ * the value every QP of the context reads from its next event on.
+ * 0, -ENOENT (no such parameter or no CC), -ERANGE, -EINVAL (syntax).
+ */
+int sx_cc_param(struct sx_context *ctx, const char *assignment);
+/** Load a named preset (e.g. DCQCN "paper" or "nic"): 0 or -ENOENT. */
+int sx_cc_preset(struct sx_context *ctx, const char *preset);
+/**
+ * Write a CSV line per CC event to @p out (NULL: stop):
+ * time_ns,qpn,event,rate_bps,target_bps,alpha
+ */
+int sx_cc_trace(struct sx_context *ctx, FILE *out);
 
 #ifdef __cplusplus
 }

@@ -242,7 +242,9 @@ run_faulty(enum sx_reliability rel, double drop, double reorder, double dup, dou
 
 	vt_default_opts(&o);
 	o.rel = rel;
-	o.fault = (struct sx_fault_dir){drop, reorder, dup, corrupt};
+	o.fault_tx = (struct sx_fault_dir){
+		.drop = drop, .reorder = reorder, .duplicate = dup, .corrupt = corrupt};
+	o.fault_rx = o.fault_tx;
 	o.seed = seed;
 	o.retry_cnt = 7;
 	vt_setup(&v, &o);
@@ -580,6 +582,98 @@ test_pacing(void **state)
 	paced_case(1, SX_WR_RDMA_READ, 2000000000ull); /* the responder is the sender */
 }
 
+/*
+ * Congestion control end to end: a switch marks ECN-CE (fault injection),
+ * the receiver's notification point sends CNPs (rate-limited), and the
+ * sender's DCQCN cuts its rate: the requester for WRITE, the responder for
+ * READ responses. The rate trace shows the cut.
+ */
+static void
+cc_ecn_case(enum sx_wr_opcode op)
+{
+	enum { LEN = 8 << 20 };
+	struct vt v;
+	struct vt_opts o;
+	struct bufs b;
+	struct sx_wc wc;
+	int rp = op == SX_WR_RDMA_READ ? 1 : 0, np = 1 - rp, cuts = 0;
+	uint64_t t0, dt, min_rate = UINT64_MAX, first_cut = 0;
+	char line[256];
+	FILE *trace = tmpfile();
+
+	vt_default_opts(&o);
+	o.cc = "dcqcn";
+	/* marks on what the reaction point sends, as they pass side 0's port */
+	if (rp == 0)
+		o.fault_tx.ecn = 0.05;
+	else
+		o.fault_rx.ecn = 0.05;
+	vt_setup(&v, &o);
+	for (int s = 0; s < 2; s++)
+		assert_int_equal(sx_cc_preset(v.ctx[s], "paper"), 0);
+	assert_int_equal(sx_cc_param(v.ctx[np], "min_time_between_cnps=20"), 0);
+	assert_int_equal(sx_cc_param(v.ctx[np], "min_time_between_cnps=1e9"), -ERANGE);
+	assert_int_equal(sx_cc_param(v.ctx[np], "no_such_param=1"), -ENOENT);
+	/* the QPs took the CC at connect; re-init them with the preset */
+	for (int s = 0; s < 2; s++)
+		sx_qp_set_cc(v.qp[s], &v.ctx[s]->ccp, v.ctx[s]->line_rate_bps, v.now_ns);
+	assert_int_equal(sx_cc_trace(v.ctx[rp], trace), 0);
+	bufs_init(&v, &b, LEN, SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE |
+				       SX_ACCESS_REMOTE_READ);
+	t0 = v.now_ns;
+	post(v.qp[0], op, 1, b.src, LEN, b.smr->lkey, (uintptr_t)b.dst, b.dmr->rkey);
+	assert_int_equal(vt_wait_wc(&v, 0, &wc, 1, 10 * SEC), 1);
+	assert_int_equal(wc.status, SX_WC_SUCCESS);
+	assert_memory_equal(b.src, b.dst, LEN);
+	dt = v.now_ns - t0;
+	sx_cc_trace(v.ctx[rp], NULL);
+
+	/* CNPs: sent for marks, at most one per 20 us, all received */
+	print_message("  %s: %.3f ms, %lu marked, %lu CNPs sent, %lu received, rate now "
+		      "%.2f Gb/s\n", op == SX_WR_RDMA_READ ? "READ" : "WRITE", dt / 1e6,
+		      v.qp[np]->cnt[SX_QPC_ECN_CE_RCVD], v.qp[np]->cnt[SX_QPC_CNP_SENT],
+		      v.qp[rp]->cnt[SX_QPC_CNP_RCVD], v.qp[rp]->rate_bps / 1e9);
+	assert_true(v.qp[np]->cnt[SX_QPC_ECN_CE_RCVD] > v.qp[np]->cnt[SX_QPC_CNP_SENT]);
+	assert_true(v.qp[np]->cnt[SX_QPC_CNP_SENT] > 0);
+	assert_true(v.qp[np]->cnt[SX_QPC_CNP_SENT] <= dt / 20000 + 1);
+	assert_int_equal(v.qp[rp]->cnt[SX_QPC_CNP_RCVD], v.qp[np]->cnt[SX_QPC_CNP_SENT]);
+	assert_int_equal(v.qp[np]->cnt[SX_QPC_CNP_RCVD], 0);
+
+	/* the trace: the first cut halves the line rate (alpha = 1) */
+	rewind(trace);
+	assert_non_null(fgets(line, sizeof(line), trace));
+	assert_string_equal(line, "time_ns,qpn,event,rate_bps,target_bps,alpha\n");
+	while (fgets(line, sizeof(line), trace) != NULL) {
+		unsigned long t, qpn, rate, target;
+		char ev[32];
+		double alpha;
+
+		assert_int_equal(sscanf(line, "%lu,%lu,%31[^,],%lu,%lu,%lf", &t, &qpn, ev, &rate,
+					&target, &alpha), 6);
+		assert_int_equal(qpn, v.qp[rp]->qpn);
+		assert_true(rate <= 100000000000ul);
+		if (strcmp(ev, "cnp") == 0 && cuts++ == 0)
+			first_cut = rate;
+		if (rate < min_rate)
+			min_rate = rate;
+	}
+	assert_int_equal(cuts, (int)v.qp[rp]->cnt[SX_QPC_CNP_RCVD]);
+	assert_true(first_cut <= 50000000000ul + 1000);
+	assert_true(first_cut >= 49000000000ul);
+	assert_true(min_rate <= first_cut);
+	fclose(trace);
+	bufs_fini(&b);
+	vt_teardown(&v);
+}
+
+static void
+test_cc_ecn_cnp_cut(void **state)
+{
+	(void)state;
+	cc_ecn_case(SX_WR_RDMA_WRITE);
+	cc_ecn_case(SX_WR_RDMA_READ);
+}
+
 /* A QP gets data in the other reliability mode: NAKed, memory untouched. */
 static void
 test_mode_mismatch(void **state)
@@ -628,6 +722,7 @@ main(void)
 		cmocka_unit_test(test_bad_posts),
 		cmocka_unit_test(test_mode_mismatch),
 		cmocka_unit_test(test_pacing),
+		cmocka_unit_test(test_cc_ecn_cnp_cut),
 	};
 
 	return cmocka_run_group_tests_name("qp", tests, NULL, NULL);

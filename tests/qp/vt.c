@@ -35,7 +35,7 @@ vt_setup(struct vt *v, const struct vt_opts *o)
 	v->now_ns = 1000000;
 	rc = sx_port_pair_open(o->mtu + 128, &p[0], &p[1]);
 	assert(rc == 0);
-	p[0] = sx_port_fault_wrap(p[0], &o->fault, &o->fault, o->seed);
+	p[0] = sx_port_fault_wrap(p[0], &o->fault_tx, &o->fault_rx, o->seed);
 	assert(p[0] != NULL);
 	(void)none;
 	for (s = 0; s < 2; s++) {
@@ -43,6 +43,7 @@ vt_setup(struct vt *v, const struct vt_opts *o)
 
 		sx_context_attr_init(&attr);
 		attr.mtu = o->mtu;
+		attr.cc = o->cc;
 		attr.ip[0] = 10;
 		attr.ip[3] = (uint8_t)(s + 1);
 		p[s]->mac[5] = (uint8_t)(s + 1);

@@ -27,7 +27,9 @@ struct vt_opts {
 	uint32_t mtu;
 	enum sx_reliability rel;
 	bool mixed_modes;          /* side 1 uses the other reliability mode */
-	struct sx_fault_dir fault; /* applied to side 0's tx and rx */
+	struct sx_fault_dir fault_tx; /* applied to side 0's port */
+	struct sx_fault_dir fault_rx;
+	const char *cc;               /* congestion control on both sides */
 	uint64_t seed;
 	uint32_t sq_psn[2];        /* 0: chosen by the library */
 	uint8_t retry_cnt;
