@@ -105,6 +105,8 @@ static const struct sx_tool_spec perf_spec = {
 #define POLL_BATCH  64
 /* Loop turns between looks at the bootstrap socket (a poll() call). */
 #define PEER_CHECK_MASK 1023u
+/* How long a side waits for messages after the peer said it finished. */
+#define FIN_GRACE_NS 30000000000ull
 /* Bytes per QP region, half of it: cap of (size x tx-depth). */
 #define REGION_CAP_BYTES (16u << 20)
 /* -a without -n: at most this many bytes per size. */
@@ -136,10 +138,13 @@ struct perf {
 	struct sx_boot_qp remote[SX_TOOL_MAX_QPS];
 	int fd;
 	bool eal_up;
-	bool failed;       /* this side saw an error: the test stops */
-	bool late_failed;  /* an error while draining after "fin": reported at exit */
-	uint32_t verified; /* sizes whose checksums matched */
-	bool peer_done;    /* the peer's "fin" is waiting on the socket */
+	bool failed;          /* this side saw an error: the test stops */
+	bool late_failed;     /* an error while draining after "fin": reported at exit */
+	uint32_t verified;    /* sizes whose checksums matched */
+	bool peer_fin;        /* the peer's "fin" of this phase has been read */
+	uint64_t peer_status; /* ... and what it said (enum fin_status) */
+	uint64_t peer_fin_ns;
+	bool boot_broken; /* the bootstrap connection failed */
 	uint32_t spin;
 	struct sx_tool_report rep;
 
@@ -196,20 +201,60 @@ boot_error(const char *what, int rc)
 	fprintf(stderr, PROG ": bootstrap %s: %s\n", what, strerror(-rc));
 }
 
-/* Has the peer said "fin" (or gone away)? Looks at the socket only every
- * PEER_CHECK_MASK + 1 turns: a poll() is a system call. */
+/*
+ * Has the peer said "fin" (or gone away)? Reads the fin when the socket
+ * has something, looking only every PEER_CHECK_MASK + 1 turns unless
+ * @p now: a poll() is a system call.
+ */
 static bool
-peer_done(struct perf *p, bool now)
+peer_fin(struct perf *p, bool now)
 {
 	struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
+	int rc;
 
-	if (p->peer_done)
+	if (p->peer_fin)
 		return true;
 	if (!now && (++p->spin & PEER_CHECK_MASK) != 0)
 		return false;
-	if (poll(&pfd, 1, 0) > 0)
-		p->peer_done = true;
-	return p->peer_done;
+	if (poll(&pfd, 1, 0) <= 0)
+		return false;
+	rc = sx_boot_recv_u64(p->fd, "fin", &p->peer_status, BOOT_MS);
+	if (rc < 0) {
+		boot_error("fin", rc);
+		p->peer_status = FIN_FAILED;
+		p->boot_broken = true;
+	}
+	p->peer_fin = true;
+	p->peer_fin_ns = sx_tool_now_ns();
+	return true;
+}
+
+/*
+ * Should a side that still expects traffic give up? Yes if the peer
+ * failed. A peer that finished well may have its last messages still in
+ * flight (a 4 MiB pong is slower than a TCP line): wait for them, but not
+ * for ever. Sets p->failed when giving up.
+ */
+static bool
+peer_abort(struct perf *p)
+{
+	if (!peer_fin(p, false))
+		return false;
+	if (p->peer_status != FIN_OK) {
+		if (!p->boot_broken)
+			fprintf(stderr, PROG ": the peer failed\n");
+		p->failed = true;
+		return true;
+	}
+	if (sx_tool_now_ns() - p->peer_fin_ns > FIN_GRACE_NS) {
+		fprintf(stderr,
+		        PROG ": the peer finished %llu s ago and its last messages "
+		             "have not arrived\n",
+		        FIN_GRACE_NS / 1000000000ull);
+		p->failed = true;
+		return true;
+	}
+	return false;
 }
 
 static void
@@ -240,11 +285,9 @@ post_send(struct perf *p, uint32_t q, struct sx_send_wr *wr)
 	int rc;
 
 	while ((rc = sx_post_send(p->qp[q], wr, &bad)) == -ENOMEM && !p->failed &&
-	       !peer_done(p, false))
+	       !peer_abort(p))
 		sx_progress(p->ctx);
-	if (rc == -ENOMEM && !p->failed)
-		fprintf(stderr, PROG ": the peer ended the test early\n");
-	else if (rc < 0 && !p->failed)
+	if (rc < 0 && !p->failed)
 		fprintf(stderr, PROG ": QP 0x%x: post send: %s\n", sx_qp_num(p->qp[q]),
 		        strerror(-rc));
 	if (rc < 0)
@@ -376,13 +419,8 @@ bw_client(struct perf *p)
 			if (p->done[q] != p->sent[q] ||
 			    (p->iters == 0 ? posting : p->sent[q] != p->iters))
 				break;
-		if (q == o->qps)
+		if (q == o->qps || peer_abort(p))
 			return;
-		if (peer_done(p, false)) {
-			fprintf(stderr, PROG ": the server ended the test early\n");
-			p->failed = true;
-			return;
-		}
 	}
 }
 
@@ -411,7 +449,7 @@ bw_server(struct perf *p)
 			    0)
 				return;
 		}
-		if (peer_done(p, false))
+		if (peer_fin(p, false))
 			return;
 	}
 }
@@ -434,14 +472,15 @@ wait_message(struct perf *p, uint64_t i)
 {
 	volatile const uint8_t *last = tgt(p, 0) + p->size - 1;
 	bool by_byte = p->mode == MODE_WRITE_LAT && !p->write_imm;
-	struct sx_wc wc[POLL_BATCH];
+	struct sx_wc wc[1];
 	int n, k;
 
 	for (;;) {
 		if (by_byte && *last == pingpong_mark(i))
 			return true;
-		/* Progress; unsignaled sends complete here only when they fail. */
-		n = sx_poll_cq(p->cq, POLL_BATCH, wc);
+		/* Progress; unsignaled sends complete here only when they fail.
+		 * One at a time: this returns at the first receive. */
+		n = sx_poll_cq(p->cq, 1, wc);
 		for (k = 0; k < n; k++) {
 			if (wc[k].status != SX_WC_SUCCESS) {
 				wc_error(p, &wc[k]);
@@ -455,7 +494,8 @@ wait_message(struct perf *p, uint64_t i)
 					return true;
 			}
 		}
-		if (peer_done(p, false))
+		/* A server running for a duration stops at the client's fin. */
+		if (p->o->server && p->iters == 0 ? peer_fin(p, false) : peer_abort(p))
 			return false;
 	}
 }
@@ -524,8 +564,6 @@ pingpong(struct perf *p)
 	}
 	return;
 early:
-	if (!p->failed)
-		fprintf(stderr, PROG ": the peer ended the test early\n");
 	p->failed = true;
 }
 
@@ -574,12 +612,8 @@ atomic_client(struct perf *p)
 				}
 				got = true;
 			}
-			if (!got && peer_done(p, false)) {
-				fprintf(stderr,
-				        PROG ": the server ended the test early\n");
-				p->failed = true;
+			if (!got && peer_abort(p))
 				return;
-			}
 		}
 		if (sx_tool_lat_add(&p->lat, sx_tool_now_ns() - t0) < 0) {
 			p->failed = true;
@@ -670,7 +704,7 @@ finish(struct perf *p, uint64_t *peer_status)
 		boot_error("fin", rc);
 		return rc;
 	}
-	while (!peer_done(p, true)) {
+	while (!peer_fin(p, true)) {
 		n = sx_poll_cq(p->cq, POLL_BATCH, wc);
 		/* The peer has been told how this side did: an error now
 		 * fails the run, but the exchange goes on as agreed. */
@@ -682,13 +716,9 @@ finish(struct perf *p, uint64_t *peer_status)
 			}
 		}
 	}
-	rc = sx_boot_recv_u64(p->fd, "fin", peer_status, BOOT_MS);
-	if (rc < 0) {
-		boot_error("fin", rc);
-		return rc;
-	}
-	p->peer_done = false;
-	return 0;
+	*peer_status = p->peer_status;
+	p->peer_fin = false;
+	return p->boot_broken ? -EPIPE : 0;
 }
 
 /* CRC-64 of @p len zero bytes after @p crc. */
@@ -1292,10 +1322,10 @@ boot_connect(struct perf *p)
 	int rc;
 
 	if (o->server) {
-		printf("************************************\n"
-		       "* Waiting for client to connect... *\n"
-		       "************************************\n");
-		fflush(stdout);
+		fprintf(p->rep.out, "************************************\n"
+		                    "* Waiting for client to connect... *\n"
+		                    "************************************\n");
+		fflush(p->rep.out);
 		p->fd = sx_boot_accept(o->host, o->boot_port, BOOT_ACCEPT_MS);
 	} else {
 		p->fd = sx_boot_connect(o->host, o->boot_port, BOOT_MS);

@@ -360,9 +360,9 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 			break;
 		case 'D':
 			if (parse_seconds(arg, &o->duration_s) < 0)
-				return usage_error(spec,
-				                   "-D: '%s' is not 0..%.0f seconds", arg,
-				                   SX_TOOL_MAX_DURATION_S);
+				return usage_error(
+				    spec, "-D: '%s' is not a time in (0, %.0f] seconds",
+				    arg, SX_TOOL_MAX_DURATION_S);
 			break;
 		case 'q':
 			if (parse_u64(arg, 1, SX_TOOL_MAX_QPS, &v) < 0)
