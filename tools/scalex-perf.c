@@ -1074,6 +1074,7 @@ open_resources(struct perf *p)
 	qa.max_recv_wr = rq;
 	qa.reliability = o->rel;
 	qa.mtu = o->mtu;
+	qa.timeout_us = o->qp_timeout_us;
 	qa.retry_cnt = 7;
 	qa.rnr_retry = 7; /* receivers are reposted as fast as they complete */
 	for (q = 0; q < o->qps; q++) {
@@ -1197,6 +1198,10 @@ print_header(struct perf *p)
 	                                       : "gbn (go-back-N)");
 	sx_tool_report_set(r, "TX depth", "%u", o->tx_depth);
 	sx_tool_report_set(r, "Mtu", "%u[B]", o->mtu);
+	if (o->qp_timeout_us)
+		sx_tool_report_set(r, "QP timeout", "%u[usec]", o->qp_timeout_us);
+	else
+		sx_tool_report_set(r, "QP timeout", "library default");
 	sx_tool_report_set(r, "Link type", "Ethernet");
 	if (o->all_sizes)
 		sx_tool_report_set(r, "Message size", "%u..%u[B] (all powers of two)",

@@ -38,6 +38,7 @@ enum opt_id {
 	OPT_JSON,
 	OPT_VERIFY,
 	OPT_WARMUP,
+	OPT_QP_TIMEOUT,
 };
 
 static const struct option long_opts[] = {
@@ -61,9 +62,68 @@ static const struct option long_opts[] = {
     {"json", required_argument, NULL, OPT_JSON},
     {"verify", no_argument, NULL, OPT_VERIFY},
     {"warmup", required_argument, NULL, OPT_WARMUP},
+    {"qp-timeout", required_argument, NULL, OPT_QP_TIMEOUT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+
+/* The option lines of the usage; %-free, so that they print as they are. */
+static const char *const usage_text[] = {
+    "",
+    "roles (bootstrap over TCP, as perftest):",
+    "  --server            wait for a client",
+    "  --connect HOST      client of HOST (default 127.0.0.1)",
+    "  --boot-port N       bootstrap TCP port (default 18515)",
+    "",
+    "device:",
+    "  --dev VDEV          DPDK device, e.g.",
+    "                      net_memif0,role=server,socket=/tmp/x.sock, or port=N",
+    "                      (default: net_memif0,role=<server|client>,",
+    "                      socket=/tmp/<prog>-<boot-port>.sock)",
+    "  --ip ADDR           local IPv4 or IPv6 address",
+    "                      (default 10.0.0.1 server, 10.0.0.2 client)",
+    "  --mtu N             256, 512, 1024, 2048 or 4096 (default 4096)",
+    "  --pcap FILE         capture every frame sent and received (pcapng)",
+    "",
+    "test:",
+    "  -s, --size SIZE     message size in bytes, K/M suffixes (1 B..8 MiB)",
+    "  -a, --all           every power of two from 2 B to 8 MiB",
+    "  -n, --iters N       messages per QP (default: the mode's)",
+    "  -D, --duration SEC  run for SEC seconds instead of -n",
+    "  -q, --qps N         QPs (1..64; latency modes: 1)",
+    "  --tx-depth N        outstanding work requests per QP (1..4096,",
+    "                      default 128)",
+    "  --rel gbn|sr        go-back-N (RoCEv2, default) or selective repeat",
+    "  --qp-timeout US     initial retransmit timeout in microseconds",
+    "                      (default: the library's)",
+    "  --fault-tx SPEC     inject faults on transmit:",
+    "                      drop=P,reorder=P,duplicate=P,corrupt=P (0..1)",
+    "  --fault-rx SPEC     the same on receive",
+    "  --seed N            seed of the fault injection (default 1)",
+    "  --verify            checksum the target buffers at the end and compare",
+    "                      across the bootstrap connection (mismatch: exit 1)",
+    "  --warmup N          N untimed messages per QP before each size",
+    "                      (default 0; the first use of DPDK buffers",
+    "                      page-faults under --no-huge)",
+    "",
+    "output:",
+    "  --json FILE         results as JSON too; '-' for stdout (the table",
+    "                      then goes to stderr)",
+    "  -h, --help          this text",
+    "",
+    "EAL args after '--' replace the defaults: --no-huge -m 512 --no-pci",
+    "--file-prefix <prog>-<pid> --log-level=error (the device is hot-plugged).",
+    "With the defaults the server runs on the first CPU it may use and the",
+    "client on the last (the EAL would put both on core 0); pin with -l N",
+    "after '--'.",
+    "",
+    "exit status: 0 pass, 1 completion error or failed check, 2 usage",
+};
+
+_Static_assert(SX_TOOL_DEFAULT_BOOT_PORT == 18515 && DEFAULT_MTU == 4096 &&
+                   SX_TOOL_MAX_QPS == 64 && SX_TOOL_MAX_TX_DEPTH == 4096 &&
+                   DEFAULT_TX_DEPTH == 128,
+               "the usage text quotes these values");
 
 void
 sx_tool_usage(const struct sx_tool_spec *spec, FILE *out)
@@ -74,55 +134,8 @@ sx_tool_usage(const struct sx_tool_spec *spec, FILE *out)
 	fprintf(out, "%s\n\nmodes:\n", spec->summary);
 	for (i = 0; i < spec->nmodes; i++)
 		fprintf(out, "  %-12s %s\n", spec->modes[i].name, spec->modes[i].help);
-	fprintf(
-	    out,
-	    "\nroles (bootstrap over TCP, as perftest):\n"
-	    "  --server             wait for a client\n"
-	    "  --connect HOST       client of HOST (default 127.0.0.1)\n"
-	    "  --boot-port N        bootstrap TCP port (default %d)\n"
-	    "\ndevice:\n"
-	    "  --dev VDEV           DPDK device, e.g. "
-	    "net_memif0,role=server,socket=/tmp/x.sock\n"
-	    "                       or port=N (default: "
-	    "net_memif0,role=<server|client>,\n"
-	    "                       socket=/tmp/scalex-perf-<boot-port>.sock)\n"
-	    "  --ip ADDR            local IPv4 or IPv6 address (default %s server,\n"
-	    "                       %s client)\n"
-	    "  --mtu N              256, 512, 1024, 2048 or 4096 (default %d)\n"
-	    "  --pcap FILE          capture every frame sent and received (pcapng)\n"
-	    "\ntest:\n"
-	    "  -s, --size SIZE      message size in bytes, K/M suffixes (1 B..8 MiB)\n"
-	    "  -a, --all            every power of two from 2 B to 8 MiB\n"
-	    "  -n, --iters N        messages per QP (default: the mode's)\n"
-	    "  -D, --duration SEC   run for SEC seconds instead of -n\n"
-	    "  -q, --qps N          QPs (1..%u; latency modes: 1)\n"
-	    "  --tx-depth N         outstanding work requests per QP (1..%u, default "
-	    "%d)\n"
-	    "  --rel gbn|sr         go-back-N (RoCEv2) or selective repeat (default "
-	    "gbn)\n"
-	    "  --fault-tx SPEC      inject faults on transmit: "
-	    "drop=P,reorder=P,duplicate=P,\n"
-	    "                       corrupt=P (probabilities 0..1)\n"
-	    "  --fault-rx SPEC      the same on receive\n"
-	    "  --seed N             seed of the fault injection (default 1)\n"
-	    "  --verify             checksum the target buffers at the end and compare\n"
-	    "                       across the bootstrap connection (mismatch: exit 1)\n"
-	    "  --warmup N           N untimed messages per QP before each size (default "
-	    "0;\n"
-	    "                       the first use of DPDK buffers page-faults under "
-	    "--no-huge)\n"
-	    "\noutput:\n"
-	    "  --json FILE          results as JSON too; '-' for stdout (the table then\n"
-	    "                       goes to stderr)\n"
-	    "  -h, --help           this text\n"
-	    "\nEAL args after '--' replace the defaults: --no-huge -m 512 --no-pci\n"
-	    "--file-prefix <prog>-<pid> --log-level=error (the device is hot-plugged).\n"
-	    "With the defaults the server runs on the first CPU it may use and the "
-	    "client\n"
-	    "on the last (the EAL would put both on core 0); pin with -l N after '--'.\n"
-	    "\nexit status: 0 pass, 1 completion error or failed check, 2 usage\n",
-	    SX_TOOL_DEFAULT_BOOT_PORT, DEFAULT_SERVER_IP, DEFAULT_CLIENT_IP, DEFAULT_MTU,
-	    SX_TOOL_MAX_QPS, SX_TOOL_MAX_TX_DEPTH, DEFAULT_TX_DEPTH);
+	for (i = 0; i < sizeof(usage_text) / sizeof(usage_text[0]); i++)
+		fprintf(out, "%s\n", usage_text[i]);
 }
 
 __attribute__((format(printf, 2, 3))) static int
@@ -423,6 +436,13 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 			break;
 		case OPT_VERIFY:
 			o->verify = true;
+			break;
+		case OPT_QP_TIMEOUT:
+			if (parse_u64(arg, 1, SX_TOOL_MAX_QP_TIMEOUT_US, &v) < 0)
+				return usage_error(spec,
+				                   "--qp-timeout: '%s' is not 1..%u us",
+				                   arg, SX_TOOL_MAX_QP_TIMEOUT_US);
+			o->qp_timeout_us = (uint32_t)v;
 			break;
 		case OPT_WARMUP:
 			if (parse_u64(arg, 0, 1000000000, &v) < 0)

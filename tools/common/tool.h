@@ -36,6 +36,7 @@ enum sx_tool_exit {
 #define SX_TOOL_MAX_TX_DEPTH      4096u
 #define SX_TOOL_MAX_DURATION_S    3600.0
 #define SX_TOOL_DEFAULT_BOOT_PORT 18515
+#define SX_TOOL_MAX_QP_TIMEOUT_US 10000000u
 
 /** What a mode of a tool is. */
 enum sx_tool_kind {
@@ -84,6 +85,7 @@ struct sx_tool_opts {
 	uint32_t mtu;
 	enum sx_reliability rel;
 	uint32_t tx_depth;
+	uint32_t qp_timeout_us; /**< initial retransmit timeout; 0: the library's */
 	struct sx_fault_dir fault_tx;
 	struct sx_fault_dir fault_rx;
 	const char *fault_tx_spec;
