@@ -101,6 +101,47 @@ wait_pid() {
 }
 
 # ---------------------------------------------------------------------------
+# Contention: the machine's busy CPU time (/proc/stat) less what this
+# script's children used (bash's "times"), as a share of all cores.
+
+# cpu_read: busy ticks of the machine, ticks of this script's reaped
+# children, and the time. "times" runs in this shell, not in a pipe or a
+# $(...): a subshell's children are not ours.
+cpu_read() {
+	times >"$work/times"
+	c_busy=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat)
+	# line 2: the children's "user sys", e.g. 0m1.230s 0m0.040s
+	c_kids=$(awk -v hz="$hz" 'NR == 2 {
+		t = 0
+		for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] }
+		printf "%d", t * hz }' "$work/times")
+	c_t=$(date +%s.%N)
+}
+
+# mark: start a measurement.
+mark() {
+	cpu_read
+	m_busy=$c_busy m_kids=$c_kids m_t=$c_t
+}
+
+# contention LABEL: the other processes' share of the machine since mark;
+# a warning above 10%.
+contention() {
+	local o
+	cpu_read
+	o=$(awk -v b="$((c_busy - m_busy))" -v k="$((c_kids - m_kids))" -v t0="$m_t" \
+		-v t1="$c_t" -v n="$(nproc)" -v hz="$hz" 'BEGIN {
+		o = (b - k) / ((t1 - t0) * hz * n) * 100
+		printf "%d", o < 0 ? 0 : o + 0.5 }')
+	if [ "$o" -gt 10 ]; then
+		echo "           WARNING: other processes used ${o}% of the machine during $1"
+	else
+		echo "           (other processes used ${o}% of the machine during $1)"
+	fi
+}
+hz=$(getconf CLK_TCK)
+
+# ---------------------------------------------------------------------------
 # scalex-perf pairs
 
 # scalex NAME MODE "ARGS" "CLIENT_ARGS": run a server and a client over a
@@ -150,6 +191,7 @@ echo
 echo "== (a) bandwidth over memif: scalex write_bw vs dpdk-testpmd txonly -> rxonly"
 mtu=
 for m in 4096 2048 1024; do
+	mark
 	if scalex bw_mtu$m write_bw "-s $msg --mtu $m -D $secs" ""; then
 		mtu=$m
 		break
@@ -179,6 +221,7 @@ else
 		printf " (no frame was dropped: spurious, the receiver stalled past the RTO)"
 	fi
 	echo
+	contention "scalex"
 
 	# testpmd: the receiver is the memif server, each forwarding lcore on
 	# a core of its own (-l MAIN,FWD); buffers as large as scalex's
@@ -186,6 +229,7 @@ else
 	bsize=$(((mtu + 128 + 63) / 64 * 64))
 	mbuf=$((bsize + 128))
 	sock=$work/testpmd.sock
+	mark
 	common="--no-huge -m 512 --no-pci --log-level=error"
 	pmd="--mbuf-size=$mbuf --total-num-mbufs=8192 --stats-period 1"
 	# shellcheck disable=SC2086
@@ -204,14 +248,16 @@ else
 		--forward-mode=txonly --txpkts="$frame" >"$work/testpmd-tx.log" 2>&1 </dev/null &
 	txpid=$!
 	pids+=("$txpid")
-	# testpmd takes seconds to start under --no-huge: measure from the
-	# first period with traffic on.
-	for _ in $(seq 150); do
-		awk '/Rx-pps:/ && $2 > 0 { found = 1 } END { exit !found }' \
+	# testpmd takes seconds to start under --no-huge, and its stats
+	# period stretches when its main lcore shares a core with the other
+	# side's forwarding lcore: wait for enough periods with traffic
+	# (the first one is partial), at most 3x the run time.
+	want=$((secs / 2 + 2))
+	for _ in $(seq $((secs * 30 + 100))); do
+		awk -v want="$want" '/Rx-pps:/ && $2 > 0 { n++ } END { exit n < want }' \
 			"$work/testpmd-rx.log" && break
 		sleep 0.1
 	done
-	sleep $((secs + 1))
 	kill -TERM "$txpid" 2>/dev/null
 	wait_pid "$txpid"
 	kill -TERM "$rxpid" 2>/dev/null
@@ -239,8 +285,9 @@ else
 	else
 		tp_mpps=$(awk -v p="$tp_pps" 'BEGIN { printf "%.4f", p / 1e6 }')
 		tp_gbps=$(awk -v b="$tp_bps" 'BEGIN { printf "%.2f", b / 1e9 }')
-		printf "  testpmd  txonly -> rxonly, %s-byte frames: %s Mpps, %s Gb/s (median of %s one-second samples)\n" \
+		printf "  testpmd  txonly -> rxonly, %s-byte frames: %s Mpps, %s Gb/s (median of %s stats periods)\n" \
 			"$frame" "$tp_mpps" "$tp_gbps" "$n_samples"
+		contention "testpmd"
 		ratio_a=$(ratio "$sx_mpps" "$tp_mpps")
 		goal "$ratio_a" ge 0.8
 		printf "  ratio scalex/testpmd frames/s: %s (goal >= 0.8: %s)\n" "$ratio_a" "$verdict"
@@ -250,12 +297,14 @@ fi
 # ---------------------------------------------------------------------------
 echo
 echo "== (b) latency: scalex send_lat -s 2 vs sockperf ping-pong (UDP, loopback)"
+mark
 if scalex lat send_lat "-s 2 -D $secs --warmup 1000" ""; then
 	sx_med=$(jget lat '.results[0].t_median_us')
 	sx_p99=$(jget lat '.results[0].t_p99_us')
 	sx_n=$(jget lat '.results[0].iterations')
 	printf "  scalex   send_lat 2 B: median %.2f us, p99 %.2f us (half round trip, %s round trips)\n" \
 		"$sx_med" "$sx_p99" "$sx_n"
+	contention "scalex"
 else
 	sx_med=
 	failed=1
@@ -263,6 +312,7 @@ fi
 # sockperf sends at least 14 bytes (its header); it reports half round
 # trips. Server and client on separate cores, as the scalex pair.
 sp_port=$((port_base + 100))
+mark
 taskset -c 0 timeout -k 3 -s TERM $((secs + 20)) sockperf server -i 127.0.0.1 -p "$sp_port" \
 	>"$work/sockperf-server.log" 2>&1 </dev/null &
 sppid=$!
@@ -282,6 +332,7 @@ if [ $sprc -ne 0 ] || [ -z "$sp_med" ]; then
 	failed=1
 else
 	printf "  sockperf ping-pong 14 B: median %s us, p99 %s us (half round trip)\n" "$sp_med" "$sp_p99"
+	contention "sockperf"
 	if [ -n "$sx_med" ]; then
 		ratio_b=$(ratio "$sx_med" "$sp_med")
 		goal "$ratio_b" le 0.5
@@ -294,6 +345,7 @@ echo
 echo "== (c) loss recovery: write_bw ${msg} B, 1% of the client's frames dropped"
 loss_mtu=${mtu:-1024}
 for rel in gbn sr; do
+	mark
 	if scalex loss_$rel write_bw "-s $msg --mtu $loss_mtu -D $secs --rel $rel" \
 		"--fault-tx drop=0.01 --seed 1"; then
 		eval "loss_$rel=\$(jget loss_$rel '.results[0].bw_avg_gbps')"
@@ -302,6 +354,7 @@ for rel in gbn sr; do
 			"$(jget loss_$rel '.counters["qp.retransmits"]')" \
 			"$(jget loss_$rel '.counters["qp.timeouts"]')" \
 			"$(jget loss_$rel '.counters["port.fault_drop_tx"]')"
+		contention "$rel"
 	else
 		eval "loss_$rel="
 		failed=1
