@@ -149,4 +149,55 @@ int sx_port_pair_open(uint32_t max_frame, struct sx_port **a, struct sx_port **b
 struct sx_port *sx_port_fault_wrap(struct sx_port *inner, const struct sx_fault_dir *tx,
 				   const struct sx_fault_dir *rx, uint64_t seed);
 
+/*
+ * The simulator's port (sim.c): no device, no DPDK. tx_burst hands each
+ * frame to a callback (the fabric model), which takes it or refuses it
+ * (a full NIC ring: the engine keeps it and retries); the fabric gives a
+ * frame to a host with sx_port_sim_deliver() and rx_burst returns it.
+ *
+ * Frames come from a pool that every port of one simulation shares, since a
+ * buffer sent by one host is released by another host's rx_done. Buffers
+ * are allocated in slabs and recycled through a free list: no malloc per
+ * frame once the pool has grown to the peak number in flight. Each buffer
+ * has SX_SIM_META_BYTES of scratch space for the fabric (queue links,
+ * timestamps), reached with sx_sim_frame_meta().
+ *
+ * Single-threaded: one simulation loop drives every port of a pool.
+ */
+#define SX_SIM_META_BYTES 64
+
+struct sx_sim_pool;
+
+/* Take @p f (return true) or refuse it (false: the port counts tx_full). */
+typedef bool (*sx_port_sim_tx_fn)(void *arg, struct sx_port *port, struct sx_frame *f);
+
+/** A pool of frame buffers of @p buf_bytes each; NULL with errno on failure. */
+struct sx_sim_pool *sx_sim_pool_create(uint32_t buf_bytes);
+/** Free the pool and every buffer (ports using it must be closed first). */
+void sx_sim_pool_destroy(struct sx_sim_pool *pool);
+/** Buffers handed out and not yet returned (a leak check). */
+uint64_t sx_sim_pool_in_use(const struct sx_sim_pool *pool);
+/** Buffers allocated so far (the pool's high-water mark). */
+uint64_t sx_sim_pool_allocated(const struct sx_sim_pool *pool);
+/** Take one buffer as a frame (len 0); 0 or -ENOMEM. */
+int sx_sim_frame_alloc(struct sx_sim_pool *pool, struct sx_frame *f);
+/** Return a frame's buffer to its pool (a frame the fabric dropped). */
+void sx_sim_frame_free(struct sx_sim_pool *pool, struct sx_frame *f);
+/** The fabric's scratch area of a frame taken from a pool. */
+void *sx_sim_frame_meta(const struct sx_frame *f);
+/** The frame whose scratch area is @p meta (the inverse of sx_sim_frame_meta). */
+void sx_sim_frame_from_meta(void *meta, struct sx_frame *f);
+
+/**
+ * A simulated port on @p pool; frames up to @p max_frame bytes (at most the
+ * pool's buffer size). @p tx gets every frame sent, with @p tx_arg.
+ * @return the port, or NULL with errno (EINVAL, ENOMEM).
+ */
+struct sx_port *sx_port_sim_open(struct sx_sim_pool *pool, uint32_t max_frame,
+				 sx_port_sim_tx_fn tx, void *tx_arg);
+/** Queue @p f (a pool frame; the port takes it) for this port's rx_burst. */
+void sx_port_sim_deliver(struct sx_port *port, const struct sx_frame *f);
+/** Frames delivered and not yet returned by rx_burst. */
+uint32_t sx_port_sim_rx_pending(const struct sx_port *port);
+
 #endif

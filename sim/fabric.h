@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The fabric model: hosts, leaf and spine switches, and links between them.
+ *
+ * A link is one direction of a cable: an egress queue at its sending node
+ * and a wire (rate, propagation delay). Switches are output-queued: a frame
+ * arriving at a switch is routed to an egress link and enqueued there, with
+ * drop-tail at the port's buffer and RED/ECN marking on enqueue (instant
+ * queue length, Kmin / Kmax / Pmax as DCQCN's switches use them). A host's
+ * uplink queue is its NIC's tx ring, bounded in frames: when it is full the
+ * host's port refuses frames and the host waits for room.
+ *
+ * Routing: a leaf sends to its own hosts directly and to other leaves over
+ * ECMP across the spines, hashing the 5-tuple (so the UDP source port picks
+ * the path); a spine has one link down to each leaf. A failed link drops
+ * what it holds and what reaches it; after the detection delay the leaves
+ * leave it out of their ECMP sets (and every path through it).
+ *
+ * Units: time in ps, rates in bit/s, sizes in bytes.
+ */
+#ifndef SX_SIM_FABRIC_H
+#define SX_SIM_FABRIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../dataplane/port/port.h"
+#include "rng.h"
+#include "sched.h"
+#include "sim.h"
+
+enum sx_node_kind {
+	SX_NODE_HOST,
+	SX_NODE_LEAF,
+	SX_NODE_SPINE,
+};
+
+enum sx_link_kind {
+	SX_LINK_HOST_UP,    /* host NIC -> leaf */
+	SX_LINK_LEAF_DOWN,  /* leaf -> host */
+	SX_LINK_LEAF_UP,    /* leaf -> spine */
+	SX_LINK_SPINE_DOWN, /* spine -> leaf */
+	SX_LINK_KINDS,
+};
+
+const char *sx_link_kind_name(enum sx_link_kind k);
+
+struct sx_fabric_cfg {
+	uint32_t hosts_per_leaf;
+	uint32_t leaves;
+	uint32_t spines;           /* 0 with one leaf */
+	uint64_t host_rate_bps;    /* host <-> leaf */
+	uint64_t fabric_rate_bps;  /* leaf <-> spine */
+	uint64_t host_delay_ns;    /* propagation, host <-> leaf */
+	uint64_t fabric_delay_ns;  /* propagation, leaf <-> spine */
+	uint32_t wire_overhead_bytes; /* preamble, SFD, FCS, IFG: 24 */
+	uint32_t nic_ring_frames;  /* host tx ring */
+	uint64_t buffer_bytes;     /* per switch egress port */
+	bool ecn;
+	uint64_t kmin_bytes;
+	uint64_t kmax_bytes;
+	double pmax;
+	double loss;               /* random loss on every link */
+	uint64_t detect_ns;        /* link failure -> ECMP update */
+	uint64_t seed;
+};
+
+/* Why a frame was dropped. */
+enum sx_drop {
+	SX_DROP_TAIL,    /* buffer full */
+	SX_DROP_DOWN,    /* link down */
+	SX_DROP_LOSS,    /* random loss */
+	SX_DROP_NOROUTE, /* no live path */
+	SX_DROP_MAX,
+};
+
+const char *sx_drop_name(enum sx_drop d);
+
+/* A frame in the fabric: lives in the pool buffer's scratch area. */
+struct sx_fab_pkt {
+	struct sx_fab_pkt *next;
+	struct sx_fab_link *link; /* the link it is on */
+	uint8_t *data;
+	uint32_t len;      /* frame bytes */
+	uint32_t hash;     /* of the 5-tuple */
+	uint32_t src;      /* host */
+	uint32_t dst;      /* host */
+	uint8_t ect;       /* ECN-capable */
+	uint8_t pad[7];
+};
+
+struct sx_fab_node;
+
+struct sx_fab_link {
+	uint32_t id;
+	enum sx_link_kind kind;
+	struct sx_fab_node *from;
+	struct sx_fab_node *to;
+	char name[24];          /* "l0>s1" */
+	uint64_t rate_bps;
+	uint64_t delay_ps;
+	bool up;                /* carries frames */
+	bool routed;            /* the routing knows it up */
+	double loss;
+	/* egress queue */
+	struct sx_fab_pkt *head;
+	struct sx_fab_pkt *tail;
+	uint64_t qbytes;
+	uint32_t qpkts;
+	uint32_t cap_frames;    /* host ring; 0: bytes bound */
+	uint64_t buffer_bytes;
+	bool ecn;
+	bool host_blocked;      /* its host was refused: wake it on room */
+	bool txdone_pending;
+	uint64_t busy_until_ps;
+	/* counters */
+	uint64_t tx_pkts;
+	uint64_t tx_bytes;
+	uint64_t ecn_marked;
+	uint64_t drop[SX_DROP_MAX];
+	uint64_t tx_bytes_sampled; /* at the last time-series sample */
+	uint64_t tx_bytes_win;     /* at the measurement window's start */
+	uint64_t tx_pkts_win;
+	uint64_t drops_win;        /* drops at the window's start */
+	uint64_t qmax_win;         /* deepest queue seen in the window */
+	struct sx_hist *qhist;     /* queue seen by arriving frames (switch ports) */
+	struct sx_hist *qhist_win; /* the same, in the window */
+};
+
+struct sx_fab_node {
+	enum sx_node_kind kind;
+	uint32_t index; /* among its kind */
+	uint32_t nout;
+	struct sx_fab_link **out; /* egress links by port */
+	uint64_t salt;            /* ECMP hash seed */
+	/* leaf: per destination leaf, the usable uplink ports */
+	uint16_t *ecmp;           /* [leaves][spines] */
+	uint16_t *necmp;          /* [leaves] */
+};
+
+/* What the fabric needs from the hosts. */
+struct sx_fabric_hooks {
+	/* A frame arrived at host @p h (the host takes it). */
+	void (*deliver)(void *arg, uint32_t h, struct sx_frame *f);
+	/* Host @p h's tx ring has room again after it was refused. */
+	void (*tx_room)(void *arg, uint32_t h);
+	void *arg;
+};
+
+/* A scheduled change of a link (both directions of its cable). */
+struct sx_fab_change {
+	uint32_t link;     /* one direction; its reverse changes too */
+	int kind;          /* 0: fail, 1: detect failure, 2: rate */
+	uint64_t rate_bps;
+};
+
+struct sx_fabric {
+	struct sx_fabric_cfg cfg;
+	struct sx_sched *sched;
+	struct sx_sim_pool *pool;
+	struct sx_fabric_hooks hooks;
+	struct sx_rng rng;
+	uint32_t nhosts;
+	uint32_t nnodes;
+	struct sx_fab_node *nodes; /* hosts, then leaves, then spines */
+	uint32_t nlinks;
+	struct sx_fab_link *links;
+	struct sx_fab_link **host_up; /* by host */
+	struct sx_fab_change *changes;
+	uint32_t nchanges;
+	bool in_window;
+	uint64_t drop[SX_DROP_MAX];
+	uint64_t ecn_marked;
+	uint64_t pkts_delivered;
+	uint64_t hops;
+};
+
+int sx_fabric_init(struct sx_fabric *fab, const struct sx_fabric_cfg *cfg, struct sx_sched *sched,
+		   struct sx_sim_pool *pool, const struct sx_fabric_hooks *hooks);
+void sx_fabric_fini(struct sx_fabric *fab);
+
+/* Host @p h sends @p f: false if its tx ring is full (the host keeps it). */
+bool sx_fabric_host_tx(struct sx_fabric *fab, uint32_t h, struct sx_frame *f);
+/* Run a fabric event (SX_EV_TXDONE, SX_EV_ARRIVE, SX_EV_LINK_CHANGE). */
+void sx_fabric_event(struct sx_fabric *fab, const struct sx_sim_event *ev);
+
+/* The link named "a>b" or either direction of "a-b" (nodes h3, l0, s1). */
+struct sx_fab_link *sx_fabric_link(struct sx_fabric *fab, const char *name);
+/* Schedule a failure (and its detection) or a rate change of a cable. */
+int sx_fabric_fail_at(struct sx_fabric *fab, struct sx_fab_link *l, uint64_t at_ps);
+int sx_fabric_rate_at(struct sx_fabric *fab, struct sx_fab_link *l, uint64_t at_ps,
+		      uint64_t rate_bps);
+/* Start of the measurement window: counters snapshot from here. */
+void sx_fabric_window(struct sx_fabric *fab);
+
+/* Serialization time of a @p len-byte frame on @p l, ps. */
+static inline uint64_t
+sx_fab_ser_ps(const struct sx_fab_link *l, uint32_t len, uint32_t overhead)
+{
+	return ((uint64_t)(len + overhead) * 8 * 1000000000000ull) / l->rate_bps;
+}
+
+/* The host index a destination address names (10.a.b.c: a.b.c - 1), or
+ * UINT32_MAX. */
+uint32_t sx_fabric_host_of_ip(const uint8_t *ip4);
+/* The address of host @p h. */
+void sx_fabric_ip_of_host(uint32_t h, uint8_t ip[16]);
+
+#endif

@@ -1,0 +1,636 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What a run measured, and the files it writes:
+ *
+ *   flows.csv    one line per flow: size, start, FCT, ideal FCT, slowdown
+ *   summary.json FCT slowdown percentiles per size bucket, goodput, link
+ *                utilization, queue-depth percentiles per switch port,
+ *                drops, ECN marks, CNPs, the window's fairness
+ *   queues.csv   (series) per switch port and sample: queue, throughput
+ *   rates.csv    (series) per QP pair and sample: CC rate, goodput
+ *
+ * Nothing here reads a clock or depends on addresses: the same run writes
+ * the same bytes.
+ *
+ * The ideal FCT of a flow is its time on an empty fabric: every frame
+ * (headers and Ethernet overhead included) at the path's bottleneck rate,
+ * plus store-and-forward of one full frame on each other hop, propagation
+ * there and back, and the returning ACK's serialization.
+ *
+ * Link utilization counts wire bytes (frame + preamble, FCS, gap): the
+ * fraction of time the link was busy.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "scenario_priv.h"
+
+/* RoCEv2 WRITE packet without payload: Eth, IPv4, UDP, BTH, ICRC. */
+#define WRITE_HDR_BYTES (SX_ETH_HLEN + SX_IPV4_HLEN + SX_UDP_HLEN + SX_BTH_LEN + SX_ICRC_LEN)
+#define ACK_BYTES       (WRITE_HDR_BYTES + SX_AETH_LEN)
+
+uint64_t
+sx_hist_quantile(const struct sx_hist *h, double q)
+{
+	uint64_t want, seen = 0;
+	unsigned int i;
+
+	if (h->count == 0)
+		return 0;
+	want = (uint64_t)ceil(q * (double)h->count);
+	if (want == 0)
+		want = 1;
+	for (i = 0; i < SX_HIST_BUCKETS; i++) {
+		seen += h->b[i];
+		if (seen >= want) {
+			unsigned int e;
+			uint64_t lo, hi;
+
+			if (i < SX_HIST_SUB)
+				return i;
+			e = i / SX_HIST_SUB + 3;
+			lo = (uint64_t)(SX_HIST_SUB + i % SX_HIST_SUB) << (e - 4);
+			hi = lo + (1ull << (e - 4)) - 1;
+			return hi < h->max ? hi : h->max;
+		}
+	}
+	return h->max;
+}
+
+double
+sx_quantile_sorted(const double *v, size_t n, double q)
+{
+	double pos, frac;
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	pos = q * (double)(n - 1);
+	i = (size_t)pos;
+	frac = pos - (double)i;
+	if (i + 1 >= n)
+		return v[n - 1];
+	return v[i] + frac * (v[i + 1] - v[i]);
+}
+
+static double
+wire_bytes(const struct sx_scn *s, const struct sx_fab_link *l, uint64_t bytes, uint64_t pkts)
+{
+	(void)l;
+	return (double)bytes + (double)pkts * s->cfg.fab.wire_overhead_bytes;
+}
+
+/* ---- during the run ---- */
+
+static bool
+is_switch_port(const struct sx_fab_link *l)
+{
+	return l->kind != SX_LINK_HOST_UP;
+}
+
+void
+sx_scn_sample(struct sx_scn *s)
+{
+	uint64_t now = s->sched.now_ps, dt = now - s->last_sample_ps;
+	uint64_t t_ns = now / SX_PS_PER_NS - SCN_T0_NS;
+	uint32_t i;
+
+	if (s->last_sample_ps == 0)
+		dt = now - SCN_T0_NS * SX_PS_PER_NS;
+	for (i = 0; i < s->fab.nlinks; i++) {
+		struct sx_fab_link *l = &s->fab.links[i];
+		uint64_t d = l->tx_bytes - l->tx_bytes_sampled;
+
+		if (!is_switch_port(l) || (d == 0 && l->qbytes == 0))
+			continue;
+		if (s->nseries_q == s->series_q_cap) {
+			size_t cap = s->series_q_cap ? 2 * s->series_q_cap : 4096;
+			struct sx_series_q *n = realloc(s->series_q, cap * sizeof(*n));
+
+			if (n == NULL)
+				return;
+			s->series_q = n;
+			s->series_q_cap = cap;
+		}
+		s->series_q[s->nseries_q++] = (struct sx_series_q){
+			.t_ns = t_ns,
+			.link = i,
+			.qbytes = l->qbytes,
+			.gbps = (double)d * 8 / ((double)dt / 1000.0),
+		};
+		l->tx_bytes_sampled = l->tx_bytes;
+	}
+	for (i = 0; i < s->npairs; i++) {
+		struct sx_pair *p = s->pairs[i];
+		uint64_t acked = sx_scn_pair_acked(s, p), d = acked - p->acked_sampled;
+
+		if (p->outstanding == 0 && d == 0)
+			continue;
+		if (s->nseries_r == s->series_r_cap) {
+			size_t cap = s->series_r_cap ? 2 * s->series_r_cap : 4096;
+			struct sx_series_r *n = realloc(s->series_r, cap * sizeof(*n));
+
+			if (n == NULL)
+				return;
+			s->series_r = n;
+			s->series_r_cap = cap;
+		}
+		s->series_r[s->nseries_r++] = (struct sx_series_r){
+			.t_ns = t_ns,
+			.pair = i,
+			.cc_gbps = (double)(p->sq->rate_bps ? p->sq->rate_bps
+							    : s->cfg.fab.host_rate_bps) / 1e9,
+			.gbps = (double)d * 8 / ((double)dt / 1000.0),
+		};
+		p->acked_sampled = acked;
+	}
+	s->last_sample_ps = now;
+}
+
+void
+sx_scn_window(struct sx_scn *s, bool end)
+{
+	uint32_t i, d;
+
+	if (!end) {
+		s->win0_ps = s->sched.now_ps;
+		sx_fabric_window(&s->fab);
+		for (i = 0; i < s->npairs; i++)
+			s->pairs[i]->acked_win0 = sx_scn_pair_acked(s, s->pairs[i]);
+		return;
+	}
+	if (s->win0_ps == 0) {
+		/* the run ended before the window opened */
+		s->win0_ps = s->sched.now_ps;
+		sx_fabric_window(&s->fab);
+	}
+	s->win1_ps = s->sched.now_ps;
+	s->fab.in_window = false;
+	for (i = 0; i < s->npairs; i++)
+		s->pairs[i]->acked_win1 = sx_scn_pair_acked(s, s->pairs[i]);
+	s->link_tx_win1 = calloc(s->fab.nlinks, sizeof(uint64_t));
+	s->link_pkts_win1 = calloc(s->fab.nlinks, sizeof(uint64_t));
+	s->link_drops_win1 = calloc(s->fab.nlinks, sizeof(uint64_t));
+	if (s->link_tx_win1 == NULL || s->link_pkts_win1 == NULL || s->link_drops_win1 == NULL)
+		return;
+	for (i = 0; i < s->fab.nlinks; i++) {
+		const struct sx_fab_link *l = &s->fab.links[i];
+
+		s->link_tx_win1[i] = l->tx_bytes;
+		s->link_pkts_win1[i] = l->tx_pkts;
+		for (d = 0; d < SX_DROP_MAX; d++)
+			s->link_drops_win1[i] += l->drop[d];
+	}
+}
+
+/* ---- after the run ---- */
+
+static double
+ser_ns(double bytes, uint64_t rate_bps)
+{
+	return bytes * 8 * 1e9 / (double)rate_bps;
+}
+
+static double
+ideal_fct_ns(const struct sx_scn *s, const struct sx_scn_flowrec *f)
+{
+	const struct sx_fabric_cfg *c = &s->cfg.fab;
+	uint32_t mtu = s->cfg.mtu, hops, i;
+	uint64_t npkts = (f->bytes + mtu - 1) / mtu, rate[4], bottleneck;
+	double delay[4], wire, full, ack, t = 0;
+	bool local = f->src / c->hosts_per_leaf == f->dst / c->hosts_per_leaf;
+
+	rate[0] = c->host_rate_bps;
+	delay[0] = (double)c->host_delay_ns;
+	if (local) {
+		hops = 2;
+		rate[1] = c->host_rate_bps;
+		delay[1] = (double)c->host_delay_ns;
+	} else {
+		hops = 4;
+		rate[1] = rate[2] = c->fabric_rate_bps;
+		delay[1] = delay[2] = (double)c->fabric_delay_ns;
+		rate[3] = c->host_rate_bps;
+		delay[3] = (double)c->host_delay_ns;
+	}
+	bottleneck = rate[0];
+	for (i = 1; i < hops; i++)
+		bottleneck = rate[i] < bottleneck ? rate[i] : bottleneck;
+	/* payload, per-packet headers, the RETH of the first packet */
+	wire = (double)f->bytes + (double)npkts * (WRITE_HDR_BYTES + c->wire_overhead_bytes) +
+	       SX_RETH_LEN;
+	full = (double)(f->bytes < mtu ? f->bytes : mtu) + WRITE_HDR_BYTES + c->wire_overhead_bytes;
+	ack = ACK_BYTES + c->wire_overhead_bytes;
+	t = ser_ns(wire, bottleneck) - ser_ns(full, bottleneck);
+	for (i = 0; i < hops; i++)
+		t += ser_ns(full, rate[i]) + ser_ns(ack, rate[i]) + 2 * delay[i];
+	return t;
+}
+
+static int
+dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+void
+sx_scn_finish(struct sx_scn *s)
+{
+	struct sx_scn_result *r = &s->res;
+	double dur_s = (double)s->cfg.duration_ns / 1e9;
+	double win_s = (double)(s->win1_ps - s->win0_ps) / 1e12;
+	double sum = 0, sumsq = 0;
+	uint32_t i, c;
+
+	for (i = 0; i < s->npairs; i++) {
+		struct sx_pair *p = s->pairs[i];
+		double x = (double)(p->acked_win1 - p->acked_win0);
+
+		for (c = 0; c < SX_QPC_MAX; c++)
+			s->qpc[c] += p->sq->cnt[c] + p->rq->cnt[c];
+		if (x > 0) {
+			r->win_pairs++;
+			sum += x;
+			sumsq += x * x;
+		}
+	}
+	r->win_jain = r->win_pairs ? sum * sum / (r->win_pairs * sumsq) : 0;
+	r->win_goodput_gbps = win_s > 0 ? sum * 8 / win_s / 1e9 : 0;
+	r->goodput_gbps = (double)r->bytes_completed * 8 / dur_s / 1e9;
+	r->cnp_sent = s->qpc[SX_QPC_CNP_SENT];
+	r->cnp_rcvd = s->qpc[SX_QPC_CNP_RCVD];
+	r->retransmits = s->qpc[SX_QPC_RETRANSMITS];
+	r->timeouts = s->qpc[SX_QPC_TIMEOUTS];
+	for (c = 0; c < SX_DROP_MAX; c++) {
+		r->drops[c] = s->fab.drop[c];
+		r->drops_total += s->fab.drop[c];
+	}
+	r->ecn_marked = s->fab.ecn_marked;
+	r->frames = s->fab.pkts_delivered;
+	r->hops = s->fab.hops;
+	for (i = 0; i < s->fab.nlinks; i++) {
+		const struct sx_fab_link *l = &s->fab.links[i];
+		uint64_t q;
+
+		if (!is_switch_port(l))
+			continue;
+		q = sx_hist_quantile(l->qhist, 0.99);
+		if (q > r->q_p99_bytes)
+			r->q_p99_bytes = q;
+		if (l->qhist->max > r->q_max_bytes)
+			r->q_max_bytes = l->qhist->max;
+		q = sx_hist_quantile(l->qhist_win, 0.99);
+		if (q > r->win_q_p99_bytes)
+			r->win_q_p99_bytes = q;
+		if (l->qmax_win > r->win_q_max_bytes)
+			r->win_q_max_bytes = l->qmax_win;
+		if (s->link_tx_win1 != NULL && win_s > 0) {
+			double u = wire_bytes(s, l, s->link_tx_win1[i] - l->tx_bytes_win,
+					      s->link_pkts_win1[i] - l->tx_pkts_win) *
+				   8 / ((double)l->rate_bps * win_s);
+
+			if (u > r->win_max_util)
+				r->win_max_util = u;
+			r->win_drops += s->link_drops_win1[i] - l->drops_win;
+		}
+	}
+}
+
+/* ---- files ---- */
+
+static const struct {
+	const char *name;
+	uint64_t max; /* bytes, inclusive */
+} buckets[] = {
+	{"<=10KB", 10000},
+	{"10KB-100KB", 100000},
+	{"100KB-1MB", 1000000},
+	{"1MB-10MB", 10000000},
+	{">10MB", UINT64_MAX},
+};
+#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+
+static unsigned int
+bucket_of(uint64_t bytes)
+{
+	unsigned int b = 0;
+
+	while (bytes > buckets[b].max)
+		b++;
+	return b;
+}
+
+static int
+write_flows(struct sx_scn *s, const char *dir)
+{
+	char path[SX_SCN_PATH + 32];
+	FILE *f;
+	uint32_t i;
+
+	snprintf(path, sizeof(path), "%s/flows.csv", dir);
+	f = fopen(path, "w");
+	if (f == NULL)
+		return -errno;
+	fprintf(f, "id,src,dst,bytes,start_us,fct_us,ideal_us,slowdown,status\n");
+	for (i = 0; i < s->nflows; i++) {
+		const struct sx_scn_flowrec *fl = &s->flows[i];
+		double ideal = ideal_fct_ns(s, fl) / 1e3;
+		const char *st = !fl->started           ? "not_started"
+				 : !fl->finished        ? "unfinished"
+				 : fl->verify_error     ? "corrupt"
+				 : fl->failed           ? sx_wc_status_str(fl->status)
+							: "ok";
+
+		if (fl->finished && !fl->failed) {
+			double fct = (double)(fl->end_ps - fl->start_ps) / 1e6;
+
+			fprintf(f, "%u,%u,%u,%lu,%.3f,%.3f,%.3f,%.4f,%s\n", i, fl->src, fl->dst,
+				(unsigned long)fl->bytes, (double)fl->at_ns / 1e3, fct, ideal,
+				fct / ideal, st);
+		} else {
+			fprintf(f, "%u,%u,%u,%lu,%.3f,,%.3f,,%s\n", i, fl->src, fl->dst,
+				(unsigned long)fl->bytes, (double)fl->at_ns / 1e3, ideal, st);
+		}
+	}
+	return fclose(f) == 0 ? 0 : -errno;
+}
+
+static int
+write_series(struct sx_scn *s, const char *dir)
+{
+	char path[SX_SCN_PATH + 32];
+	FILE *f;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/queues.csv", dir);
+	f = fopen(path, "w");
+	if (f == NULL)
+		return -errno;
+	fprintf(f, "time_us,link,queue_bytes,tx_gbps\n");
+	for (i = 0; i < s->nseries_q; i++) {
+		const struct sx_series_q *q = &s->series_q[i];
+
+		fprintf(f, "%.3f,%s,%lu,%.3f\n", (double)q->t_ns / 1e3, s->fab.links[q->link].name,
+			(unsigned long)q->qbytes, q->gbps);
+	}
+	if (fclose(f) != 0)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/rates.csv", dir);
+	f = fopen(path, "w");
+	if (f == NULL)
+		return -errno;
+	fprintf(f, "time_us,src,dst,cc_gbps,goodput_gbps\n");
+	for (i = 0; i < s->nseries_r; i++) {
+		const struct sx_series_r *q = &s->series_r[i];
+		const struct sx_pair *p = s->pairs[q->pair];
+
+		fprintf(f, "%.3f,%u,%u,%.3f,%.3f\n", (double)q->t_ns / 1e3, p->src, p->dst,
+			q->cc_gbps, q->gbps);
+	}
+	return fclose(f) == 0 ? 0 : -errno;
+}
+
+/* Round to 6 significant decimals so the JSON stays readable. */
+static json_t *
+jreal(double v)
+{
+	return json_real(round(v * 1e6) / 1e6);
+}
+
+static json_t *
+json_config(const struct sx_scn *s)
+{
+	const struct sx_scn_cfg *c = &s->cfg;
+	const struct sx_fabric_cfg *f = &c->fab;
+	json_t *params = json_array();
+	uint32_t i;
+
+	for (i = 0; i < c->ncc_param; i++)
+		json_array_append_new(params, json_string(c->cc_param[i]));
+	return json_pack("{s:{s:I,s:I,s:I,s:I,s:o,s:o,s:I,s:I},"
+			 "s:{s:I,s:b,s:I,s:I,s:o},"
+			 "s:{s:s,s:s,s:o,s:s,s:I,s:I},"
+			 "s:{s:s,s:I,s:o,s:s},"
+			 "s:{s:o,s:I,s:I},"
+			 "s:{s:o,s:o,s:I}}",
+			 "topology", "hosts", (json_int_t)s->nhosts, "hosts_per_leaf",
+			 (json_int_t)f->hosts_per_leaf, "leaves", (json_int_t)f->leaves, "spines",
+			 (json_int_t)f->spines, "host_rate_gbps", jreal((double)f->host_rate_bps / 1e9),
+			 "fabric_rate_gbps", jreal((double)f->fabric_rate_bps / 1e9), "host_delay_ns",
+			 (json_int_t)f->host_delay_ns, "fabric_delay_ns", (json_int_t)f->fabric_delay_ns,
+			 "switch", "buffer_bytes", (json_int_t)f->buffer_bytes, "ecn", f->ecn,
+			 "kmin_bytes", (json_int_t)f->kmin_bytes, "kmax_bytes",
+			 (json_int_t)f->kmax_bytes, "pmax", jreal(f->pmax),
+			 "transport", "cc", s->cc_on ? c->cc : "none", "cc_preset", c->cc_preset,
+			 "cc_param", params, "reliability", c->rel == SX_REL_SR ? "sr" : "gbn", "mtu",
+			 (json_int_t)c->mtu, "timeout_us", (json_int_t)c->timeout_us,
+			 "workload", "type", sx_wl_kind_name(c->wl.kind), "flows", (json_int_t)s->nflows,
+			 "load", jreal(c->wl.kind == SX_WL_CDF ? c->wl.load : 0), "cdf", c->cdf_path,
+			 "fault", "loss", jreal(f->loss), "link_events", (json_int_t)c->nevents,
+			 "detect_us", (json_int_t)(f->detect_ns / 1000),
+			 "sim", "duration_us", jreal((double)c->duration_ns / 1e3), "window_us",
+			 jreal((double)c->window_ns / 1e3), "seed", (json_int_t)c->seed);
+}
+
+static json_t *
+json_fct(const struct sx_scn *s)
+{
+	json_t *arr = json_array();
+	double *sd[NBUCKETS + 1], *fct[NBUCKETS + 1];
+	size_t n[NBUCKETS + 1] = {0};
+	unsigned int b;
+	uint32_t i;
+
+	for (b = 0; b <= NBUCKETS; b++) {
+		sd[b] = malloc((s->nflows + 1) * sizeof(double));
+		fct[b] = malloc((s->nflows + 1) * sizeof(double));
+	}
+	for (i = 0; i < s->nflows; i++) {
+		const struct sx_scn_flowrec *fl = &s->flows[i];
+		double t, ideal;
+
+		if (!fl->finished || fl->failed || sd[0] == NULL)
+			continue;
+		t = (double)(fl->end_ps - fl->start_ps) / 1e3;
+		ideal = ideal_fct_ns(s, fl);
+		b = bucket_of(fl->bytes);
+		if (sd[b] == NULL || fct[b] == NULL || sd[NBUCKETS] == NULL || fct[NBUCKETS] == NULL)
+			continue;
+		sd[b][n[b]] = t / ideal;
+		fct[b][n[b]++] = t / 1e3;
+		sd[NBUCKETS][n[NBUCKETS]] = t / ideal;
+		fct[NBUCKETS][n[NBUCKETS]++] = t / 1e3;
+	}
+	for (b = 0; b <= NBUCKETS; b++) {
+		double mean = 0;
+		size_t k;
+
+		if (sd[b] == NULL || fct[b] == NULL)
+			continue;
+		qsort(sd[b], n[b], sizeof(double), dbl_cmp);
+		qsort(fct[b], n[b], sizeof(double), dbl_cmp);
+		for (k = 0; k < n[b]; k++)
+			mean += sd[b][k];
+		mean = n[b] ? mean / (double)n[b] : 0;
+		json_array_append_new(
+			arr, json_pack("{s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "bucket",
+				       b < NBUCKETS ? buckets[b].name : "all", "flows",
+				       (json_int_t)n[b], "slowdown_mean", jreal(mean), "slowdown_p50",
+				       jreal(sx_quantile_sorted(sd[b], n[b], 0.5)), "slowdown_p95",
+				       jreal(sx_quantile_sorted(sd[b], n[b], 0.95)), "slowdown_p99",
+				       jreal(sx_quantile_sorted(sd[b], n[b], 0.99)), "slowdown_max",
+				       jreal(n[b] ? sd[b][n[b] - 1] : 0), "fct_p50_us",
+				       jreal(sx_quantile_sorted(fct[b], n[b], 0.5)), "fct_p99_us",
+				       jreal(sx_quantile_sorted(fct[b], n[b], 0.99))));
+	}
+	for (b = 0; b <= NBUCKETS; b++) {
+		free(sd[b]);
+		free(fct[b]);
+	}
+	return arr;
+}
+
+static json_t *
+json_fabric(const struct sx_scn *s)
+{
+	double dur_s = (double)s->cfg.duration_ns / 1e9;
+	json_t *kinds = json_object(), *ports = json_array(), *drops = json_object();
+	double util_sum[SX_LINK_KINDS] = {0}, util_max[SX_LINK_KINDS] = {0};
+	uint32_t nk[SX_LINK_KINDS] = {0}, i, d;
+
+	for (i = 0; i < s->fab.nlinks; i++) {
+		const struct sx_fab_link *l = &s->fab.links[i];
+		double u = wire_bytes(s, l, l->tx_bytes, l->tx_pkts) * 8 / ((double)l->rate_bps * dur_s);
+		uint64_t ldrops = 0;
+
+		util_sum[l->kind] += u;
+		nk[l->kind]++;
+		if (u > util_max[l->kind])
+			util_max[l->kind] = u;
+		for (d = 0; d < SX_DROP_MAX; d++)
+			ldrops += l->drop[d];
+		if (!is_switch_port(l) || (l->tx_pkts == 0 && ldrops == 0))
+			continue;
+		json_array_append_new(
+			ports, json_pack("{s:s,s:o,s:I,s:I,s:I,s:I,s:I,s:I}", "port", l->name, "util",
+					 jreal(u), "queue_p50_bytes",
+					 (json_int_t)sx_hist_quantile(l->qhist, 0.5), "queue_p99_bytes",
+					 (json_int_t)sx_hist_quantile(l->qhist, 0.99),
+					 "queue_max_bytes", (json_int_t)l->qhist->max, "ecn_marked",
+					 (json_int_t)l->ecn_marked, "drops", (json_int_t)ldrops,
+					 "tx_pkts", (json_int_t)l->tx_pkts));
+	}
+	for (i = 0; i < SX_LINK_KINDS; i++) {
+		if (nk[i] == 0)
+			continue;
+		json_object_set_new(kinds, sx_link_kind_name((enum sx_link_kind)i),
+				    json_pack("{s:I,s:o,s:o}", "links", (json_int_t)nk[i], "util_mean",
+					      jreal(util_sum[i] / nk[i]), "util_max",
+					      jreal(util_max[i])));
+	}
+	for (d = 0; d < SX_DROP_MAX; d++)
+		json_object_set_new(drops, sx_drop_name((enum sx_drop)d),
+				    json_integer((json_int_t)s->fab.drop[d]));
+	return json_pack("{s:o,s:I,s:I,s:o,s:o}", "drops", drops, "ecn_marked",
+			 (json_int_t)s->fab.ecn_marked, "frames_delivered",
+			 (json_int_t)s->fab.pkts_delivered, "link_kinds", kinds, "ports", ports);
+}
+
+static json_t *
+json_window(const struct sx_scn *s)
+{
+	const struct sx_scn_result *r = &s->res;
+	double win_s = (double)(s->win1_ps - s->win0_ps) / 1e12;
+	json_t *pairs = json_array();
+	uint32_t i;
+
+	for (i = 0; i < s->npairs; i++) {
+		const struct sx_pair *p = s->pairs[i];
+		uint64_t d = p->acked_win1 - p->acked_win0;
+
+		if (d == 0 || s->npairs > 64)
+			continue;
+		json_array_append_new(pairs,
+				      json_pack("{s:I,s:I,s:o}", "src", (json_int_t)p->src, "dst",
+						(json_int_t)p->dst, "goodput_gbps",
+						jreal(win_s > 0 ? (double)d * 8 / win_s / 1e9 : 0)));
+	}
+	return json_pack("{s:o,s:o,s:o,s:o,s:I,s:o,s:I,s:I,s:I,s:o}", "start_us",
+			 jreal((double)(s->win0_ps / SX_PS_PER_NS - SCN_T0_NS) / 1e3), "end_us",
+			 jreal((double)(s->win1_ps / SX_PS_PER_NS - SCN_T0_NS) / 1e3),
+			 "goodput_gbps", jreal(r->win_goodput_gbps), "jain", jreal(r->win_jain),
+			 "pairs_active", (json_int_t)r->win_pairs, "max_switch_port_util",
+			 jreal(r->win_max_util), "drops", (json_int_t)r->win_drops,
+			 "switch_queue_p99_bytes", (json_int_t)r->win_q_p99_bytes,
+			 "switch_queue_max_bytes", (json_int_t)r->win_q_max_bytes, "pairs", pairs);
+}
+
+static json_t *
+json_transport(const struct sx_scn *s)
+{
+	json_t *o = json_object(), *edrop = json_object();
+	uint64_t ed[SX_EDROP_MAX] = {0}, tx_full = 0;
+	uint32_t c, i;
+
+	for (c = 0; c < SX_QPC_MAX; c++)
+		json_object_set_new(o, sx_qp_counter_name((enum sx_qp_counter)c),
+				    json_integer((json_int_t)s->qpc[c]));
+	for (i = 0; i < s->nhosts; i++) {
+		for (c = 0; c < SX_EDROP_MAX; c++)
+			ed[c] += s->hosts[i].ctx->engine.stats.drop[c];
+		tx_full += s->hosts[i].port->stats.tx_full;
+	}
+	for (c = 0; c < SX_EDROP_MAX; c++) {
+		if (ed[c])
+			json_object_set_new(edrop, sx_engine_drop_name(c),
+					    json_integer((json_int_t)ed[c]));
+	}
+	json_object_set_new(o, "engine_drops", edrop);
+	json_object_set_new(o, "nic_ring_full", json_integer((json_int_t)tx_full));
+	json_object_set_new(o, "qp_pairs", json_integer((json_int_t)s->npairs));
+	return o;
+}
+
+int
+sx_scn_write(struct sx_scn *s, const char *dir)
+{
+	const struct sx_scn_result *r = &s->res;
+	char path[SX_SCN_PATH + 32];
+	json_t *root;
+	int rc;
+
+	if (strlen(dir) >= SX_SCN_PATH)
+		return -ENAMETOOLONG;
+	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+		return -errno;
+	rc = write_flows(s, dir);
+	if (rc == 0 && s->cfg.series)
+		rc = write_series(s, dir);
+	if (rc < 0)
+		return rc;
+	root = json_pack("{s:s,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:o},s:o,s:o,s:o,s:o,"
+			 "s:{s:I,s:I,s:I,s:I,s:I,s:I}}",
+			 "tool", "scalex-sim", "config", json_config(s), "flows", "total",
+			 (json_int_t)r->flows, "completed", (json_int_t)r->completed, "failed",
+			 (json_int_t)r->failed, "corrupt", (json_int_t)r->verify_errors,
+			 "bytes_completed", (json_int_t)r->bytes_completed, "goodput_gbps",
+			 jreal(r->goodput_gbps), "fct_slowdown", json_fct(s), "window",
+			 json_window(s), "fabric", json_fabric(s), "transport", json_transport(s),
+			 "sim", "events", (json_int_t)r->events, "host_steps",
+			 (json_int_t)r->host_steps, "frames_delivered", (json_int_t)r->frames,
+			 "hops", (json_int_t)r->hops, "end_us", (json_int_t)(r->end_ns / 1000),
+			 "pool_buffers", (json_int_t)sx_sim_pool_allocated(s->pool));
+	if (root == NULL)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/summary.json", dir);
+	rc = json_dump_file(root, path, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	json_decref(root);
+	return rc == 0 ? 0 : -EIO;
+}

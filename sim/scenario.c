@@ -1,0 +1,799 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The simulation loop: hosts that are real scalex contexts on sim ports,
+ * the fabric, the workload, and the event dispatch that joins them.
+ *
+ * Virtual time starts at SCN_T0_NS (not 0: some timers treat 0 as "unset")
+ * and every output is relative to it. Start PSNs come from the scenario's
+ * seeded PRNG (sq_psn), not from the library's clock-and-address seed, so a
+ * run does not depend on where malloc put the context.
+ *
+ * Units: ps inside the loop, ns for the hosts, bytes, bit/s.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../dataplane/engine/context.h"
+#include "scenario_priv.h"
+
+/* Steps of one host at one instant before the loop calls it a livelock. */
+#define SCN_SAME_TIME_STEPS 100000
+/* The sink region is this much memory mapped over and over. */
+#define SCN_SINK_CHUNK (1u << 20)
+
+static uint64_t
+scn_clock(void *arg)
+{
+	const struct sx_scn *s = arg;
+
+	return s->sched.now_ps / SX_PS_PER_NS;
+}
+
+static void
+push(struct sx_scn *s, uint64_t at_ps, enum sx_sim_ev type, uint32_t idx)
+{
+	if (sx_sched_push(&s->sched, at_ps, type, idx, NULL) < 0)
+		abort(); /* the event heap cannot grow: nothing sensible remains */
+}
+
+static void
+host_wake_at(struct sx_host *h, uint64_t at_ps)
+{
+	if (h->wake_ps <= at_ps)
+		return; /* already due then or earlier */
+	h->wake_ps = at_ps;
+	push(h->scn, at_ps, SX_EV_HOST_WAKE, h->id);
+}
+
+/* The sim port's tx callback: hand the frame to the fabric. */
+static bool
+host_tx(void *arg, struct sx_port *port, struct sx_frame *f)
+{
+	struct sx_host *h = arg;
+
+	(void)port;
+	if (sx_fabric_host_tx(&h->scn->fab, h->id, f))
+		return true;
+	h->tx_blocked = true;
+	return false;
+}
+
+static void
+fab_deliver(void *arg, uint32_t hi, struct sx_frame *f)
+{
+	struct sx_scn *s = arg;
+	struct sx_host *h = &s->hosts[hi];
+
+	sx_port_sim_deliver(h->port, f);
+	host_wake_at(h, s->sched.now_ps);
+}
+
+static void
+fab_tx_room(void *arg, uint32_t hi)
+{
+	struct sx_scn *s = arg;
+	struct sx_host *h = &s->hosts[hi];
+
+	h->tx_blocked = false;
+	host_wake_at(h, s->sched.now_ps);
+}
+
+/* ---- memory for payloads ---- */
+
+/*
+ * Without verification every flow reads the same source region and writes
+ * the same sink region: the source is untouched anonymous memory (every
+ * page the kernel's zero page), the sink one 1 MiB memfd mapped over and
+ * over, so neither costs more than a few MiB of cache however large flows
+ * are.
+ */
+static int
+payload_regions(struct sx_scn *s, uint64_t max_bytes)
+{
+	size_t len = ((max_bytes + SCN_SINK_CHUNK - 1) / SCN_SINK_CHUNK) * SCN_SINK_CHUNK, off;
+	uint8_t *sink;
+	int fd;
+
+	if (len == 0)
+		len = SCN_SINK_CHUNK;
+	s->region_len = len;
+	s->src_region = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			     -1, 0);
+	if (s->src_region == MAP_FAILED) {
+		s->src_region = NULL;
+		return -ENOMEM;
+	}
+	sink = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (sink == MAP_FAILED)
+		return -ENOMEM;
+	s->sink_region = sink;
+	fd = memfd_create("scalex-sim-sink", 0);
+	if (fd < 0 || ftruncate(fd, SCN_SINK_CHUNK) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	for (off = 0; off < len; off += SCN_SINK_CHUNK) {
+		if (mmap(sink + off, SCN_SINK_CHUNK, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+			 fd, 0) == MAP_FAILED) {
+			close(fd);
+			return -ENOMEM;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+/* The byte at offset @p i of flow @p id's payload (verification). */
+static inline uint8_t
+pattern(uint32_t id, uint64_t i)
+{
+	return (uint8_t)(sx_mix64(((uint64_t)id << 40) ^ (i >> 3)) >> ((i & 7) * 8));
+}
+
+/* ---- hosts ---- */
+
+static int
+host_init(struct sx_scn *s, struct sx_host *h, uint32_t id, FILE *err)
+{
+	const struct sx_scn_cfg *c = &s->cfg;
+	struct sx_context_attr attr;
+	struct sx_port *port;
+	uint32_t i;
+
+	h->scn = s;
+	h->id = id;
+	h->wake_ps = UINT64_MAX;
+	port = sx_port_sim_open(s->pool, c->mtu + 128, host_tx, h);
+	if (port == NULL)
+		return -errno;
+	port->mac[2] = (uint8_t)(id >> 24);
+	port->mac[3] = (uint8_t)(id >> 16);
+	port->mac[4] = (uint8_t)(id >> 8);
+	port->mac[5] = (uint8_t)id;
+	h->port = port;
+	sx_context_attr_init(&attr);
+	attr.mtu = c->mtu;
+	sx_fabric_ip_of_host(id, attr.ip);
+	attr.line_rate_bps = c->fab.host_rate_bps;
+	attr.cc = s->cc_on ? c->cc : NULL;
+	h->ctx = sx_context_create(port, &attr, scn_clock, s);
+	if (h->ctx == NULL) {
+		h->port = NULL; /* closed by the failed create */
+		if (err != NULL)
+			fprintf(err, "host %u: context: %s\n", id, strerror(errno));
+		return -errno;
+	}
+	if (s->cc_on && c->cc_preset[0] != '\0' && sx_cc_preset(h->ctx, c->cc_preset) < 0) {
+		if (err != NULL)
+			fprintf(err, "cc preset %s: not found for %s\n", c->cc_preset, c->cc);
+		return -ENOENT;
+	}
+	for (i = 0; s->cc_on && i < c->ncc_param; i++) {
+		int rc = sx_cc_param(h->ctx, c->cc_param[i]);
+
+		if (rc < 0) {
+			if (err != NULL)
+				fprintf(err, "cc_param %s: %s\n", c->cc_param[i], strerror(-rc));
+			return rc;
+		}
+	}
+	h->pd = sx_alloc_pd(h->ctx);
+	h->cq = sx_create_cq(h->ctx, 1u << 14);
+	if (h->pd == NULL || h->cq == NULL)
+		return -ENOMEM;
+	if (!c->verify) {
+		h->src_mr = sx_reg_mr(h->pd, s->src_region, s->region_len, 0);
+		h->sink_mr = sx_reg_mr(h->pd, s->sink_region, s->region_len,
+				       SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE);
+		if (h->src_mr == NULL || h->sink_mr == NULL)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void
+host_fini(struct sx_host *h)
+{
+	if (h->ctx == NULL) {
+		sx_port_close(h->port);
+		return;
+	}
+	if (h->src_mr)
+		sx_dereg_mr(h->src_mr);
+	if (h->sink_mr)
+		sx_dereg_mr(h->sink_mr);
+	if (h->cq)
+		sx_destroy_cq(h->cq);
+	if (h->pd)
+		sx_dealloc_pd(h->pd);
+	sx_close_device(h->ctx);
+}
+
+static uint32_t
+next_psn(struct sx_scn *s)
+{
+	/* never 0: sq_psn 0 asks the library for a random one */
+	return (uint32_t)(sx_rng_next(&s->psn_rng) % (SX_PSN_MASK - 1)) + 1;
+}
+
+/* The QP pair that carries src -> dst, created on first use. */
+static struct sx_pair *
+pair_get(struct sx_scn *s, uint32_t src, uint32_t dst)
+{
+	const struct sx_scn_cfg *c = &s->cfg;
+	struct sx_pair **slot = &s->pair_of[(size_t)src * s->nhosts + dst], *p;
+	struct sx_qp_endpoint ep[2];
+	struct sx_host *hs = &s->hosts[src], *hd = &s->hosts[dst];
+	struct sx_qp_init_attr qa;
+
+	if (*slot != NULL)
+		return *slot;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	memset(&qa, 0, sizeof(qa));
+	qa.max_send_wr = c->max_send_wr;
+	qa.max_recv_wr = 1;
+	qa.reliability = c->rel;
+	qa.retry_cnt = c->retry_cnt;
+	qa.rnr_retry = 7;
+	qa.timeout_us = c->timeout_us;
+	qa.send_cq = qa.recv_cq = hs->cq;
+	qa.sq_psn = next_psn(s);
+	p->sq = sx_create_qp(hs->pd, &qa);
+	qa.send_cq = qa.recv_cq = hd->cq;
+	qa.sq_psn = next_psn(s);
+	p->rq = sx_create_qp(hd->pd, &qa);
+	if (p->sq == NULL || p->rq == NULL)
+		goto fail;
+	sx_qp_local(p->sq, &ep[0]);
+	sx_qp_local(p->rq, &ep[1]);
+	if (sx_qp_connect(p->sq, &ep[1]) < 0 || sx_qp_connect(p->rq, &ep[0]) < 0)
+		goto fail;
+	p->src = src;
+	p->dst = dst;
+	p->id = s->npairs;
+	p->pending_tail = UINT32_MAX;
+	p->pending_head = UINT32_MAX;
+	if (s->npairs == s->pairs_cap) {
+		uint32_t cap = s->pairs_cap ? 2 * s->pairs_cap : 64;
+		struct sx_pair **np = realloc(s->pairs, cap * sizeof(*np));
+
+		if (np == NULL)
+			goto fail;
+		s->pairs = np;
+		s->pairs_cap = cap;
+	}
+	s->pairs[s->npairs++] = p;
+	*slot = p;
+	return p;
+fail:
+	if (p->sq)
+		sx_destroy_qp(p->sq);
+	if (p->rq)
+		sx_destroy_qp(p->rq);
+	free(p);
+	return NULL;
+}
+
+/* Post flow @p fi's WRITE on its pair's QP. */
+static int
+flow_post(struct sx_scn *s, struct sx_pair *p, uint32_t fi)
+{
+	struct sx_scn_flowrec *f = &s->flows[fi];
+	struct sx_host *hs = &s->hosts[f->src], *hd = &s->hosts[f->dst];
+	struct sx_send_wr wr, *bad;
+	struct sx_sge sge;
+	struct sx_mr *lmr = hs->src_mr, *rmr = hd->sink_mr;
+	int rc;
+
+	if (s->cfg.verify) {
+		uint64_t i;
+
+		f->src_buf = malloc(f->bytes);
+		f->dst_buf = calloc(1, f->bytes);
+		if (f->src_buf == NULL || f->dst_buf == NULL)
+			return -ENOMEM;
+		for (i = 0; i < f->bytes; i++)
+			f->src_buf[i] = pattern(fi, i);
+		f->src_mr = sx_reg_mr(hs->pd, f->src_buf, f->bytes, 0);
+		f->dst_mr = sx_reg_mr(hd->pd, f->dst_buf, f->bytes,
+				      SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE);
+		if (f->src_mr == NULL || f->dst_mr == NULL)
+			return -ENOMEM;
+		lmr = f->src_mr;
+		rmr = f->dst_mr;
+	}
+	memset(&wr, 0, sizeof(wr));
+	sge.addr = (uintptr_t)lmr->addr;
+	sge.length = (uint32_t)f->bytes;
+	sge.lkey = lmr->lkey;
+	wr.wr_id = fi;
+	wr.sg_list = &sge;
+	wr.num_sge = 1;
+	wr.opcode = SX_WR_RDMA_WRITE;
+	wr.send_flags = SX_SEND_SIGNALED;
+	wr.wr.rdma.remote_addr = (uintptr_t)rmr->addr;
+	wr.wr.rdma.rkey = rmr->rkey;
+	rc = sx_post_send(p->sq, &wr, &bad);
+	if (rc < 0)
+		return rc;
+	f->posted = true;
+	p->outstanding++;
+	return 0;
+}
+
+static void
+flow_start(struct sx_scn *s, uint32_t fi)
+{
+	struct sx_scn_flowrec *f = &s->flows[fi];
+	struct sx_pair *p = pair_get(s, f->src, f->dst);
+
+	f->start_ps = s->sched.now_ps;
+	f->started = true;
+	s->started++;
+	if (p == NULL) {
+		f->failed = true;
+		s->res.failed++;
+		s->done++;
+		return;
+	}
+	f->pair = p->id;
+	if (p->outstanding < s->cfg.max_send_wr && p->pending_head == UINT32_MAX) {
+		if (flow_post(s, p, fi) < 0) {
+			f->failed = true;
+			s->res.failed++;
+			s->done++;
+			return;
+		}
+	} else {
+		/* the send queue is full: wait behind the pair's earlier flows */
+		f->next_pending = UINT32_MAX;
+		if (p->pending_tail != UINT32_MAX)
+			s->flows[p->pending_tail].next_pending = fi;
+		else
+			p->pending_head = fi;
+		p->pending_tail = fi;
+	}
+	host_wake_at(&s->hosts[f->src], s->sched.now_ps);
+}
+
+static void
+flow_done(struct sx_scn *s, const struct sx_wc *wc)
+{
+	struct sx_scn_flowrec *f;
+	struct sx_pair *p;
+
+	if (wc->wr_id >= s->nflows)
+		return;
+	f = &s->flows[wc->wr_id];
+	if (f->finished)
+		return;
+	p = s->pairs[f->pair];
+	f->finished = true;
+	f->end_ps = s->sched.now_ps;
+	f->status = wc->status;
+	s->done++;
+	p->outstanding--;
+	if (wc->status != SX_WC_SUCCESS) {
+		f->failed = true;
+		s->res.failed++;
+	} else {
+		s->res.completed++;
+		s->res.bytes_completed += f->bytes;
+		p->done_bytes += f->bytes;
+		if (s->cfg.verify) {
+			uint64_t i;
+
+			for (i = 0; i < f->bytes; i++) {
+				if (f->dst_buf[i] != pattern((uint32_t)wc->wr_id, i)) {
+					f->verify_error = true;
+					s->res.verify_errors++;
+					break;
+				}
+			}
+		}
+	}
+	if (s->cfg.verify) {
+		sx_dereg_mr(f->src_mr);
+		sx_dereg_mr(f->dst_mr);
+		free(f->src_buf);
+		free(f->dst_buf);
+		f->src_buf = f->dst_buf = NULL;
+		f->src_mr = f->dst_mr = NULL;
+	}
+	/* the next waiting flow of the pair takes the free slot */
+	while (p->pending_head != UINT32_MAX && p->outstanding < s->cfg.max_send_wr) {
+		uint32_t fi = p->pending_head;
+
+		p->pending_head = s->flows[fi].next_pending;
+		if (p->pending_head == UINT32_MAX)
+			p->pending_tail = UINT32_MAX;
+		if (flow_post(s, p, fi) < 0) {
+			s->flows[fi].failed = true;
+			s->flows[fi].finished = true;
+			s->res.failed++;
+			s->done++;
+		}
+	}
+}
+
+/* One engine round of host @p h, then its completions and its next wake. */
+static void
+host_step(struct sx_scn *s, struct sx_host *h)
+{
+	uint64_t now_ps = s->sched.now_ps, now_ns = now_ps / SX_PS_PER_NS, d;
+	struct sx_wc wc[64];
+	int n, i;
+
+	if (now_ps == h->last_step_ps) {
+		if (++h->same_time_steps > SCN_SAME_TIME_STEPS) {
+			fprintf(stderr, "scalex-sim: host %u makes no progress at %lu ns\n", h->id,
+				(unsigned long)(now_ns - SCN_T0_NS));
+			abort();
+		}
+	} else {
+		h->last_step_ps = now_ps;
+		h->same_time_steps = 0;
+	}
+	s->res.host_steps++;
+	sx_engine_poll(&h->ctx->engine, now_ns);
+	while ((n = sx_cq_pop(h->cq, 64, wc)) > 0) {
+		for (i = 0; i < n; i++) {
+			if (wc[i].opcode == SX_WC_RDMA_WRITE || wc[i].status != SX_WC_SUCCESS)
+				flow_done(s, &wc[i]);
+		}
+	}
+	if (sx_port_sim_rx_pending(h->port) > 0) {
+		host_wake_at(h, now_ps);
+		return;
+	}
+	d = sx_engine_next_deadline(&h->ctx->engine, now_ns);
+	if (d <= now_ns) {
+		/* More to send now, unless the NIC ring is full: then the
+		 * fabric wakes the host when it has room. */
+		if (!h->tx_blocked)
+			host_wake_at(h, now_ps);
+	} else if (d != UINT64_MAX) {
+		host_wake_at(h, d * SX_PS_PER_NS);
+	}
+}
+
+/* ---- creation ---- */
+
+static int
+resolve_cdf(struct sx_scn *s, char *out, size_t cap)
+{
+	const struct sx_scn_cfg *c = &s->cfg;
+	const char *name = c->cdf_path;
+
+	if (name[0] == '/') {
+		snprintf(out, cap, "%s", name);
+		return access(out, R_OK);
+	}
+	snprintf(out, cap, "%s/%s", c->dir, name);
+	if (access(out, R_OK) == 0)
+		return 0;
+	if (c->data_dir[0] != '\0') {
+		snprintf(out, cap, "%s/%s", c->data_dir, name);
+		if (access(out, R_OK) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static int
+flows_add(struct sx_scn *s, const struct sx_flow *f)
+{
+	struct sx_scn_flowrec *r;
+
+	if (s->nflows == s->flows_cap) {
+		uint32_t cap = s->flows_cap ? 2 * s->flows_cap : 256;
+		struct sx_scn_flowrec *nf = realloc(s->flows, cap * sizeof(*nf));
+
+		if (nf == NULL)
+			return -ENOMEM;
+		s->flows = nf;
+		s->flows_cap = cap;
+	}
+	r = &s->flows[s->nflows++];
+	memset(r, 0, sizeof(*r));
+	r->src = f->src;
+	r->dst = f->dst;
+	r->bytes = f->bytes;
+	r->at_ns = f->start_ns;
+	r->next_pending = UINT32_MAX;
+	return 0;
+}
+
+static int
+flow_cmp(const void *a, const void *b)
+{
+	const struct sx_scn_flowrec *x = a, *y = b;
+
+	if (x->at_ns != y->at_ns)
+		return x->at_ns < y->at_ns ? -1 : 1;
+	if (x->src != y->src)
+		return x->src < y->src ? -1 : 1;
+	return x->dst < y->dst ? -1 : x->dst > y->dst;
+}
+
+/* Every flow of the run, in start order (the generator's and the listed ones). */
+static int
+flows_build(struct sx_scn *s, FILE *err)
+{
+	const struct sx_scn_cfg *c = &s->cfg;
+	struct sx_wl_cfg wc = c->wl;
+	struct sx_workload w;
+	struct sx_flow f;
+	uint32_t i;
+	int rc;
+
+	for (i = 0; i < c->nflows; i++) {
+		const struct sx_scn_flow_spec *fs = &c->flows[i];
+
+		if (fs->src >= s->nhosts || fs->dst >= s->nhosts) {
+			if (err != NULL)
+				fprintf(err, "flow %u -> %u: no such host\n", fs->src, fs->dst);
+			return -EINVAL;
+		}
+		f = (struct sx_flow){fs->src, fs->dst, fs->bytes, fs->start_ns};
+		if ((rc = flows_add(s, &f)) < 0)
+			return rc;
+	}
+	if (wc.kind == SX_WL_NONE)
+		goto sort;
+	wc.nhosts = s->nhosts;
+	wc.host_rate_bps = c->fab.host_rate_bps;
+	wc.seed = c->seed;
+	if (wc.kind == SX_WL_CDF) {
+		char path[2 * SX_SCN_PATH + 2];
+
+		if (c->cdf_path[0] == '\0' || resolve_cdf(s, path, sizeof(path)) < 0 ||
+		    sx_cdf_load(&s->cdf, path) < 0) {
+			if (err != NULL)
+				fprintf(err, "workload cdf '%s': not found or not a CDF\n",
+					c->cdf_path);
+			return -EINVAL;
+		}
+		wc.cdf = &s->cdf;
+		wc.stop_ns = c->duration_ns;
+	}
+	rc = sx_wl_init(&w, &wc);
+	if (rc < 0) {
+		if (err != NULL)
+			fprintf(err, "workload %s: bad parameters\n", sx_wl_kind_name(wc.kind));
+		return rc;
+	}
+	while (sx_wl_next(&w, &f)) {
+		if (f.start_ns >= c->duration_ns)
+			continue;
+		if ((rc = flows_add(s, &f)) < 0)
+			break;
+	}
+	sx_wl_fini(&w);
+	if (rc < 0)
+		return rc;
+sort:
+	/* stable order for equal starts: the ids are the sorted positions */
+	qsort(s->flows, s->nflows, sizeof(*s->flows), flow_cmp);
+	return 0;
+}
+
+struct sx_scn *
+sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err)
+{
+	struct sx_scn *s = calloc(1, sizeof(*s));
+	struct sx_fabric_hooks hooks;
+	uint64_t max_bytes = 0, t0_ps = SCN_T0_NS * SX_PS_PER_NS;
+	uint32_t i;
+	int rc;
+
+	if (s == NULL)
+		return NULL;
+	s->cfg = *cfg;
+	/* the flow list stays the caller's; keep a copy */
+	s->cfg.flows = NULL;
+	if (cfg->nflows) {
+		s->cfg.flows = malloc(cfg->nflows * sizeof(*cfg->flows));
+		if (s->cfg.flows == NULL)
+			goto fail;
+		memcpy(s->cfg.flows, cfg->flows, cfg->nflows * sizeof(*cfg->flows));
+	}
+	s->cfg.fab.seed = cfg->seed;
+	if (s->cfg.window_ns == 0 || s->cfg.window_ns >= s->cfg.duration_ns)
+		s->cfg.window_ns = s->cfg.duration_ns / 2;
+	s->cc_on = cfg->cc[0] != '\0' && strcmp(cfg->cc, "none") != 0;
+	if (s->cfg.fab.leaves == 1)
+		s->cfg.fab.spines = 0;
+	if (s->cfg.fab.kmax_bytes <= s->cfg.fab.kmin_bytes)
+		s->cfg.fab.kmax_bytes = s->cfg.fab.kmin_bytes + 1;
+	sx_rng_seed(&s->psn_rng, cfg->seed ^ 0x9517);
+	if (sx_sched_init(&s->sched, t0_ps) < 0)
+		goto fail;
+	s->pool = sx_sim_pool_create(cfg->mtu + 128);
+	if (s->pool == NULL)
+		goto fail;
+	hooks = (struct sx_fabric_hooks){.deliver = fab_deliver, .tx_room = fab_tx_room, .arg = s};
+	rc = sx_fabric_init(&s->fab, &s->cfg.fab, &s->sched, s->pool, &hooks);
+	if (rc < 0) {
+		if (err != NULL)
+			fprintf(err, "topology: %s\n", strerror(-rc));
+		goto fail;
+	}
+	s->nhosts = s->fab.nhosts;
+	if (flows_build(s, err) < 0)
+		goto fail;
+	for (i = 0; i < s->nflows; i++) {
+		if (s->flows[i].bytes > max_bytes)
+			max_bytes = s->flows[i].bytes;
+	}
+	if (!cfg->verify && payload_regions(s, max_bytes) < 0) {
+		if (err != NULL)
+			fprintf(err, "payload regions: %s\n", strerror(errno));
+		goto fail;
+	}
+	s->pair_of = calloc((size_t)s->nhosts * s->nhosts, sizeof(*s->pair_of));
+	s->hosts = calloc(s->nhosts, sizeof(*s->hosts));
+	if (s->pair_of == NULL || s->hosts == NULL)
+		goto fail;
+	for (i = 0; i < s->nhosts; i++) {
+		if (host_init(s, &s->hosts[i], i, err) < 0)
+			goto fail;
+	}
+	for (i = 0; i < s->cfg.nevents; i++) {
+		const struct sx_scn_link_event *e = &s->cfg.events[i];
+		struct sx_fab_link *l = sx_fabric_link(&s->fab, e->link);
+		uint64_t at = t0_ps + e->at_ns * SX_PS_PER_NS;
+
+		if (l == NULL) {
+			if (err != NULL)
+				fprintf(err, "fault: no link %s\n", e->link);
+			goto fail;
+		}
+		rc = e->rate_bps ? sx_fabric_rate_at(&s->fab, l, at, e->rate_bps)
+				 : sx_fabric_fail_at(&s->fab, l, at);
+		if (rc < 0)
+			goto fail;
+	}
+	for (i = 0; i < s->nflows; i++)
+		push(s, t0_ps + s->flows[i].at_ns * SX_PS_PER_NS, SX_EV_FLOW_START, i);
+	push(s, t0_ps + s->cfg.window_ns * SX_PS_PER_NS, SX_EV_WINDOW, 0);
+	push(s, t0_ps + s->cfg.duration_ns * SX_PS_PER_NS, SX_EV_END, 0);
+	if (s->cfg.series)
+		push(s, t0_ps + s->cfg.sample_ns * SX_PS_PER_NS, SX_EV_SAMPLE, 0);
+	s->res.flows = s->nflows;
+	return s;
+fail:
+	sx_scn_destroy(s);
+	return NULL;
+}
+
+/* Bytes of pair @p p acknowledged so far: its finished flows plus what the
+ * oldest outstanding WRITE has had acknowledged. */
+uint64_t
+sx_scn_pair_acked(const struct sx_scn *s, const struct sx_pair *p)
+{
+	const struct sx_qp *qp = p->sq;
+	uint64_t b = p->done_bytes;
+
+	(void)s;
+	if (qp->sq_head != qp->sq_tail) {
+		const struct sx_wqe *w = sx_sq_at(qp, qp->sq_head);
+		uint64_t pkts = sx_psn_fwd(w->first_psn, qp->snd_una);
+
+		if (!w->done && pkts < w->npkts)
+			b += pkts * qp->mtu < w->length ? pkts * qp->mtu : w->length;
+	}
+	return b;
+}
+
+int
+sx_scn_run(struct sx_scn *s)
+{
+	uint64_t end_ps = (SCN_T0_NS + s->cfg.duration_ns + s->cfg.drain_ns) * SX_PS_PER_NS;
+	struct sx_sim_event ev;
+
+	while (sx_sched_peek(&s->sched) <= end_ps && sx_sched_pop(&s->sched, &ev)) {
+		s->res.events++;
+		switch (ev.type) {
+		case SX_EV_HOST_WAKE: {
+			struct sx_host *h = &s->hosts[ev.idx];
+
+			if (h->wake_ps != ev.at_ps)
+				break; /* superseded by an earlier wake */
+			h->wake_ps = UINT64_MAX;
+			host_step(s, h);
+			break;
+		}
+		case SX_EV_TXDONE:
+		case SX_EV_ARRIVE:
+		case SX_EV_LINK_CHANGE:
+			sx_fabric_event(&s->fab, &ev);
+			break;
+		case SX_EV_FLOW_START:
+			flow_start(s, ev.idx);
+			break;
+		case SX_EV_SAMPLE:
+			sx_scn_sample(s);
+			push(s, ev.at_ps + s->cfg.sample_ns * SX_PS_PER_NS, SX_EV_SAMPLE, 0);
+			break;
+		case SX_EV_WINDOW:
+			sx_scn_window(s, false);
+			break;
+		case SX_EV_END:
+			sx_scn_window(s, true);
+			s->ended = true;
+			break;
+		default:
+			break;
+		}
+		/* after the measured duration, stop once every flow is done */
+		if (s->ended && s->done == s->nflows)
+			break;
+	}
+	if (!s->ended) {
+		sx_scn_window(s, true);
+		s->ended = true;
+	}
+	s->res.end_ns = s->sched.now_ps / SX_PS_PER_NS - SCN_T0_NS;
+	sx_scn_finish(s);
+	return 0;
+}
+
+const struct sx_scn_result *
+sx_scn_result(const struct sx_scn *s)
+{
+	return &s->res;
+}
+
+void
+sx_scn_destroy(struct sx_scn *s)
+{
+	uint32_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->npairs; i++) {
+		sx_destroy_qp(s->pairs[i]->sq);
+		sx_destroy_qp(s->pairs[i]->rq);
+		free(s->pairs[i]);
+	}
+	free(s->pairs);
+	for (i = 0; i < s->nflows; i++) {
+		struct sx_scn_flowrec *f = &s->flows[i];
+
+		if (f->src_mr)
+			sx_dereg_mr(f->src_mr);
+		if (f->dst_mr)
+			sx_dereg_mr(f->dst_mr);
+		free(f->src_buf);
+		free(f->dst_buf);
+	}
+	for (i = 0; s->hosts != NULL && i < s->nhosts; i++) {
+		if (s->hosts[i].port != NULL)
+			host_fini(&s->hosts[i]);
+	}
+	sx_fabric_fini(&s->fab);
+	free(s->hosts);
+	free(s->pair_of);
+	free(s->flows);
+	if (s->src_region)
+		munmap(s->src_region, s->region_len);
+	if (s->sink_region)
+		munmap(s->sink_region, s->region_len);
+	sx_sim_pool_destroy(s->pool);
+	sx_sched_fini(&s->sched);
+	sx_cdf_free(&s->cdf);
+	free(s->link_tx_win1);
+	free(s->link_pkts_win1);
+	free(s->link_drops_win1);
+	free(s->series_q);
+	free(s->series_r);
+	free(s->cfg.flows);
+	free(s);
+}

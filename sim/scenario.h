@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A scenario: a fabric, a host per fabric host — each a real scalex context
+ * (engine, QPs, CC) on a sim port with the simulator's virtual clock — and a
+ * workload of RDMA WRITEs, run by one discrete-event loop.
+ *
+ * Hosts run only when something happens to them: at their engine's next
+ * deadline (sx_engine_next_deadline), when a frame arrives, when a flow
+ * starts, and when their NIC ring has room again after it was full.
+ *
+ * The configuration is an INI file (docs/sim.md lists every key); a run
+ * writes flows.csv, summary.json and, with [sim] series = 1, queues.csv and
+ * rates.csv. Same configuration and seed: byte-identical outputs.
+ *
+ * Units: time in ns (configuration in us where the key says so), sizes in
+ * bytes, rates in bit/s (Gb/s in the configuration and the outputs).
+ */
+#ifndef SX_SIM_SCENARIO_H
+#define SX_SIM_SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <scalex/scalex.h>
+
+#include "fabric.h"
+#include "workload.h"
+
+#define SX_SCN_MAX_CC_PARAMS 32
+#define SX_SCN_MAX_EVENTS    64
+#define SX_SCN_PATH          512
+
+/* A flow given explicitly in the configuration. */
+struct sx_scn_flow_spec {
+	uint32_t src;
+	uint32_t dst;
+	uint64_t bytes;
+	uint64_t start_ns;
+};
+
+/* A scheduled fabric change: fail a cable, or change its rate. */
+struct sx_scn_link_event {
+	char link[32];
+	uint64_t at_ns;
+	uint64_t rate_bps; /* 0: failure */
+};
+
+struct sx_scn_cfg {
+	struct sx_fabric_cfg fab;
+	/* transport */
+	char cc[32];     /* "" or "none": no congestion control */
+	char cc_preset[32];
+	char cc_param[SX_SCN_MAX_CC_PARAMS][64];
+	uint32_t ncc_param;
+	enum sx_reliability rel;
+	uint32_t mtu;
+	uint32_t timeout_us;
+	uint8_t retry_cnt;
+	uint32_t max_send_wr;
+	bool verify;     /* payloads with a pattern, checked at completion */
+	/* workload */
+	struct sx_wl_cfg wl;
+	char cdf_path[SX_SCN_PATH];
+	struct sx_scn_flow_spec *flows; /* explicit flows, besides the generator's */
+	uint32_t nflows;
+	/* faults */
+	struct sx_scn_link_event events[SX_SCN_MAX_EVENTS];
+	uint32_t nevents;
+	/* run */
+	uint64_t duration_ns;  /* flows start before this; window ends here */
+	uint64_t drain_ns;     /* then let unfinished flows complete this long */
+	uint64_t window_ns;    /* measurement window start; 0: duration / 2 */
+	uint64_t sample_ns;    /* time-series period */
+	bool series;           /* write queues.csv and rates.csv */
+	uint64_t seed;
+	char dir[SX_SCN_PATH]; /* the config file's directory (relative paths) */
+	char data_dir[SX_SCN_PATH]; /* where a bare CDF name is looked up last */
+};
+
+/* What the tests and the benchmark read after a run. */
+struct sx_scn_result {
+	uint64_t flows;
+	uint64_t completed;
+	uint64_t failed;         /* completed with an error status */
+	uint64_t verify_errors;  /* completed but the data differs */
+	uint64_t bytes_completed;
+	double goodput_gbps;     /* completed bytes over the duration */
+	/* measurement window [window, duration) */
+	double win_goodput_gbps; /* acknowledged bytes, all pairs */
+	double win_jain;         /* over pairs that moved data */
+	uint32_t win_pairs;
+	double win_max_util;     /* busiest switch port */
+	uint64_t win_drops;
+	uint64_t win_q_p99_bytes; /* worst switch port's p99 queue */
+	uint64_t win_q_max_bytes;
+	/* whole run */
+	uint64_t drops[SX_DROP_MAX];
+	uint64_t drops_total;
+	uint64_t ecn_marked;
+	uint64_t q_p99_bytes;
+	uint64_t q_max_bytes;
+	uint64_t cnp_sent;
+	uint64_t cnp_rcvd;
+	uint64_t retransmits;
+	uint64_t timeouts;
+	/* the simulator itself */
+	uint64_t events;
+	uint64_t host_steps;
+	uint64_t frames;         /* delivered to hosts */
+	uint64_t hops;           /* frame arrivals at switches and hosts */
+	uint64_t end_ns;         /* virtual time at the end */
+};
+
+struct sx_scn;
+
+/* Defaults: a 2-host, 1-leaf, 100 Gb/s fabric, no workload. */
+void sx_scn_cfg_init(struct sx_scn_cfg *cfg);
+/* Free what loading allocated (the explicit flow list). */
+void sx_scn_cfg_fini(struct sx_scn_cfg *cfg);
+/*
+ * Read an INI file into @p cfg (on top of what it holds).
+ * @return 0, -errno when unreadable, or the line of the first bad entry
+ * (> 0), with a message on @p err.
+ */
+int sx_scn_load(struct sx_scn_cfg *cfg, const char *path, FILE *err);
+/* One "section.key=value" override; 0 or -EINVAL (message on @p err). */
+int sx_scn_set(struct sx_scn_cfg *cfg, const char *assignment, FILE *err);
+
+/* Build the fabric, the hosts and the workload; NULL with a message on @p err. */
+struct sx_scn *sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err);
+/* Run to the end (duration + drain, or every flow done); 0 or -errno. */
+int sx_scn_run(struct sx_scn *s);
+const struct sx_scn_result *sx_scn_result(const struct sx_scn *s);
+/* Write flows.csv, summary.json (and the series) into @p dir; 0 or -errno. */
+int sx_scn_write(struct sx_scn *s, const char *dir);
+void sx_scn_destroy(struct sx_scn *s);
+
+#endif

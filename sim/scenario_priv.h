@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The scenario's objects, shared by scenario.c (the loop) and report.c. */
+#ifndef SX_SIM_SCENARIO_PRIV_H
+#define SX_SIM_SCENARIO_PRIV_H
+
+#include "../dataplane/engine/context.h"
+#include "scenario.h"
+
+/* Virtual time of the simulation's start; outputs are relative to it. */
+#define SCN_T0_NS 1000000ull
+
+struct sx_host {
+	struct sx_scn *scn;
+	uint32_t id;
+	struct sx_port *port;
+	struct sx_context *ctx;
+	struct sx_pd *pd;
+	struct sx_cq *cq;
+	struct sx_mr *src_mr;
+	struct sx_mr *sink_mr;
+	uint64_t wake_ps;     /* pending wake, UINT64_MAX: none */
+	bool tx_blocked;      /* the NIC ring refused a frame */
+	uint64_t last_step_ps;
+	uint32_t same_time_steps;
+};
+
+/* The QPs that carry one ordered host pair's flows. */
+struct sx_pair {
+	uint32_t id;
+	uint32_t src;
+	uint32_t dst;
+	struct sx_qp *sq;      /* at src */
+	struct sx_qp *rq;      /* at dst */
+	uint32_t outstanding;  /* WRs posted, not completed */
+	uint32_t pending_head; /* flows waiting for a send-queue slot */
+	uint32_t pending_tail;
+	uint64_t done_bytes;   /* of completed flows */
+	uint64_t acked_win0;   /* at the window's start */
+	uint64_t acked_win1;   /* at its end */
+	uint64_t acked_sampled;
+};
+
+struct sx_scn_flowrec {
+	uint32_t src;
+	uint32_t dst;
+	uint64_t bytes;
+	uint64_t at_ns;        /* start, from the origin */
+	uint64_t start_ps;
+	uint64_t end_ps;
+	uint32_t pair;
+	uint32_t next_pending;
+	enum sx_wc_status status;
+	bool started;
+	bool posted;
+	bool finished;
+	bool failed;
+	bool verify_error;
+	uint8_t *src_buf;      /* verification only */
+	uint8_t *dst_buf;
+	struct sx_mr *src_mr;
+	struct sx_mr *dst_mr;
+};
+
+struct sx_series_q {
+	uint64_t t_ns;
+	uint32_t link;
+	uint32_t pad;
+	uint64_t qbytes;
+	double gbps;
+};
+
+struct sx_series_r {
+	uint64_t t_ns;
+	uint32_t pair;
+	uint32_t pad;
+	double cc_gbps;   /* the CC rate; the line rate when unlimited */
+	double gbps;      /* acknowledged in the interval */
+};
+
+struct sx_scn {
+	struct sx_scn_cfg cfg;
+	bool cc_on;
+	struct sx_sched sched;
+	struct sx_sim_pool *pool;
+	struct sx_fabric fab;
+	uint32_t nhosts;
+	struct sx_host *hosts;
+	struct sx_rng psn_rng;
+	struct sx_cdf cdf;
+	/* flows */
+	struct sx_scn_flowrec *flows;
+	uint32_t nflows;
+	uint32_t flows_cap;
+	uint32_t started;
+	uint32_t done;
+	/* pairs */
+	struct sx_pair **pair_of; /* [src * nhosts + dst] */
+	struct sx_pair **pairs;
+	uint32_t npairs;
+	uint32_t pairs_cap;
+	/* payload regions without verification */
+	uint8_t *src_region;
+	uint8_t *sink_region;
+	size_t region_len;
+	/* measurement */
+	bool ended;
+	uint64_t win0_ps;
+	uint64_t win1_ps;
+	uint64_t *link_tx_win1;   /* tx bytes per link at the window's end */
+	uint64_t *link_pkts_win1;
+	uint64_t *link_drops_win1;
+	uint64_t last_sample_ps;
+	struct sx_series_q *series_q;
+	size_t nseries_q, series_q_cap;
+	struct sx_series_r *series_r;
+	size_t nseries_r, series_r_cap;
+	/* transport counters summed at the end */
+	uint64_t qpc[SX_QPC_MAX];
+	struct sx_scn_result res;
+};
+
+/* report.c */
+void sx_scn_sample(struct sx_scn *s);
+void sx_scn_window(struct sx_scn *s, bool end);
+void sx_scn_finish(struct sx_scn *s);
+uint64_t sx_scn_pair_acked(const struct sx_scn *s, const struct sx_pair *p);
+
+#endif

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Traffic generators: which host sends how many bytes to which, when.
+ * Independent of the simulator (no fabric, no engine), so scalex-perf can
+ * drive real processes with the same patterns: incast N:1, permutation,
+ * all-to-all, and flow sizes drawn from a CDF with Poisson arrivals at a
+ * target load.
+ *
+ * Flows come out in start order from sx_wl_next(); every draw comes from
+ * the generator's own seeded PRNG, so a seed names one sequence.
+ *
+ * Units: time in ns, sizes in bytes, rates in bit/s, load in [0, 1] of each
+ * host's link rate.
+ */
+#ifndef SX_SIM_WORKLOAD_H
+#define SX_SIM_WORKLOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rng.h"
+
+enum sx_wl_kind {
+	SX_WL_NONE,
+	SX_WL_INCAST,      /* senders hosts -> one receiver, flow_bytes each */
+	SX_WL_PERMUTATION, /* every host sends flow_bytes to one other; a derangement */
+	SX_WL_ALLTOALL,    /* every host sends flow_bytes to every other */
+	SX_WL_CDF,         /* sizes from a CDF, Poisson arrivals, uniform pairs */
+	SX_WL_KINDS,
+};
+
+const char *sx_wl_kind_name(enum sx_wl_kind k);
+/* The kind named @p name, or SX_WL_KINDS. */
+enum sx_wl_kind sx_wl_kind_parse(const char *name);
+
+/* A piecewise-linear CDF of flow sizes. */
+struct sx_cdf {
+	uint32_t n;
+	double *bytes; /* ascending */
+	double *pct;   /* cumulative percent, ascending, last = 100 */
+};
+
+/* Load "bytes percent" lines ('#' comments); 0, -errno, -EINVAL on a bad file. */
+int sx_cdf_load(struct sx_cdf *cdf, const char *path);
+void sx_cdf_free(struct sx_cdf *cdf);
+/* Mean flow size, bytes. */
+double sx_cdf_mean(const struct sx_cdf *cdf);
+/* A size drawn by inverse transform (at least 1 byte). */
+uint64_t sx_cdf_sample(const struct sx_cdf *cdf, struct sx_rng *rng);
+
+struct sx_flow {
+	uint32_t src;
+	uint32_t dst;
+	uint64_t bytes;
+	uint64_t start_ns; /* from the workload's origin */
+};
+
+struct sx_wl_cfg {
+	enum sx_wl_kind kind;
+	uint32_t nhosts;
+	uint64_t flow_bytes;      /* incast, permutation, all-to-all */
+	uint32_t senders;         /* incast: 0 = every other host */
+	uint32_t receiver;        /* incast */
+	uint64_t start_ns;        /* when the fixed patterns start */
+	const struct sx_cdf *cdf; /* cdf */
+	double load;              /* cdf: offered load per host */
+	uint64_t host_rate_bps;   /* cdf: what load is a fraction of */
+	uint64_t stop_ns;         /* cdf: no arrival at or after this */
+	uint32_t max_flows;       /* 0: no limit */
+	uint64_t seed;
+};
+
+struct sx_workload {
+	struct sx_wl_cfg cfg;
+	struct sx_rng rng;
+	uint32_t *perm; /* permutation */
+	uint64_t i;     /* flows produced */
+	uint64_t j;     /* all-to-all round */
+	double next_ns; /* cdf: next arrival */
+	double mean_gap_ns;
+};
+
+/* 0, -EINVAL (bad configuration), -ENOMEM. */
+int sx_wl_init(struct sx_workload *w, const struct sx_wl_cfg *cfg);
+void sx_wl_fini(struct sx_workload *w);
+/* The next flow in start order; false when the workload is exhausted. */
+bool sx_wl_next(struct sx_workload *w, struct sx_flow *f);
+
+#endif
