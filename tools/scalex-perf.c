@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -230,6 +231,32 @@ peer_fin(struct perf *p, bool now)
 }
 
 /*
+ * SIGINT / SIGTERM: the run stops as a failure, through the orderly
+ * shutdown (a memif peer must not see this side vanish while it polls).
+ * A second signal kills (SA_RESETHAND). A signal flag cannot live in a
+ * context: it is the one global.
+ */
+static volatile sig_atomic_t perf_signalled;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	perf_signalled = 1;
+}
+
+static bool
+interrupted(struct perf *p)
+{
+	if (!perf_signalled)
+		return false;
+	if (!p->failed)
+		fprintf(stderr, PROG ": interrupted\n");
+	p->failed = true;
+	return true;
+}
+
+/*
  * Should a side that still expects traffic give up? Yes if the peer
  * failed. A peer that finished well may have its last messages still in
  * flight (a 4 MiB pong is slower than a TCP line): wait for them, but not
@@ -238,6 +265,8 @@ peer_fin(struct perf *p, bool now)
 static bool
 peer_abort(struct perf *p)
 {
+	if (interrupted(p))
+		return true;
 	if (!peer_fin(p, false))
 		return false;
 	if (p->peer_status != FIN_OK) {
@@ -449,7 +478,7 @@ bw_server(struct perf *p)
 			    0)
 				return;
 		}
-		if (peer_fin(p, false))
+		if (interrupted(p) || peer_fin(p, false))
 			return;
 	}
 }
@@ -495,7 +524,8 @@ wait_message(struct perf *p, uint64_t i)
 			}
 		}
 		/* A server running for a duration stops at the client's fin. */
-		if (p->o->server && p->iters == 0 ? peer_fin(p, false) : peer_abort(p))
+		if (p->o->server && p->iters == 0 ? interrupted(p) || peer_fin(p, false)
+		                                  : peer_abort(p))
 			return false;
 	}
 }
@@ -1454,6 +1484,7 @@ shutdown_peer(struct perf *p)
 int
 main(int argc, char **argv)
 {
+	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESETHAND};
 	struct sx_tool_opts o;
 	struct perf p;
 	int rc, status = SX_TOOL_EXIT_FAIL;
@@ -1464,6 +1495,9 @@ main(int argc, char **argv)
 		sx_tool_opts_free(&o);
 		return rc < 0 ? SX_TOOL_EXIT_OK : rc;
 	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	memset(&p, 0, sizeof(p));
 	p.o = &o;
 	p.mode = (enum perf_mode)o.mode_idx;
