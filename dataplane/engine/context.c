@@ -255,11 +255,46 @@ sx_reg_mr(struct sx_pd *pd, void *addr, size_t length, unsigned int access)
 	return mr;
 }
 
+/* Does a posted, unfinished work request of @p qp point into @p mr? */
+static bool
+qp_uses_mr(const struct sx_qp *qp, const struct sx_mr *mr)
+{
+	const uint8_t *lo = mr->addr, *hi = lo + mr->length;
+	uint32_t i;
+	int k;
+
+	for (i = qp->sq_head; i != qp->sq_tail; i++) {
+		const struct sx_wqe *w = sx_sq_at(qp, i);
+
+		for (k = 0; !w->done && k < w->num_sge; k++)
+			if (w->sge_ptr[k] >= lo && w->sge_ptr[k] < hi)
+				return true;
+	}
+	for (i = qp->rq_head; i != qp->rq_tail; i++) {
+		const struct sx_rqe *r = &qp->rq[i & (qp->rq_size - 1)];
+
+		for (k = 0; k < r->num_sge; k++)
+			if (r->sge_ptr[k] >= lo && r->sge_ptr[k] < hi)
+				return true;
+	}
+	return false;
+}
+
 int
 sx_dereg_mr(struct sx_mr *mr)
 {
+	struct sx_engine *e;
+	uint32_t q;
+
 	if (mr == NULL)
 		return -EINVAL;
+	/* Work requests hold host pointers into their regions: a region in use
+	 * stays registered, so scalex never touches memory the application
+	 * has let go (IBA leaves this undefined; a NIC would fault). */
+	e = &mr->pd->ctx->engine;
+	for (q = 0; q < e->max_qps; q++)
+		if (e->qps[q] != NULL && e->qps[q]->pd == mr->pd && qp_uses_mr(e->qps[q], mr))
+			return -EBUSY;
 	sx_mr_table_del(&mr->pd->ctx->mrs, mr);
 	mr->pd->nmr--;
 	free(mr);

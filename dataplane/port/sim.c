@@ -6,8 +6,10 @@
  * Buffers come from a pool shared by every port of one simulation: a frame
  * sent by one host is freed by the receiving host's rx_done(), or by the
  * fabric when a switch drops it. Buffers are carved from slabs and recycled
- * through a LIFO free list (the most recently used buffer is the warmest in
- * cache), so the steady state allocates nothing.
+ * through a LIFO stack of pointers (the most recently used buffer is the
+ * warmest in cache, and taking one touches only the stack, not the buffer:
+ * the engine asks for a burst of frames every round and returns most of
+ * them unused), so the steady state allocates nothing.
  *
  * Each buffer is a header (free-list / rx-queue link, length, the fabric's
  * scratch area) followed by the frame bytes.
@@ -26,7 +28,7 @@
 #define SX_SIM_SLAB_BUFS 256
 
 struct sx_sim_buf {
-	struct sx_sim_buf *next; /* free list or rx queue */
+	struct sx_sim_buf *next; /* rx queue */
 	uint32_t len;
 	uint32_t pad;
 	uint8_t meta[SX_SIM_META_BYTES];
@@ -39,7 +41,8 @@ struct sx_sim_slab {
 };
 
 struct sx_sim_pool {
-	struct sx_sim_buf *free;
+	struct sx_sim_buf **stack; /* free buffers; the top is the warmest */
+	uint64_t nfree;
 	struct sx_sim_slab *slabs;
 	uint32_t buf_bytes; /* frame bytes per buffer */
 	size_t stride;      /* header + frame, cache-line rounded */
@@ -95,6 +98,7 @@ sx_sim_pool_destroy(struct sx_sim_pool *pool)
 		pool->slabs = s->next;
 		free(s);
 	}
+	free(pool->stack);
 	free(pool);
 }
 
@@ -114,9 +118,14 @@ sx_sim_pool_allocated(const struct sx_sim_pool *pool)
 static int
 pool_grow(struct sx_sim_pool *pool)
 {
+	struct sx_sim_buf **stack;
 	struct sx_sim_slab *s;
 	uint32_t i;
 
+	stack = realloc(pool->stack, (pool->allocated + SX_SIM_SLAB_BUFS) * sizeof(*stack));
+	if (stack == NULL)
+		return -ENOMEM;
+	pool->stack = stack;
 	s = aligned_alloc(64, (sizeof(*s) + 63 + SX_SIM_SLAB_BUFS * pool->stride + 63) & ~(size_t)63);
 	if (s == NULL)
 		return -ENOMEM;
@@ -126,8 +135,7 @@ pool_grow(struct sx_sim_pool *pool)
 		uintptr_t base = ((uintptr_t)s->mem + 63) & ~(uintptr_t)63;
 		struct sx_sim_buf *b = (struct sx_sim_buf *)(base + i * pool->stride);
 
-		b->next = pool->free;
-		pool->free = b;
+		pool->stack[pool->nfree++] = b;
 	}
 	pool->allocated += SX_SIM_SLAB_BUFS;
 	return 0;
@@ -138,10 +146,9 @@ buf_get(struct sx_sim_pool *pool)
 {
 	struct sx_sim_buf *b;
 
-	if (pool->free == NULL && pool_grow(pool) < 0)
+	if (pool->nfree == 0 && pool_grow(pool) < 0)
 		return NULL;
-	b = pool->free;
-	pool->free = b->next;
+	b = pool->stack[--pool->nfree];
 	pool->in_use++;
 	return b;
 }
@@ -149,8 +156,7 @@ buf_get(struct sx_sim_pool *pool)
 static void
 buf_put(struct sx_sim_pool *pool, struct sx_sim_buf *b)
 {
-	b->next = pool->free;
-	pool->free = b;
+	pool->stack[pool->nfree++] = b;
 	pool->in_use--;
 }
 

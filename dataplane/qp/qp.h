@@ -144,8 +144,10 @@ struct sx_resp {
 	uint8_t syndrome;
 	uint32_t psn;
 	uint32_t msn;
-	/* READ */
-	const uint8_t *src;
+	/* READ: the source is resolved again for every packet, so a region
+	 * deregistered meanwhile ends the stream instead of being read */
+	uint64_t va;
+	uint32_t rkey;
 	uint32_t len;
 	uint32_t sent;     /* bytes already sent */
 	uint64_t orig;     /* ATOMIC */
@@ -231,7 +233,8 @@ struct sx_qp {
 	uint32_t epsn;     /* next expected request PSN */
 	uint32_t msn;
 	bool nak_sent;     /* a NAK is outstanding for epsn: send no more */
-	uint8_t *wr_ptr;   /* current RDMA WRITE: next byte to place */
+	uint64_t wr_va;    /* current RDMA WRITE: next byte to place, and its key */
+	uint32_t wr_rkey;
 	uint32_t wr_left;  /* bytes of it still expected */
 	uint32_t wr_len;   /* its length (RETH DMA length) */
 	uint32_t rcv_off;  /* current SEND: bytes placed in rq[rq_head] */

@@ -75,25 +75,34 @@ queue_nak(struct sx_qp *qp, enum sx_aeth_type type, uint8_t code, uint32_t psn)
 		qp->cnt[SX_QPC_NAK_INVALID_SENT]++;
 }
 
-/* Queue the READ response stream for [psn ...) covering @p len bytes at @p src. */
+/* Queue the READ response stream for [psn ...) covering @p len bytes at @p va. */
 static void
-queue_read(struct sx_qp *qp, uint32_t psn, const uint8_t *src, uint32_t len)
+queue_read(struct sx_qp *qp, uint32_t psn, uint64_t va, uint32_t rkey, uint32_t len)
 {
 	struct sx_resp *r;
 	uint32_t i;
 
-	/* A repeated READ supersedes responses still queued from that PSN on. */
+	/* A repeated READ supersedes what is still queued from that PSN on:
+	 * later streams die, an earlier one ends before it. */
 	for (i = qp->rq_rhead; i != qp->rq_rtail; i++) {
 		r = &qp->respq[i % SX_RESPQ_SIZE];
-		if (r->kind == SX_RESP_READ && sx_psn_cmp(r->psn, psn) >= 0)
+		if (r->kind != SX_RESP_READ || r->dead)
+			continue;
+		if (sx_psn_cmp(r->psn, psn) >= 0) {
 			r->dead = true;
+		} else if ((uint64_t)sx_psn_fwd(r->psn, psn) * qp->mtu < r->len) {
+			r->len = sx_psn_fwd(r->psn, psn) * qp->mtu;
+			if (r->sent >= r->len)
+				r->dead = true;
+		}
 	}
 	r = respq_push(qp);
 	if (r == NULL)
 		return;
 	r->kind = SX_RESP_READ;
 	r->psn = psn;
-	r->src = src;
+	r->va = va;
+	r->rkey = rkey;
 	r->len = len;
 	r->msn = qp->msn;
 }
@@ -185,13 +194,16 @@ execute(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
 		return true;
 	}
 	if (flags & SX_OPF_WRITE) {
+		uint8_t *dst;
+
 		if (flags & SX_OPF_FIRST) {
-			qp->wr_ptr = sx_mr_resolve(mrs, qp->pd, pkt->reth.rkey, pkt->reth.va,
-						   pkt->reth.dma_len, SX_ACCESS_REMOTE_WRITE);
-			if (qp->wr_ptr == NULL) {
+			if (sx_mr_resolve(mrs, qp->pd, pkt->reth.rkey, pkt->reth.va,
+					  pkt->reth.dma_len, SX_ACCESS_REMOTE_WRITE) == NULL) {
 				queue_nak(qp, SX_AETH_NAK, SX_NAK_REM_ACCESS_ERR, pkt->bth.psn);
 				return false;
 			}
+			qp->wr_va = pkt->reth.va;
+			qp->wr_rkey = pkt->reth.rkey;
 			qp->wr_left = qp->wr_len = pkt->reth.dma_len;
 		}
 		if (pkt->payload_len > qp->wr_left ||
@@ -204,9 +216,17 @@ execute(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
 			queue_nak(qp, SX_AETH_RNR_NAK, SX_RNR_TIMER_CODE, pkt->bth.psn);
 			return false;
 		}
+		/* Every packet is checked against the region again: it may have
+		 * been deregistered since the first one. */
+		dst = sx_mr_resolve(mrs, qp->pd, qp->wr_rkey, qp->wr_va, pkt->payload_len,
+				    SX_ACCESS_REMOTE_WRITE);
+		if (dst == NULL) {
+			queue_nak(qp, SX_AETH_NAK, SX_NAK_REM_ACCESS_ERR, pkt->bth.psn);
+			return false;
+		}
 		if (pkt->payload_len != 0)
-			memcpy(qp->wr_ptr, payload, pkt->payload_len);
-		qp->wr_ptr += pkt->payload_len;
+			memcpy(dst, payload, pkt->payload_len);
+		qp->wr_va += pkt->payload_len;
 		qp->wr_left -= pkt->payload_len;
 		if (flags & SX_OPF_LAST) {
 			if (flags & SX_OPF_IMMDT)
@@ -217,17 +237,16 @@ execute(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
 		return true;
 	}
 	if (flags & SX_OPF_READ) {
-		const uint8_t *src = sx_mr_resolve(mrs, qp->pd, pkt->reth.rkey, pkt->reth.va,
-						   pkt->reth.dma_len, SX_ACCESS_REMOTE_READ);
 		uint32_t npkts;
 
-		if (src == NULL) {
+		if (sx_mr_resolve(mrs, qp->pd, pkt->reth.rkey, pkt->reth.va, pkt->reth.dma_len,
+				  SX_ACCESS_REMOTE_READ) == NULL) {
 			queue_nak(qp, SX_AETH_NAK, SX_NAK_REM_ACCESS_ERR, pkt->bth.psn);
 			return false;
 		}
 		npkts = pkt->reth.dma_len ? (pkt->reth.dma_len + qp->mtu - 1) / qp->mtu : 1;
 		qp->msn = sx_psn_add(qp->msn, 1);
-		queue_read(qp, pkt->bth.psn, src, pkt->reth.dma_len);
+		queue_read(qp, pkt->bth.psn, pkt->reth.va, pkt->reth.rkey, pkt->reth.dma_len);
 		/* A READ consumes one PSN per response packet (IBA 9.7.1.1). */
 		qp->epsn = sx_psn_add(qp->epsn, npkts - 1);
 		return true;
@@ -248,7 +267,9 @@ execute(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
 		}
 		/* Atomic with respect to other scalex atomics on this host. */
 		if (pkt->bth.opcode == SX_OP_RC_COMPARE_SWAP) {
-			orig = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+			/* Swap only if *p equals Compare; either way orig is the
+			 * value *p held (IBA 9.4.5). */
+			orig = pkt->atomiceth.compare;
 			__atomic_compare_exchange_n(p, &orig, pkt->atomiceth.swap_add, false,
 						    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 		} else {
@@ -277,12 +298,10 @@ duplicate(struct sx_qp *qp, const struct sx_pkt *pkt)
 	qp->cnt[SX_QPC_DUPLICATES]++;
 	if (flags & SX_OPF_READ) {
 		/* READ is idempotent: answer the (possibly partial) request again. */
-		const uint8_t *src = sx_mr_resolve(qp->env->mrs, qp->pd, pkt->reth.rkey,
-						   pkt->reth.va, pkt->reth.dma_len,
-						   SX_ACCESS_REMOTE_READ);
-
-		if (src != NULL)
-			queue_read(qp, pkt->bth.psn, src, pkt->reth.dma_len);
+		if (sx_mr_resolve(qp->env->mrs, qp->pd, pkt->reth.rkey, pkt->reth.va,
+				  pkt->reth.dma_len, SX_ACCESS_REMOTE_READ) != NULL)
+			queue_read(qp, pkt->bth.psn, pkt->reth.va, pkt->reth.rkey,
+				   pkt->reth.dma_len);
 		return;
 	}
 	if (flags & SX_OPF_ATOMIC) {
@@ -490,6 +509,7 @@ bool
 sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd, bool data)
 {
 	struct sx_pkt *h = &txd->hdr;
+	const uint8_t *src;
 	struct sx_resp *r;
 	uint32_t npkts, idx, len;
 
@@ -549,9 +569,22 @@ sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd, bool data)
 	else
 		h->bth.opcode = SX_OP_RC_READ_RESPONSE_MIDDLE;
 	h->bth.psn = sx_psn_add(r->psn, idx);
+	src = sx_mr_resolve(qp->env->mrs, qp->pd, r->rkey, r->va + r->sent, len,
+			    SX_ACCESS_REMOTE_READ);
+	if (src == NULL) {
+		/* The region went away mid-stream: end it with a NAK in place
+		 * of the packet (IBA 9.7.5.2.4 remote access error). */
+		h->bth.opcode = SX_OP_RC_ACK;
+		h->aeth.syndrome = sx_aeth_syndrome(SX_AETH_NAK, SX_NAK_REM_ACCESS_ERR);
+		h->payload_len = 0;
+		r->dead = true;
+		qp->rq_rhead++;
+		qp->cnt[SX_QPC_NAK_ACCESS_SENT]++;
+		return true;
+	}
 	h->payload_len = len;
 	txd->nseg = len ? 1 : 0;
-	txd->seg[0] = r->src + r->sent;
+	txd->seg[0] = src;
 	txd->seg_len[0] = len;
 	r->sent += len;
 	if (idx == npkts - 1)

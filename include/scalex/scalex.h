@@ -231,6 +231,8 @@ struct sx_pd *sx_alloc_pd(struct sx_context *ctx);
 int sx_dealloc_pd(struct sx_pd *pd);
 
 struct sx_mr *sx_reg_mr(struct sx_pd *pd, void *addr, size_t length, unsigned int access);
+/** -EBUSY while a posted work request still points into the region; a READ
+ *  the peer is still being answered from it ends with a remote access NAK. */
 int sx_dereg_mr(struct sx_mr *mr);
 
 struct sx_cq *sx_create_cq(struct sx_context *ctx, uint32_t cqe);

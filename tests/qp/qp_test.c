@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <cmocka.h>
 
@@ -210,6 +211,13 @@ test_atomics(void **state)
 	assert_int_equal(wc.status, SX_WC_SUCCESS);
 	assert_int_equal(result, 42);
 	assert_int_equal(target[1], 7);
+	assert_int_equal(sx_post_send(v.qp[0], &wr, NULL), 0);
+	assert_int_equal(vt_wait_wc(&v, 0, &wc, 1, SEC), 1);
+	assert_int_equal(result, 7);
+	assert_int_equal(target[1], 7);
+	/* a miss with a different swap value leaves the target alone */
+	wr.wr.atomic.compare_add = 999;
+	wr.wr.atomic.swap = 5;
 	assert_int_equal(sx_post_send(v.qp[0], &wr, NULL), 0);
 	assert_int_equal(vt_wait_wc(&v, 0, &wc, 1, SEC), 1);
 	assert_int_equal(result, 7);
@@ -538,6 +546,46 @@ test_bad_posts(void **state)
 	vt_teardown(&v);
 }
 
+static bool
+responder_sent_some(struct vt *v, void *arg)
+{
+	(void)arg;
+	return v->qp[1]->cnt[SX_QPC_TX_PKTS] > 20;
+}
+
+/* The responder's region is deregistered (and unmapped) while it is still
+ * answering a READ from it: the stream ends with a NAK, memory untouched;
+ * a region a posted WR points into cannot be deregistered. */
+static void
+test_dereg_mid_read(void **state)
+{
+	enum { LEN = 1 << 20 };
+	struct vt v;
+	struct vt_opts o;
+	struct sx_wc wc;
+	struct sx_mr *smr, *dmr;
+	uint8_t *src, *dst = malloc(LEN);
+
+	(void)state;
+	vt_default_opts(&o);
+	vt_setup(&v, &o);
+	src = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(src != MAP_FAILED);
+	smr = sx_reg_mr(v.pd[1], src, LEN, SX_ACCESS_REMOTE_READ);
+	dmr = sx_reg_mr(v.pd[0], dst, LEN, SX_ACCESS_LOCAL_WRITE);
+	post(v.qp[0], SX_WR_RDMA_READ, 1, dst, LEN, dmr->lkey, (uintptr_t)src, smr->rkey);
+	assert_int_equal(sx_dereg_mr(dmr), -EBUSY); /* the READ WR points into it */
+	assert_true(vt_run_until(&v, responder_sent_some, NULL, SEC));
+	assert_int_equal(sx_dereg_mr(smr), 0);
+	assert_int_equal(munmap(src, LEN), 0); /* any later read of it faults */
+	assert_int_equal(vt_wait_wc(&v, 0, &wc, 1, SEC), 1);
+	assert_int_equal(wc.status, SX_WC_REM_ACCESS_ERR);
+	assert_true(v.qp[1]->cnt[SX_QPC_NAK_ACCESS_SENT] >= 1);
+	assert_int_equal(sx_dereg_mr(dmr), 0); /* flushed: free again */
+	free(dst);
+	vt_teardown(&v);
+}
+
 /* Pacing: a QP granted R bits/s takes frame_bytes * 8 / R to send; ACKs
  * of a paced QP are not held back; a paced READ responder paces responses. */
 static void
@@ -722,6 +770,7 @@ main(void)
 		cmocka_unit_test(test_bad_posts),
 		cmocka_unit_test(test_mode_mismatch),
 		cmocka_unit_test(test_pacing),
+		cmocka_unit_test(test_dereg_mid_read),
 		cmocka_unit_test(test_cc_ecn_cnp_cut),
 	};
 
