@@ -170,6 +170,15 @@ set_key(struct sx_scn_cfg *c, const char *section, const char *name, const char 
 		return parse_u64(v, &f->kmin_bytes);
 	if (KEY("switch", "kmax_bytes"))
 		return parse_u64(v, &f->kmax_bytes);
+	if (KEY("switch", "ecn_mark")) {
+		if (!strcmp(v, "enqueue"))
+			f->ecn_dequeue = false;
+		else if (!strcmp(v, "dequeue"))
+			f->ecn_dequeue = true;
+		else
+			return false;
+		return true;
+	}
 	if (KEY("switch", "pmax"))
 		return parse_double(v, &f->pmax) && f->pmax >= 0 && f->pmax <= 1;
 	/* [transport] */

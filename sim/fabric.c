@@ -288,34 +288,6 @@ push(struct sx_fabric *fab, uint64_t at_ps, enum sx_sim_ev type, void *ptr)
 		abort();
 }
 
-/* Put the head of @p l's queue on the wire at @p now. */
-static void
-link_start(struct sx_fabric *fab, struct sx_fab_link *l, uint64_t now)
-{
-	struct sx_fab_pkt *p = l->head;
-	uint64_t end = now + sx_fab_ser_ps(l, p->len, fab->cfg.wire_overhead_bytes);
-
-	l->head = p->next;
-	if (l->head == NULL)
-		l->tail = NULL;
-	l->qbytes -= p->len;
-	l->qpkts--;
-	l->busy_until_ps = end;
-	l->tx_pkts++;
-	l->tx_bytes += p->len;
-	p->link = l;
-	push(fab, end + l->delay_ps, SX_EV_ARRIVE, p);
-	if (l->head != NULL) {
-		push(fab, end, SX_EV_TXDONE, l);
-		l->txdone_pending = true;
-	}
-	/* A host refused by its full ring resumes at half a ring. */
-	if (l->host_blocked && l->qpkts <= l->cap_frames / 2) {
-		l->host_blocked = false;
-		fab->hooks.tx_room(fab->hooks.arg, l->from->index);
-	}
-}
-
 /* RED on the instant queue: no mark below Kmin, always above Kmax, and a
  * probability rising linearly to Pmax in between (DCQCN, SIGCOMM'15 3.1). */
 static bool
@@ -330,6 +302,46 @@ red_mark(struct sx_fabric *fab, const struct sx_fab_link *l)
 		return true;
 	p = c->pmax * (double)(l->qbytes - c->kmin_bytes) / (double)(c->kmax_bytes - c->kmin_bytes);
 	return sx_rng_double(&fab->rng) < p;
+}
+
+static void
+mark_ce(struct sx_fabric *fab, struct sx_fab_link *l, struct sx_fab_pkt *p)
+{
+	/* rewrites the ECN bits and the IPv4 checksum; the ICRC masks both */
+	sx_ip_set_ecn(p->data + SX_ETH_HLEN, SX_ECN_CE);
+	p->ect = 0; /* marked once */
+	l->ecn_marked++;
+	fab->ecn_marked++;
+}
+
+/* Put the head of @p l's queue on the wire at @p now. */
+static void
+link_start(struct sx_fabric *fab, struct sx_fab_link *l, uint64_t now)
+{
+	struct sx_fab_pkt *p = l->head;
+	uint64_t end = now + sx_fab_ser_ps(l, p->len, fab->cfg.wire_overhead_bytes);
+
+	l->head = p->next;
+	if (l->head == NULL)
+		l->tail = NULL;
+	l->qbytes -= p->len;
+	l->qpkts--;
+	if (l->ecn && fab->cfg.ecn_dequeue && p->ect && red_mark(fab, l))
+		mark_ce(fab, l, p);
+	l->busy_until_ps = end;
+	l->tx_pkts++;
+	l->tx_bytes += p->len;
+	p->link = l;
+	push(fab, end + l->delay_ps, SX_EV_ARRIVE, p);
+	if (l->head != NULL) {
+		push(fab, end, SX_EV_TXDONE, l);
+		l->txdone_pending = true;
+	}
+	/* A host refused by its full ring resumes at half a ring. */
+	if (l->host_blocked && l->qpkts <= l->cap_frames / 2) {
+		l->host_blocked = false;
+		fab->hooks.tx_room(fab->hooks.arg, l->from->index);
+	}
 }
 
 /* Enqueue at a switch port (false: dropped). */
@@ -353,11 +365,8 @@ link_enqueue(struct sx_fabric *fab, struct sx_fab_link *l, struct sx_fab_pkt *p,
 			drop(fab, l, p, SX_DROP_TAIL);
 			return false;
 		}
-		if (l->ecn && p->ect && red_mark(fab, l)) {
-			sx_ip_set_ecn(p->data + SX_ETH_HLEN, SX_ECN_CE);
-			l->ecn_marked++;
-			fab->ecn_marked++;
-		}
+		if (l->ecn && !fab->cfg.ecn_dequeue && p->ect && red_mark(fab, l))
+			mark_ce(fab, l, p);
 	}
 	p->next = NULL;
 	if (l->tail != NULL)

@@ -5,8 +5,10 @@
  * A link is one direction of a cable: an egress queue at its sending node
  * and a wire (rate, propagation delay). Switches are output-queued: a frame
  * arriving at a switch is routed to an egress link and enqueued there, with
- * drop-tail at the port's buffer and RED/ECN marking on enqueue (instant
- * queue length, Kmin / Kmax / Pmax as DCQCN's switches use them). A host's
+ * drop-tail at the port's buffer and RED/ECN marking (instant queue length,
+ * Kmin / Kmax / Pmax as DCQCN's switches use them) on enqueue or, as
+ * HPCC's ns-3 switches do, on dequeue, where the mark reaches the receiver
+ * without first waiting out the queue it reports. A host's
  * uplink queue is its NIC's tx ring, bounded in frames: when it is full the
  * host's port refuses frames and the host waits for room.
  *
@@ -60,6 +62,7 @@ struct sx_fabric_cfg {
 	uint64_t kmin_bytes;
 	uint64_t kmax_bytes;
 	double pmax;
+	bool ecn_dequeue;          /* mark on dequeue (feedback without the queue's delay) */
 	double loss;               /* random loss on every link */
 	uint64_t detect_ns;        /* link failure -> ECMP update */
 	uint64_t seed;

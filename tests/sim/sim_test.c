@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * scalex-sim: the simulator's parts (scheduler order, histogram, workload
+ * generators, configuration errors) and end-to-end protocol behaviour of
+ * the real engine, QP and CC code on the virtual-time fabric:
+ *
+ *   determinism  same config and seed -> byte-identical output files
+ *   fairness     two DCQCN flows into one 40 Gb/s port: Jain, utilization
+ *   incast       16:1 at 100 Gb/s, ECN, no PFC: DCQCN bounds the queue and
+ *                stops dropping; without CC the same scenario drops
+ *   loss         1% random loss: selective repeat ahead of go-back-N
+ *   linkfail     a leaf-spine cable fails mid-run: every flow completes
+ *                with its data intact
+ *
+ * Scenarios live in tests/sim, one INI file each (SX_SIM_TESTDIR); outputs go under
+ * SX_SIM_OUT. Run one group with: sim_test <name>.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sched.h"
+#include "scenario.h"
+#include "workload.h"
+
+static const char *
+env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : def;
+}
+
+/* Load tests/sim/<name>.ini with overrides (NULL-terminated). */
+static void
+load(struct sx_scn_cfg *cfg, const char *name, const char *const *sets)
+{
+	char path[1024];
+
+	sx_scn_cfg_init(cfg);
+	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "%s",
+		 env_or("SX_SIM_DATADIR", "tools/data"));
+	snprintf(path, sizeof(path), "%s/%s.ini", env_or("SX_SIM_TESTDIR", "tests/sim"), name);
+	assert_int_equal(sx_scn_load(cfg, path, stderr), 0);
+	for (; sets != NULL && *sets != NULL; sets++)
+		assert_int_equal(sx_scn_set(cfg, *sets, stderr), 0);
+}
+
+/* Run a scenario and keep its result; write outputs to @p out if given. */
+static struct sx_scn_result
+run(const char *name, const char *const *sets, const char *out)
+{
+	struct sx_scn_cfg cfg;
+	struct sx_scn_result r;
+	struct sx_scn *s;
+
+	load(&cfg, name, sets);
+	s = sx_scn_create(&cfg, stderr);
+	assert_non_null(s);
+	assert_int_equal(sx_scn_run(s), 0);
+	r = *sx_scn_result(s);
+	if (out != NULL)
+		assert_int_equal(sx_scn_write(s, out), 0);
+	sx_scn_destroy(s);
+	sx_scn_cfg_fini(&cfg);
+	return r;
+}
+
+/* ---- parts ---- */
+
+static void
+sched_orders_by_time_then_seq(void **state)
+{
+	static const struct {
+		uint64_t at;
+		uint32_t id;
+	} in[] = {{50, 0}, {10, 1}, {50, 2}, {10, 3}, {30, 4}, {10, 5}};
+	static const uint32_t want[] = {1, 3, 5, 4, 0, 2};
+	struct sx_sched s;
+	struct sx_sim_event ev;
+	unsigned int i;
+
+	(void)state;
+	assert_int_equal(sx_sched_init(&s, 0), 0);
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		assert_int_equal(sx_sched_push(&s, in[i].at, 0, in[i].id, NULL), 0);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_true(sx_sched_pop(&s, &ev));
+		assert_int_equal(ev.idx, want[i]);
+		assert_int_equal(s.now_ps, ev.at_ps);
+	}
+	assert_false(sx_sched_pop(&s, &ev));
+	/* an event in the past runs now, not before */
+	assert_int_equal(sx_sched_push(&s, 1, 0, 9, NULL), 0);
+	assert_true(sx_sched_pop(&s, &ev));
+	assert_int_equal(ev.at_ps, 50);
+	sx_sched_fini(&s);
+}
+
+static void
+sched_many_random(void **state)
+{
+	struct sx_sched s;
+	struct sx_sim_event ev;
+	struct sx_rng r;
+	uint64_t last_at = 0, last_seq = 0;
+	int i;
+
+	(void)state;
+	sx_rng_seed(&r, 7);
+	assert_int_equal(sx_sched_init(&s, 0), 0);
+	for (i = 0; i < 100000; i++)
+		assert_int_equal(sx_sched_push(&s, sx_rng_below(&r, 1000), 0, 0, NULL), 0);
+	for (i = 0; i < 100000; i++) {
+		assert_true(sx_sched_pop(&s, &ev));
+		assert_true(ev.at_ps > last_at || (ev.at_ps == last_at && ev.seq > last_seq) ||
+			    i == 0);
+		last_at = ev.at_ps;
+		last_seq = ev.seq;
+	}
+	sx_sched_fini(&s);
+}
+
+static void
+hist_quantiles(void **state)
+{
+	struct sx_hist *h = calloc(1, sizeof(*h));
+	uint64_t v;
+
+	(void)state;
+	assert_non_null(h);
+	for (v = 1; v <= 1000; v++)
+		sx_hist_add(h, v * 1000);
+	/* within one sub-bucket (6.25%) above the exact value */
+	assert_in_range(sx_hist_quantile(h, 0.5), 500000, 500000 + 500000 / 16);
+	assert_in_range(sx_hist_quantile(h, 0.99), 990000, 990000 + 990000 / 16);
+	assert_int_equal(sx_hist_quantile(h, 1.0), 1000000);
+	assert_int_equal(h->max, 1000000);
+	free(h);
+}
+
+static void
+workload_patterns(void **state)
+{
+	struct sx_wl_cfg c = {.nhosts = 8, .flow_bytes = 1000, .seed = 3};
+	struct sx_workload w;
+	struct sx_flow f;
+	bool seen[8] = {false};
+	int n = 0;
+
+	(void)state;
+	c.kind = SX_WL_PERMUTATION;
+	assert_int_equal(sx_wl_init(&w, &c), 0);
+	while (sx_wl_next(&w, &f)) {
+		assert_int_not_equal(f.src, f.dst);
+		assert_false(seen[f.dst]);
+		seen[f.dst] = true;
+		n++;
+	}
+	assert_int_equal(n, 8);
+	sx_wl_fini(&w);
+
+	c.kind = SX_WL_INCAST;
+	c.senders = 5;
+	c.receiver = 6;
+	assert_int_equal(sx_wl_init(&w, &c), 0);
+	for (n = 0; sx_wl_next(&w, &f); n++) {
+		assert_int_equal(f.dst, 6);
+		assert_int_not_equal(f.src, 6);
+	}
+	assert_int_equal(n, 5);
+	sx_wl_fini(&w);
+
+	c.kind = SX_WL_ALLTOALL;
+	assert_int_equal(sx_wl_init(&w, &c), 0);
+	for (n = 0; sx_wl_next(&w, &f); n++)
+		assert_int_not_equal(f.src, f.dst);
+	assert_int_equal(n, 8 * 7);
+	sx_wl_fini(&w);
+}
+
+static void
+workload_cdf_load(void **state)
+{
+	struct sx_wl_cfg c = {.kind = SX_WL_CDF, .nhosts = 16, .seed = 1, .load = 0.5,
+			      .host_rate_bps = 100000000000ull, .stop_ns = 1000000000};
+	struct sx_workload w;
+	struct sx_cdf cdf;
+	struct sx_flow f;
+	char path[1024];
+	double bytes = 0;
+	uint64_t n = 0, last = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/websearch.cdf", env_or("SX_SIM_DATADIR", "tools/data"));
+	assert_int_equal(sx_cdf_load(&cdf, path), 0);
+	c.cdf = &cdf;
+	assert_int_equal(sx_wl_init(&w, &c), 0);
+	while (sx_wl_next(&w, &f)) {
+		assert_true(f.start_ns >= last);
+		assert_int_not_equal(f.src, f.dst);
+		last = f.start_ns;
+		bytes += (double)f.bytes;
+		n++;
+	}
+	/* 1 s at 50% of 16 x 100 Gb/s is 100 GB offered: within 5% */
+	printf("websearch: %lu flows, %.4g bytes offered in 1 s (mean %.4g B)\n", (unsigned long)n,
+	       bytes, sx_cdf_mean(&cdf));
+	assert_true(bytes > 0.95e11 && bytes < 1.05e11);
+	/* the sample mean is near the CDF's mean */
+	assert_true(bytes / (double)n > 0.9 * sx_cdf_mean(&cdf) &&
+		    bytes / (double)n < 1.1 * sx_cdf_mean(&cdf));
+	sx_wl_fini(&w);
+	sx_cdf_free(&cdf);
+}
+
+static void
+config_rejects_bad_entries(void **state)
+{
+	struct sx_scn_cfg cfg;
+	FILE *devnull = fopen("/dev/null", "w");
+
+	(void)state;
+	sx_scn_cfg_init(&cfg);
+	assert_int_equal(sx_scn_set(&cfg, "transport.mtu=1000", devnull), -EINVAL);
+	assert_int_equal(sx_scn_set(&cfg, "switch.pmax=2", devnull), -EINVAL);
+	assert_int_equal(sx_scn_set(&cfg, "topology.nosuch=1", devnull), -EINVAL);
+	assert_int_equal(sx_scn_set(&cfg, "workload.type=bogus", devnull), -EINVAL);
+	assert_int_equal(sx_scn_set(&cfg, "noequals", devnull), -EINVAL);
+	assert_int_equal(sx_scn_set(&cfg, "topology.host_rate_gbps=800", devnull), 0);
+	assert_int_equal(cfg.fab.host_rate_bps, 800000000000ull);
+	assert_int_equal(sx_scn_set(&cfg, "workload.flow=0 1 1000 2.5", devnull), 0);
+	assert_int_equal(cfg.nflows, 1);
+	assert_int_equal(cfg.flows[0].start_ns, 2500);
+	sx_scn_cfg_fini(&cfg);
+	fclose(devnull);
+}
+
+/* ---- end to end ---- */
+
+static bool
+same_file(const char *a, const char *b)
+{
+	FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+	bool same = fa != NULL && fb != NULL;
+	int ca, cb;
+
+	while (same) {
+		ca = fgetc(fa);
+		cb = fgetc(fb);
+		if (ca != cb)
+			same = false;
+		if (ca == EOF || cb == EOF)
+			break;
+	}
+	if (fa)
+		fclose(fa);
+	if (fb)
+		fclose(fb);
+	return same;
+}
+
+static void
+determinism(void **state)
+{
+	static const char *const files[] = {"flows.csv", "summary.json", "queues.csv", "rates.csv"};
+	static const char *const other_seed[] = {"sim.seed=8", NULL};
+	const char *out = env_or("SX_SIM_OUT", "/tmp");
+	char d[3][1024], a[1100], b[1100];
+	struct sx_scn_result r[3];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++)
+		snprintf(d[i], sizeof(d[i]), "%s/sim-determinism-%u", out, i);
+	r[0] = run("determinism", NULL, d[0]);
+	r[1] = run("determinism", NULL, d[1]);
+	r[2] = run("determinism", other_seed, d[2]);
+	printf("determinism: %lu flows, %lu events, %lu drops, %lu marks\n",
+	       (unsigned long)r[0].flows, (unsigned long)r[0].events,
+	       (unsigned long)r[0].drops_total, (unsigned long)r[0].ecn_marked);
+	/* the scenario exercises what could differ: loss, marks, a failure */
+	assert_true(r[0].completed > 10);
+	assert_true(r[0].drops[SX_DROP_LOSS] > 0);
+	assert_true(r[0].drops[SX_DROP_DOWN] > 0);
+	assert_true(r[0].ecn_marked > 0);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(a, sizeof(a), "%s/%s", d[0], files[i]);
+		snprintf(b, sizeof(b), "%s/%s", d[1], files[i]);
+		if (!same_file(a, b))
+			fail_msg("%s differs between two runs of one seed", files[i]);
+	}
+	snprintf(a, sizeof(a), "%s/flows.csv", d[0]);
+	snprintf(b, sizeof(b), "%s/flows.csv", d[2]);
+	assert_false(same_file(a, b));
+}
+
+static void
+fairness(void **state)
+{
+	struct sx_scn_result r = run("fair2", NULL, NULL);
+
+	(void)state;
+	printf("fairness (2 DCQCN flows, 40G, paper preset), second half: jain %.4f, "
+	       "bottleneck utilization %.2f%%, goodput %.3f Gb/s, queue p99 %lu B\n",
+	       r.win_jain, 100 * r.win_max_util, r.win_goodput_gbps,
+	       (unsigned long)r.win_q_p99_bytes);
+	assert_int_equal(r.win_pairs, 2);
+	assert_true(r.win_jain >= 0.99);
+	assert_true(r.win_max_util >= 0.95);
+	assert_int_equal(r.drops_total, 0);
+}
+
+static void
+incast(void **state)
+{
+	static const char *const nocc[] = {"transport.cc=none", "sim.duration_us=2000", NULL};
+	struct sx_scn_result r = run("incast16", NULL, NULL), n;
+
+	(void)state;
+	printf("incast 16:1 at 100G, DCQCN: queue p99 %lu B (max %lu B) over the run, "
+	       "p99 %lu B (max %lu B) in the second half; drops %lu total, %lu in the second "
+	       "half; goodput %.3f Gb/s, jain %.4f\n",
+	       (unsigned long)r.q_p99_bytes, (unsigned long)r.q_max_bytes,
+	       (unsigned long)r.win_q_p99_bytes, (unsigned long)r.win_q_max_bytes,
+	       (unsigned long)r.drops_total, (unsigned long)r.win_drops, r.win_goodput_gbps,
+	       r.win_jain);
+	assert_int_equal(r.win_drops, 0);
+	assert_int_equal(r.win_pairs, 16);
+	/* bounded: well under the 2 MB buffer once converged */
+	assert_true(r.win_q_max_bytes < 1000000);
+	assert_int_equal(r.failed, 0);
+	n = run("incast16", nocc, NULL);
+	printf("incast 16:1 at 100G, no CC: drops %lu (second half %lu), queue max %lu B\n",
+	       (unsigned long)n.drops_total, (unsigned long)n.win_drops,
+	       (unsigned long)n.q_max_bytes);
+	assert_true(n.drops[SX_DROP_TAIL] > 0);
+	assert_true(n.win_drops > 0);
+}
+
+static void
+loss(void **state)
+{
+	static const char *const gbn[] = {"transport.reliability=gbn", NULL};
+	struct sx_scn_result sr = run("loss", NULL, NULL), gb = run("loss", gbn, NULL);
+
+	(void)state;
+	printf("1%% loss per link, 100G: sr goodput %.3f Gb/s (%lu retransmits, %lu timeouts), "
+	       "gbn goodput %.3f Gb/s (%lu retransmits, %lu timeouts)\n",
+	       sr.win_goodput_gbps, (unsigned long)sr.retransmits, (unsigned long)sr.timeouts,
+	       gb.win_goodput_gbps, (unsigned long)gb.retransmits, (unsigned long)gb.timeouts);
+	assert_true(sr.drops[SX_DROP_LOSS] > 0 && gb.drops[SX_DROP_LOSS] > 0);
+	assert_true(gb.win_goodput_gbps > 0);
+	assert_true(sr.win_goodput_gbps > 1.5 * gb.win_goodput_gbps);
+}
+
+static void
+linkfail(void **state)
+{
+	struct sx_scn_result r = run("linkfail", NULL, NULL);
+
+	(void)state;
+	printf("link failure: %lu/%lu flows complete, %lu corrupt, %lu frames lost on the "
+	       "dead link, %lu retransmits, %lu timeouts, done at %.1f us\n",
+	       (unsigned long)r.completed, (unsigned long)r.flows, (unsigned long)r.verify_errors,
+	       (unsigned long)r.drops[SX_DROP_DOWN], (unsigned long)r.retransmits,
+	       (unsigned long)r.timeouts, (double)r.end_ns / 1e3);
+	assert_true(r.drops[SX_DROP_DOWN] > 0);
+	assert_int_equal(r.completed, r.flows);
+	assert_int_equal(r.failed, 0);
+	assert_int_equal(r.verify_errors, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest parts[] = {
+		cmocka_unit_test(sched_orders_by_time_then_seq),
+		cmocka_unit_test(sched_many_random),
+		cmocka_unit_test(hist_quantiles),
+		cmocka_unit_test(workload_patterns),
+		cmocka_unit_test(workload_cdf_load),
+		cmocka_unit_test(config_rejects_bad_entries),
+	};
+	const struct CMUnitTest e2e[] = {
+		cmocka_unit_test(determinism),
+		cmocka_unit_test(fairness),
+		cmocka_unit_test(incast),
+		cmocka_unit_test(loss),
+		cmocka_unit_test(linkfail),
+	};
+
+	if (argc > 1 && strcmp(argv[1], "parts") != 0) {
+		cmocka_set_test_filter(argv[1]);
+		return cmocka_run_group_tests_name("sim", e2e, NULL, NULL);
+	}
+	if (argc > 1)
+		return cmocka_run_group_tests_name("sim-parts", parts, NULL, NULL);
+	return cmocka_run_group_tests_name("sim-parts", parts, NULL, NULL) |
+	       cmocka_run_group_tests_name("sim", e2e, NULL, NULL);
+}
