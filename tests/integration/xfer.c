@@ -33,8 +33,8 @@
  * EAL pins both processes to the first CPU.
  *
  * Scenarios: opcodes, faults, access, retry, psn-wrap, pcap, read-dereg
- * (see usage()). Two library bugs found here have reproducers beside this
- * file: repro_cas_miss.c and repro_read_after_dereg.c.
+ * (see usage()). Library bugs found here have reproducers beside this
+ * file (repro_*.c).
  *
  * Exit: 0 pass, 1 fail, 2 usage. Units: lengths in bytes, times in seconds
  * unless a name says _ms, _us or _ns.
@@ -97,7 +97,6 @@
 #define QUIET      0.2 /* end: seconds in which no completion may come */
 #define KILL_GRACE 20  /* launcher: seconds past --timeout before SIGKILL */
 #define MEMIF_NAME "net_memif0"
-#define MAX_GRAVE  256
 #define SETTLE_MS  100 /* server: after the link went down, before closing */
 
 enum side_id {
@@ -130,7 +129,6 @@ struct opts {
 	const char *tag;
 	const char *scalex_pcap;
 	const char *tshark;
-	bool cas_miss;     /* also compare-and-swaps that must not swap */
 	uint8_t retry_cnt; /* retry scenario */
 	uint32_t timeout_us;
 };
@@ -205,10 +203,6 @@ struct side {
 	unsigned int failures;
 	double deadline;
 	struct totals tot;
-	/* READ sources unmapped once no QP is left (see batch_release) */
-	uint8_t *grave[MAX_GRAVE];
-	size_t grave_len[MAX_GRAVE];
-	unsigned int ngrave;
 	/* read-dereg: the responder stalls after one burst, and stops polling
 	 * once it has sent hold_frames (the first answer stream) */
 	unsigned int pause_ms;
@@ -495,19 +489,17 @@ script_data(struct batch *b, uint32_t len, bool both, unsigned int nqp, unsigned
 	}
 }
 
-/* A compare-and-swap that hits, with @p miss one that must not swap, and a
+/* A compare-and-swap that hits, one that misses (must not swap), and a
  * fetch-and-add, per QP and direction. */
 static void
-script_atomics(struct batch *b, unsigned int nqp, bool miss)
+script_atomics(struct batch *b, unsigned int nqp)
 {
 	unsigned int q, who;
 
 	for (q = 0; q < nqp; q++) {
 		for (who = CLIENT; who <= SERVER; who++) {
 			add_op(b, who, q, SX_WR_ATOMIC_CMP_AND_SWP, 8);
-			if (miss)
-				add_op(b, who, q, SX_WR_ATOMIC_CMP_AND_SWP, 8)->cas_miss =
-				    true;
+			add_op(b, who, q, SX_WR_ATOMIC_CMP_AND_SWP, 8)->cas_miss = true;
 			add_op(b, who, q, SX_WR_ATOMIC_FETCH_AND_ADD, 8);
 		}
 	}
@@ -1077,20 +1069,18 @@ batch_release(struct side *s, struct batch *b)
 	for (i = 0; i < b->n; i++) {
 		struct xop *op = &b->op[i];
 
-		if (op->mr != NULL)
-			sx_dereg_mr(op->mr);
-		/* Library bug (repro_read_after_dereg): a READ responder may
-		 * still read the source after the requester completed and the
-		 * region is deregistered. Unmap such sources only once the QPs
-		 * are gone, except in the scenario that shows the bug. */
-		if (op->buf != NULL && op->opcode == SX_WR_RDMA_READ &&
-		    op->who != s->me && strcmp(s->o->scenario, "read-dereg") != 0 &&
-		    s->ngrave < MAX_GRAVE) {
-			s->grave[s->ngrave] = op->buf;
-			s->grave_len[s->ngrave++] = op->buf_len;
-		} else {
-			buf_free(op->buf, op->buf_len);
+		/* Deregistered, the region must never be touched again: its
+		 * pages go at once, so a late access faults. */
+		if (op->mr != NULL) {
+			int rc = sx_dereg_mr(op->mr);
+
+			if (rc < 0) {
+				/* still in use: keep the memory, report it */
+				fail_op(s, b, (int)i, "sx_dereg_mr: %s", strerror(-rc));
+				op->buf = NULL;
+			}
 		}
+		buf_free(op->buf, op->buf_len);
 		op->mr = NULL;
 		op->buf = NULL;
 	}
@@ -1216,9 +1206,6 @@ qps_destroy(struct side *s)
 	for (i = 0; i < MAX_QP; i++)
 		qp_destroy(s, i);
 	s->nqp = 0;
-	for (i = 0; i < s->ngrave; i++)
-		buf_free(s->grave[i], s->grave_len[i]);
-	s->ngrave = 0;
 }
 
 /* Create @p n QP pairs (QP i here with QP i there) and connect them. */
@@ -1316,7 +1303,7 @@ scenario_opcodes(struct side *s)
 	{
 		struct batch *b = batch_new(s);
 
-		script_atomics(b, s->o->nqp, s->o->cas_miss);
+		script_atomics(b, s->o->nqp);
 		rc = batch_run(s, b, "atomics", 30, false);
 		free(b);
 	}
@@ -1340,7 +1327,7 @@ scenario_faults(struct side *s)
 
 		for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
 			script_data(b, sizes[k], true, s->o->nqp, r + k);
-		script_atomics(b, s->o->nqp, s->o->cas_miss);
+		script_atomics(b, s->o->nqp);
 		script_unsignal(b, 4);
 		snprintf(what, sizeof(what), "faults round %u", r + 1);
 		rc = batch_run(s, b, what, 60, false);
@@ -1601,7 +1588,7 @@ scenario_retry(struct side *s)
 	if (qps_connect(s, 1, &qp_default) < 0)
 		goto broken;
 	script_data(b, 1u << 20, true, 1, 0);
-	script_atomics(b, 1, s->o->cas_miss);
+	script_atomics(b, 1);
 	rc = batch_run(s, b, "new QPs after the failure", 30, false);
 	if (rc < 0)
 		goto broken;
@@ -1633,7 +1620,7 @@ scenario_psn_wrap(struct side *s)
 	b = batch_new(s);
 	script_data(b, 1u << 20, true, s->o->nqp, 0);
 	script_data(b, 65537, true, s->o->nqp, 1);
-	script_atomics(b, s->o->nqp, s->o->cas_miss);
+	script_atomics(b, s->o->nqp);
 	rc = batch_run(s, b, "across the PSN wrap", 60, false);
 	free(b);
 	if (rc < 0)
@@ -1657,7 +1644,8 @@ scenario_psn_wrap(struct side *s)
  * The responder stops polling once the first stream is out, which
  * completes the READ; both sides then deregister and unmap at once, and
  * poll again in the quiet period. The responder must not read the unmapped
- * source (library bug, repro_read_after_dereg: it does).
+ * source (it did until answers were resolved per packet; see
+ * repro_read_after_dereg.c).
  */
 static int
 scenario_read_dereg(struct side *s)
@@ -1698,7 +1686,7 @@ scenario_pcap(struct side *s)
 	script_data(b, 4096, true, s->o->nqp, 1);
 	script_data(b, 65537, true, s->o->nqp, 0);
 	script_data(b, 262144, true, s->o->nqp, 1);
-	script_atomics(b, s->o->nqp, s->o->cas_miss);
+	script_atomics(b, s->o->nqp);
 	rc = batch_run(s, b, "captured", 30, false);
 	free(b);
 	return rc < 0 ? -1 : 0;
@@ -2403,7 +2391,6 @@ parse_opts(int argc, char **argv, struct opts *o)
 	    {"tshark", required_argument, NULL, 'w'},
 	    {"retry-cnt", required_argument, NULL, 'c'},
 	    {"timeout-us", required_argument, NULL, 'u'},
-	    {"cas-miss", no_argument, NULL, 'C'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -2484,9 +2471,6 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'u':
 			o->timeout_us = (uint32_t)strtoul(optarg, NULL, 10);
-			break;
-		case 'C':
-			o->cas_miss = true;
 			break;
 		default:
 			return -1;
