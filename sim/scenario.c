@@ -398,13 +398,17 @@ flow_done(struct sx_scn *s, const struct sx_wc *wc)
 			}
 		}
 	}
-	if (s->cfg.verify) {
-		sx_dereg_mr(f->src_mr);
-		sx_dereg_mr(f->dst_mr);
+	/* A region a WR still points into stays registered (-EBUSY): then
+	 * the buffers wait for sx_scn_destroy(). */
+	if (s->cfg.verify && sx_dereg_mr(f->src_mr) == 0) {
+		f->src_mr = NULL;
 		free(f->src_buf);
+		f->src_buf = NULL;
+	}
+	if (s->cfg.verify && sx_dereg_mr(f->dst_mr) == 0) {
+		f->dst_mr = NULL;
 		free(f->dst_buf);
-		f->src_buf = f->dst_buf = NULL;
-		f->src_mr = f->dst_mr = NULL;
+		f->dst_buf = NULL;
 	}
 	/* the next waiting flow of the pair takes the free slot */
 	while (p->pending_head != UINT32_MAX && p->outstanding < s->cfg.max_send_wr) {
@@ -422,6 +426,34 @@ flow_done(struct sx_scn *s, const struct sx_wc *wc)
 	}
 }
 
+/* Why a host cannot leave an instant: its engine's and QPs' timers. */
+static void
+host_dump(const struct sx_host *h, uint64_t now_ns)
+{
+	const struct sx_engine *e = &h->ctx->engine;
+	uint32_t q;
+
+	fprintf(stderr,
+		"scalex-sim: host %u makes no progress at %lu ns (engine time %lu): active %u, "
+		"backlog %u, pacer next %lu, rx pending %u, tx blocked %d\n",
+		h->id, (unsigned long)(now_ns - SCN_T0_NS), (unsigned long)now_ns, e->nactive,
+		e->nbacklog, (unsigned long)sx_wheel_next(&e->pacer),
+		sx_port_sim_rx_pending(h->port), h->tx_blocked);
+	for (q = 0; q < e->max_qps; q++) {
+		const struct sx_qp *qp = e->qps[q];
+
+		if (qp == NULL || sx_qp_deadline(qp) > now_ns)
+			continue;
+		fprintf(stderr,
+			"  qp %u: state %d deadline %lu cc_timer %lu rto %lu rnr %lu rate %lu "
+			"snd_una %u snd_nxt %u\n",
+			qp->qpn, qp->state, (unsigned long)sx_qp_deadline(qp),
+			(unsigned long)qp->cc_timer_ns, (unsigned long)qp->rto_deadline,
+			(unsigned long)qp->rnr_until, (unsigned long)qp->rate_bps, qp->snd_una,
+			qp->snd_nxt);
+	}
+}
+
 /* One engine round of host @p h, then its completions and its next wake. */
 static void
 host_step(struct sx_scn *s, struct sx_host *h)
@@ -432,8 +464,7 @@ host_step(struct sx_scn *s, struct sx_host *h)
 
 	if (now_ps == h->last_step_ps) {
 		if (++h->same_time_steps > SCN_SAME_TIME_STEPS) {
-			fprintf(stderr, "scalex-sim: host %u makes no progress at %lu ns\n", h->id,
-				(unsigned long)(now_ns - SCN_T0_NS));
+			host_dump(h, now_ns);
 			abort();
 		}
 	} else {
