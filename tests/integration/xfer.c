@@ -1328,7 +1328,7 @@ scenario_faults(struct side *s)
 		for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
 			script_data(b, sizes[k], true, s->o->nqp, r + k);
 		script_atomics(b, s->o->nqp);
-		script_unsignal(b, 4);
+		script_unsignal(b, 3);
 		snprintf(what, sizeof(what), "faults round %u", r + 1);
 		rc = batch_run(s, b, what, 60, false);
 		free(b);
