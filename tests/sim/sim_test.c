@@ -9,6 +9,7 @@
  *   incast       16:1 at 100 Gb/s, ECN, no PFC: DCQCN bounds the queue and
  *                stops dropping; without CC the same scenario drops
  *   loss         1% random loss: selective repeat ahead of go-back-N
+ *   degrade      a cable's rate drops mid-run: goodput follows
  *   linkfail     a leaf-spine cable fails mid-run: every flow completes
  *                with its data intact
  *
@@ -362,6 +363,23 @@ loss(void **state)
 }
 
 static void
+degrade(void **state)
+{
+	/* the loss scenario without loss; the receiver's cable drops to 10G */
+	static const char *const sets[] = {"fault.loss=0", "fault.rate=h1-l0 200 10",
+					   "sim.duration_us=800", "sim.window_us=400", NULL};
+	struct sx_scn_result r = run("loss", sets, NULL);
+
+	(void)state;
+	printf("link degraded 100G -> 10G at 200 us: goodput %.3f Gb/s after, busiest port "
+	       "%.2f%%\n",
+	       r.win_goodput_gbps, 100 * r.win_max_util);
+	/* payload share of a 1 KB-MTU frame on the wire: 1024 / 1106 */
+	assert_true(r.win_goodput_gbps > 8.5 && r.win_goodput_gbps <= 10.0);
+	assert_true(r.win_max_util > 0.95);
+}
+
+static void
 linkfail(void **state)
 {
 	struct sx_scn_result r = run("linkfail", NULL, NULL);
@@ -394,6 +412,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(fairness),
 		cmocka_unit_test(incast),
 		cmocka_unit_test(loss),
+		cmocka_unit_test(degrade),
 		cmocka_unit_test(linkfail),
 	};
 
