@@ -77,6 +77,8 @@ sx_engine_add_qp(struct sx_engine *e, struct sx_qp *qp)
 {
 	e->qps[qp->qpn - SX_QPN_BASE] = qp;
 	memset(&e->eqp[qp->qpn - SX_QPN_BASE], 0, sizeof(struct sx_eqp));
+	if (qp->qpn - SX_QPN_BASE >= e->nslots)
+		e->nslots = qp->qpn - SX_QPN_BASE + 1;
 }
 
 void
@@ -93,6 +95,8 @@ sx_engine_del_qp(struct sx_engine *e, struct sx_qp *qp)
 	qp->active = false;
 	sx_wheel_del(&e->pacer, &e->eqp[qp->qpn - SX_QPN_BASE].pace);
 	e->qps[qp->qpn - SX_QPN_BASE] = NULL;
+	while (e->nslots > 0 && e->qps[e->nslots - 1] == NULL)
+		e->nslots--;
 }
 
 void
@@ -279,7 +283,7 @@ sx_engine_poll(struct sx_engine *e, uint64_t now_ns)
 	work = n;
 	sx_wheel_expire(&e->pacer, now_ns, pace_due, e);
 	/* Timers. A timing wheel replaces this scan once QPs number thousands. */
-	for (q = 0; q < e->max_qps; q++) {
+	for (q = 0; q < e->nslots; q++) {
 		struct sx_qp *qp = e->qps[q];
 
 		if (qp != NULL && sx_qp_deadline(qp) <= now_ns) {
@@ -299,7 +303,7 @@ sx_engine_next_deadline(const struct sx_engine *e, uint64_t now_ns)
 	if (e->nactive > 0 || e->nbacklog > 0)
 		return now_ns;
 	d = sx_wheel_next(&e->pacer);
-	for (q = 0; q < e->max_qps; q++) {
+	for (q = 0; q < e->nslots; q++) {
 		if (e->qps[q] != NULL) {
 			uint64_t t = sx_qp_deadline(e->qps[q]);
 

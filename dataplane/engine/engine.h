@@ -51,6 +51,7 @@ struct sx_engine {
 	struct sx_eqp *eqp;   /* likewise */
 	struct sx_wheel pacer;
 	uint32_t max_qps;
+	uint32_t nslots;      /* one past the highest QP slot in use: scans stop there */
 	struct sx_qp **active;/* QPs that may have something to send */
 	uint32_t nactive;
 	uint32_t rr;          /* round-robin start in active */

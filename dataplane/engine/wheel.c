@@ -21,8 +21,11 @@ file(struct sx_wheel *w, struct sx_wheel_entry *e)
 
 	if (t < w->tick)
 		t = w->tick;
-	if (t - w->tick >= SX_WHEEL_SLOTS)
-		t = w->tick + SX_WHEEL_SLOTS - 1; /* beyond the horizon: wait at the edge */
+	/* Beyond the horizon: wait at the edge, one slot short of the cursor,
+	 * so that an entry filed again from there (expire moves the cursor one
+	 * past the slot it empties) never lands in the slot being emptied. */
+	if (t - w->tick >= SX_WHEEL_SLOTS - 1)
+		t = w->tick + SX_WHEEL_SLOTS - 2;
 	s = (uint32_t)(t & MASK);
 	e->next = w->slot[s];
 	w->slot[s] = e;

@@ -168,6 +168,8 @@ on_sr_ack(struct sx_qp *qp, const struct sx_pkt *pkt, uint64_t now_ns)
 	qp->cnt[SX_QPC_ACKS_RCVD]++;
 	if (!ack_upto(qp, pkt->bth.psn, now_ns))
 		return;
+	qp->sr_answer_follows = (pkt->sack.flags & SX_SACK_F_ANSWER_FOLLOWS) != 0;
+	qp->sr_answer_psn = pkt->sack.base;
 	/* A READ still waiting for answers holds snd_una back; what the
 	 * responder acknowledged past it must not be sent again. */
 	for (p = qp->snd_una; sx_psn_cmp(p, pkt->bth.psn) <= 0; p = sx_psn_add(p, 1))

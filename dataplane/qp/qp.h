@@ -222,6 +222,8 @@ struct sx_qp {
 	uint64_t resent[SX_WINDOW_PKTS / 64];
 	uint32_t sr_high;  /* one past the highest SACKed PSN */
 	bool sr_probe;     /* timeout: resend snd_una even if SACKed */
+	bool sr_answer_follows; /* last SACK: the answer at its base is on its way */
+	uint32_t sr_answer_psn;
 
 	/* receive queue */
 	struct sx_rqe *rq;

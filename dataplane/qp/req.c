@@ -189,13 +189,17 @@ sr_resend_hole(struct sx_qp *qp, struct sx_txd *txd, uint64_t now_ns)
 		while (free != 0) {
 			i = k + (uint32_t)__builtin_ctzll(free);
 			free &= free - 1;
-			sx_bit_set(qp->resent, i);
 			psn = sx_psn_add(qp->snd_una, i);
 			if (sx_psn_cmp(psn, qp->snd_max) >= 0)
 				return false;
 			w = wqe_of(qp, psn);
-			/* READ/atomic PSNs past the request's own are answers,
-			 * not packets of ours. */
+			/* A READ/atomic hole: resent only at the request's own
+			 * PSN, and not while the responder says its answer is
+			 * queued right behind the ACK that showed the hole. */
+			if (w != NULL && sx_wqe_is_rd_atomic(w) &&
+			    qp->sr_answer_follows && psn == qp->sr_answer_psn)
+				continue;
+			sx_bit_set(qp->resent, i);
 			if (w == NULL || (sx_wqe_is_rd_atomic(w) &&
 					  psn != sx_psn_add(w->first_psn, w->rd_pkts)))
 				continue;

@@ -319,10 +319,8 @@ duplicate(struct sx_qp *qp, const struct sx_pkt *pkt)
 		queue_ack(qp);
 }
 
-/* SR: queue an ACK for everything before epsn, merging into a queued one
- * only at the tail: an ACK must never overtake a READ response stream
- * queued before it, or the requester would take the READ as answered and
- * its answer lost. The SACK bitmap is read from the scoreboard when sent. */
+/* SR: queue an ACK; what it acknowledges is read from the scoreboard when
+ * it is sent, so one queued ACK serves any number of packets. */
 static void
 queue_sack(struct sx_qp *qp)
 {
@@ -334,7 +332,6 @@ queue_sack(struct sx_qp *qp)
 			return;
 		r->kind = SX_RESP_SACK;
 	}
-	r->psn = sx_psn_add(qp->epsn, SX_PSN_MASK);
 	r->msn = qp->msn;
 }
 
@@ -505,6 +502,64 @@ sx_resp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
 		queue_ack(qp);
 }
 
+/* Is @p psn answered by a READ/atomic response queued behind the head? */
+static bool
+answer_queued(const struct sx_qp *qp, uint32_t psn)
+{
+	uint32_t k;
+
+	for (k = qp->rq_rhead + 1; k != qp->rq_rtail; k++) {
+		const struct sx_resp *n = &qp->respq[k % SX_RESPQ_SIZE];
+		uint32_t npkts;
+
+		if (n->dead || (n->kind != SX_RESP_READ && n->kind != SX_RESP_ATOMIC))
+			continue;
+		npkts = n->kind == SX_RESP_READ && n->len ? (n->len + qp->mtu - 1) / qp->mtu : 1;
+		if (sx_psn_in_window(psn, n->psn, npkts))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * SR ACK, filled when sent: everything received by now, except the PSNs of
+ * a READ or atomic whose answer is still queued behind this ACK: the
+ * requester would take it as answered and the answer as lost. The
+ * cumulative point stops at the first of those.
+ */
+static void
+fill_sack(struct sx_qp *qp, struct sx_pkt *h)
+{
+	uint32_t i, p, base = qp->epsn;
+
+	/* base: the epsn, or the first PSN of the answers queued behind us */
+	for (i = qp->rq_rhead + 1; i != qp->rq_rtail; i++) {
+		const struct sx_resp *n = &qp->respq[i % SX_RESPQ_SIZE];
+
+		if (!n->dead && (n->kind == SX_RESP_READ || n->kind == SX_RESP_ATOMIC) &&
+		    sx_psn_cmp(n->psn, base) < 0)
+			base = n->psn;
+	}
+	h->bth.opcode = SX_OP_SR_ACK;
+	h->bth.psn = sx_psn_add(base, SX_PSN_MASK);
+	h->aeth.syndrome = sx_aeth_syndrome(SX_AETH_ACK, SX_AETH_CREDIT_INVALID);
+	h->aeth.msn = qp->msn;
+	h->sack.base = base;
+	h->sack.flags = base != qp->epsn ? SX_SACK_F_ANSWER_FOLLOWS : 0;
+	memset(h->sack.bitmap, 0, sizeof(h->sack.bitmap));
+	for (i = 0; i < SX_SACK_BITS; i++) {
+		bool got;
+
+		p = sx_psn_add(base, i + 1);
+		if (sx_psn_cmp(p, qp->epsn) < 0)
+			got = !answer_queued(qp, p);
+		else
+			got = sx_bit_test(qp->rcvd, sx_psn_fwd(qp->epsn, p));
+		if (got)
+			h->sack.bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
+	}
+}
+
 bool
 sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd, bool data)
 {
@@ -535,24 +590,11 @@ sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd, bool data)
 		h->atomic_orig = r->orig;
 		qp->rq_rhead++;
 		return true;
-	case SX_RESP_SACK: {
-		uint32_t i, p, base = sx_psn_add(r->psn, 1);
-
-		h->bth.opcode = SX_OP_SR_ACK;
-		h->sack.base = base;
-		memset(h->sack.bitmap, 0, sizeof(h->sack.bitmap));
-		for (i = 0; i < SX_SACK_BITS; i++) {
-			/* PSNs the cumulative point passed since this ACK was
-			 * queued have all arrived. */
-			p = sx_psn_add(base, i + 1);
-			if (sx_psn_cmp(p, qp->epsn) < 0 ||
-			    sx_bit_test(qp->rcvd, sx_psn_fwd(qp->epsn, p)))
-				h->sack.bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
-		}
+	case SX_RESP_SACK:
+		fill_sack(qp, h);
 		qp->cnt[SX_QPC_ACKS_SENT]++;
 		qp->rq_rhead++;
 		return true;
-	}
 	default:
 		break;
 	}

@@ -50,7 +50,8 @@ build_ext(uint8_t *b, const struct sx_opcode_info *op, const struct sx_pkt *pkt)
 	}
 	if (op->flags & SX_OPF_SACK) {
 		h = b + op->offset[SX_HDR_SACK];
-		wr32(h, pkt->sack.base & SX_PSN_MASK);
+		h[0] = pkt->sack.flags;
+		wr24(h + 1, pkt->sack.base & SX_PSN_MASK);
 		memcpy(h + 4, pkt->sack.bitmap, sizeof(pkt->sack.bitmap));
 	}
 }

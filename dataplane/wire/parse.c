@@ -80,7 +80,8 @@ parse_ext(const uint8_t *b, const struct sx_opcode_info *op, struct sx_pkt *pkt)
 	}
 	if (op->flags & SX_OPF_SACK) {
 		h = b + op->offset[SX_HDR_SACK];
-		pkt->sack.base = rd32(h) & SX_PSN_MASK;
+		pkt->sack.flags = h[0];
+		pkt->sack.base = rd24(h + 1);
 		memcpy(pkt->sack.bitmap, h + 4, sizeof(pkt->sack.bitmap));
 	}
 }

@@ -39,6 +39,8 @@ extern "C" {
 #define SX_XETH_LEN       8  /**< scalex SR extension: message sequence, offset */
 #define SX_SACK_LEN       36 /**< scalex SACK: base PSN + 256-bit bitmap */
 #define SX_SACK_BITS      256
+/** SACK flag: Base is a READ/atomic whose answer the responder sends next. */
+#define SX_SACK_F_ANSWER_FOLLOWS 0x01
 #define SX_ICRC_LEN       4
 #define SX_ETHERTYPE_IPV4 0x0800
 #define SX_ETHERTYPE_IPV6 0x86dd
@@ -219,6 +221,7 @@ struct sx_xeth {
 
 /** scalex SACK: PSNs received after the cumulative point. */
 struct sx_sack {
+	uint8_t flags;    /**< SX_SACK_F_* */
 	uint32_t base;    /**< first PSN not received (24 bits) */
 	uint8_t bitmap[SX_SACK_BITS / 8]; /**< bit i (LSB first): base + 1 + i received */
 };

@@ -89,6 +89,7 @@ test_fire_once_never_early(void **state)
 	run(1000, 50000000, 300000, 2);      /* beyond it: parked at the edge */
 	run(100, 1000000, 1000000, 3);       /* big jumps of virtual time */
 	run(1, 100000, 10, 4);
+	run(100, 3000000, 50000, 5);         /* several horizons ahead */
 }
 
 static void
