@@ -21,13 +21,15 @@ port=$((20000 + $$ % 20000))
 
 # pair ARGS...: server and client of one scalex-perf run; the client's
 # table goes to stdout. Each pair gets its own bootstrap port and socket.
+# $client_args go to the client only (e.g. its capture file).
+client_args=()
 pair() {
 	local spid rc=0
 	port=$((port + 1))
 	rm -f "/tmp/scalex-perf-$port.sock"
 	"$perf" "$@" --server --boot-port "$port" >"$out/server.log" 2>&1 &
 	spid=$!
-	"$perf" "$@" --connect 127.0.0.1 --boot-port "$port" || rc=$?
+	"$perf" "$@" "${client_args[@]}" --connect 127.0.0.1 --boot-port "$port" || rc=$?
 	wait "$spid" || rc=$?
 	return "$rc"
 }
@@ -69,7 +71,9 @@ python3 -c "import sys; print('sr / gbn: %.2fx' % (float(sys.argv[2]) / max(floa
 
 echo
 echo "== 4. a captured READ transfer, checked by scalex-pcap and tshark"
-pair read_bw -s 16K -n 100 --pcap "$out/read.pcapng" >/dev/null
+client_args=(--pcap "$out/read.pcapng")
+pair read_bw -s 16K -n 100 >/dev/null
+client_args=()
 "$build/tools/scalex-pcap" check --summary --quiet "$out/read.pcapng"
 malformed=$(tshark -r "$out/read.pcapng" --disable-protocol rpcordma -Y _ws.malformed 2>/dev/null | wc -l)
 echo "tshark: $(tshark -r "$out/read.pcapng" 2>/dev/null | wc -l) frames, $malformed malformed"
