@@ -108,7 +108,8 @@ static const struct sx_tool_spec perf_spec = {
 #define PEER_CHECK_MASK 1023u
 /* How long a side waits for messages after the peer said it finished. */
 #define FIN_GRACE_NS 30000000000ull
-/* Bytes per QP region, half of it: cap of (size x tx-depth). */
+/* A QP's region (in each half of the buffer) holds tx-depth messages, but
+ * all QPs' regions together at most this many bytes (or one message). */
 #define REGION_CAP_BYTES (16u << 20)
 /* -a without -n: at most this many bytes per size. */
 #define ALL_SIZES_BYTES     (256ull << 20)
@@ -116,7 +117,6 @@ static const struct sx_tool_spec perf_spec = {
 #define PAGE_BYTES          4096
 /* wr_id: QP index above, sequence below; receives flagged. */
 #define WRID_QP_SHIFT 40
-#define WRID_SEQ_MASK ((1ull << WRID_QP_SHIFT) - 1)
 #define WRID_RECV     (1ull << 63)
 
 enum fin_status {
