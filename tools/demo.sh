@@ -5,7 +5,8 @@
 #   1. RDMA WRITE bandwidth between two processes over memif (DPDK), every
 #      message size, with a plot;
 #   2. SEND latency between them;
-#   3. go-back-N against selective repeat with 1% of frames dropped;
+#   3. go-back-N against selective repeat with 1% of frames dropped, and
+#      DCQCN cutting and recovering its rate on a path that marks ECN-CE;
 #   4. a captured READ transfer checked by scalex-pcap and by tshark;
 #   5. a simulated 16-host leaf-spine running the same protocol code under
 #      DCQCN in virtual time, with plots.
@@ -46,6 +47,7 @@ set terminal pngcairo size 800,480
 set output "$out/write_bw.png"
 set title "scalex RDMA WRITE over memif (two processes, MTU 4096)"
 set xlabel "message size (bytes)"
+set format x "%.0s%cB"
 set ylabel "Gb/s"
 set logscale x 2
 set key top left
@@ -68,6 +70,28 @@ sr=$(avg_gbps "$out/sr.json")
 printf '%-22s %12s\n' "reliability" "Gb/s"
 printf '%-22s %12s\n' "gbn (RoCEv2)" "$gbn" "sr (scalex)" "$sr"
 python3 -c "import sys; print('sr / gbn: %.2fx' % (float(sys.argv[2]) / max(float(sys.argv[1]), 1e-9)))" "$gbn" "$sr"
+
+echo
+echo "== 3b. DCQCN (paper preset): 0.2% of the client's frames marked ECN-CE"
+client_args=(--trace "$out/rates.csv" --fault-tx ecn=0.002)
+pair write_bw -s 64K -D 1 --cc dcqcn --cc-preset paper >"$out/dcqcn.txt"
+client_args=()
+grep -E '^ 65536 ' "$out/dcqcn.txt" | awk '{ printf "goodput %s Gb/s average under marking\n", $4 }'
+awk -F, 'NR > 1 { n[$3]++ } END { printf "trace: %d CNP cuts, %d timer steps\n", n["cnp"], n["timer"] }' "$out/rates.csv"
+awk -F, 'NR == 2 { t0 = $1 } NR > 1 { printf "%.4f %.3f %.3f\n", ($1 - t0) / 1e6, $4 / 1e9, $5 / 1e9 }' \
+	"$out/rates.csv" >"$out/rates.dat"
+gnuplot <<GP
+set terminal pngcairo size 900,420 noenhanced
+set output "$out/dcqcn.png"
+set title "DCQCN rate and target: scalex-perf write_bw over memif, 0.2% of frames marked CE"
+set xlabel "time (ms)"
+set ylabel "Gb/s"
+set yrange [0:105]
+set xrange [0:50]
+set key bottom right
+plot "$out/rates.dat" using 1:2 with steps title "rate (Rc)", "" using 1:3 with steps title "target (Rt)"
+GP
+echo "plot: $out/dcqcn.png"
 
 echo
 echo "== 4. a captured READ transfer, checked by scalex-pcap and tshark"

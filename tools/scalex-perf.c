@@ -148,6 +148,7 @@ struct perf {
 	bool boot_broken; /* the bootstrap connection failed */
 	uint32_t spin;
 	struct sx_tool_report rep;
+	FILE *trace;
 
 	/* the size being run */
 	uint32_t size;
@@ -1068,11 +1069,17 @@ open_resources(struct perf *p)
 	attr.fault_rx = o->fault_rx;
 	attr.fault_seed = o->seed;
 	attr.pcap_path = o->pcap;
+	attr.cc = o->cc;
+	attr.line_rate_bps = o->line_rate_bps;
 	p->ctx = sx_open_device(&attr);
 	if (p->ctx == NULL) {
-		fprintf(stderr, PROG ": open %s: %s\n", o->dev, strerror(errno));
+		fprintf(stderr, PROG ": open %s: %s\n", o->dev,
+		        errno == ENOENT && o->cc ? "no such congestion control"
+		                                 : strerror(errno));
 		return -1;
 	}
+	if (sx_tool_apply_cc(o, p->ctx, &p->trace) < 0)
+		return -1;
 	p->pd = sx_alloc_pd(p->ctx);
 	p->cq =
 	    p->pd ? sx_create_cq(p->ctx, o->qps * (o->tx_depth + rq) + POLL_BATCH) : NULL;
@@ -1137,8 +1144,13 @@ close_resources(struct perf *p)
 		sx_destroy_cq(p->cq);
 	if (p->pd != NULL)
 		sx_dealloc_pd(p->pd);
-	if (p->ctx != NULL)
+	if (p->ctx != NULL) {
+		sx_cc_trace(p->ctx, NULL);
 		sx_close_device(p->ctx);
+	}
+	if (p->trace != NULL)
+		fclose(p->trace);
+	p->trace = NULL;
 	p->mr = NULL;
 	p->cq = NULL;
 	p->pd = NULL;
@@ -1263,6 +1275,8 @@ print_header(struct perf *p)
 		                         "(SR places out of order)"
 		                       : "polling the last byte");
 	sx_tool_report_set(r, "Measured by", "client (requester)");
+	sx_tool_report_set(r, "Congestion ctrl", "%s%s%s", o->cc ? o->cc : "none",
+	                   o->cc_preset ? " preset " : "", o->cc_preset ? o->cc_preset : "");
 	sx_tool_report_set(r, "Fault tx", "%s",
 	                   o->fault_tx_spec ? o->fault_tx_spec : "none");
 	sx_tool_report_set(r, "Fault rx", "%s",

@@ -39,6 +39,11 @@ enum opt_id {
 	OPT_VERIFY,
 	OPT_WARMUP,
 	OPT_QP_TIMEOUT,
+	OPT_CC,
+	OPT_CC_PRESET,
+	OPT_CC_PARAM,
+	OPT_TRACE,
+	OPT_LINE_RATE,
 };
 
 static const struct option long_opts[] = {
@@ -63,6 +68,11 @@ static const struct option long_opts[] = {
     {"verify", no_argument, NULL, OPT_VERIFY},
     {"warmup", required_argument, NULL, OPT_WARMUP},
     {"qp-timeout", required_argument, NULL, OPT_QP_TIMEOUT},
+    {"cc", required_argument, NULL, OPT_CC},
+    {"cc-preset", required_argument, NULL, OPT_CC_PRESET},
+    {"cc-param", required_argument, NULL, OPT_CC_PARAM},
+    {"trace", required_argument, NULL, OPT_TRACE},
+    {"line-rate", required_argument, NULL, OPT_LINE_RATE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -97,7 +107,8 @@ static const char *const usage_text[] = {
     "  --qp-timeout US     initial retransmit timeout in microseconds",
     "                      (default: the library's)",
     "  --fault-tx SPEC     inject faults on transmit:",
-    "                      drop=P,reorder=P,duplicate=P,corrupt=P (0..1)",
+    "                      drop=P,reorder=P,duplicate=P,corrupt=P,ecn=P",
+    "                      (0..1; ecn marks ECN-capable frames CE)",
     "  --fault-rx SPEC     the same on receive",
     "  --seed N            seed of the fault injection (default 1)",
     "  --verify            checksum the target buffers at the end and compare",
@@ -105,6 +116,14 @@ static const char *const usage_text[] = {
     "  --warmup N          N untimed messages per QP before each size",
     "                      (default 0; the first use of DPDK buffers",
     "                      page-faults under --no-huge)",
+    "",
+    "congestion control (docs/cc.md):",
+    "  --cc NAME           dcqcn, timely or fixed (default: none)",
+    "  --cc-preset NAME    e.g. paper or nic for dcqcn",
+    "  --cc-param N=V      set one parameter; repeatable, applied in order",
+    "  --trace FILE        CSV of every CC event: time_ns,qpn,event,rate_bps,",
+    "                      target_bps,alpha",
+    "  --line-rate GBPS    the link rate CC starts from (default 100)",
     "",
     "output:",
     "  --json FILE         results as JSON too; '-' for stdout (the table",
@@ -444,6 +463,34 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 				                   arg, SX_TOOL_MAX_QP_TIMEOUT_US);
 			o->qp_timeout_us = (uint32_t)v;
 			break;
+		case OPT_CC:
+			if (strcmp(arg, "none") != 0 && *arg == '\0')
+				return usage_error(spec, "--cc: empty name");
+			o->cc = strcmp(arg, "none") == 0 ? NULL : arg;
+			break;
+		case OPT_CC_PRESET:
+			o->cc_preset = arg;
+			break;
+		case OPT_CC_PARAM:
+			if (strchr(arg, '=') == NULL)
+				return usage_error(spec, "--cc-param: '%s' is not name=value",
+				                   arg);
+			if (o->ncc_params == SX_TOOL_MAX_CC_PARAMS)
+				return usage_error(spec, "--cc-param: more than %u",
+				                   SX_TOOL_MAX_CC_PARAMS);
+			o->cc_params[o->ncc_params++] = arg;
+			break;
+		case OPT_TRACE:
+			if (*arg == '\0')
+				return usage_error(spec, "--trace: empty file name");
+			o->trace = arg;
+			break;
+		case OPT_LINE_RATE:
+			if (parse_u64(arg, 1, 1600, &v) < 0)
+				return usage_error(spec, "--line-rate: '%s' is not 1..1600 Gb/s",
+				                   arg);
+			o->line_rate_bps = v * 1000000000ull;
+			break;
 		case OPT_WARMUP:
 			if (parse_u64(arg, 0, 1000000000, &v) < 0)
 				return usage_error(spec, "--warmup: '%s' is not 0..10^9",
@@ -546,4 +593,46 @@ sx_tool_opts_free(struct sx_tool_opts *o)
 {
 	free(o->eal_argv);
 	o->eal_argv = NULL;
+}
+
+int
+sx_tool_apply_cc(const struct sx_tool_opts *o, struct sx_context *ctx, FILE **trace_out)
+{
+	unsigned int i;
+	int rc;
+
+	*trace_out = NULL;
+	if (o->cc == NULL) {
+		if (o->cc_preset || o->ncc_params || o->trace) {
+			fprintf(stderr, "%s: --cc-preset, --cc-param and --trace need --cc\n",
+			        o->prog);
+			return -1;
+		}
+		return 0;
+	}
+	if (o->cc_preset != NULL && (rc = sx_cc_preset(ctx, o->cc_preset)) < 0) {
+		fprintf(stderr, "%s: --cc-preset %s: %s\n", o->prog, o->cc_preset,
+		        rc == -ENOENT ? "no such preset" : strerror(-rc));
+		return -1;
+	}
+	for (i = 0; i < o->ncc_params; i++) {
+		rc = sx_cc_param(ctx, o->cc_params[i]);
+		if (rc < 0) {
+			fprintf(stderr, "%s: --cc-param %s: %s\n", o->prog, o->cc_params[i],
+			        rc == -ENOENT   ? "no such parameter"
+			        : rc == -ERANGE ? "outside the parameter's range"
+			                        : "not name=value");
+			return -1;
+		}
+	}
+	if (o->trace != NULL) {
+		*trace_out = fopen(o->trace, "w");
+		if (*trace_out == NULL) {
+			fprintf(stderr, "%s: --trace %s: %s\n", o->prog, o->trace,
+			        strerror(errno));
+			return -1;
+		}
+		sx_cc_trace(ctx, *trace_out);
+	}
+	return 0;
 }

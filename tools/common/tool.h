@@ -37,6 +37,7 @@ enum sx_tool_exit {
 #define SX_TOOL_MAX_DURATION_S    3600.0
 #define SX_TOOL_DEFAULT_BOOT_PORT 18515
 #define SX_TOOL_MAX_QP_TIMEOUT_US 10000000u
+#define SX_TOOL_MAX_CC_PARAMS     32
 
 /** What a mode of a tool is. */
 enum sx_tool_kind {
@@ -95,6 +96,13 @@ struct sx_tool_opts {
 	const char *json; /**< NULL: none; "-": stdout (the table goes to stderr) */
 	bool verify;
 	uint64_t warmup; /**< untimed messages per QP before each size */
+	/* congestion control (docs/cc.md) */
+	const char *cc;        /**< algorithm; NULL: none */
+	const char *cc_preset; /**< NULL: the algorithm's default */
+	const char *cc_params[SX_TOOL_MAX_CC_PARAMS]; /**< "name=value", in order */
+	unsigned int ncc_params;
+	const char *trace;     /**< CC rate trace CSV; NULL: none */
+	uint64_t line_rate_bps; /**< the link rate CC assumes; 0: the library's */
 	/* EAL: argv[0] and the defaults, or argv[0] and what followed "--". */
 	int eal_argc;
 	char **eal_argv;
@@ -124,6 +132,13 @@ void sx_tool_opts_free(struct sx_tool_opts *o);
  * or -1 with rte_errno set (sx_eal_init()).
  */
 int sx_tool_eal_init(struct sx_tool_opts *o);
+
+/**
+ * Apply the congestion-control options to an open context: preset, then
+ * each --cc-param in order, then the trace file (opened here; *trace_out
+ * receives it for the caller to close). 0, or -1 after saying why.
+ */
+int sx_tool_apply_cc(const struct sx_tool_opts *o, struct sx_context *ctx, FILE **trace_out);
 
 /** A size with an optional K/M/G suffix (powers of 1024); 0 or -EINVAL. */
 int sx_tool_parse_size(const char *s, uint64_t max, uint64_t *out);
