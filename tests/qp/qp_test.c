@@ -714,6 +714,79 @@ cc_ecn_case(enum sx_wr_opcode op)
 	vt_teardown(&v);
 }
 
+/* Notification point: at most one CNP per QP per gap, exactly at the
+ * boundary; the CNP goes to the peer QP with BECN set. */
+static void
+test_cnp_rate_limit(void **state)
+{
+	static const struct {
+		uint64_t at_ns;
+		bool cnp;
+	} steps[] = {
+		{1000000, true},  {1000001, false}, {1019999, false}, {1020000, true},
+		{1030000, false}, {1039999, false}, {1040000, true},  {1100000, true},
+	};
+	struct vt v;
+	struct vt_opts o;
+	struct sx_txd d;
+	size_t i;
+
+	(void)state;
+	vt_default_opts(&o);
+	vt_setup(&v, &o);
+	v.ctx[1]->env.cnp_gap_ns = 20000;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		bool got;
+
+		sx_qp_on_ecn(v.qp[1], steps[i].at_ns);
+		got = sx_qp_tx(v.qp[1], steps[i].at_ns, &d, false);
+		assert_int_equal(got, steps[i].cnp);
+		if (got) {
+			assert_int_equal(d.hdr.bth.opcode, SX_OP_CNP);
+			assert_true(d.hdr.bth.becn);
+			assert_int_equal(d.hdr.bth.dqpn, v.qp[0]->qpn);
+		}
+	}
+	assert_int_equal(v.qp[1]->cnt[SX_QPC_ECN_CE_RCVD], 8);
+	assert_int_equal(v.qp[1]->cnt[SX_QPC_CNP_SENT], 4);
+	vt_teardown(&v);
+}
+
+/* A CNP for a QP that does not exist is counted and dropped. */
+static void
+test_cnp_unknown_qp(void **state)
+{
+	struct vt v;
+	struct vt_opts o;
+	struct sx_pkt pkt;
+	struct sx_frame f;
+	struct sx_port *port;
+
+	(void)state;
+	vt_default_opts(&o);
+	vt_setup(&v, &o);
+	port = v.ctx[0]->port;
+	memset(&pkt, 0, sizeof(pkt));
+	memcpy(pkt.eth_dst, v.ctx[1]->port->mac, 6);
+	pkt.ip_version = 4;
+	pkt.ttl = 64;
+	memcpy(pkt.ip_src, v.ctx[0]->engine.ip, 4);
+	memcpy(pkt.ip_dst, v.ctx[1]->engine.ip, 4);
+	pkt.udp_sport = 0xc000;
+	pkt.bth.opcode = SX_OP_CNP;
+	pkt.bth.becn = true;
+	pkt.bth.dqpn = 0xabcdef; /* no such QP */
+	assert_int_equal(sx_port_tx_alloc(port, &f, 1), 1);
+	assert_true(sx_wire_build(f.data, f.cap, &pkt, NULL) > 0);
+	f.len = pkt.frame_len;
+	assert_int_equal(sx_port_tx(port, &f, 1), 1);
+	sx_context_step(v.ctx[0]); /* the fault wrapper releases on a later call */
+	sx_context_step(v.ctx[1]);
+	assert_int_equal(v.ctx[1]->engine.stats.drop[SX_EDROP_UNKNOWN_QP], 1);
+	assert_int_equal(v.qp[1]->cnt[SX_QPC_CNP_RCVD], 0);
+	vt_teardown(&v);
+}
+
 static void
 test_cc_ecn_cnp_cut(void **state)
 {
@@ -772,6 +845,8 @@ main(void)
 		cmocka_unit_test(test_pacing),
 		cmocka_unit_test(test_dereg_mid_read),
 		cmocka_unit_test(test_cc_ecn_cnp_cut),
+		cmocka_unit_test(test_cnp_rate_limit),
+		cmocka_unit_test(test_cnp_unknown_qp),
 	};
 
 	return cmocka_run_group_tests_name("qp", tests, NULL, NULL);
