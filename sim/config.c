@@ -35,6 +35,13 @@ sx_scn_cfg_init(struct sx_scn_cfg *c)
 	c->fab.kmax_bytes = 200000;
 	c->fab.pmax = 0.01;
 	c->fab.detect_ns = 100000;
+	/* PFC off; when on, thresholds for 100G links of 1 us: an XOFF stops
+	 * the sender within about 25 KB (two propagation delays and a frame) */
+	c->fab.pfc_xoff_bytes = 50000;
+	c->fab.pfc_xon_bytes = 25000;
+	c->fab.dcs = 1;
+	c->fab.wan_rate_bps = 100000000000ull;
+	c->fab.wan_delay_ns = 1000000;
 	c->rel = SX_REL_SR;
 	c->mtu = 1024;
 	c->timeout_us = 1000;
@@ -179,6 +186,21 @@ set_key(struct sx_scn_cfg *c, const char *section, const char *name, const char 
 			return false;
 		return true;
 	}
+	if (KEY("switch", "pfc"))
+		return parse_bool(v, &f->pfc);
+	if (KEY("switch", "pfc_xoff_bytes"))
+		return parse_u64(v, &f->pfc_xoff_bytes) && f->pfc_xoff_bytes > 0;
+	if (KEY("switch", "pfc_xon_bytes"))
+		return parse_u64(v, &f->pfc_xon_bytes);
+	/* [wan] */
+	if (KEY("wan", "dcs"))
+		return parse_u32(v, 1, 64, &f->dcs);
+	if (KEY("wan", "wan_rate_gbps"))
+		return parse_scaled(v, 1e9, &f->wan_rate_bps) && f->wan_rate_bps >= 1000000;
+	if (KEY("wan", "wan_delay_us"))
+		return parse_scaled(v, 1e3, &f->wan_delay_ns);
+	if (KEY("wan", "cross"))
+		return parse_bool(v, &c->wl.cross_dc);
 	if (KEY("switch", "pmax"))
 		return parse_double(v, &f->pmax) && f->pmax >= 0 && f->pmax <= 1;
 	/* [transport] */

@@ -23,6 +23,9 @@ static const char *const link_kind_names[SX_LINK_KINDS] = {
 	[SX_LINK_LEAF_DOWN] = "leaf_down",
 	[SX_LINK_LEAF_UP] = "leaf_up",
 	[SX_LINK_SPINE_DOWN] = "spine_down",
+	[SX_LINK_SPINE_UP] = "spine_up",
+	[SX_LINK_BORDER_DOWN] = "border_down",
+	[SX_LINK_WAN] = "wan",
 };
 
 static const char *const drop_names[SX_DROP_MAX] = {
@@ -69,7 +72,7 @@ sx_fabric_ip_of_host(uint32_t h, uint8_t ip[16])
 static void
 node_name(const struct sx_fab_node *n, char *buf, size_t len)
 {
-	static const char kind[] = {'h', 'l', 's'};
+	static const char kind[] = {'h', 'l', 's', 'b'};
 
 	snprintf(buf, len, "%c%u", kind[n->kind], n->index);
 }
@@ -89,7 +92,20 @@ leaf_node(struct sx_fabric *fab, uint32_t l)
 static struct sx_fab_node *
 spine_node(struct sx_fabric *fab, uint32_t s)
 {
-	return &fab->nodes[fab->nhosts + fab->cfg.leaves + s];
+	return &fab->nodes[fab->nhosts + fab->nleaves + s];
+}
+
+static struct sx_fab_node *
+border_node(struct sx_fabric *fab, uint32_t d)
+{
+	return &fab->nodes[fab->nhosts + fab->nleaves + fab->nspines + d];
+}
+
+/* A border's port to the WAN cable towards DC @p to. */
+static uint32_t
+wan_port(const struct sx_fabric *fab, uint32_t from, uint32_t to)
+{
+	return fab->cfg.spines + (to < from ? to : to - 1);
 }
 
 static void
@@ -99,6 +115,7 @@ link_setup(struct sx_fabric *fab, struct sx_fab_link *l, enum sx_link_kind kind,
 	const struct sx_fabric_cfg *c = &fab->cfg;
 	char a[12], b[12];
 	bool host_side = kind == SX_LINK_HOST_UP || kind == SX_LINK_LEAF_DOWN;
+	bool wan = kind == SX_LINK_WAN;
 
 	l->id = (uint32_t)(l - fab->links);
 	l->kind = kind;
@@ -107,8 +124,9 @@ link_setup(struct sx_fabric *fab, struct sx_fab_link *l, enum sx_link_kind kind,
 	node_name(from, a, sizeof(a));
 	node_name(to, b, sizeof(b));
 	snprintf(l->name, sizeof(l->name), "%s>%s", a, b);
-	l->rate_bps = host_side ? c->host_rate_bps : c->fabric_rate_bps;
-	l->delay_ps = (host_side ? c->host_delay_ns : c->fabric_delay_ns) * SX_PS_PER_NS;
+	l->rate_bps = host_side ? c->host_rate_bps : wan ? c->wan_rate_bps : c->fabric_rate_bps;
+	l->delay_ps = (host_side ? c->host_delay_ns : wan ? c->wan_delay_ns : c->fabric_delay_ns) *
+		      SX_PS_PER_NS;
 	l->up = true;
 	l->routed = true;
 	l->loss = c->loss;
@@ -121,27 +139,50 @@ link_setup(struct sx_fabric *fab, struct sx_fab_link *l, enum sx_link_kind kind,
 	from->out[port] = l;
 }
 
-/* Recompute every leaf's ECMP sets from what the routing knows. */
+/* Recompute every leaf's and border's ECMP sets from what the routing
+ * knows. A leaf's set for another leaf of its DC holds the spines with both
+ * cables routed; its last set (the border) the spines whose cable to the
+ * border is. A border's set for a leaf holds the spines it can reach the
+ * leaf through. */
 static void
 routes_update(struct sx_fabric *fab)
 {
 	const struct sx_fabric_cfg *c = &fab->cfg;
-	uint32_t l, d, s;
+	uint32_t l, d, s, b;
 
-	for (l = 0; l < c->leaves; l++) {
+	for (l = 0; l < fab->nleaves; l++) {
 		struct sx_fab_node *leaf = leaf_node(fab, l);
+		uint32_t s0 = leaf->dc * c->spines;
 
-		for (d = 0; d < c->leaves; d++) {
+		for (d = 0; d <= c->leaves; d++) {
 			uint16_t n = 0;
 
+			if (d == c->leaves && c->dcs == 1)
+				break;
 			for (s = 0; s < c->spines; s++) {
 				struct sx_fab_link *up = leaf->out[c->hosts_per_leaf + s];
-				struct sx_fab_link *down = spine_node(fab, s)->out[d];
+				struct sx_fab_link *down = spine_node(fab, s0 + s)->out[d];
 
 				if (up->routed && down->routed)
 					leaf->ecmp[d * c->spines + n++] = (uint16_t)(c->hosts_per_leaf + s);
 			}
 			leaf->necmp[d] = n;
+		}
+	}
+	for (b = 0; c->dcs > 1 && b < c->dcs; b++) {
+		struct sx_fab_node *border = border_node(fab, b);
+
+		for (d = 0; d < c->leaves; d++) {
+			uint16_t n = 0;
+
+			for (s = 0; s < c->spines; s++) {
+				struct sx_fab_link *down = border->out[s];
+				struct sx_fab_link *leafward = spine_node(fab, b * c->spines + s)->out[d];
+
+				if (down->routed && leafward->routed)
+					border->ecmp[d * c->spines + n++] = (uint16_t)s;
+			}
+			border->necmp[d] = n;
 		}
 	}
 }
@@ -151,14 +192,17 @@ sx_fabric_init(struct sx_fabric *fab, const struct sx_fabric_cfg *cfg, struct sx
 	       struct sx_sim_pool *pool, const struct sx_fabric_hooks *hooks)
 {
 	const struct sx_fabric_cfg *c;
-	uint32_t h, l, s, nl = 0, i;
+	uint32_t h, l, s, nl = 0, i, d, e, nborders;
 	struct sx_rng salts;
 
 	memset(fab, 0, sizeof(*fab));
-	if (cfg->hosts_per_leaf == 0 || cfg->leaves == 0 || (cfg->leaves > 1 && cfg->spines == 0) ||
-	    cfg->host_rate_bps == 0 || (cfg->spines && cfg->fabric_rate_bps == 0) ||
+	if (cfg->hosts_per_leaf == 0 || cfg->leaves == 0 || cfg->dcs == 0 || cfg->dcs > 64 ||
+	    ((cfg->leaves > 1 || cfg->dcs > 1) && cfg->spines == 0) || cfg->host_rate_bps == 0 ||
+	    (cfg->spines && cfg->fabric_rate_bps == 0) || (cfg->dcs > 1 && cfg->wan_rate_bps == 0) ||
 	    cfg->nic_ring_frames == 0 || cfg->buffer_bytes == 0 || cfg->hosts_per_leaf > 4096 ||
-	    cfg->spines > 4096 || (uint64_t)cfg->hosts_per_leaf * cfg->leaves >= (1u << 24) - 1)
+	    cfg->spines > 4096 ||
+	    (uint64_t)cfg->hosts_per_leaf * cfg->leaves * cfg->dcs >= (1u << 24) - 1 ||
+	    (cfg->pfc && cfg->pfc_xon_bytes > cfg->pfc_xoff_bytes))
 		return -EINVAL;
 	fab->cfg = *cfg;
 	c = &fab->cfg;
@@ -167,10 +211,17 @@ sx_fabric_init(struct sx_fabric *fab, const struct sx_fabric_cfg *cfg, struct sx
 	fab->hooks = *hooks;
 	sx_rng_seed(&fab->rng, c->seed ^ 0xfab1c0de);
 	sx_rng_seed(&salts, c->seed ^ 0x5a175a17);
-	fab->nhosts = c->hosts_per_leaf * c->leaves;
-	fab->nnodes = fab->nhosts + c->leaves + c->spines;
-	/* a cable per host, one per leaf-spine pair; two directions each */
-	fab->nlinks = 2 * (fab->nhosts + c->leaves * c->spines);
+	fab->hosts_per_dc = c->hosts_per_leaf * c->leaves;
+	fab->nhosts = fab->hosts_per_dc * c->dcs;
+	fab->nleaves = c->leaves * c->dcs;
+	fab->nspines = c->spines * c->dcs;
+	nborders = c->dcs > 1 ? c->dcs : 0;
+	fab->nnodes = fab->nhosts + fab->nleaves + fab->nspines + nborders;
+	/* a cable per host, one per leaf-spine pair, one per spine-border
+	 * pair, one per border pair; two directions each */
+	fab->nlinks = 2 * (fab->nhosts + fab->nleaves * c->spines);
+	if (nborders)
+		fab->nlinks += 2 * (fab->nspines + c->dcs * (c->dcs - 1) / 2);
 	fab->nodes = calloc(fab->nnodes, sizeof(*fab->nodes));
 	fab->links = calloc(fab->nlinks, sizeof(*fab->links));
 	fab->host_up = calloc(fab->nhosts, sizeof(*fab->host_up));
@@ -182,20 +233,30 @@ sx_fabric_init(struct sx_fabric *fab, const struct sx_fabric_cfg *cfg, struct sx
 		if (i < fab->nhosts) {
 			n->kind = SX_NODE_HOST;
 			n->index = i;
+			n->dc = i / fab->hosts_per_dc;
 			n->nout = 1;
-		} else if (i < fab->nhosts + c->leaves) {
+		} else if (i < fab->nhosts + fab->nleaves) {
 			n->kind = SX_NODE_LEAF;
 			n->index = i - fab->nhosts;
+			n->dc = n->index / c->leaves;
 			n->nout = c->hosts_per_leaf + c->spines;
-			n->ecmp = calloc((size_t)c->leaves * (c->spines ? c->spines : 1),
+		} else if (i < fab->nhosts + fab->nleaves + fab->nspines) {
+			n->kind = SX_NODE_SPINE;
+			n->index = i - fab->nhosts - fab->nleaves;
+			n->dc = n->index / c->spines;
+			n->nout = c->leaves + (nborders ? 1 : 0);
+		} else {
+			n->kind = SX_NODE_BORDER;
+			n->index = i - fab->nhosts - fab->nleaves - fab->nspines;
+			n->dc = n->index;
+			n->nout = c->spines + c->dcs - 1;
+		}
+		if (n->kind == SX_NODE_LEAF || n->kind == SX_NODE_BORDER) {
+			n->ecmp = calloc((size_t)(c->leaves + 1) * (c->spines ? c->spines : 1),
 					 sizeof(*n->ecmp));
-			n->necmp = calloc(c->leaves, sizeof(*n->necmp));
+			n->necmp = calloc(c->leaves + 1, sizeof(*n->necmp));
 			if (n->ecmp == NULL || n->necmp == NULL)
 				goto nomem;
-		} else {
-			n->kind = SX_NODE_SPINE;
-			n->index = i - fab->nhosts - c->leaves;
-			n->nout = c->leaves;
 		}
 		n->salt = sx_rng_next(&salts);
 		n->out = calloc(n->nout, sizeof(*n->out));
@@ -203,6 +264,7 @@ sx_fabric_init(struct sx_fabric *fab, const struct sx_fabric_cfg *cfg, struct sx
 			goto nomem;
 	}
 	for (h = 0; h < fab->nhosts; h++) {
+		/* leaves are numbered across DCs, as hosts are */
 		struct sx_fab_node *leaf = leaf_node(fab, h / c->hosts_per_leaf);
 
 		link_setup(fab, &fab->links[nl++], SX_LINK_HOST_UP, host_node(fab, h), leaf, 0);
@@ -210,12 +272,30 @@ sx_fabric_init(struct sx_fabric *fab, const struct sx_fabric_cfg *cfg, struct sx
 			   h % c->hosts_per_leaf);
 		fab->host_up[h] = host_node(fab, h)->out[0];
 	}
-	for (l = 0; l < c->leaves; l++) {
+	for (l = 0; l < fab->nleaves; l++) {
+		uint32_t s0 = leaf_node(fab, l)->dc * c->spines;
+
 		for (s = 0; s < c->spines; s++) {
 			link_setup(fab, &fab->links[nl++], SX_LINK_LEAF_UP, leaf_node(fab, l),
-				   spine_node(fab, s), c->hosts_per_leaf + s);
-			link_setup(fab, &fab->links[nl++], SX_LINK_SPINE_DOWN, spine_node(fab, s),
-				   leaf_node(fab, l), l);
+				   spine_node(fab, s0 + s), c->hosts_per_leaf + s);
+			link_setup(fab, &fab->links[nl++], SX_LINK_SPINE_DOWN,
+				   spine_node(fab, s0 + s), leaf_node(fab, l), l % c->leaves);
+		}
+	}
+	for (s = 0; s < fab->nspines && nborders; s++) {
+		struct sx_fab_node *b = border_node(fab, s / c->spines);
+
+		link_setup(fab, &fab->links[nl++], SX_LINK_SPINE_UP, spine_node(fab, s), b,
+			   c->leaves);
+		link_setup(fab, &fab->links[nl++], SX_LINK_BORDER_DOWN, b, spine_node(fab, s),
+			   s % c->spines);
+	}
+	for (d = 0; d < nborders; d++) {
+		for (e = d + 1; e < nborders; e++) {
+			link_setup(fab, &fab->links[nl++], SX_LINK_WAN, border_node(fab, d),
+				   border_node(fab, e), wan_port(fab, d, e));
+			link_setup(fab, &fab->links[nl++], SX_LINK_WAN, border_node(fab, e),
+				   border_node(fab, d), wan_port(fab, e, d));
 		}
 	}
 	for (i = 0; i < fab->nlinks; i++) {
@@ -314,6 +394,38 @@ mark_ce(struct sx_fabric *fab, struct sx_fab_link *l, struct sx_fab_pkt *p)
 	fab->ecn_marked++;
 }
 
+/* PFC: a pause (XOFF) or resume (XON) for @p in's sender, which takes
+ * effect there one propagation delay later (802.1Qbb frames are 64 bytes;
+ * their serialization on the reverse link is not modelled). */
+static void
+pfc_hold(struct sx_fabric *fab, struct sx_fab_link *in, uint32_t len, uint64_t now)
+{
+	in->ingress_bytes += len;
+	if (!in->pause_sent && in->ingress_bytes > fab->cfg.pfc_xoff_bytes) {
+		in->pause_sent = true;
+		if (sx_sched_push(fab->sched, now + in->delay_ps, SX_EV_PFC, 1, in) < 0)
+			abort();
+	}
+}
+
+static void
+pfc_release(struct sx_fabric *fab, struct sx_fab_link *in, uint32_t len, uint64_t now)
+{
+	in->ingress_bytes -= len;
+	if (in->pause_sent && in->ingress_bytes < fab->cfg.pfc_xon_bytes) {
+		in->pause_sent = false;
+		if (sx_sched_push(fab->sched, now + in->delay_ps, SX_EV_PFC, 0, in) < 0)
+			abort();
+	}
+}
+
+/* A frame held at a switch came in on p->link; from a host it has none. */
+static bool
+held_at_switch(const struct sx_fabric *fab, const struct sx_fab_link *l)
+{
+	return fab->cfg.pfc && l->from->kind != SX_NODE_HOST;
+}
+
 /* Put the head of @p l's queue on the wire at @p now. */
 static void
 link_start(struct sx_fabric *fab, struct sx_fab_link *l, uint64_t now)
@@ -326,6 +438,8 @@ link_start(struct sx_fabric *fab, struct sx_fab_link *l, uint64_t now)
 		l->tail = NULL;
 	l->qbytes -= p->len;
 	l->qpkts--;
+	if (held_at_switch(fab, l))
+		pfc_release(fab, p->link, p->len, now);
 	if (l->ecn && fab->cfg.ecn_dequeue && p->ect && red_mark(fab, l))
 		mark_ce(fab, l, p);
 	l->busy_until_ps = end;
@@ -367,6 +481,8 @@ link_enqueue(struct sx_fabric *fab, struct sx_fab_link *l, struct sx_fab_pkt *p,
 		}
 		if (l->ecn && !fab->cfg.ecn_dequeue && p->ect && red_mark(fab, l))
 			mark_ce(fab, l, p);
+		if (held_at_switch(fab, l))
+			pfc_hold(fab, p->link, p->len, now);
 	}
 	p->next = NULL;
 	if (l->tail != NULL)
@@ -376,7 +492,7 @@ link_enqueue(struct sx_fabric *fab, struct sx_fab_link *l, struct sx_fab_pkt *p,
 	l->tail = p;
 	l->qbytes += p->len;
 	l->qpkts++;
-	if (!l->txdone_pending) {
+	if (!l->txdone_pending && !l->paused) {
 		if (l->busy_until_ps <= now) {
 			link_start(fab, l, now);
 		} else {
@@ -434,10 +550,13 @@ sx_fabric_host_tx(struct sx_fabric *fab, uint32_t h, struct sx_frame *f)
 	struct sx_fab_link *l = fab->host_up[h];
 	struct sx_fab_pkt *p = sx_sim_frame_meta(f);
 
-	if (l->qpkts >= l->cap_frames) {
+	/* A paused NIC takes no frames, as a full one (802.1Qbb: the MAC
+	 * stops the priority's transmit queue). */
+	if (l->paused || l->qpkts >= l->cap_frames) {
 		l->host_blocked = true;
 		return false;
 	}
+	p->link = NULL;
 	p->data = f->data;
 	p->len = f->len;
 	p->src = h;
@@ -457,7 +576,8 @@ arrive(struct sx_fabric *fab, struct sx_fab_pkt *p, uint64_t now)
 	struct sx_fab_node *n = in->to;
 	const struct sx_fabric_cfg *c = &fab->cfg;
 	struct sx_fab_link *out;
-	uint32_t dleaf;
+	uint32_t dleaf, ddc, dl, k;
+	uint64_t hh;
 
 	fab->hops++;
 	if (!in->up) {
@@ -477,24 +597,37 @@ arrive(struct sx_fabric *fab, struct sx_fab_pkt *p, uint64_t now)
 		fab->hooks.deliver(fab->hooks.arg, n->index, &f);
 		return;
 	}
+	default:
+		break;
+	}
+	dleaf = p->dst / c->hosts_per_leaf;
+	ddc = p->dst / fab->hosts_per_dc;
+	dl = dleaf % c->leaves; /* within its DC */
+	switch (n->kind) {
 	case SX_NODE_LEAF:
-		dleaf = p->dst / c->hosts_per_leaf;
 		if (dleaf == n->index) {
 			out = n->out[p->dst % c->hosts_per_leaf];
-		} else {
-			uint32_t k = n->necmp[dleaf];
-			uint64_t hh;
-
-			if (k == 0) {
-				drop(fab, in, p, SX_DROP_NOROUTE);
-				return;
-			}
-			hh = sx_mix64(p->hash ^ n->salt);
-			out = n->out[n->ecmp[dleaf * c->spines + (uint32_t)((hh >> 32) * k >> 32)]];
+			break;
 		}
+		/* to a leaf of this DC, or up towards the border */
+		if (ddc != n->dc)
+			dl = c->leaves;
+		/* fall through */
+	case SX_NODE_BORDER:
+		if (n->kind == SX_NODE_BORDER && ddc != n->dc) {
+			out = n->out[wan_port(fab, n->dc, ddc)];
+			break;
+		}
+		k = n->necmp[dl];
+		if (k == 0) {
+			drop(fab, in, p, SX_DROP_NOROUTE);
+			return;
+		}
+		hh = sx_mix64(p->hash ^ n->salt);
+		out = n->out[n->ecmp[dl * c->spines + (uint32_t)((hh >> 32) * k >> 32)]];
 		break;
 	case SX_NODE_SPINE:
-		out = n->out[p->dst / c->hosts_per_leaf];
+		out = n->out[ddc == n->dc ? dl : c->leaves];
 		break;
 	default:
 		abort();
@@ -521,9 +654,48 @@ link_fail(struct sx_fabric *fab, struct sx_fab_link *l)
 		l->head = p->next;
 		l->qbytes -= p->len;
 		l->qpkts--;
+		if (held_at_switch(fab, l))
+			pfc_release(fab, p->link, p->len, fab->sched->now_ps);
 		drop(fab, l, p, SX_DROP_DOWN);
 	}
 	l->tail = NULL;
+}
+
+/* A pause or resume reaches the sender of @p l. */
+static void
+pfc_apply(struct sx_fabric *fab, struct sx_fab_link *l, bool pause, uint64_t now)
+{
+	if (pause == l->paused)
+		return;
+	l->paused = pause;
+	if (pause) {
+		l->pfc_pauses++;
+		l->paused_since_ps = now;
+		fab->pfc_pauses++;
+		if (l->from->kind == SX_NODE_HOST)
+			fab->pfc_pauses_host++;
+		return;
+	}
+	l->paused_ps += now - l->paused_since_ps;
+	if (l->head != NULL && !l->txdone_pending) {
+		if (l->busy_until_ps <= now) {
+			link_start(fab, l, now);
+		} else {
+			push(fab, l->busy_until_ps, SX_EV_TXDONE, l);
+			l->txdone_pending = true;
+		}
+	}
+	/* a host refused while paused, its ring not full: it may send again */
+	if (l->host_blocked && l->qpkts <= l->cap_frames / 2) {
+		l->host_blocked = false;
+		fab->hooks.tx_room(fab->hooks.arg, l->from->index);
+	}
+}
+
+uint64_t
+sx_fabric_paused_ps(const struct sx_fabric *fab, const struct sx_fab_link *l)
+{
+	return l->paused_ps + (l->paused ? fab->sched->now_ps - l->paused_since_ps : 0);
 }
 
 void
@@ -536,10 +708,13 @@ sx_fabric_event(struct sx_fabric *fab, const struct sx_sim_event *ev)
 		struct sx_fab_link *l = ev->ptr;
 
 		l->txdone_pending = false;
-		if (l->head != NULL)
+		if (l->head != NULL && !l->paused)
 			link_start(fab, l, now);
 		break;
 	}
+	case SX_EV_PFC:
+		pfc_apply(fab, ev->ptr, ev->idx != 0, now);
+		break;
 	case SX_EV_ARRIVE:
 		arrive(fab, ev->ptr, now);
 		break;

@@ -18,6 +18,21 @@
  * what it holds and what reaches it; after the detection delay the leaves
  * leave it out of their ECMP sets (and every path through it).
  *
+ * Several datacenters (dcs > 1): each is such a leaf-spine; every spine of
+ * a DC has one cable up to its DC's border switch, and the borders are
+ * joined pairwise by WAN cables. Host h is in DC h / (leaves *
+ * hosts_per_leaf), leaf h / hosts_per_leaf (numbered across DCs); its
+ * address 10.a.b.c (a.b.c = h + 1) encodes the three. A leaf reaches
+ * another DC over ECMP across its spines to the border; a border reaches its
+ * own leaves over ECMP across its spines, and another DC over its WAN cable.
+ *
+ * PFC (802.1Qbb, one lossless priority that data, ACKs and CNPs share): a
+ * switch counts per ingress link the bytes it holds that came in on it.
+ * Above pfc_xoff_bytes it pauses the link's sender, which stops starting
+ * frames on that link one propagation delay later (a frame on the wire
+ * finishes); below pfc_xon_bytes it resumes it the same way. A paused host
+ * NIC refuses frames as a full tx ring does.
+ *
  * Units: time in ps, rates in bit/s, sizes in bytes.
  */
 #ifndef SX_SIM_FABRIC_H
@@ -35,6 +50,7 @@ enum sx_node_kind {
 	SX_NODE_HOST,
 	SX_NODE_LEAF,
 	SX_NODE_SPINE,
+	SX_NODE_BORDER, /* a DC's gateway to the WAN */
 };
 
 enum sx_link_kind {
@@ -42,6 +58,9 @@ enum sx_link_kind {
 	SX_LINK_LEAF_DOWN,  /* leaf -> host */
 	SX_LINK_LEAF_UP,    /* leaf -> spine */
 	SX_LINK_SPINE_DOWN, /* spine -> leaf */
+	SX_LINK_SPINE_UP,   /* spine -> border */
+	SX_LINK_BORDER_DOWN, /* border -> spine */
+	SX_LINK_WAN,        /* border -> border */
 	SX_LINK_KINDS,
 };
 
@@ -49,8 +68,11 @@ const char *sx_link_kind_name(enum sx_link_kind k);
 
 struct sx_fabric_cfg {
 	uint32_t hosts_per_leaf;
-	uint32_t leaves;
-	uint32_t spines;           /* 0 with one leaf */
+	uint32_t leaves;           /* per DC */
+	uint32_t spines;           /* per DC; 0 with one leaf and one DC */
+	uint32_t dcs;              /* datacenters, joined by borders and WAN links */
+	uint64_t wan_rate_bps;     /* border <-> border */
+	uint64_t wan_delay_ns;
 	uint64_t host_rate_bps;    /* host <-> leaf */
 	uint64_t fabric_rate_bps;  /* leaf <-> spine */
 	uint64_t host_delay_ns;    /* propagation, host <-> leaf */
@@ -63,6 +85,9 @@ struct sx_fabric_cfg {
 	uint64_t kmax_bytes;
 	double pmax;
 	bool ecn_dequeue;          /* mark on dequeue (feedback without the queue's delay) */
+	bool pfc;                  /* pause upstream per ingress link */
+	uint64_t pfc_xoff_bytes;   /* held from one ingress link: pause above */
+	uint64_t pfc_xon_bytes;    /* resume below */
 	double loss;               /* random loss on every link */
 	uint64_t detect_ns;        /* link failure -> ECMP update */
 	uint64_t seed;
@@ -114,6 +139,9 @@ struct sx_fab_link {
 	uint64_t buffer_bytes;
 	bool ecn;
 	bool host_blocked;      /* its host was refused: wake it on room */
+	bool paused;            /* PFC: the receiver paused this link */
+	bool pause_sent;        /* PFC: this link's receiver sent XOFF (in effect or flying) */
+	uint64_t ingress_bytes; /* PFC: bytes its receiving switch holds from it */
 	bool txdone_pending;
 	uint64_t busy_until_ps;
 	/* counters */
@@ -121,6 +149,9 @@ struct sx_fab_link {
 	uint64_t tx_bytes;
 	uint64_t ecn_marked;
 	uint64_t drop[SX_DROP_MAX];
+	uint64_t pfc_pauses;       /* XOFFs that took effect on it */
+	uint64_t paused_since_ps;
+	uint64_t paused_ps;        /* time spent paused */
 	uint64_t tx_bytes_sampled; /* at the last time-series sample */
 	uint64_t tx_bytes_win;     /* at the measurement window's start */
 	uint64_t tx_pkts_win;
@@ -136,9 +167,12 @@ struct sx_fab_node {
 	uint32_t nout;
 	struct sx_fab_link **out; /* egress links by port */
 	uint64_t salt;            /* ECMP hash seed */
-	/* leaf: per destination leaf, the usable uplink ports */
-	uint16_t *ecmp;           /* [leaves][spines] */
-	uint16_t *necmp;          /* [leaves] */
+	uint32_t dc;
+	/* leaf: per destination leaf of its DC (and, last, the border), the
+	 * usable uplink ports; border: per leaf of its DC, the usable spine
+	 * ports */
+	uint16_t *ecmp;           /* [leaves + 1][spines] */
+	uint16_t *necmp;          /* [leaves + 1] */
 };
 
 /* What the fabric needs from the hosts. */
@@ -165,7 +199,10 @@ struct sx_fabric {
 	struct sx_rng rng;
 	uint32_t nhosts;
 	uint32_t nnodes;
-	struct sx_fab_node *nodes; /* hosts, then leaves, then spines */
+	uint32_t hosts_per_dc;
+	uint32_t nleaves;          /* over every DC */
+	uint32_t nspines;
+	struct sx_fab_node *nodes; /* hosts, then leaves, spines, borders */
 	uint32_t nlinks;
 	struct sx_fab_link *links;
 	struct sx_fab_link **host_up; /* by host */
@@ -176,6 +213,8 @@ struct sx_fabric {
 	uint64_t ecn_marked;
 	uint64_t pkts_delivered;
 	uint64_t hops;
+	uint64_t pfc_pauses;       /* XOFFs that took effect, every link */
+	uint64_t pfc_pauses_host;  /* of which on host NICs */
 };
 
 int sx_fabric_init(struct sx_fabric *fab, const struct sx_fabric_cfg *cfg, struct sx_sched *sched,
@@ -184,15 +223,23 @@ void sx_fabric_fini(struct sx_fabric *fab);
 
 /* Host @p h sends @p f: false if its tx ring is full (the host keeps it). */
 bool sx_fabric_host_tx(struct sx_fabric *fab, uint32_t h, struct sx_frame *f);
-/* Run a fabric event (SX_EV_TXDONE, SX_EV_ARRIVE, SX_EV_LINK_CHANGE). */
+/* Run a fabric event (SX_EV_TXDONE, SX_EV_ARRIVE, SX_EV_LINK_CHANGE, SX_EV_PFC). */
 void sx_fabric_event(struct sx_fabric *fab, const struct sx_sim_event *ev);
 
-/* The link named "a>b" or either direction of "a-b" (nodes h3, l0, s1). */
+/* The link named "a>b" or either direction of "a-b" (nodes h3, l0, s1, b0). */
 struct sx_fab_link *sx_fabric_link(struct sx_fabric *fab, const char *name);
 /* Schedule a failure (and its detection) or a rate change of a cable. */
 int sx_fabric_fail_at(struct sx_fabric *fab, struct sx_fab_link *l, uint64_t at_ps);
 int sx_fabric_rate_at(struct sx_fabric *fab, struct sx_fab_link *l, uint64_t at_ps,
 		      uint64_t rate_bps);
+/* Time spent paused by @p l up to now, ps. */
+uint64_t sx_fabric_paused_ps(const struct sx_fabric *fab, const struct sx_fab_link *l);
+/* The DC of host @p h. */
+static inline uint32_t
+sx_fabric_dc_of(const struct sx_fabric *fab, uint32_t h)
+{
+	return h / fab->hosts_per_dc;
+}
 /* Start of the measurement window: counters snapshot from here. */
 void sx_fabric_window(struct sx_fabric *fab);
 

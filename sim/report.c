@@ -201,23 +201,30 @@ ideal_fct_ns(const struct sx_scn *s, const struct sx_scn_flowrec *f)
 {
 	const struct sx_fabric_cfg *c = &s->cfg.fab;
 	uint32_t mtu = s->cfg.mtu, hops, i;
-	uint64_t npkts = (f->bytes + mtu - 1) / mtu, rate[4], bottleneck;
-	double delay[4], wire, full, ack, t = 0;
+	uint64_t npkts = (f->bytes + mtu - 1) / mtu, rate[7], bottleneck;
+	double delay[7], wire, full, ack, t = 0;
 	bool local = f->src / c->hosts_per_leaf == f->dst / c->hosts_per_leaf;
+	bool wan = sx_fabric_dc_of(&s->fab, f->src) != sx_fabric_dc_of(&s->fab, f->dst);
 
+	/* host, then (across leaves) two fabric hops, or (across DCs) up to
+	 * the border, the WAN, and down again; the last hop to the host */
 	rate[0] = c->host_rate_bps;
 	delay[0] = (double)c->host_delay_ns;
-	if (local) {
-		hops = 2;
-		rate[1] = c->host_rate_bps;
-		delay[1] = (double)c->host_delay_ns;
-	} else {
-		hops = 4;
-		rate[1] = rate[2] = c->fabric_rate_bps;
-		delay[1] = delay[2] = (double)c->fabric_delay_ns;
-		rate[3] = c->host_rate_bps;
-		delay[3] = (double)c->host_delay_ns;
+	hops = 1;
+	if (!local) {
+		uint32_t nfab = wan ? 4 : 2;
+
+		for (i = 0; i < nfab; i++) {
+			rate[hops] = c->fabric_rate_bps;
+			delay[hops++] = (double)c->fabric_delay_ns;
+			if (wan && i == 1) {
+				rate[hops] = c->wan_rate_bps;
+				delay[hops++] = (double)c->wan_delay_ns;
+			}
+		}
 	}
+	rate[hops] = c->host_rate_bps;
+	delay[hops++] = (double)c->host_delay_ns;
 	bottleneck = rate[0];
 	for (i = 1; i < hops; i++)
 		bottleneck = rate[i] < bottleneck ? rate[i] : bottleneck;
@@ -273,6 +280,10 @@ sx_scn_finish(struct sx_scn *s)
 		r->drops_total += s->fab.drop[c];
 	}
 	r->ecn_marked = s->fab.ecn_marked;
+	r->pfc_pauses = s->fab.pfc_pauses;
+	r->pfc_pauses_host = s->fab.pfc_pauses_host;
+	for (i = 0; i < s->fab.nlinks; i++)
+		r->pfc_paused_ps += sx_fabric_paused_ps(&s->fab, &s->fab.links[i]);
 	r->frames = s->fab.pkts_delivered;
 	r->hops = s->fab.hops;
 	for (i = 0; i < s->fab.nlinks; i++) {
@@ -415,7 +426,8 @@ json_config(const struct sx_scn *s)
 	for (i = 0; i < c->ncc_param; i++)
 		json_array_append_new(params, json_string(c->cc_param[i]));
 	return json_pack("{s:{s:I,s:I,s:I,s:I,s:o,s:o,s:I,s:I},"
-			 "s:{s:I,s:b,s:I,s:I,s:o},"
+			 "s:{s:I,s:b,s:I,s:I,s:o,s:b,s:I,s:I},"
+			 "s:{s:I,s:o,s:o,s:b},"
 			 "s:{s:s,s:s,s:o,s:s,s:I,s:I},"
 			 "s:{s:s,s:I,s:o,s:s},"
 			 "s:{s:o,s:I,s:I},"
@@ -427,7 +439,12 @@ json_config(const struct sx_scn *s)
 			 (json_int_t)f->host_delay_ns, "fabric_delay_ns", (json_int_t)f->fabric_delay_ns,
 			 "switch", "buffer_bytes", (json_int_t)f->buffer_bytes, "ecn", f->ecn,
 			 "kmin_bytes", (json_int_t)f->kmin_bytes, "kmax_bytes",
-			 (json_int_t)f->kmax_bytes, "pmax", jreal(f->pmax),
+			 (json_int_t)f->kmax_bytes, "pmax", jreal(f->pmax), "pfc", f->pfc,
+			 "pfc_xoff_bytes", (json_int_t)f->pfc_xoff_bytes, "pfc_xon_bytes",
+			 (json_int_t)f->pfc_xon_bytes,
+			 "wan", "dcs", (json_int_t)f->dcs, "wan_rate_gbps",
+			 jreal((double)f->wan_rate_bps / 1e9), "wan_delay_us",
+			 jreal((double)f->wan_delay_ns / 1e3), "cross", c->wl.cross_dc,
 			 "transport", "cc", s->cc_on ? c->cc : "none", "cc_preset", c->cc_preset,
 			 "cc_param", params, "reliability", c->rel == SX_REL_SR ? "sr" : "gbn", "mtu",
 			 (json_int_t)c->mtu, "timeout_us", (json_int_t)c->timeout_us,
@@ -502,6 +519,7 @@ json_fabric(const struct sx_scn *s)
 {
 	double dur_s = (double)s->cfg.duration_ns / 1e9;
 	json_t *kinds = json_object(), *ports = json_array(), *drops = json_object();
+	json_t *pfc_ports = json_array();
 	double util_sum[SX_LINK_KINDS] = {0}, util_max[SX_LINK_KINDS] = {0};
 	uint32_t nk[SX_LINK_KINDS] = {0}, i, d;
 
@@ -516,6 +534,12 @@ json_fabric(const struct sx_scn *s)
 			util_max[l->kind] = u;
 		for (d = 0; d < SX_DROP_MAX; d++)
 			ldrops += l->drop[d];
+		if (l->pfc_pauses)
+			json_array_append_new(
+				pfc_ports,
+				json_pack("{s:s,s:I,s:o}", "port", l->name, "pauses",
+					  (json_int_t)l->pfc_pauses, "paused_us",
+					  jreal((double)sx_fabric_paused_ps(&s->fab, l) / 1e6)));
 		if (!is_switch_port(l) || (l->tx_pkts == 0 && ldrops == 0))
 			continue;
 		json_array_append_new(
@@ -538,9 +562,13 @@ json_fabric(const struct sx_scn *s)
 	for (d = 0; d < SX_DROP_MAX; d++)
 		json_object_set_new(drops, sx_drop_name((enum sx_drop)d),
 				    json_integer((json_int_t)s->fab.drop[d]));
-	return json_pack("{s:o,s:I,s:I,s:o,s:o}", "drops", drops, "ecn_marked",
-			 (json_int_t)s->fab.ecn_marked, "frames_delivered",
-			 (json_int_t)s->fab.pkts_delivered, "link_kinds", kinds, "ports", ports);
+	return json_pack("{s:o,s:I,s:I,s:{s:b,s:I,s:I,s:o,s:o},s:o,s:o}", "drops", drops,
+			 "ecn_marked", (json_int_t)s->fab.ecn_marked, "frames_delivered",
+			 (json_int_t)s->fab.pkts_delivered, "pfc", "enabled", s->cfg.fab.pfc, "pauses",
+			 (json_int_t)s->fab.pfc_pauses, "pauses_host_nic",
+			 (json_int_t)s->fab.pfc_pauses_host, "paused_us",
+			 jreal((double)s->res.pfc_paused_ps / 1e6), "ports", pfc_ports,
+			 "link_kinds", kinds, "ports", ports);
 }
 
 static json_t *

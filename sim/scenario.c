@@ -581,6 +581,7 @@ flows_build(struct sx_scn *s, FILE *err)
 	wc.nhosts = s->nhosts;
 	wc.host_rate_bps = c->fab.host_rate_bps;
 	wc.seed = c->seed;
+	wc.dcs = c->fab.dcs;
 	if (wc.kind == SX_WL_CDF) {
 		char path[2 * SX_SCN_PATH + 2];
 
@@ -639,7 +640,7 @@ sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err)
 	if (s->cfg.window_ns == 0 || s->cfg.window_ns >= s->cfg.duration_ns)
 		s->cfg.window_ns = s->cfg.duration_ns / 2;
 	s->cc_on = cfg->cc[0] != '\0' && strcmp(cfg->cc, "none") != 0;
-	if (s->cfg.fab.leaves == 1)
+	if (s->cfg.fab.leaves == 1 && s->cfg.fab.dcs == 1)
 		s->cfg.fab.spines = 0;
 	if (s->cfg.fab.kmax_bytes <= s->cfg.fab.kmin_bytes)
 		s->cfg.fab.kmax_bytes = s->cfg.fab.kmin_bytes + 1;
@@ -653,7 +654,8 @@ sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err)
 	rc = sx_fabric_init(&s->fab, &s->cfg.fab, &s->sched, s->pool, &hooks);
 	if (rc < 0) {
 		if (err != NULL)
-			fprintf(err, "topology: %s\n", strerror(-rc));
+			fprintf(err, "topology: %s (several DCs need spines; PFC needs xon <= xoff)\n",
+				strerror(-rc));
 		goto fail;
 	}
 	s->nhosts = s->fab.nhosts;
@@ -744,6 +746,7 @@ sx_scn_run(struct sx_scn *s)
 		case SX_EV_TXDONE:
 		case SX_EV_ARRIVE:
 		case SX_EV_LINK_CHANGE:
+		case SX_EV_PFC:
 			sx_fabric_event(&s->fab, &ev);
 			break;
 		case SX_EV_FLOW_START:

@@ -98,6 +98,9 @@ struct sx_scn_result {
 	uint64_t drops[SX_DROP_MAX];
 	uint64_t drops_total;
 	uint64_t ecn_marked;
+	uint64_t pfc_pauses;      /* XOFFs that took effect */
+	uint64_t pfc_pauses_host; /* of which on host NICs */
+	uint64_t pfc_paused_ps;   /* summed over links */
 	uint64_t q_p99_bytes;
 	uint64_t q_max_bytes;
 	uint64_t cnp_sent;

@@ -16,6 +16,7 @@ enum sx_sim_ev {
 	SX_EV_TXDONE,      /* ptr: link whose wire became free */
 	SX_EV_ARRIVE,      /* ptr: packet at the far end of its link */
 	SX_EV_LINK_CHANGE, /* idx: index into the fabric's change list */
+	SX_EV_PFC,         /* ptr: link; idx: 1 pause, 0 resume (at its sender) */
 	SX_EV_FLOW_START,  /* idx: flow */
 	SX_EV_SAMPLE,      /* time series */
 	SX_EV_WINDOW,      /* start of the measurement window */

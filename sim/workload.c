@@ -151,9 +151,33 @@ sx_wl_init(struct sx_workload *w, const struct sx_wl_cfg *cfg)
 	if (cfg->kind == SX_WL_CDF &&
 	    (cfg->cdf == NULL || cfg->load <= 0 || cfg->host_rate_bps == 0))
 		return -EINVAL;
+	if (cfg->cross_dc && (cfg->dcs < 2 || cfg->nhosts % cfg->dcs != 0))
+		return -EINVAL;
 	w->cfg = *cfg;
 	sx_rng_seed(&w->rng, cfg->seed ^ 0x30c1d);
-	if (cfg->kind == SX_WL_PERMUTATION) {
+	if (cfg->kind == SX_WL_PERMUTATION && cfg->cross_dc) {
+		uint32_t per = cfg->nhosts / cfg->dcs, *sigma;
+
+		w->perm = malloc(cfg->nhosts * sizeof(*w->perm));
+		sigma = malloc(per * sizeof(*sigma));
+		if (w->perm == NULL || sigma == NULL) {
+			free(sigma);
+			return -ENOMEM;
+		}
+		/* one shuffle of the hosts of a DC (Fisher-Yates), used by
+		 * every DC: each host of DC d + 1 receives exactly once */
+		for (i = 0; i < per; i++)
+			sigma[i] = i;
+		for (i = per - 1; i > 0; i--) {
+			uint32_t j = sx_rng_below(&w->rng, i + 1), t = sigma[i];
+
+			sigma[i] = sigma[j];
+			sigma[j] = t;
+		}
+		for (i = 0; i < cfg->nhosts; i++)
+			w->perm[i] = (i / per + 1) % cfg->dcs * per + sigma[i % per];
+		free(sigma);
+	} else if (cfg->kind == SX_WL_PERMUTATION) {
 		w->perm = malloc(cfg->nhosts * sizeof(*w->perm));
 		if (w->perm == NULL)
 			return -ENOMEM;

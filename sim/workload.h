@@ -23,7 +23,8 @@
 enum sx_wl_kind {
 	SX_WL_NONE,
 	SX_WL_INCAST,      /* senders hosts -> one receiver, flow_bytes each */
-	SX_WL_PERMUTATION, /* every host sends flow_bytes to one other; a derangement */
+	SX_WL_PERMUTATION, /* every host sends flow_bytes to one other; a derangement
+			    * (cross_dc: to a host of the next DC) */
 	SX_WL_ALLTOALL,    /* every host sends flow_bytes to every other */
 	SX_WL_CDF,         /* sizes from a CDF, Poisson arrivals, uniform pairs */
 	SX_WL_KINDS,
@@ -67,6 +68,8 @@ struct sx_wl_cfg {
 	uint64_t host_rate_bps;   /* cdf: what load is a fraction of */
 	uint64_t stop_ns;         /* cdf: no arrival at or after this */
 	uint32_t max_flows;       /* 0: no limit */
+	uint32_t dcs;             /* hosts split in this many equal DCs (0, 1: one) */
+	bool cross_dc;            /* permutation: DC d sends to DC d + 1 (mod dcs) */
 	uint64_t seed;
 };
 

@@ -146,6 +146,12 @@ main(int argc, char **argv)
 		       (unsigned long)r->ecn_marked, (unsigned long)r->cnp_sent,
 		       (unsigned long)r->cnp_rcvd, (unsigned long)r->retransmits,
 		       (unsigned long)r->timeouts);
+		if (r->pfc_pauses || cfg.fab.pfc)
+			printf(" pfc pauses       %lu (host NICs %lu, switch ports %lu), paused %.3f us "
+			       "summed over links\n",
+			       (unsigned long)r->pfc_pauses, (unsigned long)r->pfc_pauses_host,
+			       (unsigned long)(r->pfc_pauses - r->pfc_pauses_host),
+			       (double)r->pfc_paused_ps / 1e6);
 		printf(" virtual time     %.3f us\n", (double)r->end_ns / 1e3);
 		printf("---------------------------------------------------------------\n");
 	}
