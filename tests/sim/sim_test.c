@@ -12,6 +12,10 @@
  *   degrade      a cable's rate drops mid-run: goodput follows
  *   linkfail     a leaf-spine cable fails mid-run: every flow completes
  *                with its data intact
+ *   pfc          the 16:1 incast without CC but with PFC: no drops; and
+ *                the head-of-line blocking PFC causes to a victim flow
+ *   wan          two DCs 1 ms apart: a cross-DC flow takes at least a
+ *                round trip and arrives intact; a cross-DC permutation
  *
  * Scenarios live in tests/sim, one INI file each (SX_SIM_TESTDIR); outputs go under
  * SX_SIM_OUT. Run one group with: sim_test <name>.
@@ -29,6 +33,7 @@
 
 #include "sched.h"
 #include "scenario.h"
+#include "scenario_priv.h"
 #include "workload.h"
 
 static const char *
@@ -72,6 +77,46 @@ run(const char *name, const char *const *sets, const char *out)
 	sx_scn_destroy(s);
 	sx_scn_cfg_fini(&cfg);
 	return r;
+}
+
+/* Window goodput of the pair src -> dst in a finished run, Gb/s. */
+static double
+pair_gbps(const struct sx_scn *s, uint32_t src, uint32_t dst)
+{
+	const struct sx_pair *p = s->pair_of[(size_t)src * s->nhosts + dst];
+	double win_ps = (double)(s->win1_ps - s->win0_ps);
+
+	if (p == NULL || win_ps <= 0)
+		return 0;
+	return (double)(p->acked_win1 - p->acked_win0) * 8 / win_ps * 1e3;
+}
+
+/* Run a scenario; return its result and the goodput of one pair. */
+static struct sx_scn_result
+run_pair(const char *name, const char *const *sets, uint32_t src, uint32_t dst, double *gbps)
+{
+	struct sx_scn_cfg cfg;
+	struct sx_scn_result r;
+	struct sx_scn *s;
+
+	load(&cfg, name, sets);
+	s = sx_scn_create(&cfg, stderr);
+	assert_non_null(s);
+	assert_int_equal(sx_scn_run(s), 0);
+	r = *sx_scn_result(s);
+	*gbps = pair_gbps(s, src, dst);
+	sx_scn_destroy(s);
+	sx_scn_cfg_fini(&cfg);
+	return r;
+}
+
+/* The one flow of a run: its completion time, ns. */
+static uint64_t
+only_flow_fct_ns(const struct sx_scn *s)
+{
+	const struct sx_scn_flowrec *f = &s->flows[0];
+
+	return f->finished ? (f->end_ps - f->start_ps) / SX_PS_PER_NS : 0;
 }
 
 /* ---- parts ---- */
@@ -185,6 +230,23 @@ workload_patterns(void **state)
 		assert_int_not_equal(f.src, f.dst);
 	assert_int_equal(n, 8 * 7);
 	sx_wl_fini(&w);
+
+	/* across DCs: 2 DCs of 4 hosts, every host sends to the other DC and
+	 * every host receives once */
+	c.kind = SX_WL_PERMUTATION;
+	c.dcs = 2;
+	c.cross_dc = true;
+	memset(seen, 0, sizeof(seen));
+	assert_int_equal(sx_wl_init(&w, &c), 0);
+	for (n = 0; sx_wl_next(&w, &f); n++) {
+		assert_int_not_equal(f.src / 4, f.dst / 4);
+		assert_false(seen[f.dst]);
+		seen[f.dst] = true;
+	}
+	assert_int_equal(n, 8);
+	sx_wl_fini(&w);
+	c.dcs = 1;
+	assert_int_equal(sx_wl_init(&w, &c), -EINVAL);
 }
 
 static void
@@ -237,6 +299,10 @@ config_rejects_bad_entries(void **state)
 	assert_int_equal(sx_scn_set(&cfg, "noequals", devnull), -EINVAL);
 	assert_int_equal(sx_scn_set(&cfg, "topology.host_rate_gbps=800", devnull), 0);
 	assert_int_equal(cfg.fab.host_rate_bps, 800000000000ull);
+	assert_int_equal(sx_scn_set(&cfg, "wan.dcs=0", devnull), -EINVAL);
+	assert_int_equal(sx_scn_set(&cfg, "switch.pfc=maybe", devnull), -EINVAL);
+	assert_int_equal(sx_scn_set(&cfg, "wan.wan_delay_us=5000", devnull), 0);
+	assert_int_equal(cfg.fab.wan_delay_ns, 5000000);
 	assert_int_equal(sx_scn_set(&cfg, "workload.flow=0 1 1000 2.5", devnull), 0);
 	assert_int_equal(cfg.nflows, 1);
 	assert_int_equal(cfg.flows[0].start_ns, 2500);
@@ -396,6 +462,86 @@ linkfail(void **state)
 	assert_int_equal(r.verify_errors, 0);
 }
 
+static void
+pfc(void **state)
+{
+	static const char *const on[] = {"transport.cc=none", "sim.duration_us=2000",
+					 "switch.pfc=1", NULL};
+	static const char *const off[] = {"transport.cc=none", "sim.duration_us=2000", NULL};
+	static const char *const hol_on[] = {"switch.pfc=1", NULL};
+	struct sx_scn_result r = run("incast16", on, NULL), n = run("incast16", off, NULL), h, hn;
+	double victim_on, victim_off;
+
+	(void)state;
+	printf("incast 16:1 at 100G, no CC, PFC (xoff 50 KB, xon 25 KB): drops %lu, pauses %lu "
+	       "(host NICs %lu), paused %.1f us summed, queue max %lu B, goodput %.3f Gb/s, "
+	       "jain %.4f; without PFC: drops %lu, goodput %.3f Gb/s\n",
+	       (unsigned long)r.drops_total, (unsigned long)r.pfc_pauses,
+	       (unsigned long)r.pfc_pauses_host, (double)r.pfc_paused_ps / 1e6,
+	       (unsigned long)r.q_max_bytes, r.win_goodput_gbps, r.win_jain,
+	       (unsigned long)n.drops_total, n.win_goodput_gbps);
+	assert_int_equal(r.drops[SX_DROP_TAIL], 0);
+	assert_true(r.pfc_pauses > 0);
+	assert_true(r.win_goodput_gbps > 85);
+	assert_int_equal(r.retransmits, 0);
+	assert_true(n.drops[SX_DROP_TAIL] > 0);
+
+	/* head-of-line blocking: a flow to an idle host behind the incast */
+	h = run_pair("hol", hol_on, 17, 1, &victim_on);
+	hn = run_pair("hol", NULL, 17, 1, &victim_off);
+	printf("PFC head-of-line blocking, 8:1 incast beside a victim flow to an idle host: "
+	       "victim %.2f Gb/s with PFC (%lu pauses, %lu at switch ports, %lu drops), "
+	       "%.2f Gb/s without (%lu drops)\n",
+	       victim_on, (unsigned long)h.pfc_pauses,
+	       (unsigned long)(h.pfc_pauses - h.pfc_pauses_host), (unsigned long)h.drops_total,
+	       victim_off, (unsigned long)hn.drops_total);
+	assert_int_equal(h.drops_total, 0);
+	assert_true(h.pfc_pauses > h.pfc_pauses_host); /* switches paused switches */
+	assert_true(victim_off > 80);
+	assert_true(victim_on < 0.5 * victim_off);
+}
+
+static void
+wan(void **state)
+{
+	static const char *const perm[] = {"workload.type=permutation",
+					   "workload.flow_bytes=1000000", "wan.cross=1",
+					   "wan.wan_rate_gbps=400", NULL};
+	struct sx_scn_cfg cfg;
+	struct sx_scn_result r, p;
+	struct sx_scn *s;
+	uint64_t fct;
+
+	(void)state;
+	load(&cfg, "wan2", NULL);
+	s = sx_scn_create(&cfg, stderr);
+	assert_non_null(s);
+	assert_int_equal(sx_scn_run(s), 0);
+	r = *sx_scn_result(s);
+	fct = only_flow_fct_ns(s);
+	sx_scn_destroy(s);
+	sx_scn_cfg_fini(&cfg);
+	printf("WAN, 2 DCs, 1 ms one way at 100G: 8 MB cross-DC flow done in %.1f us "
+	       "(goodput %.3f Gb/s; window-bound: 1024 PSNs x 4 KB per round trip), "
+	       "%lu corrupt, %lu retransmits\n",
+	       (double)fct / 1e3, fct ? 8e6 * 8 / (double)fct : 0.0,
+	       (unsigned long)r.verify_errors, (unsigned long)r.retransmits);
+	assert_int_equal(r.completed, 1);
+	assert_int_equal(r.verify_errors, 0);
+	assert_true(fct >= 2000000); /* at least one round trip */
+	assert_true(fct < 3 * 2000000);
+
+	/* every host to one in the other DC: 8 flows of 1 MB over the WAN */
+	p = run("wan2", perm, NULL);
+	printf("WAN cross-DC permutation: %lu/%lu flows complete, %lu corrupt, %lu drops, "
+	       "done at %.1f us\n",
+	       (unsigned long)p.completed, (unsigned long)p.flows, (unsigned long)p.verify_errors,
+	       (unsigned long)p.drops_total, (double)p.end_ns / 1e3);
+	assert_int_equal(p.flows, 9);
+	assert_int_equal(p.completed, p.flows);
+	assert_int_equal(p.verify_errors, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -414,6 +560,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(loss),
 		cmocka_unit_test(degrade),
 		cmocka_unit_test(linkfail),
+		cmocka_unit_test(pfc),
+		cmocka_unit_test(wan),
 	};
 
 	if (argc > 1 && strcmp(argv[1], "parts") != 0) {
