@@ -369,6 +369,35 @@ determinism(void **state)
 	assert_false(same_file(a, b));
 }
 
+/* PFC pauses and WAN links are as deterministic as the rest. */
+static void
+determinism_pfc_wan(void **state)
+{
+	static const char *const files[] = {"flows.csv", "summary.json", "queues.csv", "rates.csv"};
+	static const char *const sets[] = {"workload.type=permutation",
+					   "workload.flow_bytes=1000000", "wan.cross=1",
+					   "switch.pfc=1", "sim.series=1", NULL};
+	const char *out = env_or("SX_SIM_OUT", "/tmp");
+	char d[2][1024], a[1100], b[1100];
+	struct sx_scn_result r;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++)
+		snprintf(d[i], sizeof(d[i]), "%s/sim-determinism-wan-%u", out, i);
+	r = run("wan2", sets, d[0]);
+	run("wan2", sets, d[1]);
+	printf("determinism, 2 DCs with PFC: %lu flows, %lu pauses, %lu drops\n",
+	       (unsigned long)r.flows, (unsigned long)r.pfc_pauses, (unsigned long)r.drops_total);
+	assert_true(r.pfc_pauses > 0);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(a, sizeof(a), "%s/%s", d[0], files[i]);
+		snprintf(b, sizeof(b), "%s/%s", d[1], files[i]);
+		if (!same_file(a, b))
+			fail_msg("%s differs between two runs of one seed", files[i]);
+	}
+}
+
 static void
 fairness(void **state)
 {
@@ -555,6 +584,7 @@ main(int argc, char **argv)
 	};
 	const struct CMUnitTest e2e[] = {
 		cmocka_unit_test(determinism),
+		cmocka_unit_test(determinism_pfc_wan),
 		cmocka_unit_test(fairness),
 		cmocka_unit_test(incast),
 		cmocka_unit_test(loss),
