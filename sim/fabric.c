@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The fabric: output-queued switches on a leaf-spine, driven by the
+ * The fabric: output-queued switches on one or more leaf-spines (joined by
+ * border switches and WAN cables), with optional PFC, driven by the
  * scheduler. A frame costs two events per hop at most: its arrival at the
  * far end of a link, and (only when frames wait behind it) the end of its
  * serialization, when the next one starts.
