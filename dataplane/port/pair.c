@@ -3,8 +3,8 @@
  * An in-process pair of ports wired back to back, without DPDK: the unit
  * tests' and the simulator's cable.
  *
- * A frame is a malloc'd buffer of max_frame bytes. Both ends share one free
- * list, since a buffer sent on one end is released by the other end's
+ * A frame is a buffer of max_frame bytes from a pool (pool.c) that both ends
+ * share, since a buffer sent on one end is released by the other end's
  * rx_done(). Each end has a bounded FIFO of frames waiting to be received;
  * the peer's tx_burst() appends to it and takes fewer frames (counting
  * tx_full) when it is full, as a NIC whose tx ring is full would.
@@ -19,29 +19,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pool.h"
 #include "port.h"
 
 /* Frames in flight towards one end before tx_burst pushes back. */
 #define SX_PAIR_QUEUE_FRAMES 4096
-/* Idle buffers kept for reuse; beyond this they go back to malloc. */
-#define SX_PAIR_FREE_KEEP 256
 /* Buffers alive at once (queued, held by callers or free), both ends. A
  * caller that leaks frames hits alloc_fail instead of eating memory. */
 #define SX_PAIR_MAX_BUFS (2 * SX_PAIR_QUEUE_FRAMES + 2048)
 
-struct sx_pair_buf {
-	struct sx_pair_buf *next; /* free list link */
-	uint32_t len;             /* bytes while queued */
-	uint8_t data[];
-};
-
 /* State both ends share; freed when the second end closes. */
 struct sx_pair_shared {
-	struct sx_pair_buf *free;
-	uint32_t nfree;
-	uint32_t nbufs; /* buffers allocated and not yet freed */
-	uint32_t buf_bytes;
-	int nopen; /* ends not yet closed */
+	struct sx_pool pool; /* buffers of max_frame bytes, at most SX_PAIR_MAX_BUFS */
+	int nopen;           /* ends not yet closed */
 };
 
 struct sx_pair_port {
@@ -49,7 +39,7 @@ struct sx_pair_port {
 	struct sx_pair_port *peer; /* NULL once the peer closed */
 	struct sx_pair_shared *shared;
 	/* Frames waiting to be received here: a ring of SX_PAIR_QUEUE_FRAMES. */
-	struct sx_pair_buf *rxq[SX_PAIR_QUEUE_FRAMES];
+	struct sx_pool_buf *rxq[SX_PAIR_QUEUE_FRAMES];
 	uint32_t rx_head; /* next to receive */
 	uint32_t rx_count;
 };
@@ -60,52 +50,6 @@ pair_of(struct sx_port *port)
 	return (struct sx_pair_port *)port;
 }
 
-static struct sx_pair_buf *
-buf_of(const struct sx_frame *f)
-{
-	return f->priv;
-}
-
-static struct sx_pair_buf *
-buf_get(struct sx_pair_shared *sh)
-{
-	struct sx_pair_buf *b = sh->free;
-
-	if (b != NULL) {
-		sh->free = b->next;
-		sh->nfree--;
-		return b;
-	}
-	if (sh->nbufs >= SX_PAIR_MAX_BUFS)
-		return NULL;
-	b = malloc(sizeof(*b) + sh->buf_bytes);
-	if (b != NULL)
-		sh->nbufs++;
-	return b;
-}
-
-static void
-buf_put(struct sx_pair_shared *sh, struct sx_pair_buf *b)
-{
-	if (sh->nfree >= SX_PAIR_FREE_KEEP) {
-		free(b);
-		sh->nbufs--;
-		return;
-	}
-	b->next = sh->free;
-	sh->free = b;
-	sh->nfree++;
-}
-
-static void
-frame_set(struct sx_frame *f, struct sx_pair_buf *b, uint32_t len, uint32_t cap)
-{
-	f->data = b->data;
-	f->len = len;
-	f->cap = cap;
-	f->priv = b;
-}
-
 static uint16_t
 pair_rx_burst(struct sx_port *port, struct sx_frame *f, uint16_t n)
 {
@@ -113,11 +57,11 @@ pair_rx_burst(struct sx_port *port, struct sx_frame *f, uint16_t n)
 	uint16_t i;
 
 	for (i = 0; i < n && p->rx_count > 0; i++) {
-		struct sx_pair_buf *b = p->rxq[p->rx_head];
+		struct sx_pool_buf *b = p->rxq[p->rx_head];
 
 		p->rx_head = (p->rx_head + 1) % SX_PAIR_QUEUE_FRAMES;
 		p->rx_count--;
-		frame_set(&f[i], b, b->len, p->shared->buf_bytes);
+		sx_pool_frame_set(&f[i], b, b->len, p->shared->pool.buf_bytes);
 		port->stats.rx_frames++;
 		port->stats.rx_bytes += b->len;
 	}
@@ -127,29 +71,15 @@ pair_rx_burst(struct sx_port *port, struct sx_frame *f, uint16_t n)
 static void
 pair_release(struct sx_port *port, struct sx_frame *f, uint16_t n)
 {
-	struct sx_pair_shared *sh = pair_of(port)->shared;
-	uint16_t i;
-
-	for (i = 0; i < n; i++)
-		buf_put(sh, buf_of(&f[i]));
+	sx_pool_release(&pair_of(port)->shared->pool, f, n);
 }
 
 static uint16_t
 pair_tx_alloc(struct sx_port *port, struct sx_frame *f, uint16_t n)
 {
-	struct sx_pair_shared *sh = pair_of(port)->shared;
-	uint16_t i;
+	struct sx_pool *pool = &pair_of(port)->shared->pool;
 
-	for (i = 0; i < n; i++) {
-		struct sx_pair_buf *b = buf_get(sh);
-
-		if (b == NULL) {
-			port->stats.alloc_fail += n - i;
-			break;
-		}
-		frame_set(&f[i], b, 0, sh->buf_bytes);
-	}
-	return i;
+	return sx_pool_tx_alloc(pool, port, f, n, pool->buf_bytes);
 }
 
 static uint16_t
@@ -160,13 +90,13 @@ pair_tx_burst(struct sx_port *port, struct sx_frame *f, uint16_t n)
 	uint16_t i;
 
 	for (i = 0; i < n; i++) {
-		struct sx_pair_buf *b = buf_of(&f[i]);
+		struct sx_pool_buf *b = sx_pool_buf_of(&f[i]);
 		uint32_t len = f[i].len;
 
 		if (peer == NULL || len > port->max_frame) {
 			/* An oversize frame, or a cable with nobody at the
 			 * other end: taken and lost, as a NIC would. */
-			buf_put(p->shared, b);
+			sx_pool_put(&p->shared->pool, b);
 			port->stats.tx_drop++;
 			continue;
 		}
@@ -190,19 +120,14 @@ pair_close(struct sx_port *port)
 
 	/* Frames still queued towards this end are never received. */
 	while (p->rx_count > 0) {
-		buf_put(sh, p->rxq[p->rx_head]);
+		sx_pool_put(&sh->pool, p->rxq[p->rx_head]);
 		p->rx_head = (p->rx_head + 1) % SX_PAIR_QUEUE_FRAMES;
 		p->rx_count--;
 	}
 	if (p->peer != NULL)
 		p->peer->peer = NULL;
 	if (--sh->nopen == 0) {
-		while (sh->free != NULL) {
-			struct sx_pair_buf *b = sh->free;
-
-			sh->free = b->next;
-			free(b);
-		}
+		sx_pool_fini(&sh->pool);
 		free(sh);
 	}
 	free(p);
@@ -246,7 +171,7 @@ sx_port_pair_open(uint32_t max_frame, struct sx_port **a, struct sx_port **b)
 	sh = calloc(1, sizeof(*sh));
 	if (sh == NULL)
 		goto cleanup;
-	sh->buf_bytes = max_frame;
+	sx_pool_init(&sh->pool, max_frame, 0, SX_PAIR_MAX_BUFS);
 	pa = pair_end(sh, max_frame, 1);
 	pb = pair_end(sh, max_frame, 2);
 	if (pa == NULL || pb == NULL)
