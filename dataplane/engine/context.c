@@ -427,6 +427,8 @@ sx_qp_connect(struct sx_qp *qp, const struct sx_qp_endpoint *remote)
 	rc = sx_qp_do_connect(qp, remote);
 	if (rc == 0 && ctx->cc_on)
 		sx_qp_set_cc(qp, &ctx->ccp, ctx->line_rate_bps, ctx->clock(ctx->clock_arg));
+	if (rc == 0)
+		sx_engine_kick(&ctx->engine, qp); /* its timers count from now on */
 	return rc;
 }
 
@@ -489,6 +491,7 @@ sx_qp_to_error(struct sx_qp *qp)
 	if (qp == NULL)
 		return -EINVAL;
 	sx_qp_error(qp);
+	sx_engine_kick(&qp->pd->ctx->engine, qp);
 	return 0;
 }
 

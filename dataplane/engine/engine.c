@@ -34,6 +34,7 @@ sx_engine_init(struct sx_engine *e, struct sx_port *port, uint32_t max_qps, uint
 	e->eqp = calloc(max_qps, sizeof(*e->eqp));
 	e->active = calloc(max_qps, sizeof(*e->active));
 	sx_wheel_init(&e->pacer, PACE_GRAN_NS, now_ns);
+	e->timer_ns = UINT64_MAX;
 	if (e->qps == NULL || e->eqp == NULL || e->active == NULL) {
 		sx_engine_fini(e);
 		return -ENOMEM;
@@ -99,9 +100,19 @@ sx_engine_del_qp(struct sx_engine *e, struct sx_qp *qp)
 		e->nslots--;
 }
 
+static inline void
+note_deadline(struct sx_engine *e, const struct sx_qp *qp)
+{
+	uint64_t t = sx_qp_deadline(qp);
+
+	if (t < e->timer_ns)
+		e->timer_ns = t;
+}
+
 void
 sx_engine_kick(struct sx_engine *e, struct sx_qp *qp)
 {
+	note_deadline(e, qp);
 	if (!qp->active) {
 		qp->active = true;
 		e->active[e->nactive++] = qp;
@@ -149,6 +160,7 @@ rx_one(struct sx_engine *e, const struct sx_frame *f, uint64_t now_ns)
 	if (pkt.bth.opcode == SX_OP_CNP) {
 		/* Reaction point: the peer saw our packets marked. */
 		sx_qp_on_cnp(qp, now_ns);
+		note_deadline(e, qp);
 		return;
 	}
 	/* Notification point: a marked packet earns its sender a CNP. */
@@ -211,7 +223,7 @@ tx_round(struct sx_engine *e, uint64_t now_ns)
 	while (got > 0 && e->nactive > 0) {
 		struct sx_qp *qp;
 		struct sx_eqp *eq;
-		bool paced;
+		bool paced, sent_one;
 
 		if (e->rr >= e->nactive)
 			e->rr = 0;
@@ -220,7 +232,9 @@ tx_round(struct sx_engine *e, uint64_t now_ns)
 		/* A QP over its rate may still send ACKs; its data waits in
 		 * the wheel until its next send time. */
 		paced = qp->rate_bps != 0 && eq->next_tx_ns > now_ns;
-		if (!sx_qp_tx(qp, now_ns, &d, !paced)) {
+		sent_one = sx_qp_tx(qp, now_ns, &d, !paced);
+		note_deadline(e, qp);
+		if (!sent_one) {
 			remove_active(e, e->rr);
 			if (paced) {
 				sx_wheel_add(&e->pacer, &eq->pace, eq->next_tx_ns);
@@ -282,13 +296,20 @@ sx_engine_poll(struct sx_engine *e, uint64_t now_ns)
 	e->stats.rx_frames += n;
 	work = n;
 	sx_wheel_expire(&e->pacer, now_ns, pace_due, e);
-	/* Timers. A timing wheel replaces this scan once QPs number thousands. */
-	for (q = 0; q < e->nslots; q++) {
-		struct sx_qp *qp = e->qps[q];
+	/* Timers: scan only when one may be due (see timer_ns). */
+	if (now_ns >= e->timer_ns) {
+		e->timer_ns = UINT64_MAX;
+		for (q = 0; q < e->nslots; q++) {
+			struct sx_qp *qp = e->qps[q];
 
-		if (qp != NULL && sx_qp_deadline(qp) <= now_ns) {
-			sx_qp_timer(qp, now_ns);
-			sx_engine_kick(e, qp);
+			if (qp == NULL)
+				continue;
+			if (sx_qp_deadline(qp) <= now_ns) {
+				sx_qp_timer(qp, now_ns);
+				sx_engine_kick(e, qp);
+			} else {
+				note_deadline(e, qp);
+			}
 		}
 	}
 	return work + tx_round(e, now_ns);
@@ -297,19 +318,10 @@ sx_engine_poll(struct sx_engine *e, uint64_t now_ns)
 uint64_t
 sx_engine_next_deadline(const struct sx_engine *e, uint64_t now_ns)
 {
-	uint64_t d = UINT64_MAX;
-	uint32_t q;
+	uint64_t d;
 
 	if (e->nactive > 0 || e->nbacklog > 0)
 		return now_ns;
 	d = sx_wheel_next(&e->pacer);
-	for (q = 0; q < e->nslots; q++) {
-		if (e->qps[q] != NULL) {
-			uint64_t t = sx_qp_deadline(e->qps[q]);
-
-			if (t < d)
-				d = t;
-		}
-	}
-	return d;
+	return e->timer_ns < d ? e->timer_ns : d;
 }

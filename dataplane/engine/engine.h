@@ -52,6 +52,10 @@ struct sx_engine {
 	struct sx_wheel pacer;
 	uint32_t max_qps;
 	uint32_t nslots;      /* one past the highest QP slot in use: scans stop there */
+	/* No QP timer is due before this. A QP's deadline changes only when the
+	 * engine calls into it, and every such call lowers this to the QP's new
+	 * deadline, so the QPs are scanned only when a timer may be due. */
+	uint64_t timer_ns;
 	struct sx_qp **active;/* QPs that may have something to send */
 	uint32_t nactive;
 	uint32_t rr;          /* round-robin start in active */
@@ -67,7 +71,7 @@ void sx_engine_fini(struct sx_engine *e);
 uint32_t sx_engine_alloc_qpn(const struct sx_engine *e);
 void sx_engine_add_qp(struct sx_engine *e, struct sx_qp *qp);
 void sx_engine_del_qp(struct sx_engine *e, struct sx_qp *qp);
-/* The QP may have packets to send. */
+/* The QP may have packets to send, or a new deadline. */
 void sx_engine_kick(struct sx_engine *e, struct sx_qp *qp);
 /* One round; returns the number of frames received and sent. */
 int sx_engine_poll(struct sx_engine *e, uint64_t now_ns);
