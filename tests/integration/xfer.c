@@ -61,7 +61,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <dirent.h>
 #include <execinfo.h>
@@ -76,6 +75,7 @@
 /* Internal objects, for the counters a test must see (retransmits, NAKs,
  * injected faults, parser drops, CQ overflows, PSN cursors). */
 #include "../../dataplane/engine/context.h"
+#include "../common/proc.h"
 
 /* Under AddressSanitizer its own SIGSEGV report is the better one. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -210,15 +210,6 @@ struct side {
 };
 
 static void qps_destroy(struct side *s);
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Test buffers are whole mappings, so that any access after they are
  * released faults at once instead of reading reused heap. */
@@ -706,7 +697,7 @@ missing_report(struct side *s, struct batch *b)
 static int
 wait_both(struct side *s, struct batch *b, double limit_s)
 {
-	double t0 = now_s(), t_end = t0 + limit_s;
+	double t0 = proc_now_s(), t_end = t0 + limit_s;
 	uint64_t tx0 = s->ctx->port->stats.tx_frames;
 	bool sent = false, peer = false, paused = s->pause_ms == 0, held = false;
 	unsigned int it = 0;
@@ -730,7 +721,7 @@ wait_both(struct side *s, struct batch *b, double limit_s)
 			paused = true;
 		}
 		if (!sent &&
-		    (batch_complete(s, b) || now_s() > t_end || (peer && peer_fail))) {
+		    (batch_complete(s, b) || proc_now_s() > t_end || (peer && peer_fail))) {
 			if (!batch_complete(s, b)) {
 				if (peer && peer_fail)
 					printf("%s: peer failed, stopping batch %u\n",
@@ -755,13 +746,13 @@ wait_both(struct side *s, struct batch *b, double limit_s)
 				peer = true;
 				if (peer_fail)
 					b->peer_fail = true;
-			} else if (sent && now_s() > t_end + 10) {
+			} else if (sent && proc_now_s() > t_end + 10) {
 				FAIL(s, "peer not done 10 s after the deadline");
 				return -1;
 			}
 		}
 	}
-	b->t_wait = now_s() - t0;
+	b->t_wait = proc_now_s() - t0;
 	return 0;
 }
 
@@ -1445,7 +1436,7 @@ scenario_retry(struct side *s)
 		 * until the client has seen everything fail. */
 		while (!fd_readable(s->fd)) {
 			drain(s, NULL);
-			if (now_s() > s->deadline)
+			if (proc_now_s() > s->deadline)
 				break;
 		}
 		if (sx_boot_recv_u64(s->fd, "failed", &v, BOOT_MS) < 0)
@@ -1472,7 +1463,7 @@ scenario_retry(struct side *s)
 			if (sx_post_recv(s->qp[0], &wr, NULL) < 0)
 				FAIL(s, "post_recv");
 		}
-		t0 = now_s();
+		t0 = proc_now_s();
 		for (i = 0; i < nsend; i++) {
 			enum sx_wr_opcode opc = mix[i % (sizeof(mix) / sizeof(mix[0]))];
 			struct sx_sge sge = {(uintptr_t)buf + i * 2048,
@@ -1497,7 +1488,7 @@ scenario_retry(struct side *s)
 				FAIL(s, "post_send %u", i);
 		}
 		t_last = t0;
-		while (got < nsend + nrecv && now_s() < t0 + 10) {
+		while (got < nsend + nrecv && proc_now_s() < t0 + 10) {
 			int n = sx_poll_cq(s->scq, 16, wc), k;
 
 			for (k = 0; k < n; k++, got++, sgot++) {
@@ -1511,7 +1502,7 @@ scenario_retry(struct side *s)
 				seen[wc[k].wr_id] = true;
 				if (wc[k].status == SX_WC_RETRY_EXC_ERR) {
 					first_err++;
-					t_exc = now_s() - t0;
+					t_exc = proc_now_s() - t0;
 					if (wc[k].wr_id != 0)
 						FAIL(s,
 						     "retry: RETRY_EXC_ERR on wr %" PRIu64
@@ -1527,7 +1518,7 @@ scenario_retry(struct side *s)
 					FAIL(s, "retry: wr %" PRIu64 " status %s",
 					     wc[k].wr_id, sx_wc_status_str(wc[k].status));
 				}
-				t_last = now_s();
+				t_last = proc_now_s();
 			}
 			n = sx_poll_cq(s->rcq, 16, wc);
 			for (k = 0; k < n; k++, got++) {
@@ -1545,7 +1536,7 @@ scenario_retry(struct side *s)
 			}
 		}
 		/* Nothing more may come. */
-		for (t_last = now_s(); now_s() < t_last + QUIET;) {
+		for (t_last = proc_now_s(); proc_now_s() < t_last + QUIET;) {
 			int n = sx_poll_cq(s->scq, 16, wc);
 
 			n += sx_poll_cq(s->rcq, 16, wc + 0);
@@ -1826,11 +1817,11 @@ finish(struct side *s)
 	const struct sx_port_stats *ps = &s->ctx->port->stats;
 	const struct sx_engine_stats *es = &s->ctx->engine.stats;
 	uint64_t faults, retx, peer_faults = 0, peer_retx = 0;
-	double t0 = now_s();
+	double t0 = proc_now_s();
 	unsigned int i, c;
 	int rc;
 
-	while (now_s() < t0 + QUIET)
+	while (proc_now_s() < t0 + QUIET)
 		if (drain(s, NULL) > 0)
 			break; /* on_wc has reported it */
 	qps_check_idle(s, false);
@@ -1922,7 +1913,7 @@ static int
 side_main(const struct opts *o)
 {
 	static struct side s; /* large; zeroed */
-	double t0 = now_s();
+	double t0 = proc_now_s();
 	int rc = -1, fd;
 
 	s.o = o;
@@ -1955,7 +1946,7 @@ side_main(const struct opts *o)
 		goto down;
 	}
 	s.fd = fd;
-	while (!link_up() && now_s() < t0 + LINK_WAIT)
+	while (!link_up() && proc_now_s() < t0 + LINK_WAIT)
 		usleep(1000);
 	if (!link_up()) {
 		FAIL(&s, "memif link down after %.0f s", LINK_WAIT);
@@ -2004,11 +1995,11 @@ side_main(const struct opts *o)
 		if (sx_boot_recv_u64(s.fd, "closed", &v, BOOT_MS) < 0)
 			FAIL(&s, "bootstrap: the client did not close");
 		if (getenv("XFER_DEBUG"))
-			fprintf(stderr, "server: %.6f closed received\n", now_s());
-		for (t1 = now_s(); link_up() && now_s() < t1 + 2;)
+			fprintf(stderr, "server: %.6f closed received\n", proc_now_s());
+		for (t1 = proc_now_s(); link_up() && proc_now_s() < t1 + 2;)
 			usleep(1000);
 		if (getenv("XFER_DEBUG"))
-			fprintf(stderr, "server: %.6f link down\n", now_s());
+			fprintf(stderr, "server: %.6f link down\n", proc_now_s());
 		if (link_up())
 			FAIL(&s, "memif link still up 2 s after the client closed");
 		/* The PMD marks the link down when its interrupt thread starts
@@ -2027,11 +2018,11 @@ down:
 	}
 	device_down(&s);
 	if (getenv("XFER_DEBUG"))
-		fprintf(stderr, "%s: %.6f device closed\n", side_name[s.me], now_s());
+		fprintf(stderr, "%s: %.6f device closed\n", side_name[s.me], proc_now_s());
 	sx_boot_close(s.fd);
 	rte_eal_cleanup();
 	printf("%s: %s in %.2f s\n", side_name[s.me], s.failures ? "FAIL" : "PASS",
-	       now_s() - t0);
+	       proc_now_s() - t0);
 	return s.failures ? 1 : 0;
 }
 
@@ -2125,46 +2116,6 @@ spawn_side(int argc, char **argv, const char *role, const char *port, const char
 		_exit(1);
 	}
 	return pid;
-}
-
-/* Waits for the children until @p deadline, then kills what is left. */
-static int
-reap(pid_t *pid, int n, double deadline)
-{
-	int i, status, failed = 0, left = n;
-
-	while (left > 0) {
-		for (i = 0; i < n; i++) {
-			if (pid[i] <= 0 || waitpid(pid[i], &status, WNOHANG) != pid[i])
-				continue;
-			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-				fprintf(stderr, "xfer: %s (pid %d) %s %d\n", side_name[i],
-				        (int)pid[i],
-				        WIFEXITED(status) ? "exited" : "killed by signal",
-				        WIFEXITED(status) ? WEXITSTATUS(status)
-				                          : WTERMSIG(status));
-				failed = 1;
-			}
-			pid[i] = 0;
-			left--;
-		}
-		if (left > 0 && (now_s() > deadline || stop_signal)) {
-			for (i = 0; i < n; i++) {
-				if (pid[i] > 0) {
-					fprintf(stderr, "xfer: %s (pid %d) %s, killed\n",
-					        side_name[i], (int)pid[i],
-					        stop_signal ? "interrupted"
-					                    : "timed out");
-					kill(pid[i], SIGKILL);
-					waitpid(pid[i], &status, 0);
-					pid[i] = 0;
-				}
-			}
-			return 1;
-		}
-		usleep(10000);
-	}
-	return failed;
 }
 
 /* Runs @p cmd through the shell; its output is echoed, the last line kept. */
@@ -2288,7 +2239,7 @@ launch(const struct opts *o, int argc, char **argv)
 	char dir[] = "/tmp/sx-xfer-XXXXXX";
 	char port[16], tag[32], rt[PATH_MAX], prefix[96];
 	pid_t pid[2] = {0, 0};
-	double t0 = now_s();
+	double t0 = proc_now_s();
 	struct sigaction sa;
 	int tcp, ret = 1, i;
 
@@ -2314,10 +2265,10 @@ launch(const struct opts *o, int argc, char **argv)
 		pid[CLIENT] = spawn_side(argc, argv, "client", port, dir, tag);
 	if (pid[SERVER] <= 0 || pid[CLIENT] <= 0) {
 		perror("fork");
-		reap(pid, 2, 0);
+		proc_reap(pid, side_name, 2, 0, &stop_signal);
 		goto cleanup;
 	}
-	ret = reap(pid, 2, t0 + o->timeout_s + KILL_GRACE);
+	ret = proc_reap(pid, side_name, 2, t0 + o->timeout_s + KILL_GRACE, &stop_signal);
 	if (ret == 0 && strcmp(o->scenario, "pcap") == 0)
 		ret = check_capture(o, dir, "server") | check_capture(o, dir, "client");
 cleanup:
@@ -2328,7 +2279,7 @@ cleanup:
 		remove_tree(rt);
 	}
 	printf("xfer %s: %s in %.2f s\n", o->scenario, ret == 0 ? "PASS" : "FAIL",
-	       now_s() - t0);
+	       proc_now_s() - t0);
 	return ret;
 }
 

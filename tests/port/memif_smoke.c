@@ -37,13 +37,13 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 
 #include "../../dataplane/port/port.h"
+#include "../common/proc.h"
 #include "testutil.h"
 
 #define SKIP 77
@@ -89,15 +89,6 @@ struct side {
 	int wfd; /* to the peer */
 	const struct opts *o;
 };
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Frames: Ethernet header, 8-byte sequence number, pattern from it.         */
@@ -385,7 +376,7 @@ stream(const struct side *s, struct sx_port *p)
 	struct sx_frame f[BURST];
 	uint64_t sent = 0, echoed = 0;
 	unsigned int empty = 0, polls = 0;
-	double t0 = now_s(), t1, deadline = t0 + o->timeout_s;
+	double t0 = proc_now_s(), t1, deadline = t0 + o->timeout_s;
 
 	while (echoed < o->frames) {
 		uint16_t got = 0, tx = 0, n, i;
@@ -425,14 +416,14 @@ stream(const struct side *s, struct sx_port *p)
 				fprintf(stderr, "client: the server stopped\n");
 				return false;
 			}
-			if (now_s() > deadline) {
+			if (proc_now_s() > deadline) {
 				fprintf(stderr, "client: timeout at %" PRIu64 "/%" PRIu64 "\n",
 					echoed, o->frames);
 				return false;
 			}
 		}
 	}
-	t1 = now_s();
+	t1 = proc_now_s();
 	printf("client: %" PRIu64 " frames of %u bytes echoed in %.3f s: %.0f frames/s each "
 	       "way, %.2f Gbit/s each way\n",
 	       echoed, o->len, t1 - t0, (double)echoed / (t1 - t0),
@@ -616,49 +607,12 @@ spawn(struct side *s, int (*fn)(const struct side *), int close_a, int close_b)
 	return pid;
 }
 
-/* Waits for both children until the deadline, then kills what is left. */
-static int
-reap(pid_t *pid, int n, double deadline)
-{
-	int i, status, failed = 0, left = n;
-
-	while (left > 0) {
-		for (i = 0; i < n; i++) {
-			if (pid[i] <= 0)
-				continue;
-			if (waitpid(pid[i], &status, WNOHANG) == pid[i]) {
-				if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-					fprintf(stderr, "child %d: %s %d\n", (int)pid[i],
-						WIFEXITED(status) ? "exit" : "signal",
-						WIFEXITED(status) ? WEXITSTATUS(status)
-								  : WTERMSIG(status));
-					failed = 1;
-				}
-				pid[i] = 0;
-				left--;
-			}
-		}
-		if (left > 0 && now_s() > deadline) {
-			for (i = 0; i < n; i++) {
-				if (pid[i] > 0) {
-					fprintf(stderr, "child %d: timeout, killed\n", (int)pid[i]);
-					kill(pid[i], SIGKILL);
-					waitpid(pid[i], &status, 0);
-					pid[i] = 0;
-				}
-			}
-			return 1;
-		}
-		usleep(10000);
-	}
-	return failed;
-}
-
 int
 main(int argc, char **argv)
 {
 	struct opts o;
 	struct side srv = {.role = "server", .o = &o}, cli = {.role = "client", .o = &o};
+	const char *const name[] = {srv.role, cli.role}; /* as pid[] */
 	char dir[] = "/tmp/sx-memif-XXXXXX";
 	char prefix[64];
 	int s2c[2] = {-1, -1}, c2s[2] = {-1, -1};
@@ -706,7 +660,7 @@ main(int argc, char **argv)
 	close(c2s[0]);
 	close(c2s[1]);
 	s2c[0] = c2s[0] = -1;
-	ret = reap(pid, 2, now_s() + o.timeout_s + 30);
+	ret = proc_reap(pid, name, 2, proc_now_s() + o.timeout_s + 30, NULL);
 	if (ret == 0 && o.pcap)
 		ret = check_capture(&o, "server", srv.pcap) != 0 ||
 		      check_capture(&o, "client", cli.pcap) != 0;
