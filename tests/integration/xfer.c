@@ -76,6 +76,7 @@
  * injected faults, parser drops, CQ overflows, PSN cursors). */
 #include "../../dataplane/engine/context.h"
 #include "../common/proc.h"
+#include "../port/testutil.h"
 
 /* Under AddressSanitizer its own SIGSEGV report is the better one. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -2074,18 +2075,6 @@ remove_tree(const char *path)
 	rmdir(path);
 }
 
-/* Where DPDK 22.11 keeps a process's runtime files (eal_create_runtime_dir). */
-static void
-dpdk_runtime_dir(const char *prefix, char *out, size_t cap)
-{
-	const char *base = "/var/run";
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-
-	if (getuid() != 0)
-		base = xdg != NULL ? xdg : "/tmp";
-	snprintf(out, cap, "%s/dpdk/%s", base, prefix);
-}
-
 static pid_t
 spawn_side(int argc, char **argv, const char *role, const char *port, const char *dir,
            const char *tag)
@@ -2237,7 +2226,7 @@ static int
 launch(const struct opts *o, int argc, char **argv)
 {
 	char dir[] = "/tmp/sx-xfer-XXXXXX";
-	char port[16], tag[32], rt[PATH_MAX], prefix[96];
+	char port[16], tag[32], prefix[96];
 	pid_t pid[2] = {0, 0};
 	double t0 = proc_now_s();
 	struct sigaction sa;
@@ -2275,8 +2264,7 @@ cleanup:
 	remove_tree(dir);
 	for (i = 0; i < 2; i++) {
 		snprintf(prefix, sizeof(prefix), "sx-int-%s-%s", tag, side_name[i]);
-		dpdk_runtime_dir(prefix, rt, sizeof(rt));
-		remove_tree(rt);
+		eal_runtime_dir_remove(prefix);
 	}
 	printf("xfer %s: %s in %.2f s\n", o->scenario, ret == 0 ? "PASS" : "FAIL",
 	       proc_now_s() - t0);
