@@ -31,6 +31,10 @@ usage(FILE *out)
 		"  -o, --out DIR        output directory (default: sim-out)\n"
 		"  -s, --set S.K=V      override one config entry, e.g. -s sim.seed=7\n"
 		"      --seed N         same as -s sim.seed=N\n"
+		"      --cc NAME        congestion control of every host (dcqcn, timely,\n"
+		"                       fixed, none): -s transport.cc=NAME\n"
+		"      --cc-preset P    e.g. paper or nic: -s transport.cc_preset=P\n"
+		"      --cc-param N=V   one CC parameter, repeatable (docs/cc.md)\n"
 		"  -q, --quiet          no results block\n"
 		"  -h, --help\n");
 }
@@ -51,13 +55,17 @@ main(int argc, char **argv)
 		{"out", required_argument, NULL, 'o'},
 		{"set", required_argument, NULL, 's'},
 		{"seed", required_argument, NULL, 'S'},
+		{"cc", required_argument, NULL, 'C'},
+		{"cc-preset", required_argument, NULL, 'P'},
+		{"cc-param", required_argument, NULL, 'R'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *out = "sim-out";
 	char **sets = calloc((size_t)argc, sizeof(char *));
-	int nsets = 0, c, i, rc = 0;
+	char **owned = calloc((size_t)argc, sizeof(char *)); /* sets built here */
+	int nsets = 0, nowned = 0, c, i, rc = 0;
 	bool quiet = false;
 	struct sx_scn_cfg cfg;
 	const struct sx_scn_result *r;
@@ -65,7 +73,7 @@ main(int argc, char **argv)
 	double t0, t1, t2;
 	char seedbuf[64];
 
-	if (sets == NULL)
+	if (sets == NULL || owned == NULL)
 		return 1;
 	while ((c = getopt_long(argc, argv, "o:s:qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -79,23 +87,33 @@ main(int argc, char **argv)
 			snprintf(seedbuf, sizeof(seedbuf), "sim.seed=%s", optarg);
 			sets[nsets++] = seedbuf;
 			break;
+		case 'C':
+		case 'P':
+		case 'R':
+			/* The shared tools' CC options, as config overrides. */
+			if (asprintf(&owned[nowned], "transport.%s=%s",
+				     c == 'C' ? "cc" : c == 'P' ? "cc_preset" : "cc_param",
+				     optarg) < 0)
+				return 1;
+			sets[nsets++] = owned[nowned++];
+			break;
 		case 'q':
 			quiet = true;
 			break;
 		case 'h':
 			usage(stdout);
-			free(sets);
-			return 0;
+			rc = 0;
+			goto early;
 		default:
 			usage(stderr);
-			free(sets);
-			return 1;
+			rc = 1;
+			goto early;
 		}
 	}
 	if (optind != argc - 1) {
 		usage(stderr);
-		free(sets);
-		return 1;
+		rc = 1;
+		goto early;
 	}
 	sx_scn_cfg_init(&cfg);
 	snprintf(cfg.data_dir, sizeof(cfg.data_dir), "%s", SX_SIM_DATA_DIR);
@@ -167,6 +185,10 @@ main(int argc, char **argv)
 	sx_scn_destroy(s);
 out:
 	sx_scn_cfg_fini(&cfg);
+early:
+	for (i = 0; i < nowned; i++)
+		free(owned[i]);
+	free(owned);
 	free(sets);
 	return rc;
 }
