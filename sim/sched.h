@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Discrete-event scheduler: a binary min-heap of events keyed by
+ * Discrete-event scheduler: a 4-ary min-heap of events keyed by
  * (time, sequence number). The sequence number is the order in which events
  * were scheduled, so two events at the same time always run in the same
  * order: a run is a pure function of its inputs.
@@ -27,7 +27,8 @@ struct sx_sim_event {
 };
 
 struct sx_sched {
-	struct sx_sim_event *heap;
+	struct sx_sim_event *heap; /* heap[0] is the root */
+	void *mem;                 /* the allocation heap lives in */
 	size_t n;
 	size_t cap;
 	uint64_t seq;
