@@ -26,11 +26,28 @@ struct sx_sim_event {
 	void *ptr;     /* the owner's object (a packet, ...) */
 };
 
-struct sx_sched {
-	struct sx_sim_event *heap; /* heap[0] is the root */
-	void *mem;                 /* the allocation heap lives in */
+/* A 4-ary min-heap of events on (at_ps, seq). */
+struct sx_sched_heap {
+	struct sx_sim_event *h; /* h[0] is the root */
+	void *mem;              /* the allocation h lives in */
 	size_t n;
 	size_t cap;
+};
+
+/* One slot of the wheel: the events of one future bucket, in push order. */
+struct sx_sched_slot {
+	struct sx_sim_event *ev;
+	uint32_t n;
+	uint32_t cap;
+};
+
+struct sx_sched {
+	struct sx_sched_heap cur;   /* events of buckets up to cur_b */
+	struct sx_sched_heap far;   /* events beyond the wheel's horizon */
+	struct sx_sched_slot *slot; /* buckets cur_b + 1 .. cur_b + SLOTS - 1 */
+	uint64_t *bits;             /* which slots hold events */
+	uint64_t cur_b;             /* current bucket: at_ps >> SX_SCHED_SHIFT */
+	size_t n;                   /* events held, everywhere */
 	uint64_t seq;
 	uint64_t now_ps;  /* time of the last event taken */
 	uint64_t pushed;
@@ -44,11 +61,15 @@ void sx_sched_fini(struct sx_sched *s);
 int sx_sched_push(struct sx_sched *s, uint64_t at_ps, uint32_t type, uint32_t idx, void *ptr);
 /* Take the earliest event; false when none is left. Advances now_ps. */
 bool sx_sched_pop(struct sx_sched *s, struct sx_sim_event *ev);
+/* Move the next non-empty bucket's events into cur (cur is empty). */
+void sx_sched_refill(struct sx_sched *s);
 /* Time of the earliest event, UINT64_MAX if none. */
 static inline uint64_t
-sx_sched_peek(const struct sx_sched *s)
+sx_sched_peek(struct sx_sched *s)
 {
-	return s->n ? s->heap[0].at_ps : UINT64_MAX;
+	if (s->cur.n == 0 && s->n != 0)
+		sx_sched_refill(s);
+	return s->cur.n ? s->cur.h[0].at_ps : UINT64_MAX;
 }
 
 #endif
