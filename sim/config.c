@@ -50,6 +50,9 @@ sx_scn_cfg_init(struct sx_scn_cfg *c)
 	c->wl.kind = SX_WL_NONE;
 	c->wl.receiver = 0;
 	c->wl.load = 0.5;
+	c->wl.moe_skew = 1.0;
+	c->wl.moe_hot_share = 0.5;
+	c->wl.moe_token_bytes = SX_WL_MOE_TOKEN_BYTES;
 	c->duration_ns = 1000000;
 	c->drain_ns = 0;
 	c->sample_ns = 10000;
@@ -254,6 +257,16 @@ set_key(struct sx_scn_cfg *c, const char *section, const char *name, const char 
 		return copy_str(c->cdf_path, sizeof(c->cdf_path), v);
 	if (KEY("workload", "load"))
 		return parse_double(v, &c->wl.load) && c->wl.load > 0 && c->wl.load <= 1;
+	if (KEY("workload", "moe_skew"))
+		return parse_double(v, &c->wl.moe_skew) && c->wl.moe_skew >= 0 &&
+		       c->wl.moe_skew <= 10;
+	if (KEY("workload", "moe_hot_experts"))
+		return parse_u32(v, 0, UINT32_MAX, &c->wl.moe_hot_experts);
+	if (KEY("workload", "moe_hot_share"))
+		return parse_double(v, &c->wl.moe_hot_share) && c->wl.moe_hot_share >= 0 &&
+		       c->wl.moe_hot_share <= 1;
+	if (KEY("workload", "moe_token_bytes"))
+		return parse_u32(v, 1, 1u << 30, &c->wl.moe_token_bytes);
 	if (KEY("workload", "max_flows"))
 		return parse_u32(v, 0, UINT32_MAX, &c->wl.max_flows);
 	if (KEY("workload", "flow")) {

@@ -327,6 +327,33 @@ flow_post(struct sx_scn *s, struct sx_pair *p, uint32_t fi)
 	return 0;
 }
 
+/*
+ * Flow @p fi is done: start the flows it releases, or, when it failed, fail
+ * them (and theirs) too, since they will never be released.
+ */
+static void
+flow_release(struct sx_scn *s, uint32_t fi, bool ok)
+{
+	uint64_t t0_ps = SCN_T0_NS * SX_PS_PER_NS;
+	uint32_t d;
+
+	for (d = s->flows[fi].dep_head; d != SCN_NO_FLOW; d = s->flows[d].dep_next) {
+		struct sx_scn_flowrec *f = &s->flows[d];
+		uint64_t at_ps = t0_ps + f->at_ns * SX_PS_PER_NS;
+
+		if (ok) {
+			push(s, at_ps > s->sched.now_ps ? at_ps : s->sched.now_ps,
+			     SX_EV_FLOW_START, d);
+			continue;
+		}
+		f->failed = true;
+		f->finished = true;
+		s->res.failed++;
+		s->done++;
+		flow_release(s, d, false);
+	}
+}
+
 static void
 flow_start(struct sx_scn *s, uint32_t fi)
 {
@@ -340,6 +367,7 @@ flow_start(struct sx_scn *s, uint32_t fi)
 		f->failed = true;
 		s->res.failed++;
 		s->done++;
+		flow_release(s, fi, false);
 		return;
 	}
 	f->pair = p->id;
@@ -348,6 +376,7 @@ flow_start(struct sx_scn *s, uint32_t fi)
 			f->failed = true;
 			s->res.failed++;
 			s->done++;
+			flow_release(s, fi, false);
 			return;
 		}
 	} else {
@@ -398,6 +427,7 @@ flow_done(struct sx_scn *s, const struct sx_wc *wc)
 			}
 		}
 	}
+	flow_release(s, (uint32_t)wc->wr_id, !f->failed);
 	/* A region a WR still points into stays registered (-EBUSY): then
 	 * the buffers wait for sx_scn_destroy(). */
 	if (s->cfg.verify && sx_dereg_mr(f->src_mr) == 0) {
@@ -422,6 +452,7 @@ flow_done(struct sx_scn *s, const struct sx_wc *wc)
 			s->flows[fi].finished = true;
 			s->res.failed++;
 			s->done++;
+			flow_release(s, fi, false);
 		}
 	}
 }
@@ -538,6 +569,10 @@ flows_add(struct sx_scn *s, const struct sx_flow *f)
 	r->bytes = f->bytes;
 	r->at_ns = f->start_ns;
 	r->next_pending = UINT32_MAX;
+	r->seq = s->nflows - 1;
+	r->after = SCN_NO_FLOW;
+	r->dep_head = SCN_NO_FLOW;
+	r->dep_next = SCN_NO_FLOW;
 	return 0;
 }
 
@@ -550,7 +585,34 @@ flow_cmp(const void *a, const void *b)
 		return x->at_ns < y->at_ns ? -1 : 1;
 	if (x->src != y->src)
 		return x->src < y->src ? -1 : 1;
-	return x->dst < y->dst ? -1 : x->dst > y->dst;
+	if (x->dst != y->dst)
+		return x->dst < y->dst ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* After sorting: `after` from a creation number to an index, and each
+ * flow's dependents listed in start order. */
+static int
+flows_link(struct sx_scn *s)
+{
+	uint32_t *idx_of = malloc((s->nflows ? s->nflows : 1) * sizeof(*idx_of)), i;
+
+	if (idx_of == NULL)
+		return -ENOMEM;
+	for (i = 0; i < s->nflows; i++)
+		idx_of[s->flows[i].seq] = i;
+	for (i = s->nflows; i-- > 0;) {
+		struct sx_scn_flowrec *f = &s->flows[i], *pre;
+
+		if (f->after == SCN_NO_FLOW)
+			continue;
+		f->after = idx_of[f->after];
+		pre = &s->flows[f->after];
+		f->dep_next = pre->dep_head;
+		pre->dep_head = i;
+	}
+	free(idx_of);
+	return 0;
 }
 
 /* Every flow of the run, in start order (the generator's and the listed ones). */
@@ -561,7 +623,8 @@ flows_build(struct sx_scn *s, FILE *err)
 	struct sx_wl_cfg wc = c->wl;
 	struct sx_workload w;
 	struct sx_flow f;
-	uint32_t i;
+	uint32_t i, *seq_of = NULL; /* generator position -> creation number */
+	uint64_t ngen = 0;
 	int rc;
 
 	for (i = 0; i < c->nflows; i++) {
@@ -572,7 +635,8 @@ flows_build(struct sx_scn *s, FILE *err)
 				fprintf(err, "flow %u -> %u: no such host\n", fs->src, fs->dst);
 			return -EINVAL;
 		}
-		f = (struct sx_flow){fs->src, fs->dst, fs->bytes, fs->start_ns};
+		f = (struct sx_flow){fs->src, fs->dst, fs->bytes, fs->start_ns,
+				     SX_FLOW_INDEPENDENT};
 		if ((rc = flows_add(s, &f)) < 0)
 			return rc;
 	}
@@ -601,19 +665,35 @@ flows_build(struct sx_scn *s, FILE *err)
 			fprintf(err, "workload %s: bad parameters\n", sx_wl_kind_name(wc.kind));
 		return rc;
 	}
-	while (sx_wl_next(&w, &f)) {
-		if (f.start_ns >= c->duration_ns)
+	for (; sx_wl_next(&w, &f); ngen++) {
+		if ((ngen & (ngen - 1)) == 0) {
+			uint32_t *ns = realloc(seq_of, (ngen ? 2 * ngen : 1) * sizeof(*seq_of));
+
+			if (ns == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			seq_of = ns;
+		}
+		seq_of[ngen] = SCN_NO_FLOW;
+		/* a flow released by one that never runs never runs either */
+		if (f.start_ns >= c->duration_ns ||
+		    (f.after != SX_FLOW_INDEPENDENT && seq_of[f.after - 1] == SCN_NO_FLOW))
 			continue;
 		if ((rc = flows_add(s, &f)) < 0)
 			break;
+		seq_of[ngen] = s->nflows - 1;
+		if (f.after != SX_FLOW_INDEPENDENT)
+			s->flows[s->nflows - 1].after = seq_of[f.after - 1];
 	}
 	sx_wl_fini(&w);
+	free(seq_of);
 	if (rc < 0)
 		return rc;
 sort:
 	/* stable order for equal starts: the ids are the sorted positions */
 	qsort(s->flows, s->nflows, sizeof(*s->flows), flow_cmp);
-	return 0;
+	return flows_link(s);
 }
 
 struct sx_scn *
@@ -693,8 +773,10 @@ sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err)
 		if (rc < 0)
 			goto fail;
 	}
-	for (i = 0; i < s->nflows; i++)
-		push(s, t0_ps + s->flows[i].at_ns * SX_PS_PER_NS, SX_EV_FLOW_START, i);
+	for (i = 0; i < s->nflows; i++) {
+		if (s->flows[i].after == SCN_NO_FLOW)
+			push(s, t0_ps + s->flows[i].at_ns * SX_PS_PER_NS, SX_EV_FLOW_START, i);
+	}
 	push(s, t0_ps + s->cfg.window_ns * SX_PS_PER_NS, SX_EV_WINDOW, 0);
 	push(s, t0_ps + s->cfg.duration_ns * SX_PS_PER_NS, SX_EV_END, 0);
 	if (s->cfg.series)

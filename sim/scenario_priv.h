@@ -8,6 +8,8 @@
 
 /* Virtual time of the simulation's start; outputs are relative to it. */
 #define SCN_T0_NS 1000000ull
+/* No flow: an independent flow's `after`, the end of a dependents list. */
+#define SCN_NO_FLOW UINT32_MAX
 
 struct sx_host {
 	struct sx_scn *scn;
@@ -49,6 +51,10 @@ struct sx_scn_flowrec {
 	uint64_t end_ps;
 	uint32_t pair;
 	uint32_t next_pending;
+	uint32_t seq;          /* order of creation: ties in the start order */
+	uint32_t after;        /* the flow whose completion releases this one */
+	uint32_t dep_head;     /* the flows this one releases, */
+	uint32_t dep_next;     /* linked through dep_next */
 	enum sx_wc_status status;
 	bool started;
 	bool posted;

@@ -9,9 +9,33 @@
  * with the source and the destination uniform over distinct hosts, as HPCC's
  * and DCQCN's evaluations generate them.
  *
+ * The MoE all-to-all (expert-parallel dispatch) cuts each host's flow_bytes
+ * into tokens of moe_token_bytes (the last one shorter) and sends each token
+ * to one expert, an expert being another host. A seeded shuffle ranks the
+ * hosts by popularity. With H = moe_hot_experts > 0 the first H are hot and
+ *
+ *   P(token -> hot) = moe_hot_share, uniform over the hot hosts but the
+ *   sender, and uniform over the cold ones otherwise,
+ *
+ * so the hot experts receive moe_hot_share of all bytes (less when H = 1:
+ * the one hot host cannot send to itself). Without hot experts, the host of
+ * rank r (from 1) has the Zipf weight 1 / r^moe_skew and a token goes to
+ * host d != src with probability w_d / (sum of w - w_src). Each ordered pair
+ * is then one flow of its tokens' bytes, all starting at start_ns, in the
+ * all-to-all's round order; pairs that drew no token have no flow.
+ *
+ * The ring all-reduce of flow_bytes over N hosts (ring in host order) is
+ * 2 (N - 1) steps: N - 1 of reduce-scatter, then N - 1 of all-gather. In
+ * step k host r sends one chunk (flow_bytes / N, the first flow_bytes mod N
+ * chunks one byte more) to r + 1: chunk r - k (mod N) while reducing, then
+ * chunk r + 1 - (k - N + 1) (mod N). Step k + 1 of host r is released by
+ * step k of host r - 1, the chunk r has to reduce or forward; the flows of
+ * step 0 start at start_ns.
+ *
  * Units: time in ns, sizes in bytes, rates in bit/s.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +48,8 @@ static const char *const kind_names[SX_WL_KINDS] = {
 	[SX_WL_PERMUTATION] = "permutation",
 	[SX_WL_ALLTOALL] = "alltoall",
 	[SX_WL_CDF] = "cdf",
+	[SX_WL_MOE] = "moe",
+	[SX_WL_ALLREDUCE] = "allreduce",
 };
 
 const char *
@@ -133,6 +159,105 @@ sx_cdf_sample(const struct sx_cdf *cdf, struct sx_rng *rng)
 	return b < 1 ? 1 : (uint64_t)(b + 0.5);
 }
 
+/* Host d != src drawn with probability w[d] / (total - w[src]); cum[d] is
+ * the sum of w[0..d]. */
+static uint32_t
+moe_zipf_draw(const double *w, const double *cum, uint32_t n, uint32_t src, struct sx_rng *rng)
+{
+	double u = sx_rng_double(rng) * (cum[n - 1] - w[src]);
+	uint32_t lo = 0, hi = n - 1;
+
+	/* skip the sender's own segment of the line */
+	if (u >= cum[src] - w[src])
+		u += w[src];
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (cum[mid] > u)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	/* rounding can land on the sender's edge: take its neighbour */
+	return lo == src ? (src + 1) % n : lo;
+}
+
+/* The k-th of the @p cnt hosts of ranks [first, first + cnt) of @p rank_host,
+ * the sender left out (k < cnt - 1 when the sender is among them). */
+static uint32_t
+moe_class_pick(const uint32_t *rank_host, const uint32_t *rank_of, uint32_t first, uint32_t cnt,
+	       uint32_t src, uint32_t k)
+{
+	uint32_t r = rank_of[src];
+
+	if (r >= first && r < first + cnt && first + k >= r)
+		k++;
+	return rank_host[first + k];
+}
+
+/* Every pair's bytes, drawn token by token. */
+static int
+moe_init(struct sx_workload *w)
+{
+	const struct sx_wl_cfg *c = &w->cfg;
+	uint32_t n = c->nhosts, h = c->moe_hot_experts, i, *rank_of;
+	uint64_t tok = c->moe_token_bytes ? c->moe_token_bytes : SX_WL_MOE_TOKEN_BYTES;
+	uint64_t ntok = (c->flow_bytes + tok - 1) / tok, t;
+	double *wt, *cum;
+	int rc = -ENOMEM;
+
+	w->perm = malloc(n * sizeof(*w->perm));
+	w->moe_bytes = calloc((size_t)n * n, sizeof(*w->moe_bytes));
+	rank_of = malloc(n * sizeof(*rank_of));
+	wt = malloc(n * sizeof(*wt));
+	cum = malloc(n * sizeof(*cum));
+	if (w->perm == NULL || w->moe_bytes == NULL || rank_of == NULL || wt == NULL ||
+	    cum == NULL)
+		goto out;
+	/* popularity ranks: a Fisher-Yates shuffle of the hosts */
+	for (i = 0; i < n; i++)
+		w->perm[i] = i;
+	for (i = n - 1; i > 0; i--) {
+		uint32_t j = sx_rng_below(&w->rng, i + 1), x = w->perm[i];
+
+		w->perm[i] = w->perm[j];
+		w->perm[j] = x;
+	}
+	for (i = 0; i < n; i++) {
+		rank_of[w->perm[i]] = i;
+		/* w_d = 1 / rank^s, rank from 1 */
+		wt[w->perm[i]] = pow((double)(i + 1), -c->moe_skew);
+	}
+	for (i = 0; i < n; i++)
+		cum[i] = (i ? cum[i - 1] : 0) + wt[i];
+	for (i = 0; i < n; i++) {
+		uint32_t hot_o = h ? h - (rank_of[i] < h) : 0, cold_o = n - 1 - hot_o;
+
+		for (t = 0; t < ntok; t++) {
+			uint64_t b = t + 1 < ntok ? tok : c->flow_bytes - (ntok - 1) * tok;
+			uint32_t d;
+
+			if (h == 0) {
+				d = moe_zipf_draw(wt, cum, n, i, &w->rng);
+			} else if (cold_o == 0 ||
+				   (hot_o > 0 && sx_rng_double(&w->rng) < c->moe_hot_share)) {
+				d = moe_class_pick(w->perm, rank_of, 0, h, i,
+						   sx_rng_below(&w->rng, hot_o));
+			} else {
+				d = moe_class_pick(w->perm, rank_of, h, n - h, i,
+						   sx_rng_below(&w->rng, cold_o));
+			}
+			w->moe_bytes[(size_t)i * n + d] += b;
+		}
+	}
+	rc = 0;
+out:
+	free(rank_of);
+	free(wt);
+	free(cum);
+	return rc;
+}
+
 int
 sx_wl_init(struct sx_workload *w, const struct sx_wl_cfg *cfg)
 {
@@ -152,6 +277,13 @@ sx_wl_init(struct sx_workload *w, const struct sx_wl_cfg *cfg)
 	    (cfg->cdf == NULL || cfg->load <= 0 || cfg->host_rate_bps == 0))
 		return -EINVAL;
 	if (cfg->cross_dc && (cfg->dcs < 2 || cfg->nhosts % cfg->dcs != 0))
+		return -EINVAL;
+	if (cfg->kind == SX_WL_MOE &&
+	    (cfg->moe_hot_experts >= cfg->nhosts || !(cfg->moe_skew >= 0) ||
+	     !(cfg->moe_hot_share >= 0 && cfg->moe_hot_share <= 1)))
+		return -EINVAL;
+	/* every chunk at least one byte */
+	if (cfg->kind == SX_WL_ALLREDUCE && cfg->flow_bytes < cfg->nhosts)
 		return -EINVAL;
 	w->cfg = *cfg;
 	sx_rng_seed(&w->rng, cfg->seed ^ 0x30c1d);
@@ -199,6 +331,14 @@ sx_wl_init(struct sx_workload *w, const struct sx_wl_cfg *cfg)
 		w->mean_gap_ns = 1.0 / flows_per_ns;
 		w->next_ns = (double)cfg->start_ns + sx_rng_exp(&w->rng, w->mean_gap_ns);
 	}
+	if (cfg->kind == SX_WL_MOE) {
+		int rc = moe_init(w);
+
+		if (rc < 0) {
+			sx_wl_fini(w);
+			return rc;
+		}
+	}
 	if (cfg->kind == SX_WL_ALLTOALL)
 		w->j = 1;
 	return 0;
@@ -209,6 +349,8 @@ sx_wl_fini(struct sx_workload *w)
 {
 	free(w->perm);
 	w->perm = NULL;
+	free(w->moe_bytes);
+	w->moe_bytes = NULL;
 }
 
 bool
@@ -221,6 +363,7 @@ sx_wl_next(struct sx_workload *w, struct sx_flow *f)
 		return false;
 	f->start_ns = c->start_ns;
 	f->bytes = c->flow_bytes;
+	f->after = SX_FLOW_INDEPENDENT;
 	switch (c->kind) {
 	case SX_WL_INCAST: {
 		uint32_t senders = c->senders ? c->senders : n - 1;
@@ -259,6 +402,38 @@ sx_wl_next(struct sx_workload *w, struct sx_flow *f)
 			f->dst++;
 		w->next_ns += sx_rng_exp(&w->rng, w->mean_gap_ns);
 		break;
+	case SX_WL_MOE:
+		/* the all-to-all's order; w->j counts pairs visited, w->i flows */
+		for (;;) {
+			uint64_t k = w->j % n;
+
+			if (w->j >= (uint64_t)n * (n - 1))
+				return false;
+			f->src = (uint32_t)k;
+			f->dst = (uint32_t)((k + 1 + w->j / n) % n);
+			w->j++;
+			f->bytes = w->moe_bytes[(size_t)f->src * n + f->dst];
+			if (f->bytes > 0)
+				break;
+		}
+		break;
+	case SX_WL_ALLREDUCE: {
+		uint64_t step = w->i / n, steps = 2 * ((uint64_t)n - 1), chunk;
+		uint32_t r = (uint32_t)(w->i % n);
+
+		if (step >= steps)
+			return false;
+		if (step < n - 1)
+			chunk = (r + n - step % n) % n;
+		else
+			chunk = (r + 1 + n - (step - (n - 1)) % n) % n;
+		f->src = r;
+		f->dst = (r + 1) % n;
+		f->bytes = c->flow_bytes / n + (chunk < c->flow_bytes % n);
+		if (step > 0)
+			f->after = 1 + (step - 1) * n + (r + n - 1) % n;
+		break;
+	}
 	default:
 		return false;
 	}
