@@ -16,6 +16,9 @@
  *                the head-of-line blocking PFC causes to a victim flow
  *   wan          two DCs 1 ms apart: a cross-DC flow takes at least a
  *                round trip and arrives intact; a cross-DC permutation
+ *   collectives  MoE dispatch: deterministic, the hot experts get their
+ *                share, intact; ring all-reduce: steps wait for their
+ *                chunk, time above the ideal, bus bandwidth near line rate
  *
  * Scenarios live in tests/sim, one INI file each (SX_SIM_TESTDIR); outputs go under
  * SX_SIM_OUT. Run one group with: sim_test <name>.
@@ -571,6 +574,169 @@ wan(void **state)
 	assert_int_equal(p.verify_errors, 0);
 }
 
+/* Bytes the hot experts (the first moe_hot_experts of the popularity
+ * ranking) receive, over all bytes, of the flows @p w generates. */
+static double
+moe_hot_fraction(const struct sx_wl_cfg *c, uint64_t *total)
+{
+	struct sx_workload w;
+	struct sx_flow f;
+	uint64_t hot = 0, all = 0, *sent = calloc(c->nhosts, sizeof(*sent));
+	bool is_hot[64] = {false};
+	uint32_t i;
+
+	assert_non_null(sent);
+	assert_true(c->nhosts <= 64);
+	assert_int_equal(sx_wl_init(&w, c), 0);
+	for (i = 0; i < c->moe_hot_experts; i++)
+		is_hot[w.perm[i]] = true;
+	while (sx_wl_next(&w, &f)) {
+		assert_int_not_equal(f.src, f.dst);
+		assert_true(f.bytes > 0);
+		assert_int_equal(f.after, SX_FLOW_INDEPENDENT);
+		sent[f.src] += f.bytes;
+		all += f.bytes;
+		if (is_hot[f.dst])
+			hot += f.bytes;
+	}
+	for (i = 0; i < c->nhosts; i++)
+		assert_int_equal(sent[i], c->flow_bytes);
+	sx_wl_fini(&w);
+	free(sent);
+	*total = all;
+	return (double)hot / (double)all;
+}
+
+static void
+collectives(void **state)
+{
+	struct sx_scn_cfg cfg;
+	struct sx_wl_cfg wc;
+	struct sx_workload a, b;
+	struct sx_flow fa, fb;
+	struct sx_scn_result r;
+	struct sx_scn *s, *s2;
+	uint64_t total, end_ps = 0, t0_ps = SCN_T0_NS * SX_PS_PER_NS, chunk, ideal_ns, t_ns;
+	double frac, zfrac, busbw, rate_gbps;
+	bool same = true;
+	uint32_t i, n;
+
+	(void)state;
+	/* MoE: the generator alone, with the scenario's parameters */
+	load(&cfg, "moe8", NULL);
+	wc = cfg.wl;
+	wc.nhosts = cfg.fab.hosts_per_leaf * cfg.fab.leaves;
+	wc.seed = cfg.seed;
+	assert_int_equal(sx_wl_init(&a, &wc), 0);
+	assert_int_equal(sx_wl_init(&b, &wc), 0);
+	while (sx_wl_next(&a, &fa)) {
+		assert_true(sx_wl_next(&b, &fb));
+		assert_memory_equal(&fa, &fb, sizeof(fa));
+	}
+	assert_false(sx_wl_next(&b, &fb));
+	sx_wl_fini(&a);
+	sx_wl_fini(&b);
+	wc.seed++;
+	assert_int_equal(sx_wl_init(&a, &wc), 0);
+	assert_int_equal(sx_wl_init(&b, &cfg.wl), -EINVAL); /* no hosts */
+	wc.seed--;
+	assert_int_equal(sx_wl_init(&b, &wc), 0);
+	for (n = 0; sx_wl_next(&a, &fa) && sx_wl_next(&b, &fb);)
+		n += memcmp(&fa, &fb, sizeof(fa)) != 0;
+	assert_true(n > 0); /* another seed, other draws */
+	sx_wl_fini(&a);
+	sx_wl_fini(&b);
+	frac = moe_hot_fraction(&wc, &total);
+	assert_int_equal(total, (uint64_t)wc.nhosts * wc.flow_bytes);
+	/* 4096 tokens: the sampling error is about 0.7% */
+	assert_true(frac > wc.moe_hot_share - 0.03 && frac < wc.moe_hot_share + 0.03);
+	/* Zipf ranks instead: the top 2 of 8 at s = 1.2 get about 2/3 */
+	wc.moe_hot_experts = 0;
+	wc.moe_skew = 1.2;
+	assert_int_equal(sx_wl_init(&a, &wc), 0);
+	wc.moe_hot_experts = 2;
+	{
+		uint64_t top = 0;
+		uint32_t h0 = a.perm[0], h1 = a.perm[1];
+
+		while (sx_wl_next(&a, &fa))
+			top += (fa.dst == h0 || fa.dst == h1) ? fa.bytes : 0;
+		zfrac = (double)top / (double)total;
+	}
+	sx_wl_fini(&a);
+	assert_true(zfrac > 0.55 && zfrac < 0.8);
+
+	/* MoE end to end: every flow intact, twice the same run */
+	s = sx_scn_create(&cfg, stderr);
+	s2 = sx_scn_create(&cfg, stderr);
+	assert_non_null(s);
+	assert_non_null(s2);
+	assert_int_equal(sx_scn_run(s), 0);
+	assert_int_equal(sx_scn_run(s2), 0);
+	r = *sx_scn_result(s);
+	assert_int_equal(s->nflows, s2->nflows);
+	for (i = 0; i < s->nflows; i++) {
+		same = same && s->flows[i].bytes == s2->flows[i].bytes &&
+		       s->flows[i].end_ps == s2->flows[i].end_ps;
+		if (s->flows[i].end_ps > end_ps)
+			end_ps = s->flows[i].end_ps;
+	}
+	printf("moe 8 hosts, 512 KB each in 1 KB tokens, 2 hot experts: hot share %.4f "
+	       "(configured %.2f; Zipf s=1.2 top-2 share %.4f), %lu/%lu flows complete, %lu "
+	       "corrupt, done in %.1f us\n",
+	       frac, cfg.wl.moe_hot_share, zfrac, (unsigned long)r.completed,
+	       (unsigned long)r.flows, (unsigned long)r.verify_errors,
+	       (double)(end_ps - t0_ps) / 1e6);
+	assert_true(same);
+	assert_true(r.flows > 0);
+	assert_int_equal(r.completed, r.flows);
+	assert_int_equal(r.bytes_completed, total);
+	assert_int_equal(r.verify_errors, 0);
+	sx_scn_destroy(s);
+	sx_scn_destroy(s2);
+	sx_scn_cfg_fini(&cfg);
+
+	/* ring all-reduce: 8 hosts, 8 MB, an unloaded fabric */
+	load(&cfg, "allreduce8", NULL);
+	s = sx_scn_create(&cfg, stderr);
+	assert_non_null(s);
+	assert_int_equal(sx_scn_run(s), 0);
+	r = *sx_scn_result(s);
+	n = s->nhosts;
+	assert_int_equal(r.flows, 2 * (n - 1) * n);
+	assert_int_equal(r.completed, r.flows);
+	assert_int_equal(r.verify_errors, 0);
+	end_ps = 0;
+	for (i = 0; i < s->nflows; i++) {
+		const struct sx_scn_flowrec *f = &s->flows[i];
+
+		/* a step starts only once its chunk has arrived */
+		if (f->after != SCN_NO_FLOW) {
+			assert_int_equal(s->flows[f->after].dst, f->src);
+			assert_true(f->start_ps >= s->flows[f->after].end_ps);
+		}
+		if (f->end_ps > end_ps)
+			end_ps = f->end_ps;
+	}
+	t_ns = (end_ps - t0_ps) / SX_PS_PER_NS;
+	chunk = cfg.wl.flow_bytes / n;
+	rate_gbps = (double)cfg.fab.host_rate_bps / 1e9;
+	/* each step: the chunk's payload at line rate, and two links at least */
+	ideal_ns = 2 * (n - 1) * (chunk * 8 * 1000000000ull / cfg.fab.host_rate_bps +
+				  2 * cfg.fab.host_delay_ns);
+	/* busbw = 2 (N - 1) / N * size / time */
+	busbw = 2.0 * (n - 1) / n * (double)cfg.wl.flow_bytes * 8 / (double)t_ns;
+	printf("ring all-reduce, 8 hosts, %lu B at %.0fG: done in %.1f us (ideal >= %.1f us), "
+	       "busbw %.2f Gb/s (%.1f%% of line rate), %lu corrupt\n",
+	       (unsigned long)cfg.wl.flow_bytes, rate_gbps, (double)t_ns / 1e3,
+	       (double)ideal_ns / 1e3, busbw, 100 * busbw / rate_gbps,
+	       (unsigned long)r.verify_errors);
+	assert_true(t_ns >= ideal_ns);
+	assert_true(busbw >= 0.5 * rate_gbps && busbw <= rate_gbps);
+	sx_scn_destroy(s);
+	sx_scn_cfg_fini(&cfg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -592,6 +758,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(linkfail),
 		cmocka_unit_test(pfc),
 		cmocka_unit_test(wan),
+		cmocka_unit_test(collectives),
 	};
 
 	if (argc > 1 && strcmp(argv[1], "parts") != 0) {
