@@ -135,7 +135,7 @@ rx_one(struct sx_engine *e, const struct sx_frame *f, uint64_t now_ns)
 	struct sx_qp *qp;
 	size_t alen;
 
-	rc = sx_wire_parse(f->data, f->len, &pkt, 0);
+	rc = sx_wire_parse(f->data, f->len, &pkt, e->port->elide_payload ? SX_PARSE_NO_ICRC : 0);
 	if (rc != SX_WIRE_OK) {
 		e->stats.drop[rc]++;
 		return;
@@ -166,7 +166,7 @@ rx_one(struct sx_engine *e, const struct sx_frame *f, uint64_t now_ns)
 	/* Notification point: a marked packet earns its sender a CNP. */
 	if ((pkt.tos & 3) == SX_ECN_CE)
 		sx_qp_on_ecn(qp, now_ns);
-	sx_qp_rx(qp, &pkt, f->data + pkt.payload_off, now_ns);
+	sx_qp_rx(qp, &pkt, e->port->elide_payload ? NULL : f->data + pkt.payload_off, now_ns);
 	sx_engine_kick(e, qp);
 }
 
@@ -194,12 +194,14 @@ build_frame(struct sx_engine *e, struct sx_qp *qp, struct sx_txd *d, struct sx_f
 	off = sx_wire_build_hdr(f->data, f->cap, h);
 	if (off < 0)
 		return false;
+	f->len = h->frame_len;
+	if (e->port->elide_payload)
+		return true; /* headers and length only; no ICRC to compute */
 	for (i = 0; i < d->nseg; i++) {
 		memcpy(f->data + off, d->seg[i], d->seg_len[i]);
 		off += d->seg_len[i];
 	}
 	sx_wire_seal(f->data, h);
-	f->len = h->frame_len;
 	return true;
 }
 

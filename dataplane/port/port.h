@@ -58,6 +58,10 @@ struct sx_port {
 	const struct sx_port_ops *ops;
 	uint8_t mac[6];
 	uint32_t max_frame; /**< largest frame the port carries, bytes */
+	/** Frames carry headers and lengths only (the simulator, for speed):
+	 *  the engine copies no payload and computes no ICRC, receivers check
+	 *  placement by offsets and lengths but write nothing. */
+	bool elide_payload;
 	struct sx_port_stats stats;
 };
 

@@ -468,6 +468,8 @@ sx_sg_copy_in(uint8_t *const *ptr, const uint32_t *lens, unsigned int n, uint32_
 {
 	unsigned int i;
 
+	if (src == NULL)
+		return; /* payload elided (simulator): placement was checked */
 	for (i = 0; i < n && len > 0; i++) {
 		uint32_t chunk;
 

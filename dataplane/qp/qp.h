@@ -304,7 +304,7 @@ void sx_cc_ack(struct sx_qp *qp, uint32_t acked_bytes, uint64_t rtt_ns, uint64_t
 void sx_cc_loss(struct sx_qp *qp, uint64_t now_ns);
 void sx_cc_timeout(struct sx_qp *qp, uint64_t now_ns);
 
-/* Engine entry points. */
+/* Engine entry points. @p payload is NULL when the port elides payloads. */
 void sx_qp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload,
 	      uint64_t now_ns);
 /* The next packet to send; with @p data false only ACKs (no payload, no
@@ -341,7 +341,8 @@ sx_bit_set(uint64_t *m, uint32_t i)
 /* Shift a window bitmap down by @p n bits (the window slid forward). */
 void sx_bits_shift(uint64_t *m, uint32_t n);
 
-/* Copy @p len bytes between a linear buffer and a scatter list at @p off. */
+/* Copy @p len bytes from @p src into a scatter list at @p off; nothing
+ * when @p src is NULL (the port elides payloads). */
 void sx_sg_copy_in(uint8_t *const *ptr, const uint32_t *lens, unsigned int n, uint32_t off,
 		   const uint8_t *src, uint32_t len);
 

@@ -224,7 +224,7 @@ execute(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
 			queue_nak(qp, SX_AETH_NAK, SX_NAK_REM_ACCESS_ERR, pkt->bth.psn);
 			return false;
 		}
-		if (pkt->payload_len != 0)
+		if (pkt->payload_len != 0 && payload != NULL)
 			memcpy(dst, payload, pkt->payload_len);
 		qp->wr_va += pkt->payload_len;
 		qp->wr_left -= pkt->payload_len;
@@ -385,7 +385,7 @@ sr_place(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
 			queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, pkt->bth.psn);
 			return false;
 		}
-		if (len != 0)
+		if (len != 0 && payload != NULL)
 			memcpy(base + off, payload, len);
 	} else {
 		if (off > r->length || len > r->length - off) {
