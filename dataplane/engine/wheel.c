@@ -27,7 +27,11 @@ file(struct sx_wheel *w, struct sx_wheel_entry *e)
 	if (t - w->tick >= SX_WHEEL_SLOTS - 1)
 		t = w->tick + SX_WHEEL_SLOTS - 2;
 	s = (uint32_t)(t & MASK);
+	e->slot = s;
 	e->next = w->slot[s];
+	if (e->next != NULL)
+		e->next->pprev = &e->next;
+	e->pprev = &w->slot[s];
 	w->slot[s] = e;
 	w->busy[s / 64] |= 1ull << (s % 64);
 }
@@ -46,27 +50,15 @@ sx_wheel_add(struct sx_wheel *w, struct sx_wheel_entry *e, uint64_t at_ns)
 void
 sx_wheel_del(struct sx_wheel *w, struct sx_wheel_entry *e)
 {
-	uint32_t s;
-
 	if (!e->queued)
 		return;
-	/* Entries are few per slot; a walk of the slot list finds it. */
-	for (s = 0; s < SX_WHEEL_SLOTS; s++) {
-		struct sx_wheel_entry **pp;
-
-		if (!(w->busy[s / 64] >> (s % 64) & 1))
-			continue;
-		for (pp = &w->slot[s]; *pp != NULL; pp = &(*pp)->next) {
-			if (*pp == e) {
-				*pp = e->next;
-				if (w->slot[s] == NULL)
-					w->busy[s / 64] &= ~(1ull << (s % 64));
-				e->queued = false;
-				w->count--;
-				return;
-			}
-		}
-	}
+	*e->pprev = e->next;
+	if (e->next != NULL)
+		e->next->pprev = e->pprev;
+	if (w->slot[e->slot] == NULL)
+		w->busy[e->slot / 64] &= ~(1ull << (e->slot % 64));
+	e->queued = false;
+	w->count--;
 }
 
 /* Tick of the first busy slot at or after the cursor (count > 0). */
@@ -116,17 +108,13 @@ sx_wheel_expire(struct sx_wheel *w, uint64_t now_ns,
 				fn(e, arg);
 				fired++;
 			} else if (e->at_ns / w->gran_ns <= t) {
-				e->next = keep; /* due later within this very slot */
+				file(w, e); /* due later within this very slot: stays */
 				keep = e;
 			} else {
 				w->tick = t + 1; /* parked at the horizon: file again */
 				file(w, e);
 				w->tick = t;
 			}
-		}
-		if (keep != NULL) {
-			w->slot[s] = keep;
-			w->busy[s / 64] |= 1ull << (s % 64);
 		}
 		/* The cursor never passes now: a late add still lands in a slot
 		 * the next expire looks at. */

@@ -16,7 +16,9 @@
 
 struct sx_wheel_entry {
 	struct sx_wheel_entry *next;
+	struct sx_wheel_entry **pprev; /* the pointer that points at us: O(1) delete */
 	uint64_t at_ns;
+	uint32_t slot;
 	bool queued;
 };
 
