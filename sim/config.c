@@ -289,6 +289,8 @@ set_key(struct sx_scn_cfg *c, const char *section, const char *name, const char 
 	/* [fault] */
 	if (KEY("fault", "loss"))
 		return parse_double(v, &f->loss) && f->loss >= 0 && f->loss < 1;
+	if (KEY("fault", "reorder"))
+		return parse_double(v, &f->reorder) && f->reorder >= 0 && f->reorder < 1;
 	if (KEY("fault", "detect_us"))
 		return parse_scaled(v, 1e3, &f->detect_ns);
 	if (KEY("fault", "fail") || KEY("fault", "rate")) {

@@ -131,6 +131,7 @@ link_setup(struct sx_fabric *fab, struct sx_fab_link *l, enum sx_link_kind kind,
 	l->up = true;
 	l->routed = true;
 	l->loss = c->loss;
+	l->reorder = c->reorder;
 	if (kind == SX_LINK_HOST_UP) {
 		l->cap_frames = c->nic_ring_frames;
 	} else {
@@ -447,7 +448,17 @@ link_start(struct sx_fabric *fab, struct sx_fab_link *l, uint64_t now)
 	l->tx_pkts++;
 	l->tx_bytes += p->len;
 	p->link = l;
-	push(fab, end + l->delay_ps, SX_EV_ARRIVE, p);
+	if (l->reorder > 0 && sx_rng_double(&fab->rng) < l->reorder) {
+		/* Reordering: this frame arrives 1-3 frame times late, after
+		 * frames sent behind it (no draw at all when reorder is 0). */
+		uint64_t ser = end - now;
+
+		fab->reordered++;
+		push(fab, end + l->delay_ps + ser * (1 + (uint64_t)(sx_rng_double(&fab->rng) * 3)),
+		     SX_EV_ARRIVE, p);
+	} else {
+		push(fab, end + l->delay_ps, SX_EV_ARRIVE, p);
+	}
 	if (l->head != NULL) {
 		push(fab, end, SX_EV_TXDONE, l);
 		l->txdone_pending = true;

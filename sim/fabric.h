@@ -89,6 +89,7 @@ struct sx_fabric_cfg {
 	uint64_t pfc_xoff_bytes;   /* held from one ingress link: pause above */
 	uint64_t pfc_xon_bytes;    /* resume below */
 	double loss;               /* random loss on every link */
+	double reorder;            /* a frame held back 1-3 frame times on a link */
 	uint64_t detect_ns;        /* link failure -> ECMP update */
 	uint64_t seed;
 };
@@ -130,6 +131,7 @@ struct sx_fab_link {
 	bool up;                /* carries frames */
 	bool routed;            /* the routing knows it up */
 	double loss;
+	double reorder;
 	/* egress queue */
 	struct sx_fab_pkt *head;
 	struct sx_fab_pkt *tail;
@@ -213,6 +215,7 @@ struct sx_fabric {
 	uint64_t ecn_marked;
 	uint64_t pkts_delivered;
 	uint64_t hops;
+	uint64_t reordered;      /* frames held back for later ones to overtake */
 	uint64_t pfc_pauses;       /* XOFFs that took effect, every link */
 	uint64_t pfc_pauses_host;  /* of which on host NICs */
 };

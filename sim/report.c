@@ -562,9 +562,10 @@ json_fabric(const struct sx_scn *s)
 	for (d = 0; d < SX_DROP_MAX; d++)
 		json_object_set_new(drops, sx_drop_name((enum sx_drop)d),
 				    json_integer((json_int_t)s->fab.drop[d]));
-	return json_pack("{s:o,s:I,s:I,s:{s:b,s:I,s:I,s:o,s:o},s:o,s:o}", "drops", drops,
+	return json_pack("{s:o,s:I,s:I,s:I,s:{s:b,s:I,s:I,s:o,s:o},s:o,s:o}", "drops", drops,
 			 "ecn_marked", (json_int_t)s->fab.ecn_marked, "frames_delivered",
-			 (json_int_t)s->fab.pkts_delivered, "pfc", "enabled", s->cfg.fab.pfc, "pauses",
+			 (json_int_t)s->fab.pkts_delivered, "reordered",
+			 (json_int_t)s->fab.reordered, "pfc", "enabled", s->cfg.fab.pfc, "pauses",
 			 (json_int_t)s->fab.pfc_pauses, "pauses_host_nic",
 			 (json_int_t)s->fab.pfc_pauses_host, "paused_us",
 			 jreal((double)s->res.pfc_paused_ps / 1e6), "ports", pfc_ports,
