@@ -63,8 +63,8 @@ pair send_lat -s 2 -n 2000
 
 echo
 echo "== 3. go-back-N vs selective repeat, 64 KiB WRITEs, 1% of frames dropped"
-pair write_bw -s 64K -n 400 --rel gbn --fault-tx drop=0.01 --json "$out/gbn.json" >/dev/null
-pair write_bw -s 64K -n 400 --rel sr --fault-tx drop=0.01 --json "$out/sr.json" >/dev/null
+pair write_bw -s 64K -D 1 --rel gbn --fault-tx drop=0.01 --json "$out/gbn.json" >/dev/null
+pair write_bw -s 64K -D 1 --rel sr --fault-tx drop=0.01 --json "$out/sr.json" >/dev/null
 gbn=$(avg_gbps "$out/gbn.json")
 sr=$(avg_gbps "$out/sr.json")
 printf '%-22s %12s\n' "reliability" "Gb/s"

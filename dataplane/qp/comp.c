@@ -186,6 +186,18 @@ on_sr_ack(struct sx_qp *qp, const struct sx_pkt *pkt, uint64_t now_ns)
 	}
 	if (sx_psn_cmp(qp->sr_high, qp->snd_una) < 0)
 		qp->sr_high = qp->snd_una;
+	/* Lost retransmissions: once packets first sent after the last round
+	 * of resends are SACKed past the threshold, a hole still open below
+	 * that point was lost again and may be resent without a timeout. */
+	if (qp->sr_recovering) {
+		if (sx_psn_cmp(qp->snd_una, qp->sr_recover) >= 0) {
+			qp->sr_recovering = false;
+		} else if (sx_psn_fwd(qp->sr_recover, qp->sr_high) > SX_SR_DUPTHRESH &&
+			   sx_psn_cmp(qp->sr_high, qp->sr_recover) > 0) {
+			memset(qp->resent, 0, sizeof(qp->resent));
+			qp->sr_recover = qp->snd_max;
+		}
+	}
 }
 
 static void

@@ -222,6 +222,8 @@ struct sx_qp {
 	uint64_t resent[SX_WINDOW_PKTS / 64];
 	uint32_t sr_high;  /* one past the highest SACKed PSN */
 	bool sr_probe;     /* timeout: resend snd_una even if SACKed */
+	bool sr_recovering; /* holes were resent; sr_recover is snd_max then */
+	uint32_t sr_recover;
 	bool sr_answer_follows; /* last SACK: the answer at its base is on its way */
 	uint32_t sr_answer_psn;
 

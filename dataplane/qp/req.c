@@ -171,12 +171,19 @@ sr_resend_hole(struct sx_qp *qp, struct sx_txd *txd, uint64_t now_ns)
 {
 	uint32_t n, k;
 
+	uint32_t thresh = SX_SR_DUPTHRESH;
+
 	if (sx_psn_cmp(qp->sr_high, qp->snd_una) <= 0)
 		return false;
+	/* Early retransmit (RFC 5827's idea): with nothing new to send, or
+	 * the window full, no more SACKs will come to reach the threshold,
+	 * so any hole below the highest SACKed PSN counts as lost. */
+	if (qp->sq_cur == qp->sq_tail || sx_psn_fwd(qp->snd_una, qp->snd_nxt) >= SX_WINDOW_PKTS)
+		thresh = 0;
 	n = sx_psn_fwd(qp->snd_una, qp->sr_high);
-	if (n <= SX_SR_DUPTHRESH)
+	if (n <= thresh)
 		return false;
-	n -= SX_SR_DUPTHRESH; /* holes with enough SACKed PSNs above them */
+	n -= thresh; /* holes with enough SACKed PSNs above them */
 	if (n > SX_WINDOW_PKTS)
 		n = SX_WINDOW_PKTS;
 	for (k = 0; k < n; k += 64) {
@@ -206,6 +213,10 @@ sr_resend_hole(struct sx_qp *qp, struct sx_txd *txd, uint64_t now_ns)
 			fill_pkt(qp, w, sx_psn_fwd(w->first_psn, psn), psn, txd);
 			txd->hdr.bth.ackreq = true;
 			qp->cnt[SX_QPC_RETRANSMITS]++;
+			if (!qp->sr_recovering) {
+				qp->sr_recovering = true;
+				qp->sr_recover = qp->snd_max;
+			}
 			sx_cc_loss(qp, now_ns);
 			return true;
 		}
