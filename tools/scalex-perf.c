@@ -1572,7 +1572,7 @@ out:
 	sx_tool_lat_fini(&p.lat);
 	sx_tool_report_fini(&p.rep);
 	if (p.eal_up)
-		rte_eal_cleanup();
+		sx_eal_cleanup();
 	sx_tool_opts_free(&o);
 	return status;
 }

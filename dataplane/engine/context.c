@@ -4,7 +4,9 @@
  * Resources are plain heap objects hanging off the context; nothing is
  * global.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +36,35 @@ int
 sx_eal_init(int argc, char **argv)
 {
 	return rte_eal_init(argc, argv);
+}
+
+int
+sx_eal_cleanup(void)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	bool primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
+	DIR *d;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rc = rte_eal_cleanup();
+	/* EAL leaves its runtime directory (several MB of tmpfs under
+	 * --no-huge) behind; a primary process with its own file prefix is
+	 * the only user of it. */
+	if (!primary || dir[0] == '\0' || (d = opendir(dir)) == NULL)
+		return rc;
+	while ((de = readdir(d)) != NULL) {
+		char file[PATH_MAX + 256];
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", dir, de->d_name);
+		unlink(file);
+	}
+	closedir(d);
+	rmdir(dir);
+	return rc;
 }
 
 void

@@ -212,6 +212,9 @@ struct sx_context_attr {
 
 /** Initialize DPDK's EAL (arguments pass through); see rte_eal_init(). */
 int sx_eal_init(int argc, char **argv);
+/** rte_eal_cleanup(), then remove the EAL runtime directory of this
+ *  (primary) process, which DPDK leaves behind. Call after every port is closed. */
+int sx_eal_cleanup(void);
 
 /** Set @p attr to defaults (IPv4 0.0.0.0, MTU 1024, no faults, no capture). */
 void sx_context_attr_init(struct sx_context_attr *attr);
