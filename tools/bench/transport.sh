@@ -54,7 +54,10 @@ cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	rm -rf "$work"
+	# testpmd leaves its EAL runtime directories behind (MBs of tmpfs)
+	rm -rf "${eal_run:?}/sxb-rx-$$" "${eal_run:?}/sxb-tx-$$"
 }
+eal_run=$([ "$(id -u)" -eq 0 ] && echo /var/run/dpdk || echo "${XDG_RUNTIME_DIR:-/tmp}/dpdk")
 trap cleanup EXIT
 trap 'exit 2' INT TERM
 
