@@ -169,9 +169,7 @@ wqe_of(struct sx_qp *qp, uint32_t psn)
 static bool
 sr_resend_hole(struct sx_qp *qp, struct sx_txd *txd, uint64_t now_ns)
 {
-	uint32_t n, k;
-
-	uint32_t thresh = SX_SR_DUPTHRESH;
+	uint32_t n, k, thresh = SX_SR_DUPTHRESH;
 
 	if (sx_psn_cmp(qp->sr_high, qp->snd_una) <= 0)
 		return false;
