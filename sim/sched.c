@@ -223,12 +223,46 @@ wheel_next(const struct sx_sched *s)
 	return UINT64_MAX;
 }
 
+/* Sort a slot's events by (at_ps, seq) in place: they were appended in
+ * seq order, so a stable insertion sort on at_ps does, and pushes made in
+ * time order leave them nearly sorted already. False (nothing moved) if
+ * that would be slow: too many out of order. */
+static bool
+slot_sort(struct sx_sim_event *e, uint32_t n)
+{
+	uint32_t i, moves = 0;
+
+	for (i = 1; i < n; i++) {
+		struct sx_sim_event x;
+		uint32_t j;
+
+		if (e[i].at_ps >= e[i - 1].at_ps)
+			continue;
+		if (++moves > 64 && moves > n / 4)
+			return false; /* the prefix stays sorted: finish in the heap */
+		x = e[i];
+		j = i;
+		do {
+			e[j] = e[j - 1];
+			j--;
+		} while (j > 0 && e[j - 1].at_ps > x.at_ps);
+		e[j] = x;
+	}
+	return true;
+}
+
 void
 sx_sched_refill(struct sx_sched *s)
 {
 	uint64_t b = wheel_next(s), fb;
 	uint32_t k, i;
 
+	if (s->run_slot != NULL) {
+		s->run_slot->n = 0;
+		s->run_slot = NULL;
+		s->run = NULL;
+		s->run_i = s->run_n = 0;
+	}
 	if (s->far.n != 0) {
 		fb = s->far.h[0].at_ps >> SCHED_SHIFT;
 		if (fb < b)
@@ -239,17 +273,25 @@ sx_sched_refill(struct sx_sched *s)
 	s->cur_b = b;
 	/* A set slot holds bucket b's events: were it another bucket of
 	 * the wheel (they are all between the old cur_b and SLOTS past it),
-	 * it would be earlier than b, and found first. */
+	 * it would be earlier than b, and found first. Sorted, they are taken
+	 * from the slot in place, merged with cur by (time, seq). */
 	k = (uint32_t)(b & SCHED_MASK);
 	if (s->bits[k / 64] & (1ull << (k % 64))) {
 		struct sx_sched_slot *sl = &s->slot[k];
 
-		for (i = 0; i < sl->n; i++) {
-			if (heap_push(&s->cur, &sl->ev[i]) < 0)
-				abort(); /* the event would be lost */
-		}
-		sl->n = 0;
 		s->bits[k / 64] &= ~(1ull << (k % 64));
+		if (slot_sort(sl->ev, sl->n)) {
+			s->run = sl->ev;
+			s->run_i = 0;
+			s->run_n = sl->n;
+			s->run_slot = sl;
+		} else {
+			for (i = 0; i < sl->n; i++) {
+				if (heap_push(&s->cur, &sl->ev[i]) < 0)
+					abort(); /* the event would be lost */
+			}
+			sl->n = 0;
+		}
 	}
 	while (s->far.n != 0 && (s->far.h[0].at_ps >> SCHED_SHIFT) <= b) {
 		if (heap_push(&s->cur, &s->far.h[0]) < 0)
@@ -261,18 +303,25 @@ sx_sched_refill(struct sx_sched *s)
 bool
 sx_sched_pop(struct sx_sched *s, struct sx_sim_event *ev)
 {
-	if (s->cur.n == 0) {
+	const struct sx_sim_event *next;
+
+	if (s->cur.n == 0 && s->run_i == s->run_n) {
 		if (s->n == 0)
 			return false;
 		sx_sched_refill(s);
 	}
-	*ev = s->cur.h[0];
-	heap_pop(&s->cur);
+	if (s->run_i != s->run_n && (s->cur.n == 0 || before(&s->run[s->run_i], &s->cur.h[0]))) {
+		*ev = s->run[s->run_i++];
+	} else {
+		*ev = s->cur.h[0];
+		heap_pop(&s->cur);
+	}
 	s->n--;
 	s->now_ps = ev->at_ps;
 	s->popped++;
 	/* the next event's object: usually cold, and needed next */
-	if (s->cur.n != 0 && s->cur.h[0].ptr != NULL)
-		__builtin_prefetch(s->cur.h[0].ptr);
+	next = s->run_i != s->run_n ? &s->run[s->run_i] : s->cur.n != 0 ? &s->cur.h[0] : NULL;
+	if (next != NULL && next->ptr != NULL)
+		__builtin_prefetch(next->ptr);
 	return true;
 }

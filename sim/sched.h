@@ -47,6 +47,10 @@ struct sx_sched {
 	struct sx_sched_slot *slot; /* buckets cur_b + 1 .. cur_b + SLOTS - 1 */
 	uint64_t *bits;             /* which slots hold events */
 	uint64_t cur_b;             /* current bucket: at_ps >> SX_SCHED_SHIFT */
+	struct sx_sim_event *run;   /* the current bucket's wheel events, sorted */
+	uint32_t run_i;             /* next of them to take */
+	uint32_t run_n;
+	struct sx_sched_slot *run_slot; /* the slot run lives in, emptied when taken */
 	size_t n;                   /* events held, everywhere */
 	uint64_t seq;
 	uint64_t now_ps;  /* time of the last event taken */
@@ -67,9 +71,15 @@ void sx_sched_refill(struct sx_sched *s);
 static inline uint64_t
 sx_sched_peek(struct sx_sched *s)
 {
-	if (s->cur.n == 0 && s->n != 0)
+	uint64_t t = UINT64_MAX;
+
+	if (s->cur.n == 0 && s->run_i == s->run_n && s->n != 0)
 		sx_sched_refill(s);
-	return s->cur.n ? s->cur.h[0].at_ps : UINT64_MAX;
+	if (s->run_i != s->run_n)
+		t = s->run[s->run_i].at_ps;
+	if (s->cur.n != 0 && s->cur.h[0].at_ps < t)
+		t = s->cur.h[0].at_ps;
+	return t;
 }
 
 #endif
