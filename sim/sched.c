@@ -2,19 +2,23 @@
 /*
  * Events in three places, ordered by (at_ps, seq) as one heap would be:
  *
- *  - cur: a 4-ary min-heap of the events of the current bucket (time >>
- *    SX_SCHED_SHIFT, about 8 ns) and any pushed for earlier times; every
- *    pop comes from here, so the heap stays a few dozen events, in L1;
- *  - the wheel: SLOTS buckets after the current one (about 34 us), each an
- *    unsorted array appended to in push order;
+ *  - the current bucket (time >> SX_SCHED_SHIFT, about 8 ns): its wheel
+ *    slot's events, sorted in place (run), merged on pop with cur, a 4-ary
+ *    min-heap of the events pushed for this bucket or earlier after it
+ *    became current, and of far's events of the bucket;
+ *  - the wheel: SLOTS buckets after the current one (about 4.2 us: a hop's
+ *    delay and serialization; small enough that the slots stay in cache),
+ *    each an unsorted array appended to in push order;
  *  - far: a 4-ary min-heap of everything later (timeouts, flow starts).
  *
- * When cur runs dry the next non-empty bucket (by the wheel's bitmap, or
- * far's root if that comes first) becomes current: its slot's events and
- * far's events of that bucket go into cur, whose full (time, seq)
- * comparison restores the exact order. A wheel slot only ever holds one
- * bucket's events: a push goes to the wheel only within SLOTS buckets of
- * the current one, and the current bucket never passes a non-empty one.
+ * When the current bucket runs dry the next non-empty one (by the wheel's
+ * bitmap, or far's root if that comes first) becomes current. Its slot's
+ * events are in seq order, so a stable insertion sort on at_ps puts them
+ * in (time, seq) order; they are nearly sorted already (pushes come in
+ * time order), and a slot too far out of order goes through cur instead.
+ * A wheel slot only ever holds one bucket's events: a push goes to the
+ * wheel only within SLOTS buckets of the current one, and the current
+ * bucket never passes a non-empty one.
  *
  * A 4-ary heap has half a binary heap's depth, and the four children of a
  * node share one 128-byte, 64-byte-aligned block (the array starts three
@@ -31,7 +35,7 @@
 #define SCHED_HEAP_CAP 256
 #define SCHED_PAD      3 /* events before h[0] in the allocation */
 #define SCHED_SHIFT    13 /* bucket: 8.192 ns */
-#define SCHED_SLOTS    4096u
+#define SCHED_SLOTS    512u
 #define SCHED_MASK     (SCHED_SLOTS - 1)
 
 _Static_assert(sizeof(struct sx_sim_event) == 32, "4 events per 128 bytes");
