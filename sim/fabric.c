@@ -363,10 +363,10 @@ drop(struct sx_fabric *fab, struct sx_fab_link *l, struct sx_fab_pkt *p, enum sx
 }
 
 static void
-push(struct sx_fabric *fab, uint64_t at_ps, enum sx_sim_ev type, void *ptr)
+push(struct sx_fabric *fab, uint64_t at_ps, enum sx_sim_ev type, uint32_t idx, void *ptr)
 {
 	/* Out of memory for the event heap: nothing sensible remains. */
-	if (sx_sched_push(fab->sched, at_ps, type, 0, ptr) < 0)
+	if (sx_sched_push(fab->sched, at_ps, type, idx, ptr) < 0)
 		abort();
 }
 
@@ -438,6 +438,8 @@ link_start(struct sx_fabric *fab, struct sx_fab_link *l, uint64_t now)
 	l->head = p->next;
 	if (l->head == NULL)
 		l->tail = NULL;
+	else
+		__builtin_prefetch(l->head); /* the next frame, started next */
 	l->qbytes -= p->len;
 	l->qpkts--;
 	if (held_at_switch(fab, l))
@@ -455,12 +457,12 @@ link_start(struct sx_fabric *fab, struct sx_fab_link *l, uint64_t now)
 
 		fab->reordered++;
 		push(fab, end + l->delay_ps + ser * (1 + (uint64_t)(sx_rng_double(&fab->rng) * 3)),
-		     SX_EV_ARRIVE, p);
+		     SX_EV_ARRIVE, l->id, p);
 	} else {
-		push(fab, end + l->delay_ps, SX_EV_ARRIVE, p);
+		push(fab, end + l->delay_ps, SX_EV_ARRIVE, l->id, p);
 	}
 	if (l->head != NULL) {
-		push(fab, end, SX_EV_TXDONE, l);
+		push(fab, end, SX_EV_TXDONE, 0, l);
 		l->txdone_pending = true;
 	}
 	/* A host refused by its full ring resumes at half a ring. */
@@ -508,7 +510,7 @@ link_enqueue(struct sx_fabric *fab, struct sx_fab_link *l, struct sx_fab_pkt *p,
 		if (l->busy_until_ps <= now) {
 			link_start(fab, l, now);
 		} else {
-			push(fab, l->busy_until_ps, SX_EV_TXDONE, l);
+			push(fab, l->busy_until_ps, SX_EV_TXDONE, 0, l);
 			l->txdone_pending = true;
 		}
 	}
@@ -582,9 +584,8 @@ sx_fabric_host_tx(struct sx_fabric *fab, uint32_t h, struct sx_frame *f)
 }
 
 static void
-arrive(struct sx_fabric *fab, struct sx_fab_pkt *p, uint64_t now)
+arrive(struct sx_fabric *fab, struct sx_fab_link *in, struct sx_fab_pkt *p, uint64_t now)
 {
-	struct sx_fab_link *in = p->link;
 	struct sx_fab_node *n = in->to;
 	const struct sx_fabric_cfg *c = &fab->cfg;
 	struct sx_fab_link *out;
@@ -693,7 +694,7 @@ pfc_apply(struct sx_fabric *fab, struct sx_fab_link *l, bool pause, uint64_t now
 		if (l->busy_until_ps <= now) {
 			link_start(fab, l, now);
 		} else {
-			push(fab, l->busy_until_ps, SX_EV_TXDONE, l);
+			push(fab, l->busy_until_ps, SX_EV_TXDONE, 0, l);
 			l->txdone_pending = true;
 		}
 	}
@@ -728,7 +729,8 @@ sx_fabric_event(struct sx_fabric *fab, const struct sx_sim_event *ev)
 		pfc_apply(fab, ev->ptr, ev->idx != 0, now);
 		break;
 	case SX_EV_ARRIVE:
-		arrive(fab, ev->ptr, now);
+		/* idx: the link, so that it loads alongside the frame (p->link) */
+		arrive(fab, &fab->links[ev->idx], ev->ptr, now);
 		break;
 	case SX_EV_LINK_CHANGE: {
 		struct sx_fab_change *ch = &fab->changes[ev->idx];

@@ -327,5 +327,8 @@ sx_sched_pop(struct sx_sched *s, struct sx_sim_event *ev)
 	next = s->run_i != s->run_n ? &s->run[s->run_i] : s->cur.n != 0 ? &s->cur.h[0] : NULL;
 	if (next != NULL && next->ptr != NULL)
 		__builtin_prefetch(next->ptr);
+	/* and the one after it, most likely the run's next */
+	if (s->run_i + 1 < s->run_n && s->run[s->run_i + 1].ptr != NULL)
+		__builtin_prefetch(s->run[s->run_i + 1].ptr);
 	return true;
 }
