@@ -433,7 +433,14 @@ static void
 link_start(struct sx_fabric *fab, struct sx_fab_link *l, uint64_t now)
 {
 	struct sx_fab_pkt *p = l->head;
-	uint64_t end = now + sx_fab_ser_ps(l, p->len, fab->cfg.wire_overhead_bytes);
+	uint64_t end;
+
+	/* most frames are as long as the last one (a division saved) */
+	if (p->len != l->ser_len) {
+		l->ser_len = p->len;
+		l->ser_ps = sx_fab_ser_ps(l, p->len, fab->cfg.wire_overhead_bytes);
+	}
+	end = now + l->ser_ps;
 
 	l->head = p->next;
 	if (l->head == NULL)
@@ -744,6 +751,7 @@ sx_fabric_event(struct sx_fabric *fab, const struct sx_sim_event *ev)
 			routes_update(fab);
 		} else {
 			a->rate_bps = b->rate_bps = ch->rate_bps;
+			a->ser_len = b->ser_len = 0;
 		}
 		break;
 	}

@@ -146,6 +146,8 @@ struct sx_fab_link {
 	uint64_t ingress_bytes; /* PFC: bytes its receiving switch holds from it */
 	bool txdone_pending;
 	uint64_t busy_until_ps;
+	uint32_t ser_len;       /* the last frame length started, 0: none */
+	uint64_t ser_ps;        /* its serialization time at rate_bps */
 	/* counters */
 	uint64_t tx_pkts;
 	uint64_t tx_bytes;
