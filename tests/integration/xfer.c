@@ -737,7 +737,9 @@ wait_both(struct side *s, struct batch *b, double limit_s)
 			}
 			sent = true;
 		}
-		if (sent || (++it & 31) == 0) {
+		/* Read the peer's "done" once: after it, the peer moves on to
+		 * the next phase and its next message is not ours to read. */
+		if (!peer && (sent || (++it & 31) == 0)) {
 			if (fd_readable(s->fd)) {
 				rc = sx_boot_recv_u64(s->fd, "done", &peer_fail, BOOT_MS);
 				if (rc < 0) {
