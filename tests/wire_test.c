@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "common/hex.h"
+
 #include <scalex/wire.h>
 
 #define MTU_BYTES 4096
@@ -385,33 +387,14 @@ struct vec_file {
 	size_t min_count;
 };
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
+/* The vector's frame: its hex must decode in full. */
 static size_t
 unhex(const char *s, uint8_t *out, size_t cap)
 {
-	size_t n = 0;
+	ssize_t n = test_unhex(s, out, cap);
 
-	while (s[0] != '\0' && s[1] != '\0') {
-		int hi = hexval(s[0]), lo = hexval(s[1]);
-
-		assert_true(hi >= 0 && lo >= 0);
-		assert_true(n < cap);
-		out[n++] = (uint8_t)(hi << 4 | lo);
-		s += 2;
-	}
-	assert_true(s[0] == '\0');
-	return n;
+	assert_true(n >= 0);
+	return (size_t)n;
 }
 
 static unsigned long

@@ -23,6 +23,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../common/hex.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* How far into each input -m cuts and flips: all headers, some payload. */
@@ -70,22 +72,11 @@ run(struct replay *r, const uint8_t *data, size_t len)
 }
 
 static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 replay_vectors(struct replay *r, const char *path, FILE *fp)
 {
 	char *line = NULL, *hex;
-	size_t cap = 0, n, i;
+	size_t cap = 0, n;
+	ssize_t got;
 	uint8_t *buf;
 	int rc = 0;
 
@@ -95,24 +86,19 @@ replay_vectors(struct replay *r, const char *path, FILE *fp)
 			continue;
 		hex = strrchr(line, ' ');
 		hex = hex != NULL ? hex + 1 : line;
-		n = strlen(hex) / 2;
-		buf = malloc(n != 0 ? n : 1);
+		n = strlen(hex) / 2 + 1;
+		buf = malloc(n);
 		if (buf == NULL) {
 			rc = -1;
 			break;
 		}
-		for (i = 0; i < n; i++) {
-			int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-
-			if (hi < 0 || lo < 0) {
-				fprintf(stderr, "%s: bad hex\n", path);
-				rc = -1;
-				break;
-			}
-			buf[i] = (uint8_t)(hi << 4 | lo);
+		got = test_unhex(hex, buf, n);
+		if (got < 0) {
+			fprintf(stderr, "%s: bad hex\n", path);
+			rc = -1;
+		} else {
+			run(r, buf, (size_t)got);
 		}
-		if (rc == 0)
-			run(r, buf, n);
 		free(buf);
 		if (rc != 0)
 			break;
