@@ -62,26 +62,6 @@ load(struct sx_scn_cfg *cfg, const char *name, const char *const *sets)
 		assert_int_equal(sx_scn_set(cfg, *sets, stderr), 0);
 }
 
-/* Run a scenario and keep its result; write outputs to @p out if given. */
-static struct sx_scn_result
-run(const char *name, const char *const *sets, const char *out)
-{
-	struct sx_scn_cfg cfg;
-	struct sx_scn_result r;
-	struct sx_scn *s;
-
-	load(&cfg, name, sets);
-	s = sx_scn_create(&cfg, stderr);
-	assert_non_null(s);
-	assert_int_equal(sx_scn_run(s), 0);
-	r = *sx_scn_result(s);
-	if (out != NULL)
-		assert_int_equal(sx_scn_write(s, out), 0);
-	sx_scn_destroy(s);
-	sx_scn_cfg_fini(&cfg);
-	return r;
-}
-
 /* Window goodput of the pair src -> dst in a finished run, Gb/s. */
 static double
 pair_gbps(const struct sx_scn *s, uint32_t src, uint32_t dst)
@@ -94,9 +74,11 @@ pair_gbps(const struct sx_scn *s, uint32_t src, uint32_t dst)
 	return (double)(p->acked_win1 - p->acked_win0) * 8 / win_ps * 1e3;
 }
 
-/* Run a scenario; return its result and the goodput of one pair. */
+/* Run a scenario and keep its result; write outputs to @p out if given, and
+ * with @p gbps the window goodput of the pair @p src -> @p dst. */
 static struct sx_scn_result
-run_pair(const char *name, const char *const *sets, uint32_t src, uint32_t dst, double *gbps)
+run_with(const char *name, const char *const *sets, const char *out, uint32_t src,
+	 uint32_t dst, double *gbps)
 {
 	struct sx_scn_cfg cfg;
 	struct sx_scn_result r;
@@ -107,10 +89,26 @@ run_pair(const char *name, const char *const *sets, uint32_t src, uint32_t dst, 
 	assert_non_null(s);
 	assert_int_equal(sx_scn_run(s), 0);
 	r = *sx_scn_result(s);
-	*gbps = pair_gbps(s, src, dst);
+	if (out != NULL)
+		assert_int_equal(sx_scn_write(s, out), 0);
+	if (gbps != NULL)
+		*gbps = pair_gbps(s, src, dst);
 	sx_scn_destroy(s);
 	sx_scn_cfg_fini(&cfg);
 	return r;
+}
+
+static struct sx_scn_result
+run(const char *name, const char *const *sets, const char *out)
+{
+	return run_with(name, sets, out, 0, 0, NULL);
+}
+
+/* Run a scenario; return its result and the goodput of one pair. */
+static struct sx_scn_result
+run_pair(const char *name, const char *const *sets, uint32_t src, uint32_t dst, double *gbps)
+{
+	return run_with(name, sets, NULL, src, dst, gbps);
 }
 
 /* The one flow of a run: its completion time, ns. */
