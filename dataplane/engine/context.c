@@ -16,6 +16,7 @@
 #include <rte_pause.h>
 
 #include "context.h"
+#include "../../control/ctx_hook.h"
 
 #define MAX_QPS         1024
 #define MAX_MRS         4096
@@ -75,21 +76,6 @@ sx_context_attr_init(struct sx_context_attr *attr)
 	attr->mtu = 1024;
 }
 
-/* The notification point's knobs live in the CC table when the algorithm
- * has them (DCQCN: min_time_between_cnps in us, cnp_dscp), so operators
- * tune them with the rest; otherwise the context attributes hold. */
-static void
-np_from_params(struct sx_context *ctx)
-{
-	int gap = sx_cc_param_index(ctx->ccp.ops, "min_time_between_cnps");
-	int dscp = sx_cc_param_index(ctx->ccp.ops, "cnp_dscp");
-
-	if (gap >= 0)
-		ctx->env.cnp_gap_ns = (uint64_t)(ctx->ccp.v[gap] * 1000.0);
-	if (dscp >= 0)
-		ctx->engine.cnp_tos = (uint8_t)((unsigned int)ctx->ccp.v[dscp] << 2);
-}
-
 struct sx_context *
 sx_context_create(struct sx_port *port, const struct sx_context_attr *attr, sx_clock_fn clock,
 		  void *clock_arg)
@@ -133,8 +119,11 @@ sx_context_create(struct sx_port *port, const struct sx_context_attr *attr, sx_c
 		}
 		sx_cc_params_init(&ctx->ccp, ops);
 		ctx->cc_on = true;
-		np_from_params(ctx);
 	}
+	/* Control hook: every value the live store holds starts from here. */
+	if (sx_ctx_params_init(ctx) < 0)
+		goto fail;
+	sx_ctx_sync(ctx);
 	return ctx;
 fail:
 	if (ctx != NULL) {
@@ -186,6 +175,7 @@ sx_close_device(struct sx_context *ctx)
 		return -EINVAL;
 	if (ctx->nqp || ctx->ncq || ctx->npd)
 		return -EBUSY;
+	sx_ctx_params_fini(ctx); /* control hook */
 	sx_engine_fini(&ctx->engine);
 	sx_mr_table_fini(&ctx->mrs);
 	sx_port_close(ctx->port);
@@ -205,7 +195,10 @@ sx_context_endpoint(const struct sx_context *ctx, struct sx_qp_endpoint *ep)
 int
 sx_context_step(struct sx_context *ctx)
 {
-	return sx_engine_poll(&ctx->engine, ctx->clock(ctx->clock_arg));
+	uint64_t now_ns = ctx->clock(ctx->clock_arg);
+
+	sx_ctx_control_poll(ctx, now_ns); /* control hook: parameters, requests, QSBR */
+	return sx_engine_poll(&ctx->engine, now_ns);
 }
 
 int
@@ -218,7 +211,7 @@ sx_progress(struct sx_context *ctx)
 	if (work > 0) {
 		ctx->idle = 0;
 	} else if (++ctx->idle > ctx->idle_spins) {
-		usleep(ctx->idle_sleep_us);
+		sx_ctx_control_sleep(ctx, ctx->idle_sleep_us); /* control hook: offline */
 	} else {
 		rte_pause();
 	}
@@ -431,6 +424,7 @@ sx_destroy_qp(struct sx_qp *qp)
 		return -EINVAL;
 	ctx = qp->pd->ctx;
 	sx_engine_del_qp(&ctx->engine, qp);
+	sx_ctx_qp_gone(ctx, qp->qpn); /* control hook */
 	qp->pd->nqp--;
 	ctx->nqp--;
 	sx_qp_fini(qp);
@@ -456,8 +450,8 @@ sx_qp_connect(struct sx_qp *qp, const struct sx_qp_endpoint *remote)
 		return -EINVAL;
 	ctx = qp->pd->ctx;
 	rc = sx_qp_do_connect(qp, remote);
-	if (rc == 0 && ctx->cc_on)
-		sx_qp_set_cc(qp, &ctx->ccp, ctx->line_rate_bps, ctx->clock(ctx->clock_arg));
+	if (rc == 0 && ctx->cc_on) /* control hook: the QP's own values, if any */
+		sx_qp_set_cc(qp, sx_ctx_qp_params(ctx, qp->qpn), ctx->line_rate_bps, ctx->clock(ctx->clock_arg));
 	if (rc == 0)
 		sx_engine_kick(&ctx->engine, qp); /* its timers count from now on */
 	return rc;
@@ -468,14 +462,7 @@ sx_cc_param(struct sx_context *ctx, const char *assignment)
 {
 	if (ctx == NULL || assignment == NULL)
 		return -EINVAL;
-	int rc;
-
-	if (!ctx->cc_on)
-		return -ENOENT;
-	rc = sx_cc_params_parse(&ctx->ccp, assignment);
-	if (rc == 0)
-		np_from_params(ctx);
-	return rc;
+	return sx_ctx_cc_assign(ctx, assignment); /* control hook: the live store */
 }
 
 int
@@ -483,14 +470,7 @@ sx_cc_preset(struct sx_context *ctx, const char *preset)
 {
 	if (ctx == NULL || preset == NULL)
 		return -EINVAL;
-	int rc;
-
-	if (!ctx->cc_on)
-		return -ENOENT;
-	rc = sx_cc_params_preset(&ctx->ccp, preset);
-	if (rc == 0)
-		np_from_params(ctx);
-	return rc;
+	return sx_ctx_cc_preset(ctx, preset); /* control hook: the live store */
 }
 
 static void

@@ -30,6 +30,8 @@ struct sx_context {
 	struct sx_cc_params ccp;
 	uint64_t line_rate_bps;
 	FILE *cc_trace;
+	/* control plane (control/ctx_hook.h): live parameters, requests */
+	struct sx_ctx_ctl *ctl;
 };
 
 struct sx_pd {
