@@ -1076,7 +1076,7 @@ sx_ctl_open(struct sx_context *ctx, const struct sx_ctl_attr *attr)
 	if (path[0] != '\0' && (rc = listen_unix(ctl, path, attr->sock_mode ? attr->sock_mode
 									     : 0600)) < 0)
 		goto fail;
-	if (attr->prom_port != 0 &&
+	if (attr->prom &&
 	    (rc = listen_http(ctl, attr->prom_addr ? attr->prom_addr : "127.0.0.1",
 			      attr->prom_port)) < 0)
 		goto fail;

@@ -40,7 +40,8 @@ struct sx_ctl_attr {
 	unsigned int sock_mode; /**< file mode of the socket; 0: 0600 */
 	/** Register the DPDK telemetry commands (needs the EAL, once per process). */
 	int telemetry;
-	uint16_t prom_port;     /**< Prometheus endpoint; 0: none */
+	int prom;               /**< serve Prometheus text over HTTP */
+	uint16_t prom_port;     /**< its TCP port; 0: any free one (sx_ctl_prom_port()) */
 	const char *prom_addr;  /**< its address; NULL: 127.0.0.1 */
 };
 
