@@ -131,6 +131,7 @@ defer_free(struct rcu_head *head, void (*fn)(struct rcu_head *))
 		rcu_register_thread();
 	else if (off)
 		rcu_thread_online();
+	GRACE_RELEASE(); /* the writer's reads of the old version come before its free */
 	call_rcu(head, fn);
 	if (reg)
 		rcu_unregister_thread();
@@ -516,12 +517,16 @@ sx_param_store_poll(struct sx_param_store *st, uint64_t seen_gen, sx_param_apply
 	const struct snap_box *b;
 	uint64_t gen;
 
-	if (__atomic_load_n(&st->gen, __ATOMIC_RELAXED) == seen_gen)
+	/* Acquire: the snapshot loaded below is at least this new. */
+	if (__atomic_load_n(&st->gen, __ATOMIC_ACQUIRE) == seen_gen)
 		return seen_gen;
 	rcu_read_lock(); /* QSBR: empty; documents the section */
 	b = SNAP_READ(st->cur);
 	gen = b->snap.gen;
-	apply(arg, &b->snap);
+	/* st->gen is stored after the pointer: it may lag one publish behind
+	 * what was applied already. */
+	if (gen != seen_gen)
+		apply(arg, &b->snap);
 	rcu_read_unlock();
 	return gen;
 }
