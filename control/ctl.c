@@ -619,37 +619,55 @@ tel_params(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	(void)cmd;
 	(void)params;
+	/* Telemetry names allow no '.': one dict per group ("cc", "transport"). */
+	rte_tel_data_start_dict(d);
 	pthread_mutex_lock(&tel_lock);
 	ctl = tel_ctl;
-	rte_tel_data_start_dict(d);
 	for (unsigned int g = 0; ctl != NULL && g < sx_param_store_ngroups(ctl->store); g++) {
 		const struct sx_param_group *grp = sx_param_store_group(ctl->store, g);
+		struct rte_tel_data *sub = rte_tel_data_alloc();
 
+		if (sub == NULL)
+			break;
+		rte_tel_data_start_dict(sub);
 		for (unsigned int i = 0; i < grp->n; i++) {
-			char name[RTE_TEL_MAX_STRING_LEN];
+			char name[128];
 			double x = 0;
 
 			snprintf(name, sizeof(name), "%s.%s", grp->name, grp->rows[i].name);
 			sx_param_store_get(ctl->store, 0, name, &x, NULL);
 			snprintf(v, sizeof(v), "%.17g", x);
-			rte_tel_data_add_dict_string(d, name, v);
+			rte_tel_data_add_dict_string(sub, grp->rows[i].name, v);
 		}
+		rte_tel_data_add_dict_container(d, grp->name, sub, 0);
 	}
 	pthread_mutex_unlock(&tel_lock);
 	return 0;
 }
 
+/* One dict per scope ("port", "engine", "qp", "cc") of the rows of @p qpn
+ * (or of all rows): telemetry names allow no '.'. */
 static void
 tel_add_rows(struct rte_tel_data *d, const struct stat_rows *s, bool qp_only, uint32_t qpn)
 {
-	for (size_t k = 0; k < s->n; k++) {
-		const struct stat_row *r = &s->r[k];
-		char name[RTE_TEL_MAX_STRING_LEN];
+	for (unsigned int scope = 0; scope < SX_STATS_SCOPE_MAX; scope++) {
+		struct rte_tel_data *sub = NULL;
 
-		if (qp_only && r->id != qpn)
-			continue;
-		snprintf(name, sizeof(name), "%s.%s", sx_stats_scope_name(r->d->scope), r->d->name);
-		rte_tel_data_add_dict_u64(d, name, r->v);
+		for (size_t k = 0; k < s->n; k++) {
+			const struct stat_row *r = &s->r[k];
+
+			if (r->d->scope != scope || (qp_only && r->id != qpn))
+				continue;
+			if (sub == NULL) {
+				sub = rte_tel_data_alloc();
+				if (sub == NULL)
+					return;
+				rte_tel_data_start_dict(sub);
+			}
+			rte_tel_data_add_dict_u64(sub, r->d->name, r->v);
+		}
+		if (sub != NULL)
+			rte_tel_data_add_dict_container(d, sx_stats_scope_name(scope), sub, 0);
 	}
 }
 
