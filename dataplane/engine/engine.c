@@ -187,9 +187,7 @@ build_frame(struct sx_engine *e, struct sx_qp *qp, struct sx_txd *d, struct sx_f
 	h->flow_label = 0;
 	memcpy(h->ip_src, e->ip, 16);
 	memcpy(h->ip_dst, qp->remote.ip, 16);
-	/* Path entropy: one UDP source port per QP (RoCE's default "flow"
-	 * policy), in the range RoCEv2 recommends. */
-	h->udp_sport = (uint16_t)(0xc000 | ((qp->qpn * 2654435761u) >> 18));
+	/* h->udp_sport, the ECMP entropy, is the QP's (dataplane/path). */
 	h->udp_dport = SX_ROCE_UDP_PORT;
 	off = sx_wire_build_hdr(f->data, f->cap, h);
 	if (off < 0)
