@@ -364,6 +364,12 @@ sx_destroy_cq(struct sx_cq *cq)
 	return 0;
 }
 
+uint64_t
+sx_cq_overflows(const struct sx_cq *cq)
+{
+	return cq != NULL ? cq->overflow : 0;
+}
+
 int
 sx_poll_cq(struct sx_cq *cq, int n, struct sx_wc *wc)
 {

@@ -242,6 +242,9 @@ struct sx_cq *sx_create_cq(struct sx_context *ctx, uint32_t cqe);
 int sx_destroy_cq(struct sx_cq *cq);
 /** Make progress, then return up to @p n completions. */
 int sx_poll_cq(struct sx_cq *cq, int n, struct sx_wc *wc);
+/** Completions lost because the CQ was full (the application polled too
+ *  little for the work it posted; verbs reports this as IBV_EVENT_CQ_ERR). */
+uint64_t sx_cq_overflows(const struct sx_cq *cq);
 
 struct sx_qp *sx_create_qp(struct sx_pd *pd, const struct sx_qp_init_attr *attr);
 int sx_destroy_qp(struct sx_qp *qp);
