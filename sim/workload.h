@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "rng.h"
+#include "../dataplane/util/rng.h"
 
 enum sx_wl_kind {
 	SX_WL_NONE,
