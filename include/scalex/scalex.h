@@ -4,7 +4,7 @@
  * scalex public API: reliable-connected (RC) RDMA over RoCEv2, shaped like
  * libibverbs so RDMA programmers feel at home. Enum values for work-request
  * opcodes, access flags, completion opcodes and completion status are the
- * ibv_ values (checked against <infiniband/verbs.h> when it is available).
+ * ibv_ values (checked against <infiniband/verbs.h> by tests/verbs_abi_test.c: a mismatch fails the build).
  *
  * Threading: a context is driven by one thread (run to completion). That
  * thread posts work and polls completions; sx_poll_cq() also makes progress
