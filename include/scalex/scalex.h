@@ -208,6 +208,9 @@ struct sx_context_attr {
 	uint8_t dscp;            /**< DSCP of data packets; 0: 26 */
 	uint8_t cnp_dscp;        /**< DSCP of CNPs; 0: 48 */
 	uint32_t cnp_gap_ns;     /**< at most one CNP per QP per this; 0: 4000 */
+	uint8_t cnp_pcp;         /**< 802.1p priority of CNPs (VLAN only); 0: 6 */
+	uint16_t vlan_id;        /**< 802.1Q VLAN ID of every frame, 1..4094; 0: untagged */
+	uint8_t pcp;             /**< 802.1p priority of data frames (VLAN only); 0: 3 */
 };
 
 /** Initialize DPDK's EAL (arguments pass through); see rte_eal_init(). */
