@@ -709,6 +709,10 @@ sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err)
 
 	if (s == NULL)
 		return NULL;
+	if (sx_scn_check(cfg, err) < 0) {
+		free(s);
+		return NULL;
+	}
 	s->cfg = *cfg;
 	/* the flow list stays the caller's; keep a copy */
 	s->cfg.flows = NULL;
@@ -719,13 +723,11 @@ sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err)
 		memcpy(s->cfg.flows, cfg->flows, cfg->nflows * sizeof(*cfg->flows));
 	}
 	s->cfg.fab.seed = cfg->seed;
-	if (s->cfg.window_ns == 0 || s->cfg.window_ns >= s->cfg.duration_ns)
+	if (s->cfg.window_ns == 0)
 		s->cfg.window_ns = s->cfg.duration_ns / 2;
 	s->cc_on = cfg->cc[0] != '\0' && strcmp(cfg->cc, "none") != 0;
 	if (s->cfg.fab.leaves == 1 && s->cfg.fab.dcs == 1)
 		s->cfg.fab.spines = 0;
-	if (s->cfg.fab.kmax_bytes <= s->cfg.fab.kmin_bytes)
-		s->cfg.fab.kmax_bytes = s->cfg.fab.kmin_bytes + 1;
 	sx_rng_seed(&s->psn_rng, cfg->seed ^ 0x9517);
 	if (sx_sched_init(&s->sched, t0_ps) < 0)
 		goto fail;

@@ -42,7 +42,7 @@
 
 #include "workload.h"
 
-static const char *const kind_names[SX_WL_KINDS] = {
+const char *const sx_wl_kind_names[SX_WL_KINDS + 1] = {
 	[SX_WL_NONE] = "none",
 	[SX_WL_INCAST] = "incast",
 	[SX_WL_PERMUTATION] = "permutation",
@@ -50,12 +50,13 @@ static const char *const kind_names[SX_WL_KINDS] = {
 	[SX_WL_CDF] = "cdf",
 	[SX_WL_MOE] = "moe",
 	[SX_WL_ALLREDUCE] = "allreduce",
+	[SX_WL_KINDS] = NULL,
 };
 
 const char *
 sx_wl_kind_name(enum sx_wl_kind k)
 {
-	return k < SX_WL_KINDS ? kind_names[k] : "invalid";
+	return k < SX_WL_KINDS ? sx_wl_kind_names[k] : "invalid";
 }
 
 enum sx_wl_kind
@@ -64,7 +65,7 @@ sx_wl_kind_parse(const char *name)
 	unsigned int k;
 
 	for (k = 0; k < SX_WL_KINDS; k++) {
-		if (strcmp(name, kind_names[k]) == 0)
+		if (strcmp(name, sx_wl_kind_names[k]) == 0)
 			return (enum sx_wl_kind)k;
 	}
 	return SX_WL_KINDS;

@@ -36,6 +36,9 @@ enum sx_wl_kind {
 	SX_WL_KINDS,
 };
 
+/* The kinds' names, indexed by kind, NULL-terminated. */
+extern const char *const sx_wl_kind_names[SX_WL_KINDS + 1];
+
 const char *sx_wl_kind_name(enum sx_wl_kind k);
 /* The kind named @p name, or SX_WL_KINDS. */
 enum sx_wl_kind sx_wl_kind_parse(const char *name);

@@ -311,6 +311,45 @@ config_rejects_bad_entries(void **state)
 	fclose(devnull);
 }
 
+/* The key table: consistent, its defaults valid, and docs/sim.md carries it
+ * exactly as scalex-sim --keys-md prints it. */
+static void
+config_keys_doc(void **state)
+{
+	const char *path = getenv("SX_SIM_DOC");
+	const char *begin = "<!-- keys: begin", *end = "<!-- keys: end -->";
+	char *doc = NULL, *gen = NULL, *b, *e;
+	size_t doc_len = 0, gen_len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(sx_scn_keys_selfcheck(stderr), 0);
+	assert_non_null(path);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	doc = malloc(1 << 20);
+	assert_non_null(doc);
+	doc_len = fread(doc, 1, (1 << 20) - 1, f);
+	doc[doc_len] = '\0';
+	fclose(f);
+	f = open_memstream(&gen, &gen_len);
+	assert_non_null(f);
+	sx_scn_keys_md(f);
+	fclose(f);
+	b = strstr(doc, begin);
+	assert_non_null(b);
+	b = strchr(b, '\n');
+	assert_non_null(b);
+	b++;
+	e = strstr(b, end);
+	assert_non_null(e);
+	if ((size_t)(e - b) != gen_len || memcmp(b, gen, gen_len) != 0)
+		fail_msg("docs/sim.md's key table differs from the generated one: replace the lines "
+			 "between the keys markers with the output of scalex-sim --keys-md");
+	free(gen);
+	free(doc);
+}
+
 /* ---- end to end ---- */
 
 static bool
@@ -418,7 +457,7 @@ fairness(void **state)
 static void
 incast(void **state)
 {
-	static const char *const nocc[] = {"transport.cc=none", "sim.duration_us=2000", NULL};
+	static const char *const nocc[] = {"transport.cc=none", "transport.cc_preset=", "sim.duration_us=2000", NULL};
 	struct sx_scn_result r = run("incast16", NULL, NULL), n;
 
 	(void)state;
@@ -522,9 +561,9 @@ linkfail(void **state)
 static void
 pfc(void **state)
 {
-	static const char *const on[] = {"transport.cc=none", "sim.duration_us=2000",
+	static const char *const on[] = {"transport.cc=none", "transport.cc_preset=", "sim.duration_us=2000",
 					 "switch.pfc=1", NULL};
-	static const char *const off[] = {"transport.cc=none", "sim.duration_us=2000", NULL};
+	static const char *const off[] = {"transport.cc=none", "transport.cc_preset=", "sim.duration_us=2000", NULL};
 	static const char *const hol_on[] = {"switch.pfc=1", NULL};
 	struct sx_scn_result r = run("incast16", on, NULL), n = run("incast16", off, NULL), h, hn;
 	double victim_on, victim_off;
@@ -772,6 +811,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(workload_patterns),
 		cmocka_unit_test(workload_cdf_load),
 		cmocka_unit_test(config_rejects_bad_entries),
+		cmocka_unit_test(config_keys_doc),
 	};
 	const struct CMUnitTest e2e[] = {
 		cmocka_unit_test(determinism),
