@@ -26,7 +26,6 @@
 static void
 usage(FILE *out)
 {
-
 	fprintf(out,
 		"usage: scalex-sim [options] config.ini\n"
 		"  -o, --out DIR        output directory (default: sim-out)\n"
