@@ -3,10 +3,10 @@
  * The control plane of a context (include/scalex/control.h): one control
  * thread serves the unix control socket (JSON lines through jansson) and the
  * Prometheus HTTP endpoint from one poll() loop; DPDK's telemetry thread
- * calls the /scalex/... commands. Parameter reads and writes go to the live
- * store (control/params.h); counters, the QP list and capture run on the
- * engine thread through the context's mailbox (ctx_hook.h), so nothing here
- * reads engine state that the engine thread is changing.
+ * calls the /scalex/... commands. Only the public API: parameter reads and
+ * writes go to the context's live store (scalex/live.h, any thread);
+ * counters, the QP list and capture run on the engine thread through
+ * sx_context_call(), so nothing here reads state the engine is changing.
  *
  * Robustness: a request line is at most SX_CTL_MAX_REQUEST bytes (longer:
  * an error reply, then the connection closes); a client that does not read
@@ -35,11 +35,9 @@
 #include <rte_telemetry.h>
 
 #include <scalex/control.h>
-
-#include "../dataplane/engine/context.h"
-#include "ctx_hook.h"
-#include "params.h"
-#include "stats_shim.h"
+#include <scalex/live.h>
+#include <scalex/scalex.h>
+#include <scalex/stats.h>
 
 #define CTL_MAX_CLIENTS    16
 #define CTL_REQS_PER_TURN  64    /* per client per loop turn: fairness */
@@ -59,7 +57,6 @@ struct client {
 
 struct sx_ctl {
 	struct sx_context *ctx;
-	struct sx_param_store *store;
 	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int sock_fd;
 	int http_fd;
@@ -114,58 +111,36 @@ req_stats(struct sx_context *ctx, void *arg)
 	sx_stats_foreach(ctx, s->mask, stat_collect, s);
 }
 
-struct qp_row {
-	uint32_t qpn, remote_qpn, mtu;
-	const char *state, *rel, *cc;
-	uint64_t rate_bps, sq_outstanding;
-	bool own_params;
-};
-
 struct qp_rows {
-	struct qp_row *r;
-	size_t n;
+	struct sx_qp_info *r;
+	size_t n, cap;
 	int err;
 };
 
-static const char *
-qp_state_name(enum sx_qp_state s)
+static int
+qp_collect(void *arg, const struct sx_qp_info *qi)
 {
-	switch (s) {
-	case SX_QPS_RESET: return "reset";
-	case SX_QPS_RTS: return "rts";
-	case SX_QPS_ERROR: return "error";
+	struct qp_rows *q = arg;
+
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 64;
+		struct sx_qp_info *r = realloc(q->r, cap * sizeof(*r));
+
+		if (r == NULL) {
+			q->err = -ENOMEM;
+			return 1;
+		}
+		q->r = r;
+		q->cap = cap;
 	}
-	return "unknown";
+	q->r[q->n++] = *qi; /* its strings are static names */
+	return 0;
 }
 
 static void
 req_qps(struct sx_context *ctx, void *arg)
 {
-	struct qp_rows *q = arg;
-	struct sx_engine *e = &ctx->engine;
-
-	q->r = calloc(e->max_qps, sizeof(*q->r));
-	if (q->r == NULL) {
-		q->err = -ENOMEM;
-		return;
-	}
-	for (uint32_t s = 0; s < e->max_qps; s++) {
-		const struct sx_qp *qp = e->qps[s];
-		struct qp_row *r = &q->r[q->n];
-
-		if (qp == NULL)
-			continue;
-		r->qpn = qp->qpn;
-		r->remote_qpn = qp->remote.qpn;
-		r->mtu = qp->mtu;
-		r->state = qp_state_name(qp->state);
-		r->rel = qp->rel == SX_REL_SR ? "sr" : "gbn";
-		r->cc = qp->ccp != NULL ? qp->ccp->ops->name : NULL;
-		r->rate_bps = qp->ccp != NULL ? qp->cc.rate_bps : 0;
-		r->sq_outstanding = qp->sq_tail - qp->sq_head;
-		r->own_params = qp->ccp != NULL && qp->ccp != &ctx->ccp;
-		q->n++;
-	}
+	sx_qp_foreach(ctx, qp_collect, arg);
 }
 
 struct capture_req {
@@ -178,7 +153,7 @@ req_capture(struct sx_context *ctx, void *arg)
 {
 	struct capture_req *c = arg;
 
-	c->rc = sx_port_capture(ctx->port, c->path);
+	c->rc = sx_capture(ctx, c->path);
 }
 
 /* ---- replies ------------------------------------------------------- */
@@ -205,9 +180,9 @@ ok_reply(void)
 }
 
 static json_t *
-num(const struct sx_cc_param *row, double v)
+num(const struct sx_param_info *p, double v)
 {
-	if ((row->flags & SX_CC_PARAM_INT) && fabs(v) < 9e15)
+	if (p->integer && fabs(v) < 9e15)
 		return json_integer((json_int_t)v);
 	return json_real(v);
 }
@@ -240,22 +215,18 @@ req_qpn(json_t *req)
 	return json_integer_value(q);
 }
 
-static json_t *
-param_obj(struct sx_ctl *ctl, unsigned int g, unsigned int i)
+static int
+param_obj(void *arg, const struct sx_param_info *p, double v)
 {
-	const struct sx_param_group *grp = sx_param_store_group(ctl->store, g);
-	const struct sx_cc_param *row = &grp->rows[i];
-	char name[128];
-	double v = 0;
+	char name[160];
 
-	snprintf(name, sizeof(name), "%s.%s", grp->name, row->name);
-	sx_param_store_get(ctl->store, 0, name, &v, NULL);
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:s}", "name", name, "unit",
-			 row->unit, "value", num(row, v), "default", num(row, row->def), "min",
-			 num(row, row->min), "max", num(row, row->max), "integer",
-			 (row->flags & SX_CC_PARAM_INT) != 0, "per_qp",
-			 (row->flags & SX_PARAM_CTX_ONLY) == 0, "help",
-			 row->help ? row->help : "");
+	snprintf(name, sizeof(name), "%s.%s", p->group, p->name);
+	json_array_append_new(arg, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:s}",
+					     "name", name, "unit", p->unit, "value", num(p, v),
+					     "default", num(p, p->def), "min", num(p, p->min),
+					     "max", num(p, p->max), "integer", p->integer,
+					     "per_qp", p->per_qp, "help", p->help));
+	return 0;
 }
 
 static json_t *
@@ -263,9 +234,7 @@ cmd_param_list(struct sx_ctl *ctl)
 {
 	json_t *arr = json_array();
 
-	for (unsigned int g = 0; g < sx_param_store_ngroups(ctl->store); g++)
-		for (unsigned int i = 0; i < sx_param_store_group(ctl->store, g)->n; i++)
-			json_array_append_new(arr, param_obj(ctl, g, i));
+	sx_live_foreach(ctl->ctx, param_obj, arr);
 	return json_pack("{s:b, s:o}", "ok", 1, "params", arr);
 }
 
@@ -274,24 +243,19 @@ cmd_param_get(struct sx_ctl *ctl, json_t *req)
 {
 	const char *name = json_string_value(json_object_get(req, "name"));
 	long long qpn = req_qpn(req);
-	unsigned int g, i;
-	bool own = false;
+	struct sx_param_info p;
+	int own = 0, rc;
 	double v;
-	int rc;
 
 	if (name == NULL)
 		return err_reply("param.get: \"name\" must be a string");
 	if (qpn < 0)
 		return err_reply("param.get: \"qp\" must be a QP number");
-	rc = sx_param_lookup(ctl->store, name, &g, &i);
-	if (rc == 0)
-		rc = sx_param_store_get(ctl->store, (uint32_t)qpn, name, &v, &own);
+	rc = sx_live_get(ctl->ctx, (uint32_t)qpn, name, &v, &own, &p);
 	if (rc < 0)
 		return err_reply("%s: %s", name, param_err(rc));
 	return json_pack("{s:b, s:s, s:o, s:s, s:I, s:b}", "ok", 1, "name", name, "value",
-			 num(&sx_param_store_group(ctl->store, g)->rows[i], v), "unit",
-			 sx_param_store_group(ctl->store, g)->rows[i].unit, "qp", qpn,
-			 "overridden", own);
+			 num(&p, v), "unit", p.unit, "qp", qpn, "overridden", own);
 }
 
 static json_t *
@@ -300,8 +264,7 @@ cmd_param_set(struct sx_ctl *ctl, json_t *req)
 	const char *name = json_string_value(json_object_get(req, "name"));
 	json_t *val = json_object_get(req, "value");
 	long long qpn = req_qpn(req);
-	const struct sx_cc_param *row;
-	unsigned int g, i;
+	struct sx_param_info p;
 	double old = 0, v;
 	int rc;
 
@@ -312,24 +275,17 @@ cmd_param_set(struct sx_ctl *ctl, json_t *req)
 	if (qpn < 0)
 		return err_reply("param.set: \"qp\" must be a QP number");
 	v = json_number_value(val);
-	rc = sx_param_lookup(ctl->store, name, &g, &i);
+	rc = sx_live_get(ctl->ctx, (uint32_t)qpn, name, &old, NULL, &p);
 	if (rc == 0)
-		rc = sx_param_store_get(ctl->store, (uint32_t)qpn, name, &old, NULL);
-	if (rc == 0)
-		rc = sx_param_store_set(ctl->store, (uint32_t)qpn, name, v);
-	if (rc < 0) {
-		if (rc == -ERANGE) {
-			row = &sx_param_store_group(ctl->store, g)->rows[i];
-			return err_reply("%s=%.17g: outside [%.17g, %.17g] %s%s", name, v,
-					 row->min, row->max, row->unit,
-					 (row->flags & SX_CC_PARAM_INT) ? " (whole numbers)" : "");
-		}
+		rc = sx_live_set(ctl->ctx, (uint32_t)qpn, name, v);
+	if (rc == -ERANGE)
+		return err_reply("%s=%.17g: outside [%.17g, %.17g] %s%s", name, v, p.min, p.max,
+				 p.unit, p.integer ? " (whole numbers)" : "");
+	if (rc < 0)
 		return err_reply("%s: %s", name, param_err(rc));
-	}
-	row = &sx_param_store_group(ctl->store, g)->rows[i];
 	return json_pack("{s:b, s:s, s:o, s:o, s:I, s:I}", "ok", 1, "name", name, "value",
-			 num(row, v), "old", num(row, old), "qp", qpn, "generation",
-			 (json_int_t)sx_param_store_gen(ctl->store));
+			 num(&p, v), "old", num(&p, old), "qp", qpn, "generation",
+			 (json_int_t)sx_live_generation(ctl->ctx));
 }
 
 static json_t *
@@ -344,7 +300,7 @@ cmd_param_unset(struct sx_ctl *ctl, json_t *req)
 		return err_reply("param.unset: \"qp\" must be a QP number (overrides are per QP)");
 	if (jn != NULL && name == NULL)
 		return err_reply("param.unset: \"name\" must be a string");
-	rc = sx_param_store_unset(ctl->store, (uint32_t)qpn, name);
+	rc = sx_live_unset(ctl->ctx, (uint32_t)qpn, name);
 	if (rc < 0)
 		return err_reply("%s: %s", name ? name : "qp", rc == -ENOENT ? "no override"
 									: param_err(rc));
@@ -358,7 +314,7 @@ cmd_param_preset(struct sx_ctl *ctl, json_t *req)
 
 	if (name == NULL)
 		return err_reply("param.preset: \"name\" must be a string");
-	if (sx_param_store_preset(ctl->store, name) < 0)
+	if (sx_live_preset(ctl->ctx, name) < 0)
 		return err_reply("%s: no such preset", name);
 	return ok_reply();
 }
@@ -367,12 +323,11 @@ cmd_param_preset(struct sx_ctl *ctl, json_t *req)
 static int
 collect_stats(struct sx_ctl *ctl, unsigned int mask, struct stat_rows *s)
 {
-	struct sx_ctl_req r = {req_stats, s};
 	int rc;
 
 	memset(s, 0, sizeof(*s));
 	s->mask = mask;
-	rc = sx_ctx_call(ctl->ctx, &r, CTL_ENGINE_WAIT_MS);
+	rc = sx_context_call(ctl->ctx, req_stats, s, CTL_ENGINE_WAIT_MS);
 	if (rc == 0)
 		rc = s->err;
 	if (rc < 0) {
@@ -489,9 +444,8 @@ static json_t *
 cmd_qp_list(struct sx_ctl *ctl)
 {
 	struct qp_rows q = {0};
-	struct sx_ctl_req r = {req_qps, &q};
 	json_t *arr;
-	int rc = sx_ctx_call(ctl->ctx, &r, CTL_ENGINE_WAIT_MS);
+	int rc = sx_context_call(ctl->ctx, req_qps, &q, CTL_ENGINE_WAIT_MS);
 
 	if (rc == 0)
 		rc = q.err;
@@ -502,7 +456,7 @@ cmd_qp_list(struct sx_ctl *ctl)
 	}
 	arr = json_array();
 	for (size_t k = 0; k < q.n; k++) {
-		const struct qp_row *x = &q.r[k];
+		const struct sx_qp_info *x = &q.r[k];
 
 		json_array_append_new(arr,
 			json_pack("{s:I, s:s, s:s, s:I, s:I, s:s?, s:I, s:I, s:b}", "qpn",
@@ -520,7 +474,6 @@ static json_t *
 cmd_capture(struct sx_ctl *ctl, json_t *req, bool start)
 {
 	struct capture_req c = {NULL, 0};
-	struct sx_ctl_req r = {req_capture, &c};
 	int rc;
 
 	if (start) {
@@ -528,7 +481,7 @@ cmd_capture(struct sx_ctl *ctl, json_t *req, bool start)
 		if (c.path == NULL || c.path[0] == '\0')
 			return err_reply("capture.start: \"file\" must be a path");
 	}
-	rc = sx_ctx_call(ctl->ctx, &r, CTL_ENGINE_WAIT_MS);
+	rc = sx_context_call(ctl->ctx, req_capture, &c, CTL_ENGINE_WAIT_MS);
 	if (rc == 0)
 		rc = c.rc;
 	if (rc < 0)
@@ -545,8 +498,7 @@ static json_t *
 cmd_info(struct sx_ctl *ctl)
 {
 	return json_pack("{s:b, s:I, s:s, s:s?, s:I}", "ok", 1, "pid", (json_int_t)getpid(),
-			 "socket", ctl->sock_path, "cc",
-			 ctl->ctx->cc_on ? ctl->ctx->ccp.ops->name : NULL, "prom_port",
+			 "socket", ctl->sock_path, "cc", sx_context_cc(ctl->ctx), "prom_port",
 			 (json_int_t)ctl->http_port);
 }
 
@@ -612,36 +564,43 @@ static pthread_mutex_t tel_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool tel_registered;
 
 static int
+tel_param_row(void *arg, const struct sx_param_info *p, double value)
+{
+	struct rte_tel_data **sub = arg; /* [0] cc, [1] transport, [2] other */
+	int k = strcmp(p->group, "cc") == 0 ? 0 : strcmp(p->group, "transport") == 0 ? 1 : 2;
+	char v[64];
+
+	if (sub[k] == NULL)
+		return 0;
+	snprintf(v, sizeof(v), "%.17g", value);
+	rte_tel_data_add_dict_string(sub[k], p->name, v);
+	return 0;
+}
+
+static int
 tel_params(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct sx_ctl *ctl;
-	char v[64];
+	static const char *const names[3] = {"cc", "transport", "other"};
+	struct rte_tel_data *sub[3];
 
 	(void)cmd;
 	(void)params;
-	/* Telemetry names allow no '.': one dict per group ("cc", "transport"). */
+	/* Telemetry names allow no '.': one dict per group. */
 	rte_tel_data_start_dict(d);
-	pthread_mutex_lock(&tel_lock);
-	ctl = tel_ctl;
-	for (unsigned int g = 0; ctl != NULL && g < sx_param_store_ngroups(ctl->store); g++) {
-		const struct sx_param_group *grp = sx_param_store_group(ctl->store, g);
-		struct rte_tel_data *sub = rte_tel_data_alloc();
-
-		if (sub == NULL)
-			break;
-		rte_tel_data_start_dict(sub);
-		for (unsigned int i = 0; i < grp->n; i++) {
-			char name[128];
-			double x = 0;
-
-			snprintf(name, sizeof(name), "%s.%s", grp->name, grp->rows[i].name);
-			sx_param_store_get(ctl->store, 0, name, &x, NULL);
-			snprintf(v, sizeof(v), "%.17g", x);
-			rte_tel_data_add_dict_string(sub, grp->rows[i].name, v);
-		}
-		rte_tel_data_add_dict_container(d, grp->name, sub, 0);
+	for (int k = 0; k < 3; k++) {
+		sub[k] = rte_tel_data_alloc();
+		if (sub[k] != NULL)
+			rte_tel_data_start_dict(sub[k]);
 	}
+	pthread_mutex_lock(&tel_lock);
+	if (tel_ctl != NULL)
+		sx_live_foreach(tel_ctl->ctx, tel_param_row, sub);
 	pthread_mutex_unlock(&tel_lock);
+	for (int k = 0; k < 3; k++)
+		if (sub[k] != NULL) {
+			if (rte_tel_data_add_dict_container(d, names[k], sub[k], 0) < 0)
+				rte_tel_data_free(sub[k]);
+		}
 	return 0;
 }
 
@@ -720,14 +679,13 @@ static int
 tel_qps(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct qp_rows q = {0};
-	struct sx_ctl_req r = {req_qps, &q};
 	int rc = -EINVAL;
 
 	(void)cmd;
 	(void)params;
 	pthread_mutex_lock(&tel_lock);
 	if (tel_ctl != NULL)
-		rc = sx_ctx_call(tel_ctl->ctx, &r, CTL_ENGINE_WAIT_MS);
+		rc = sx_context_call(tel_ctl->ctx, req_qps, &q, CTL_ENGINE_WAIT_MS);
 	pthread_mutex_unlock(&tel_lock);
 	if (rc == 0)
 		rc = q.err;
@@ -768,7 +726,7 @@ tel_detach(struct sx_ctl *ctl)
 	/* A telemetry request may hold the lock while it waits for this (the
 	 * engine) thread: serve it meanwhile. */
 	while (pthread_mutex_trylock(&tel_lock) != 0) {
-		sx_ctx_control_poll(ctl->ctx, ctl->ctx->clock(ctl->ctx->clock_arg));
+		sx_progress(ctl->ctx);
 		usleep(100);
 	}
 	if (tel_ctl == ctl)
@@ -1076,7 +1034,6 @@ sx_ctl_open(struct sx_context *ctx, const struct sx_ctl_attr *attr)
 		return NULL;
 	}
 	ctl->ctx = ctx;
-	ctl->store = sx_ctx_store(ctx);
 	ctl->sock_fd = ctl->http_fd = ctl->wake[0] = ctl->wake[1] = -1;
 	for (unsigned int k = 0; k < CTL_MAX_CLIENTS; k++)
 		ctl->clients[k].fd = -1;
@@ -1124,7 +1081,7 @@ sx_ctl_close(struct sx_ctl *ctl)
 		/* The thread may be waiting for an engine request: this thread is
 		 * the engine thread, so serve while it finishes. */
 		while (pthread_tryjoin_np(ctl->thread, NULL) != 0) {
-			sx_ctx_control_poll(ctl->ctx, ctl->ctx->clock(ctl->ctx->clock_arg));
+			sx_progress(ctl->ctx);
 			usleep(100);
 		}
 	}

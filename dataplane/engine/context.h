@@ -27,6 +27,7 @@ struct sx_context {
 	uint64_t psn_seed;
 	/* congestion control: shared read-mostly by every QP */
 	bool cc_on;
+	struct sx_cc_np np; /* notification point from the attributes */
 	struct sx_cc_params ccp;
 	uint64_t line_rate_bps;
 	FILE *cc_trace;
@@ -46,6 +47,10 @@ struct sx_pd {
  */
 struct sx_context *sx_context_create(struct sx_port *port, const struct sx_context_attr *attr,
 				     sx_clock_fn clock, void *clock_arg);
+
+/* The notification point from the attributes and the CC values (again
+ * after every change of them). */
+void sx_ctx_np_update(struct sx_context *ctx);
 
 /* One engine round at the context's time, without idle backoff. */
 int sx_context_step(struct sx_context *ctx);

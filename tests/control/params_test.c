@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "../qp/vt.h"
-#include "ctx_hook.h"
+#include "control_hook.h"
 #include "params.h"
 
 static const struct sx_cc_param rows_a[] = {

@@ -25,13 +25,13 @@
  *
  * Units: whatever each row's unit says; values are doubles.
  */
-#ifndef SX_CONTROL_PARAMS_H
-#define SX_CONTROL_PARAMS_H
+#ifndef SX_ENGINE_PARAMS_H
+#define SX_ENGINE_PARAMS_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../cc/cc.h"
+#include "../../cc/cc.h"
 
 #define SX_PARAM_MAX_GROUPS 4
 #define SX_PARAM_MAX_OVERRIDES 1024 /* per-QP override slots (one per QP) */

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * What the context (dataplane/engine/context.c) calls into the control
- * plane for: the parameter store of a context and the engine thread's side
+ * The engine's side of the control plane, called from context.c: the
+ * context's live parameter store (params.h) and the engine thread's side
  * of it (apply a new snapshot between two poll rounds, announce the QSBR
  * quiescent state), and control requests that must run on the engine
  * thread (counters, QP list, capture) handed over through a one-slot
  * mailbox the poll loop services.
  */
-#ifndef SX_CONTROL_CTX_HOOK_H
-#define SX_CONTROL_CTX_HOOK_H
+#ifndef SX_ENGINE_CONTROL_HOOK_H
+#define SX_ENGINE_CONTROL_HOOK_H
 
 #include <stdint.h>
 

@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The engine thread's side of the control plane (ctx_hook.h): the context's
- * parameter store, applied between poll rounds, and the mailbox through
- * which control threads run requests on the engine thread.
+ * The engine thread's side of the control plane (control_hook.h): the
+ * context's parameter store, applied between poll rounds, the mailbox
+ * through which control threads run requests on the engine thread, and the
+ * public live API over both (include/scalex/live.h).
  *
  * Units: time in ns unless named _us/_ms.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "../dataplane/engine/context.h"
-#include "ctx_hook.h"
+#include <scalex/live.h>
+
+#include "context.h"
+#include "control_hook.h"
 #include "params.h"
 
 /* The mailbox slot while the engine thread runs the request in it. */
@@ -60,20 +64,6 @@ reader_on(struct sx_ctx_ctl *c)
 	}
 }
 
-/* The notification point's knobs live in the CC table when the algorithm
- * has them (DCQCN: min_time_between_cnps in us, cnp_dscp). */
-static void
-np_from_params(struct sx_context *ctx)
-{
-	int gap = sx_cc_param_index(ctx->ccp.ops, "min_time_between_cnps");
-	int dscp = sx_cc_param_index(ctx->ccp.ops, "cnp_dscp");
-
-	if (gap >= 0)
-		ctx->env.cnp_gap_ns = (uint64_t)(ctx->ccp.v[gap] * 1000.0);
-	if (dscp >= 0)
-		ctx->engine.cnp_tos = (uint8_t)((unsigned int)ctx->ccp.v[dscp] << 2);
-}
-
 /* Copy @p snap into the engine's own state. Engine thread, between rounds:
  * no QP event runs meanwhile, so every QP sees all of a change or none. */
 static void
@@ -90,7 +80,7 @@ apply(void *arg, const struct sx_param_snap *snap)
 	if (c->g_cc == UINT32_MAX)
 		return;
 	memcpy(ctx->ccp.v, snap->v[c->g_cc], sizeof(ctx->ccp.v));
-	np_from_params(ctx);
+	sx_ctx_np_update(ctx);
 	for (uint32_t s = 0; s < e->max_qps; s++) {
 		const struct sx_param_override *o = sx_param_snap_override(snap, SX_QPN_BASE + s);
 		struct sx_qp *qp = e->qps[s];
@@ -325,4 +315,169 @@ sx_ctx_call(struct sx_context *ctx, struct sx_ctl_req *req, unsigned int timeout
 	}
 	pthread_mutex_unlock(&c->call_lock);
 	return rc;
+}
+
+/* ---- the public live API (include/scalex/live.h) -------------------- */
+
+static void
+fill_info(struct sx_param_store *st, unsigned int g, unsigned int i, struct sx_param_info *p)
+{
+	const struct sx_param_group *grp = sx_param_store_group(st, g);
+	const struct sx_cc_param *row = &grp->rows[i];
+
+	p->group = grp->name;
+	p->name = row->name;
+	p->unit = row->unit;
+	p->def = row->def;
+	p->min = row->min;
+	p->max = row->max;
+	p->help = row->help ? row->help : "";
+	p->integer = (row->flags & SX_CC_PARAM_INT) != 0;
+	p->per_qp = (row->flags & SX_PARAM_CTX_ONLY) == 0;
+}
+
+int
+sx_live_foreach(struct sx_context *ctx, sx_param_cb cb, void *arg)
+{
+	struct sx_param_store *st;
+
+	if (ctx == NULL || cb == NULL)
+		return -EINVAL;
+	st = ctx->ctl->store;
+	for (unsigned int g = 0; g < sx_param_store_ngroups(st); g++)
+		for (unsigned int i = 0; i < sx_param_store_group(st, g)->n; i++) {
+			struct sx_param_info p;
+			char name[160];
+			double v = 0;
+			int rc;
+
+			fill_info(st, g, i, &p);
+			snprintf(name, sizeof(name), "%s.%s", p.group, p.name);
+			sx_param_store_get(st, 0, name, &v, NULL);
+			if ((rc = cb(arg, &p, v)) != 0)
+				return rc;
+		}
+	return 0;
+}
+
+int
+sx_live_get(struct sx_context *ctx, uint32_t qpn, const char *name, double *value, int *own,
+	    struct sx_param_info *info)
+{
+	unsigned int g, i;
+	double v;
+	bool o;
+	int rc;
+
+	if (ctx == NULL || name == NULL)
+		return -EINVAL;
+	rc = sx_param_lookup(ctx->ctl->store, name, &g, &i);
+	if (rc == 0)
+		rc = sx_param_store_get(ctx->ctl->store, qpn, name, &v, &o);
+	if (rc < 0)
+		return rc;
+	if (value != NULL)
+		*value = v;
+	if (own != NULL)
+		*own = o;
+	if (info != NULL)
+		fill_info(ctx->ctl->store, g, i, info);
+	return 0;
+}
+
+int
+sx_live_set(struct sx_context *ctx, uint32_t qpn, const char *name, double value)
+{
+	if (ctx == NULL || name == NULL)
+		return -EINVAL;
+	return sx_param_store_set(ctx->ctl->store, qpn, name, value);
+}
+
+int
+sx_live_unset(struct sx_context *ctx, uint32_t qpn, const char *name)
+{
+	if (ctx == NULL)
+		return -EINVAL;
+	return sx_param_store_unset(ctx->ctl->store, qpn, name);
+}
+
+int
+sx_live_preset(struct sx_context *ctx, const char *preset)
+{
+	if (ctx == NULL)
+		return -EINVAL;
+	return sx_param_store_preset(ctx->ctl->store, preset);
+}
+
+uint64_t
+sx_live_generation(struct sx_context *ctx)
+{
+	return ctx != NULL ? sx_param_store_gen(ctx->ctl->store) : 0;
+}
+
+const char *
+sx_context_cc(const struct sx_context *ctx)
+{
+	return ctx != NULL && ctx->cc_on ? ctx->ccp.ops->name : NULL;
+}
+
+int
+sx_context_call(struct sx_context *ctx, void (*fn)(struct sx_context *ctx, void *arg), void *arg,
+		unsigned int timeout_ms)
+{
+	struct sx_ctl_req req = {fn, arg};
+
+	if (ctx == NULL || fn == NULL)
+		return -EINVAL;
+	return sx_ctx_call(ctx, &req, timeout_ms);
+}
+
+static const char *
+qp_state_name(enum sx_qp_state s)
+{
+	switch (s) {
+	case SX_QPS_RESET: return "reset";
+	case SX_QPS_RTS: return "rts";
+	case SX_QPS_ERROR: return "error";
+	}
+	return "unknown";
+}
+
+int
+sx_qp_foreach(struct sx_context *ctx, int (*cb)(void *arg, const struct sx_qp_info *qi),
+	      void *arg)
+{
+	struct sx_engine *e;
+	int rc;
+
+	if (ctx == NULL || cb == NULL)
+		return -EINVAL;
+	e = &ctx->engine;
+	for (uint32_t s = 0; s < e->max_qps; s++) {
+		const struct sx_qp *qp = e->qps[s];
+		struct sx_qp_info qi;
+
+		if (qp == NULL)
+			continue;
+		qi.qpn = qp->qpn;
+		qi.remote_qpn = qp->remote.qpn;
+		qi.mtu = qp->mtu;
+		qi.state = qp_state_name(qp->state);
+		qi.rel = qp->rel == SX_REL_SR ? "sr" : "gbn";
+		qi.cc = qp->ccp != NULL ? qp->ccp->ops->name : NULL;
+		qi.rate_bps = qp->ccp != NULL ? qp->cc.rate_bps : 0;
+		qi.sq_outstanding = qp->sq_tail - qp->sq_head;
+		qi.own_params = qp->ccp != NULL && qp->ccp != &ctx->ccp;
+		if ((rc = cb(arg, &qi)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+sx_capture(struct sx_context *ctx, const char *path)
+{
+	if (ctx == NULL)
+		return -EINVAL;
+	return sx_port_capture(ctx->port, path);
 }
