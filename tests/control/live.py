@@ -11,7 +11,9 @@
 --check prom:      `scalex-ctl stats --prom` and a scrape of --prom-port both
                    pass `promtool check metrics` and carry the QP's counters.
 --check telemetry: DPDK's own dpdk-telemetry.py lists the /scalex/ commands
-                   and reads parameters, QPs and counters through them.
+                   and reads parameters, QPs and counters through them; then
+                   `scalex-ctl capture start|stop` takes a pcapng capture of
+                   the running flow that scalex-pcap checks frame by frame.
 
 Both processes and every file they made are removed at the end, pass or fail.
 """
@@ -295,9 +297,29 @@ def check_telemetry(a, work):
         fail("/scalex/qp,%d: %r" % (qpn, qp))
     if replies["/scalex/port"]["port"].get("tx_frames", 0) <= 0:
         fail("/scalex/port: %r" % replies["/scalex/port"])
+    # Capture on demand, on the running flow.
+    pcap = os.path.join(work, "live.pcapng")
+    out = pair.ctl("capture", "start", pcap).stdout
+    if "capturing into" not in out:
+        pair.log_and_fail("capture start: %r" % out)
+    p = pair.ctl("capture", "start", pcap + "2", check=False)
+    if p.returncode != 1 or "already" not in p.stderr:
+        pair.log_and_fail("a second capture was not refused: %r" % p.stderr)
+    time.sleep(0.5)
+    pair.ctl("capture", "stop")
+    p = pair.ctl("capture", "stop", check=False)
+    if p.returncode != 1 or "no capture" not in p.stderr:
+        pair.log_and_fail("stopping twice was not refused: %r" % p.stderr)
     pair.stop()
+    p = subprocess.run([a.pcap, "check", pcap, "--quiet"], capture_output=True, text=True,
+                       timeout=60)
+    m = re.search(r"(\d+) RoCE", p.stdout + p.stderr)
+    if p.returncode != 0 or not m or int(m.group(1)) == 0:
+        fail("scalex-pcap check of the capture: rc %d: %s%s" % (p.returncode, p.stdout,
+                                                                p.stderr))
     print("telemetry: dpdk-telemetry.py lists and reads %d /scalex commands" %
           sum(1 for c in listed if c.startswith("/scalex/")))
+    print("capture: %s RoCE frames captured on demand, all parse" % m.group(1))
 
 
 def main():
@@ -306,6 +328,7 @@ def main():
     ap.add_argument("--ctl", required=True)
     ap.add_argument("--promtool", default=shutil.which("promtool"))
     ap.add_argument("--telemetry", default="/usr/bin/dpdk-telemetry.py")
+    ap.add_argument("--pcap", default="scalex-pcap")
     ap.add_argument("--check", choices=["rate", "prom", "telemetry"], required=True)
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="sx-ctl-live-")
