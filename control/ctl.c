@@ -563,15 +563,22 @@ static struct sx_ctl *tel_ctl;
 static pthread_mutex_t tel_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool tel_registered;
 
+struct tel_groups {
+	struct rte_tel_data *sub[3]; /* cc, transport, any other group */
+	unsigned int n[3];
+};
+
 static int
 tel_param_row(void *arg, const struct sx_param_info *p, double value)
 {
-	struct rte_tel_data **sub = arg; /* [0] cc, [1] transport, [2] other */
+	struct tel_groups *tg = arg;
 	int k = strcmp(p->group, "cc") == 0 ? 0 : strcmp(p->group, "transport") == 0 ? 1 : 2;
+	struct rte_tel_data **sub = tg->sub;
 	char v[64];
 
 	if (sub[k] == NULL)
 		return 0;
+	tg->n[k]++;
 	snprintf(v, sizeof(v), "%.17g", value);
 	rte_tel_data_add_dict_string(sub[k], p->name, v);
 	return 0;
@@ -581,7 +588,8 @@ static int
 tel_params(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	static const char *const names[3] = {"cc", "transport", "other"};
-	struct rte_tel_data *sub[3];
+	struct tel_groups tg = {{NULL}, {0}};
+	struct rte_tel_data **sub = tg.sub;
 
 	(void)cmd;
 	(void)params;
@@ -594,13 +602,12 @@ tel_params(const char *cmd, const char *params, struct rte_tel_data *d)
 	}
 	pthread_mutex_lock(&tel_lock);
 	if (tel_ctl != NULL)
-		sx_live_foreach(tel_ctl->ctx, tel_param_row, sub);
+		sx_live_foreach(tel_ctl->ctx, tel_param_row, &tg);
 	pthread_mutex_unlock(&tel_lock);
 	for (int k = 0; k < 3; k++)
-		if (sub[k] != NULL) {
-			if (rte_tel_data_add_dict_container(d, names[k], sub[k], 0) < 0)
-				rte_tel_data_free(sub[k]);
-		}
+		if (sub[k] != NULL &&
+		    (tg.n[k] == 0 || rte_tel_data_add_dict_container(d, names[k], sub[k], 0) < 0))
+			rte_tel_data_free(sub[k]);
 	return 0;
 }
 
