@@ -52,7 +52,6 @@ struct client {
 	enum client_kind kind;
 	char *buf;  /* SX_CTL_MAX_REQUEST + 1 bytes */
 	size_t len;
-	bool discard; /* an over-long line: drop bytes up to its newline, then close */
 };
 
 struct sx_ctl {
@@ -820,37 +819,16 @@ http_reply(struct sx_ctl *ctl, struct client *c)
 	client_close(c);
 }
 
-/* Take what @p c sent; answer every complete line (up to a per-turn budget). */
+/* Answer the complete lines in @p c's buffer, at most CTL_REQS_PER_TURN. */
 static void
-client_read(struct sx_ctl *ctl, struct client *c)
+client_serve(struct sx_ctl *ctl, struct client *c)
 {
-	size_t cap = c->kind == CLIENT_HTTP ? CTL_HTTP_MAX_REQ : SX_CTL_MAX_REQUEST;
-	ssize_t r = recv(c->fd, c->buf + c->len, cap - c->len, MSG_DONTWAIT);
 	unsigned int served = 0;
 	char *nl;
 
-	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
-		client_close(c); /* closed, possibly mid-message: nothing to answer */
-		return;
-	}
-	if (r < 0)
-		return;
-	c->len += (size_t)r;
-	c->buf[c->len] = '\0';
-	if (c->kind == CLIENT_HTTP) {
-		if (strstr(c->buf, "\r\n\r\n") != NULL || strstr(c->buf, "\n\n") != NULL)
-			http_reply(ctl, c);
-		else if (c->len == cap)
-			client_close(c);
-		return;
-	}
 	while (c->fd >= 0 && (nl = memchr(c->buf, '\n', c->len)) != NULL) {
 		size_t line = (size_t)(nl - c->buf);
 
-		if (c->discard) {
-			client_close(c);
-			return;
-		}
 		if (line > 0 && reply_line(ctl, c, c->buf, line) < 0) {
 			client_close(c);
 			return;
@@ -860,7 +838,41 @@ client_read(struct sx_ctl *ctl, struct client *c)
 		if (++served == CTL_REQS_PER_TURN)
 			return; /* the rest next turn, after the other clients */
 	}
-	if (c->fd >= 0 && c->len == cap) {
+}
+
+static bool
+client_pending(const struct client *c)
+{
+	return c->fd >= 0 && c->kind == CLIENT_CTL && memchr(c->buf, '\n', c->len) != NULL;
+}
+
+/* Take what @p c sent and answer what is complete. */
+static void
+client_read(struct sx_ctl *ctl, struct client *c)
+{
+	size_t cap = c->kind == CLIENT_HTTP ? CTL_HTTP_MAX_REQ : SX_CTL_MAX_REQUEST;
+
+	/* A buffer full of complete lines is served before more is read. */
+	if (c->len < cap) {
+		ssize_t r = recv(c->fd, c->buf + c->len, cap - c->len, MSG_DONTWAIT);
+
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+			client_close(c); /* closed, possibly mid-message: nothing to answer */
+			return;
+		}
+		if (r > 0)
+			c->len += (size_t)r;
+	}
+	c->buf[c->len] = '\0';
+	if (c->kind == CLIENT_HTTP) {
+		if (strstr(c->buf, "\r\n\r\n") != NULL || strstr(c->buf, "\n\n") != NULL)
+			http_reply(ctl, c);
+		else if (c->len == cap)
+			client_close(c);
+		return;
+	}
+	client_serve(ctl, c);
+	if (c->fd >= 0 && c->len == cap && memchr(c->buf, '\n', c->len) == NULL) {
 		static const char msg[] = "{\"ok\":false,\"error\":\"request longer than 65536 "
 					  "bytes\"}\n";
 
@@ -919,13 +931,16 @@ ctl_thread(void *arg)
 			p[n] = (struct pollfd){ctl->http_fd, POLLIN, 0};
 			map[n++] = -3;
 		}
+		bool pending = false;
+
 		for (int k = 0; k < CTL_MAX_CLIENTS; k++)
 			if (ctl->clients[k].fd >= 0) {
-				/* A client with a full line left over is served without waiting. */
 				p[n] = (struct pollfd){ctl->clients[k].fd, POLLIN, 0};
 				map[n++] = k;
+				pending |= client_pending(&ctl->clients[k]);
 			}
-		if (poll(p, n, CTL_POLL_MS) < 0 && errno != EINTR)
+		/* Lines left over by the per-turn budget are served without waiting. */
+		if (poll(p, n, pending ? 0 : CTL_POLL_MS) < 0 && errno != EINTR)
 			break;
 		if (p[0].revents)
 			break;
@@ -936,6 +951,8 @@ ctl_thread(void *arg)
 				accept_one(ctl, ctl->http_fd, CLIENT_HTTP);
 			else if (map[k] >= 0 && p[k].revents)
 				client_read(ctl, &ctl->clients[map[k]]);
+			else if (map[k] >= 0 && client_pending(&ctl->clients[map[k]]))
+				client_serve(ctl, &ctl->clients[map[k]]);
 		}
 	}
 	return NULL;
