@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include <scalex/control.h>
+#include <scalex/live.h>
 
 #include "../qp/vt.h"
 
@@ -41,6 +42,7 @@ static int ctl_ready;
 static uint64_t completions;
 static uint64_t errors;
 static struct sx_ctl *the_ctl;
+static struct sx_context *the_ctx;
 
 /* cmocka's asserts belong to the main thread: the engine thread aborts. */
 #define CHECK(x)                                                                         \
@@ -75,6 +77,7 @@ engine(void *arg)
 	attr.sock_path = sock_path;
 	the_ctl = sx_ctl_open(v.ctx[0], &attr);
 	CHECK(the_ctl != NULL);
+	the_ctx = v.ctx[0];
 	__atomic_store_n(&ctl_ready, 1, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&stop_engine, __ATOMIC_ACQUIRE)) {
 		struct sx_wc wc[DEPTH];
@@ -326,9 +329,33 @@ test_bad_input(void **state)
 	for (int i = 0; i < 20; i++)
 		close(many[i]);
 
+	/* Thousands of live changes from this thread while the engine runs:
+	 * global and per-QP, through the public API. */
+	{
+		double t0, dt;
+		struct timespec ts;
+		int qpn = 256;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		t0 = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+		c0 = done_now();
+		for (int i = 1; i <= 20000; i++) {
+			assert_int_equal(sx_live_set(the_ctx, 0, "rpg_ai_rate", i % 1000), 0);
+			if (i % 10 == 0)
+				assert_int_equal(sx_live_set(the_ctx, (uint32_t)qpn, "rpg_hai_rate",
+							     i % 500), 0);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		dt = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - t0;
+		wait_progress(c0);
+		printf("ctl_test: 22000 live sets in %.3f s (%.0f/s) while WRITEs ran\n", dt,
+		       22000 / dt);
+		assert_true(value_of(fd, "rpg_ai_rate") == 0); /* 20000 % 1000 */
+		assert_int_equal(sx_live_unset(the_ctx, (uint32_t)qpn, NULL), 0);
+	}
+
 	/* Still answering, still moving data, never a failed completion. */
 	usleep(300000); /* the server notices the closed ones */
-	assert_true(value_of(fd, "rpg_ai_rate") == 12.5);
 	c0 = done_now();
 	wait_progress(c0);
 	close(fd);
