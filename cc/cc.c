@@ -13,16 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cc_builtin.h"
 #include "cc_priv.h"
 
 #define SX_CC_MAX_EXTRA 16
 #define SX_CC_NAME_MAX 64 /* parameter names, with the NUL */
 
-static const struct sx_cc_ops *const builtin[] = {
-	&sx_cc_dcqcn,
-	&sx_cc_timely,
-	&sx_cc_fixed,
-};
+/* Each cc/<name>.c defines sx_cc_<name>; cc/meson.build lists the names. */
+#define SX_CC_DECLARE(name) extern const struct sx_cc_ops sx_cc_##name;
+#define SX_CC_ENTRY(name) &sx_cc_##name,
+SX_CC_BUILTINS(SX_CC_DECLARE)
+
+static const struct sx_cc_ops *const builtin[] = {SX_CC_BUILTINS(SX_CC_ENTRY)};
 #define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
 
 static const struct sx_cc_ops *extra[SX_CC_MAX_EXTRA];

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <scalex/cc.h>
+
 #include "scenario.h"
 
 #ifndef SX_SIM_DATA_DIR
@@ -26,17 +28,28 @@
 static void
 usage(FILE *out)
 {
+	const struct sx_cc_ops *ops;
+
 	fprintf(out,
 		"usage: scalex-sim [options] config.ini\n"
 		"  -o, --out DIR        output directory (default: sim-out)\n"
 		"  -s, --set S.K=V      override one config entry, e.g. -s sim.seed=7\n"
 		"      --seed N         same as -s sim.seed=N\n"
-		"      --cc NAME        congestion control of every host (dcqcn, timely,\n"
-		"                       fixed, none): -s transport.cc=NAME\n"
-		"      --cc-preset P    e.g. paper or nic: -s transport.cc_preset=P\n"
+		"      --cc NAME        congestion control of every host, or none:\n"
+		"                       -s transport.cc=NAME\n"
+		"      --cc-preset P    one of its presets: -s transport.cc_preset=P\n"
 		"      --cc-param N=V   one CC parameter, repeatable (docs/cc.md)\n"
 		"  -q, --quiet          no results block\n"
-		"  -h, --help\n");
+		"  -h, --help\n"
+		"CC algorithms (presets), from the registry:");
+	for (unsigned int i = 0; (ops = sx_cc_at(i)) != NULL; i++) {
+		fprintf(out, "%s %s", i ? "," : "", ops->name);
+		for (unsigned int k = 0; k < ops->npresets; k++)
+			fprintf(out, "%s%s", k ? " " : " (", ops->presets[k].name);
+		if (ops->npresets)
+			fputc(')', out);
+	}
+	fputc('\n', out);
 }
 
 static double

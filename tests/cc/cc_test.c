@@ -215,6 +215,20 @@ test_golden_timely(void **state)
 	assert_true(replay_file("timely") > 400);
 }
 
+static void
+test_golden_swift(void **state)
+{
+	(void)state;
+	assert_true(replay_file("swift") > 400);
+}
+
+static void
+test_golden_nscc(void **state)
+{
+	(void)state;
+	assert_true(replay_file("nscc") > 400);
+}
+
 /* A CNP every microsecond: down to rpg_min_rate, never below it, and back to line rate. */
 static void
 test_dcqcn_floor_and_ceiling(void **state)
@@ -333,6 +347,8 @@ static const struct {
 	{"dcqcn", "rpg_min_rate"},
 	{"timely", "min_rate"},
 	{"fixed", NULL},
+	{"swift", NULL}, /* windows: the rate falls to min_cwnd / RTT, no rate floor */
+	{"nscc", NULL},
 };
 
 /* After an on_timer call (@timer_ran) nothing may be due any more. */
@@ -590,6 +606,8 @@ test_registry(void **state)
 	assert_string_equal(sx_cc_at(0)->name, "dcqcn");
 	assert_string_equal(sx_cc_at(1)->name, "timely");
 	assert_string_equal(sx_cc_at(2)->name, "fixed");
+	assert_string_equal(sx_cc_at(3)->name, "swift");
+	assert_string_equal(sx_cc_at(4)->name, "nscc");
 	for (n = 0; sx_cc_at(n) != NULL; n++)
 		;
 
@@ -630,11 +648,13 @@ test_registry(void **state)
 	assert_int_equal(sx_cc_register(&good), -EEXIST);
 
 	/* The built-in tables pass the same checks under another name. */
-	static const char *const copies[] = {"dcqcn-copy", "timely-copy", "fixed-copy"};
-	static struct sx_cc_ops copy[3];
-	for (unsigned int k = 0; k < 3; k++) {
+	static struct sx_cc_ops copy[8];
+	static char names[8][64];
+	for (unsigned int k = 0; k < n; k++) {
+		assert_true(k < 8);
 		copy[k] = *sx_cc_at(k);
-		copy[k].name = copies[k];
+		snprintf(names[k], sizeof(names[k]), "%s-copy", copy[k].name);
+		copy[k].name = names[k];
 		assert_int_equal(sx_cc_register(&copy[k]), 0);
 	}
 }
@@ -654,12 +674,12 @@ fmt_num(char *b, size_t n, double v)
 static unsigned int
 doc_lines(void (*emit)(const char *line, void *arg), void *arg)
 {
-	static const char *const algos[] = {"dcqcn", "timely", "fixed"};
 	char line[512], a[32], b[32], c[32];
+	const struct sx_cc_ops *ops;
 	unsigned int n = 0;
 
-	for (size_t k = 0; k < sizeof(algos) / sizeof(algos[0]); k++) {
-		const struct sx_cc_ops *ops = sx_cc_find(algos[k]);
+	/* Every registered algorithm: the built-ins, since tests that register run last. */
+	for (unsigned int k = 0; (ops = sx_cc_at(k)) != NULL; k++) {
 
 		snprintf(line, sizeof(line), "| parameter (%s) | unit | type | default | range | meaning |",
 			 ops->name);
@@ -754,6 +774,8 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden_dcqcn),
 		cmocka_unit_test(test_golden_timely),
+		cmocka_unit_test(test_golden_swift),
+		cmocka_unit_test(test_golden_nscc),
 		cmocka_unit_test(test_dcqcn_floor_and_ceiling),
 		cmocka_unit_test(test_dcqcn_late_timer),
 		cmocka_unit_test(test_timely_segment_and_bounds),

@@ -54,6 +54,11 @@ US = 1000
 MS = 1000 * US
 
 
+def clamp(x, lo, hi):
+    """x in [lo, hi]; lo wins when lo > hi (a parameter set at its extreme)."""
+    return max(min(x, hi), lo)
+
+
 # ---------------------------------------------------------------- DCQCN
 
 DCQCN_PRESETS = {
@@ -273,7 +278,7 @@ SWIFT_PRESETS = {
     # single-hall fabric of a few microseconds' base RTT.
     'paper': dict(base_target=10, hops=0, hop_scale=1, host_target=2, fs_range=20,
                   fs_min_cwnd=0.1, fs_max_cwnd=100, ai=1, beta=0.8, max_mdf=0.5,
-                  min_cwnd=0.001, max_cwnd=1024, init_cwnd=64, packet_bytes=4096,
+                  min_cwnd=0.001, max_cwnd=1024, init_cwnd=16, packet_bytes=4096,
                   retx_reset=5),
 }
 
@@ -282,12 +287,13 @@ class Swift:
     """Swift's Algorithm 1 on a window in packets, with the flow- and
     hop-scaled target of section 3.5. One window: the RTT sample (fabric and
     host delay together) against the fabric target plus the host target.
-    The window becomes a pacing rate cwnd * packet / RTT."""
+    The window is enforced by the QP; below one packet it becomes a pacing
+    rate, cwnd * packet / RTT."""
 
     def __init__(self, p, line):
         self.p = p
         self.line = float(line)
-        self.cwnd = float(p['init_cwnd'])
+        self.cwnd = clamp(float(p['init_cwnd']), p['min_cwnd'], p['max_cwnd'])
         self.delay = None          # ns, latest RTT sample
         self.t_last_dec = 0
         self.retx = 0
@@ -308,12 +314,16 @@ class Swift:
 
     def _finish(self, now, prev):
         p = self.p
-        self.cwnd = min(max(self.cwnd, p['min_cwnd']), p['max_cwnd'])
+        self.cwnd = clamp(self.cwnd, p['min_cwnd'], p['max_cwnd'])
         if self.cwnd < prev:
             self.t_last_dec = now
-        if self.delay:
+        # pacing below one packet (Algorithm 1's pacing_delay = rtt / cwnd);
+        # above, the window limits and the rate is the line rate
+        if self.cwnd < 1 and self.delay:
             bps = self.cwnd * p['packet_bytes'] * 8 * 1e9 / self.delay
             self.rate = min(max(bps, 1.0), self.line)
+        else:
+            self.rate = self.line
 
     def ack(self, now, nbytes, rtt_ns):
         p = self.p
@@ -358,8 +368,8 @@ class Swift:
 # ---------------------------------------------------------------- NSCC
 
 NSCC_PRESETS = {
-    'uec': dict(target_qdelay=4, base_rtt=0, md_gain=1, max_md=0.5, pi_gain=0.5,
-                fi_bytes=4096, min_cwnd=4096, max_cwnd=4194304, init_cwnd=262144,
+    'default': dict(target_qdelay=4, base_rtt=0, md_gain=1, max_md=0.5, pi_gain=0.5,
+                fi_bytes=4096, min_cwnd=4096, max_cwnd=4194304, init_cwnd=65536,
                 qa_threshold=0.5, packet_bytes=4096, min_time_between_cnps=0,
                 cnp_dscp=48),
 }
@@ -374,7 +384,7 @@ class Nscc:
     def __init__(self, p, line):
         self.p = p
         self.line = float(line)
-        self.cwnd = float(p['init_cwnd'])
+        self.cwnd = clamp(float(p['init_cwnd']), p['min_cwnd'], p['max_cwnd'])
         self.rtt = None            # ns, latest sample
         self.base = None           # ns, base RTT
         self.win_start = 0
@@ -388,9 +398,11 @@ class Nscc:
         return self.p['base_rtt'] * US if self.p['base_rtt'] > 0 else self.base
 
     def _clamp(self):
-        self.cwnd = min(max(self.cwnd, self.p['min_cwnd']), self.p['max_cwnd'])
-        if self.rtt:
+        self.cwnd = clamp(self.cwnd, self.p['min_cwnd'], self.p['max_cwnd'])
+        if self.cwnd < self.p['packet_bytes'] and self.rtt:
             self.rate = min(max(self.cwnd * 8 * 1e9 / self.rtt, 1.0), self.line)
+        else:
+            self.rate = self.line
 
     def _window(self, now):
         """Close the observation window once an RTT has passed."""
@@ -719,14 +731,14 @@ def nscc_traces():
     G = 10 ** 9
     out = []
     # Delay headroom: proportional increase, fair increase above target.
-    t = Trace('uec_increase', 'nscc', 'uec', 100 * G)
+    t = Trace('increase', 'nscc', 'default', 100 * G)
     now = 0
     for rtt in (5, 5, 6, 7, 8, 9, 10, 12, 12, 12):
         now += 5 * US
         t.ack(now, 16384, rtt * US)
     out.append(t)
     # ECN fraction: one cut per RTT in proportion to the marked fraction.
-    t = Trace('uec_ecn', 'nscc', 'uec', 100 * G)
+    t = Trace('ecn', 'nscc', 'default', 100 * G)
     now = 0
     t.ack(now + 1, 4096, 6 * US)
     for k in range(8):
@@ -737,7 +749,7 @@ def nscc_traces():
             t.ack(now, 8192, (15 if k < 5 else 6) * US)
     out.append(t)
     # Quick adapt: loss with little delivered in the last RTT.
-    t = Trace('uec_quick_adapt', 'nscc', 'uec', 100 * G)
+    t = Trace('quick_adapt', 'nscc', 'default', 100 * G)
     now = 0
     for _ in range(6):
         now += 10 * US
@@ -755,7 +767,7 @@ def nscc_traces():
         t.ack(now, 4096, 10 * US)
     out.append(t)
     rnd = random.Random(5)
-    t = Trace('uec_random', 'nscc', 'uec', 100 * G)
+    t = Trace('random', 'nscc', 'default', 100 * G)
     now = 0
     for _ in range(400):
         now += rnd.choice((1, US, 3 * US, 10 * US))
