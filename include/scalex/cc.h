@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * scalex congestion control, public: one ops table per algorithm (the shape of Linux
- * tcp_congestion_ops and quicly's cc.h). An algorithm sees numbers, not
+ * scalex congestion control, public: one ops table per algorithm (the
+ * shape of Linux tcp_congestion_ops and quicly's cc.h). An algorithm sees numbers, not
  * QPs: every hook gets the QP's CC state, the algorithm's parameter values
  * and now_ns, and reads no clock. It grants a sending rate (and optionally
  * a window) by writing them into the state.
@@ -25,10 +25,6 @@
 
 #ifdef __cplusplus
 extern "C" {
-#ifdef __cplusplus
-}
-#endif
-
 #endif
 
 #define SX_CC_PRIV_BYTES  192
@@ -114,8 +110,9 @@ struct sx_cc_ops {
 
 /*
  * Registry: the built-in algorithms (cc/meson.build lists them; docs/cc.md
- * describes each) and any registered later. Registration rejects a missing mandatory op (init; and
- * next_timer when on_timer is set), a parameter table larger than
+ * describes each) and any registered later. Registration rejects a missing
+ * mandatory op (init; and next_timer when on_timer is set), a parameter
+ * table larger than
  * SX_CC_MAX_PARAMS or one whose defaults or presets lie outside their own
  * ranges (-EINVAL), a duplicate name (-EEXIST), and a full registry
  * (-ENOSPC). Register before engines start; lookups are lock-free.

@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "cc.h"
+#include <scalex/cc.h> /* the public interface only, as an application sees it */
 
 #define US    1000ull
 #define MS    1000000ull
