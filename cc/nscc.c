@@ -24,8 +24,8 @@
  * Where this differs from the specification (docs/cc.md has the list):
  *  - RoCEv2 ACKs carry no ECN echo. The marks are the receiver's CNPs, one
  *    per marked packet when the receiver's min_time_between_cnps is 0 (this
- *    table's default, which the engine's notification point reads); each
- *    CNP counts as one marked packet of packet_bytes.
+ *    table's default, handed to the engine's notification point by
+ *    np_config); each CNP counts as one marked packet of packet_bytes.
  *  - scalex measures one RTT sample per RTT (a probe), so "delay" is the
  *    latest sample's, not each ACK's.
  *  - The QP holds new data while cwnd_bytes are in flight
@@ -236,6 +236,14 @@ quick_adapt(struct sx_cc_state *s, const double *p, uint64_t now_ns)
 	publish(s, n, p);
 }
 
+/* The receiver's notification point: one CNP per marked packet by default. */
+static void
+nscc_np_config(const double *p, struct sx_cc_np *np)
+{
+	np->cnp_gap_ns = (uint64_t)(p[P_MIN_TIME_CNPS] * SX_CC_NS_PER_US);
+	np->cnp_dscp = (uint8_t)p[P_CNP_DSCP];
+}
+
 const struct sx_cc_ops sx_cc_nscc = {
 	.name = "nscc",
 	.params = nscc_params,
@@ -247,4 +255,5 @@ const struct sx_cc_ops sx_cc_nscc = {
 	.on_cnp = nscc_on_cnp,
 	.on_loss = quick_adapt,
 	.on_timeout = quick_adapt,
+	.np_config = nscc_np_config,
 };
