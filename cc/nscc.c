@@ -57,9 +57,9 @@ enum {
 };
 _Static_assert(NPARAMS <= SX_CC_MAX_PARAMS, "NSCC parameter table too large");
 
-#define I SX_CC_PARAM_INT
+#define I SX_PARAM_INT
 
-static const struct sx_cc_param nscc_params[NPARAMS] = {
+static const struct sx_param nscc_params[NPARAMS] = {
 	[P_TARGET] = {"target_qdelay", "us", 4, 0.1, 100000,
 		      "queueing delay (RTT - base RTT) the window aims at", 0},
 	[P_BASE_RTT] = {"base_rtt", "us", 0, 0, 100000,

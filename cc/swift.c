@@ -60,9 +60,9 @@ enum {
 };
 _Static_assert(NPARAMS <= SX_CC_MAX_PARAMS, "Swift parameter table too large");
 
-#define I SX_CC_PARAM_INT
+#define I SX_PARAM_INT
 
-static const struct sx_cc_param swift_params[NPARAMS] = {
+static const struct sx_param swift_params[NPARAMS] = {
 	[P_BASE_TARGET] = {"base_target", "us", 10, 0, 100000,
 			   "fabric delay target of a one-hop path with few flows", 0},
 	[P_HOPS] = {"hops", "switches", 0, 0, 64,

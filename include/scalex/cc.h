@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <scalex/param.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -30,23 +32,6 @@ extern "C" {
 #define SX_CC_PRIV_BYTES  192
 #define SX_CC_MAX_PARAMS  32
 #define SX_CC_NO_TIMER    UINT64_MAX
-
-/* The value must be a whole number (counts, flags, NIC fixed-point fields). */
-#define SX_CC_PARAM_INT 0x1u
-
-/*
- * One tunable: validated on every set against [min, max] and, with
- * SX_CC_PARAM_INT in flags, against fractions.
- */
-struct sx_cc_param {
-	const char *name;
-	const char *unit;
-	double def;
-	double min;
-	double max;
-	const char *help;
-	unsigned int flags; /* SX_CC_PARAM_* */
-};
 
 /* A named set of parameter values (e.g. DCQCN "paper", "nic"). */
 struct sx_cc_preset {
@@ -57,15 +42,14 @@ struct sx_cc_preset {
 
 /*
  * Per-QP CC state: what the algorithm grants, plus its private area. The
- * QP paces at rate_bps; cwnd_bytes is reported (traces, counters) but not
- * enforced as a window: an algorithm that thinks in windows converts its
- * window to a rate (docs/cc.md, Swift).
+ * QP paces its data at rate_bps and, when cwnd_bytes is not 0, holds new
+ * data while that many bytes are in flight (one packet always may go).
  */
 struct sx_cc_state {
 	uint64_t line_rate_bps;
 	uint64_t rate_bps;   /* current sending rate (Rc); pacing follows it */
 	uint64_t target_bps; /* algorithm's target (DCQCN Rt), 0 if none */
-	uint64_t cwnd_bytes; /* the algorithm's window, for traces; 0: none */
+	uint64_t cwnd_bytes; /* window the QP enforces; 0: none */
 	double alpha;        /* DCQCN alpha (for traces), 0 if none */
 	uint64_t priv[SX_CC_PRIV_BYTES / 8];
 };
@@ -100,7 +84,7 @@ struct sx_cc_np {
 
 struct sx_cc_ops {
 	const char *name;
-	const struct sx_cc_param *params; /* nparams rows */
+	const struct sx_param *params; /* nparams rows */
 	unsigned int nparams;
 	const struct sx_cc_preset *presets; /* npresets; presets[0] is the default */
 	unsigned int npresets;
@@ -152,7 +136,7 @@ void sx_cc_params_init(struct sx_cc_params *cp, const struct sx_cc_ops *ops);
 int sx_cc_params_preset(struct sx_cc_params *cp, const char *name);
 /*
  * Set one parameter: 0, -ENOENT (no such name), -ERANGE (outside [min, max],
- * NaN, or a fraction for an SX_CC_PARAM_INT row).
+ * NaN, or a fraction for an SX_PARAM_INT row).
  */
 int sx_cc_params_set(struct sx_cc_params *cp, const char *name, double value);
 /* "name=value" as given on a command line: 0, -EINVAL, -ENOENT, -ERANGE. */

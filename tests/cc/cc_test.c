@@ -585,17 +585,17 @@ noop_timer(struct sx_cc_state *s, const double *p, uint64_t now)
 	(void)now;
 }
 
-static const struct sx_cc_param test_params[] = {
-	{"knob", "x", 1, 0, 2, "a knob", SX_CC_PARAM_INT},
+static const struct sx_param test_params[] = {
+	{"knob", "x", 1, 0, 2, "a knob", SX_PARAM_INT},
 };
 
 static void
 test_registry(void **state)
 {
 	static const struct sx_cc_preset bad_preset[] = {{"p", "nowhere", {5}}};
-	static const struct sx_cc_param bad_default[] = {{"knob", "x", 3, 0, 2, "", 0}};
-	static const struct sx_cc_param bad_int[] = {{"knob", "x", 0.5, 0, 2, "", SX_CC_PARAM_INT}};
-	static const struct sx_cc_param dup[] = {{"a", "x", 0, 0, 1, "", 0},
+	static const struct sx_param bad_default[] = {{"knob", "x", 3, 0, 2, "", 0}};
+	static const struct sx_param bad_int[] = {{"knob", "x", 0.5, 0, 2, "", SX_PARAM_INT}};
+	static const struct sx_param dup[] = {{"a", "x", 0, 0, 1, "", 0},
 						 {"a", "x", 0, 0, 1, "", 0}};
 	static const struct sx_cc_ops good = {
 		.name = "test-cc", .params = test_params, .nparams = 1, .init = noop_init};
@@ -686,13 +686,13 @@ doc_lines(void (*emit)(const char *line, void *arg), void *arg)
 		emit(line, arg), n++;
 		emit("|---|---|---|---|---|---|", arg), n++;
 		for (unsigned int i = 0; i < ops->nparams; i++) {
-			const struct sx_cc_param *r = &ops->params[i];
+			const struct sx_param *r = &ops->params[i];
 
 			fmt_num(a, sizeof(a), ops->npresets ? ops->presets[0].v[i] : r->def);
 			fmt_num(b, sizeof(b), r->min);
 			fmt_num(c, sizeof(c), r->max);
 			snprintf(line, sizeof(line), "| `%s` | %s | %s | %s | %s .. %s | %s |",
-				 r->name, r->unit, (r->flags & SX_CC_PARAM_INT) ? "integer" : "real",
+				 r->name, r->unit, (r->flags & SX_PARAM_INT) ? "integer" : "real",
 				 a, b, c, r->help);
 			emit(line, arg), n++;
 		}
