@@ -755,9 +755,9 @@ def nscc_traces():
         now += 10 * US
         t.ack(now, 65536, 10 * US)
     now += 10 * US
-    t.ack(now, 4096, 10 * US)
+    t.ack(now, 12288, 10 * US)
     now += 11 * US
-    t.ack(now, 4096, 10 * US)
+    t.ack(now, 12288, 10 * US)
     t.loss(now + 1)
     t.loss(now + 2)
     now += 30 * US
