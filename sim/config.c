@@ -28,7 +28,7 @@
 
 #include <ini.h>
 
-#include "../cc/cc.h"
+#include <scalex/cc.h>
 #include "scenario.h"
 
 /* Times in the configuration: up to 100 s of virtual time (1e17 ps). */

@@ -32,15 +32,15 @@ enum { T_DSCP, T_IDLE_SPINS, T_IDLE_SLEEP_US, T_NPARAMS };
  * Engine-wide transport knobs. Per-QP ones (retry_cnt, rnr_retry,
  * timeout) stay with the QP's attributes: IBA fixes them at modify-QP time.
  */
-static const struct sx_cc_param transport_rows[T_NPARAMS] = {
+static const struct sx_param transport_rows[T_NPARAMS] = {
 	[T_DSCP] = {"dscp", "", 26, 0, 63, "DSCP of data packets (ECT(0) is kept)",
-		    SX_CC_PARAM_INT | SX_PARAM_CTX_ONLY},
+		    SX_PARAM_INT | SX_PARAM_CTX_ONLY},
 	[T_IDLE_SPINS] = {"idle_spins", "polls", 2000, 1, 1e9,
 			  "empty polls before the engine thread sleeps",
-			  SX_CC_PARAM_INT | SX_PARAM_CTX_ONLY},
+			  SX_PARAM_INT | SX_PARAM_CTX_ONLY},
 	[T_IDLE_SLEEP_US] = {"idle_sleep_us", "us", 20, 1, 1e6,
 			     "sleep of an idle engine thread between polls",
-			     SX_CC_PARAM_INT | SX_PARAM_CTX_ONLY},
+			     SX_PARAM_INT | SX_PARAM_CTX_ONLY},
 };
 
 struct sx_ctx_ctl {
@@ -323,7 +323,7 @@ static void
 fill_info(struct sx_param_store *st, unsigned int g, unsigned int i, struct sx_param_info *p)
 {
 	const struct sx_param_group *grp = sx_param_store_group(st, g);
-	const struct sx_cc_param *row = &grp->rows[i];
+	const struct sx_param *row = &grp->rows[i];
 
 	p->group = grp->name;
 	p->name = row->name;
@@ -332,7 +332,7 @@ fill_info(struct sx_param_store *st, unsigned int g, unsigned int i, struct sx_p
 	p->min = row->min;
 	p->max = row->max;
 	p->help = row->help ? row->help : "";
-	p->integer = (row->flags & SX_CC_PARAM_INT) != 0;
+	p->integer = (row->flags & SX_PARAM_INT) != 0;
 	p->per_qp = (row->flags & SX_PARAM_CTX_ONLY) == 0;
 }
 

@@ -192,11 +192,11 @@ publish(struct sx_param_store *st, struct snap_box *b)
 }
 
 static bool
-row_ok(const struct sx_cc_param *row, double v)
+row_ok(const struct sx_param *row, double v)
 {
 	if (!(v >= row->min && v <= row->max)) /* also false for NaN */
 		return false;
-	if ((row->flags & SX_CC_PARAM_INT) && v != floor(v))
+	if ((row->flags & SX_PARAM_INT) && v != floor(v))
 		return false;
 	return true;
 }
@@ -343,7 +343,7 @@ ovr_find(const struct sx_param_snap *s, uint32_t qpn)
 int
 sx_param_store_set(struct sx_param_store *st, uint32_t qpn, const char *name, double value)
 {
-	const struct sx_cc_param *row;
+	const struct sx_param *row;
 	struct snap_box *b;
 	unsigned int g, i;
 	int rc;

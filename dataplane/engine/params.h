@@ -2,7 +2,7 @@
 /*
  * The live parameter store: for each group of parameters (cc, transport,
  * and path once it has a table) the global values and per-QP overrides,
- * every value validated against its group's table (struct sx_cc_param rows:
+ * every value validated against its group's table (struct sx_param rows:
  * name, unit, default, min, max, whole-number flag).
  *
  * Concurrency (liburcu, QSBR flavor): the store is one immutable snapshot
@@ -36,14 +36,14 @@
 #define SX_PARAM_MAX_GROUPS 4
 #define SX_PARAM_MAX_OVERRIDES 1024 /* per-QP override slots (one per QP) */
 
-/* A row flag beside SX_CC_PARAM_INT: the value belongs to the context
+/* A row flag beside SX_PARAM_INT: the value belongs to the context
  * (engine-wide), a per-QP override makes no sense. */
 #define SX_PARAM_CTX_ONLY 0x100u
 
 /* One group of parameters: a name ("cc", "transport", "path") and a table. */
 struct sx_param_group {
 	const char *name;
-	const struct sx_cc_param *rows;
+	const struct sx_param *rows;
 	unsigned int n;
 	/* For the cc group: the algorithm, for presets. NULL otherwise. */
 	const struct sx_cc_ops *cc_ops;

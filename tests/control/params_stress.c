@@ -24,12 +24,12 @@
 #include <unistd.h>
 
 #include "cc.h"
-#include "cc_priv.h"
 #include "params.h"
 
 #define QPN 0x101u
 
 static struct sx_param_store *st;
+static const struct sx_cc_ops *dcqcn;
 static unsigned int g_cc, i_ai, i_hai;
 static int stop;
 static unsigned long long bad, applied, rounds, sets, gets;
@@ -89,18 +89,18 @@ dataplane(void *arg)
 	uint64_t now_ns = 0;
 
 	(void)arg;
-	sx_cc_params_init(&r.own, &sx_cc_dcqcn);
+	sx_cc_params_init(&r.own, dcqcn);
 	r.qp = r.own;
 	r.last_gen = 0;
 	sx_rcu_reader_get();
-	sx_cc_dcqcn.init(&s, r.qp.v, 100000000000ull, now_ns);
+	dcqcn->init(&s, r.qp.v, 100000000000ull, now_ns);
 	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
 		r.last_gen = sx_param_store_poll(st, r.last_gen, apply, &r);
 		/* Work with what was applied: a CNP now and then, timers. */
 		now_ns += 1000;
 		if (rounds % 64 == 0)
-			sx_cc_dcqcn.on_cnp(&s, r.qp.v, now_ns);
-		sx_cc_dcqcn.on_timer(&s, r.qp.v, now_ns);
+			dcqcn->on_cnp(&s, r.qp.v, now_ns);
+		dcqcn->on_timer(&s, r.qp.v, now_ns);
 		sx_rcu_quiescent();
 		if (++rounds % 4096 == 0) { /* the idle backoff's sleep */
 			sx_rcu_offline();
@@ -132,10 +132,14 @@ int
 main(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 2.0, t0, t;
-	struct sx_param_group grp = {"cc", sx_cc_dcqcn.params, sx_cc_dcqcn.nparams, &sx_cc_dcqcn};
+	struct sx_param_group grp;
 	pthread_t dp, gt;
 	unsigned long long k = 0;
 
+	dcqcn = sx_cc_find("dcqcn");
+	if (dcqcn == NULL)
+		return 1;
+	grp = (struct sx_param_group){"cc", dcqcn->params, dcqcn->nparams, dcqcn};
 	st = sx_param_store_create(&grp, 1, NULL);
 	if (st == NULL || sx_param_lookup(st, "rpg_ai_rate", &g_cc, &i_ai) != 0 ||
 	    sx_param_lookup(st, "cc.rpg_hai_rate", &g_cc, &i_hai) != 0) {

@@ -19,12 +19,12 @@
 #include "control_hook.h"
 #include "params.h"
 
-static const struct sx_cc_param rows_a[] = {
-	{"alpha", "us", 10, 1, 100, "", SX_CC_PARAM_INT},
+static const struct sx_param rows_a[] = {
+	{"alpha", "us", 10, 1, 100, "", SX_PARAM_INT},
 	{"shared", "x", 0.5, 0, 1, "", 0},
 };
-static const struct sx_cc_param rows_b[] = {
-	{"beta", "", 3, 0, 7, "", SX_CC_PARAM_INT | SX_PARAM_CTX_ONLY},
+static const struct sx_param rows_b[] = {
+	{"beta", "", 3, 0, 7, "", SX_PARAM_INT | SX_PARAM_CTX_ONLY},
 	{"shared", "y", 2, 0, 9, "", 0},
 };
 
