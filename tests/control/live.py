@@ -240,6 +240,13 @@ def check_prom(a, work):
         time.sleep(0.05)
     text = pair.ctl("stats", "--prom").stdout
     promtool_ok(a, text, "scalex-ctl stats --prom")
+    # watch: one row per QP with the rates of the interval.
+    w = pair.ctl("watch", "--count", "1", "--interval", "0.5").stdout.splitlines()
+    if len(w) != 2 or w[0].split()[:4] != ["qpn", "tx_Gbps", "rx_Gbps", "cc_Gbps"]:
+        pair.log_and_fail("watch printed %r" % w)
+    row = w[1].split()
+    if float(row[1]) <= 0 or float(row[1]) > 0.05 * 1.25 or float(row[3]) != 0.05:
+        pair.log_and_fail("watch row %r: want 0 < tx <= the fixed 0.05 Gb/s" % row)
     with open(os.path.join(work, "client.log")) as f:
         m = re.search(r"prometheus endpoint (http://127\.0\.0\.1:\d+/metrics)", f.read())
     if not m:
