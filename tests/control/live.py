@@ -232,7 +232,7 @@ def promtool_ok(a, text, what):
 
 def check_prom(a, work):
     # Long enough for a loaded machine; stopped (SIGINT) once checked.
-    pair = Pair(a, work, 10, 0.05, extra_client=["--prom-port", "0"])
+    pair = Pair(a, work, 30, 0.05, extra_client=["--prom-port", "0"])
     deadline = time.time() + 20
     while not pair.qp_tx_bytes():
         if time.time() > deadline:
@@ -269,7 +269,7 @@ def check_prom(a, work):
 
 
 def check_telemetry(a, work):
-    pair = Pair(a, work, 10, 0.05)
+    pair = Pair(a, work, 30, 0.05)  # stopped (SIGINT) once checked
     deadline = time.time() + 20
     while not pair.qp_tx_bytes():
         if time.time() > deadline:
