@@ -290,7 +290,7 @@ queues(const struct sx_scn *s, bool win, uint64_t *p50, uint64_t *p99, uint64_t 
 		if (!is_switch_port(l) || h == NULL || h->count == 0)
 			continue;
 		q = sx_hist_quantile(h, 0.99);
-		if (q > *worst_p99 || worst[0] == '\0') {
+		if (q > *worst_p99) {
 			*worst_p99 = q;
 			snprintf(worst, worst_cap, "%s", l->name);
 		}

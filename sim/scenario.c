@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../cc/cc.h"
 #include "../dataplane/engine/context.h"
 #include "scenario_priv.h"
 
@@ -217,6 +218,32 @@ pattern(uint32_t id, uint64_t i)
 	return (uint8_t)(sx_mix64(((uint64_t)id << 40) ^ (i >> 3)) >> ((i & 7) * 8));
 }
 
+/* Why [transport] cc_param = @p a was refused, with the parameter's range
+ * (the same words as scalex-perf's --cc-param). */
+static void
+cc_param_error(FILE *err, const char *cc, const char *a, int rc)
+{
+	const struct sx_cc_ops *ops = sx_cc_find(cc);
+	size_t n = strcspn(a, "=");
+	unsigned int i;
+
+	fprintf(err, "[transport] cc_param = %s: ", a);
+	if (rc == -ENOENT) {
+		fprintf(err, "%s has no such parameter (docs/cc.md)\n", cc);
+		return;
+	}
+	for (i = 0; ops != NULL && i < ops->nparams; i++) {
+		if (strlen(ops->params[i].name) == n && strncmp(ops->params[i].name, a, n) == 0) {
+			fprintf(err, "%s; allowed: %s[%.10g, %.10g] %s\n",
+				rc == -ERANGE ? "outside the parameter's range" : "not a number",
+				ops->params[i].flags & SX_CC_PARAM_INT ? "a whole number in " : "",
+				ops->params[i].min, ops->params[i].max, ops->params[i].unit);
+			return;
+		}
+	}
+	fprintf(err, "%s\n", strerror(-rc));
+}
+
 /* ---- hosts ---- */
 
 static int
@@ -262,7 +289,7 @@ host_init(struct sx_scn *s, struct sx_host *h, uint32_t id, FILE *err)
 
 		if (rc < 0) {
 			if (err != NULL)
-				fprintf(err, "cc_param %s: %s\n", c->cc_param[i], strerror(-rc));
+				cc_param_error(err, c->cc, c->cc_param[i], rc);
 			return rc;
 		}
 	}
