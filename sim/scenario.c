@@ -295,14 +295,20 @@ host_init(struct sx_scn *s, struct sx_host *h, uint32_t id, FILE *err)
 	}
 	h->pd = sx_alloc_pd(h->ctx);
 	h->cq = sx_create_cq(h->ctx, 1u << 14);
-	if (h->pd == NULL || h->cq == NULL)
+	if (h->pd == NULL || h->cq == NULL) {
+		if (err != NULL)
+			fprintf(err, "host %u: no memory for its PD or CQ\n", id);
 		return -ENOMEM;
+	}
 	if (!c->verify) {
 		h->src_mr = sx_reg_mr(h->pd, s->src_region, s->region_len, 0);
 		h->sink_mr = sx_reg_mr(h->pd, s->sink_region, s->region_len,
 				       SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE);
-		if (h->src_mr == NULL || h->sink_mr == NULL)
+		if (h->src_mr == NULL || h->sink_mr == NULL) {
+			if (err != NULL)
+				fprintf(err, "host %u: cannot register the payload regions\n", id);
 			return -ENOMEM;
+		}
 	}
 	return 0;
 }
@@ -911,8 +917,13 @@ sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err)
 	}
 	s->pair_of = calloc((size_t)s->nhosts * s->nhosts, sizeof(*s->pair_of));
 	s->hosts = calloc(s->nhosts, sizeof(*s->hosts));
-	if (s->pair_of == NULL || s->hosts == NULL)
+	if (s->pair_of == NULL || s->hosts == NULL) {
+		if (err != NULL)
+			fprintf(err, "%u hosts: no memory for their pair table (%llu bytes)\n",
+				s->nhosts,
+				(unsigned long long)s->nhosts * s->nhosts * sizeof(*s->pair_of));
 		goto fail;
+	}
 	for (i = 0; i < s->nhosts; i++) {
 		if (host_init(s, &s->hosts[i], i, err) < 0)
 			goto fail;
@@ -924,7 +935,10 @@ sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err)
 
 		if (l == NULL) {
 			if (err != NULL)
-				fprintf(err, "fault: no link %s\n", e->link);
+				fprintf(err,
+					"[fault] %s: no link %s in this fabric (names: h3-l0, "
+					"l0-s1, s1-b0, b0-b1; '>' for one direction)\n",
+					e->rate_bps ? "rate" : "fail", e->link);
 			goto fail;
 		}
 		rc = e->rate_bps ? sx_fabric_rate_at(&s->fab, l, at, e->rate_bps)

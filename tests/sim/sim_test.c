@@ -395,6 +395,10 @@ config_errors(void **state)
 		{"[workload]\ntype = incast\nflow_bytes = 1000\nreceiver = 2\n", NULL, -EINVAL,
 		 {"receiver = 2", "below the 2 hosts"}},
 		{"[workload]\nflow = 0 5 1000\n", NULL, -EINVAL, {"flow 0 -> 5", "hosts 0 .. 1"}},
+		/* 1.6 G token draws before the run: refused, not run away */
+		{"[topology]\nhosts_per_leaf = 16\n[workload]\ntype = moe\nflow_bytes = 100000000\n"
+		 "moe_token_bytes = 1\n",
+		 NULL, -EINVAL, {"moe: 16 hosts", "more than 268435456 draws"}},
 		/* --cc bogus names the algorithm; --cc none with --cc-param is refused */
 		{"", "transport.cc=bogus", -EINVAL,
 		 {"cc = bogus", "no such congestion control", "known: none, dcqcn"}},
