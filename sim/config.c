@@ -976,6 +976,13 @@ key_default(const struct key *k)
 }
 
 void
+sx_scn_cc_list(FILE *out)
+{
+	for (unsigned int i = 0; sx_cc_at(i) != NULL; i++)
+		fprintf(out, ", %s", sx_cc_at(i)->name);
+}
+
+void
 sx_scn_keys_help(FILE *out)
 {
 	char r[160], name[64];

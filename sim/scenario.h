@@ -175,6 +175,8 @@ int sx_scn_set(struct sx_scn_cfg *cfg, const char *assignment, FILE *err);
 int sx_scn_check(const struct sx_scn_cfg *cfg, FILE *err);
 /* Every key with its range, unit, default and meaning (scalex-sim --help). */
 void sx_scn_keys_help(FILE *out);
+/* ", name" for every registered congestion control, for --help. */
+void sx_scn_cc_list(FILE *out);
 /* The same as the Markdown table docs/sim.md carries (scalex-sim --keys-md). */
 void sx_scn_keys_md(FILE *out);
 /* The key table's own consistency (field sizes against ranges); 0 or -EINVAL. */

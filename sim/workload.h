@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "rng.h"
+#include "../dataplane/util/rng.h"
 
 enum sx_wl_kind {
 	SX_WL_NONE,

@@ -18,7 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "../cc/cc.h"
 #include "scenario.h"
 
 #ifndef SX_SIM_DATA_DIR
@@ -28,8 +27,6 @@
 static void
 usage(FILE *out)
 {
-	unsigned int i;
-
 	fprintf(out,
 		"usage: scalex-sim [options] config.ini\n"
 		"  -o, --out DIR        output directory (default: sim-out)\n"
@@ -42,8 +39,7 @@ usage(FILE *out)
 		"      --keys-md        print the key table of docs/sim.md and exit\n"
 		"  -h, --help\n"
 		"congestion controls: none");
-	for (i = 0; sx_cc_at(i) != NULL; i++)
-		fprintf(out, ", %s", sx_cc_at(i)->name);
+	sx_scn_cc_list(out);
 	fprintf(out, "\n"
 		"exit status: 0; 1 bad configuration or output; 2 a flow failed or its data\n"
 		"was corrupt; 3 a figure broke a physical invariant (a simulator bug)\n\n");
