@@ -853,7 +853,8 @@ flows_build(struct sx_scn *s, FILE *err)
 		return rc;
 sort:
 	/* stable order for equal starts: the ids are the sorted positions */
-	qsort(s->flows, s->nflows, sizeof(*s->flows), flow_cmp);
+	if (s->nflows > 0) /* no flows, no array: qsort() wants one */
+		qsort(s->flows, s->nflows, sizeof(*s->flows), flow_cmp);
 	return flows_link(s);
 }
 
