@@ -41,8 +41,8 @@ usage(FILE *out)
 		"congestion controls: none");
 	sx_scn_cc_list(out);
 	fprintf(out, "\n"
-		"exit status: 0; 1 bad configuration or output; 2 a flow failed or its data\n"
-		"was corrupt; 3 a figure broke a physical invariant (a simulator bug)\n\n");
+		"exit status: 0; 1 bad configuration or output; 2 a flow failed, was refused\n"
+		"or arrived corrupt; 3 a figure broke a physical invariant (a simulator bug)\n\n");
 	sx_scn_keys_help(out);
 }
 
