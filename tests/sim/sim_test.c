@@ -5,9 +5,11 @@
  * the real engine, QP and CC code on the virtual-time fabric:
  *
  *   determinism  same config and seed -> byte-identical output files
- *   fairness     two DCQCN flows into one 40 Gb/s port: Jain, utilization
+ *   fairness     two DCQCN flows into one 40 Gb/s port: Jain, utilization;
+ *                the same for Swift and the NSCC-style CC
  *   incast       16:1 at 100 Gb/s, ECN, no PFC: DCQCN bounds the queue and
- *                stops dropping; without CC the same scenario drops
+ *                stops dropping, Swift and NSCC never drop; without CC the
+ *                same scenario drops
  *   loss         1% random loss: selective repeat ahead of go-back-N
  *   degrade      a cable's rate drops mid-run: goodput follows
  *   linkfail     a leaf-spine cable fails mid-run: every flow completes
@@ -663,6 +665,55 @@ determinism_pfc_wan(void **state)
 	}
 }
 
+/*
+ * The window algorithms (Swift, NSCC-style) on the same scenario as DCQCN,
+ * each with its default preset: the same fairness, utilization and
+ * no-drop bounds.
+ */
+static const char *const window_ccs[][3] = {
+	{"transport.cc=swift", "transport.cc_preset=paper", NULL},
+	{"transport.cc=nscc", "transport.cc_preset=default", NULL},
+};
+
+static void
+window_ccs_fair(const char *scn)
+{
+	for (size_t i = 0; i < sizeof(window_ccs) / sizeof(window_ccs[0]); i++) {
+		struct sx_scn_result r = run(scn, window_ccs[i], NULL);
+
+		printf("fairness (2 flows, 40G, %s), second half: jain %.4f, bottleneck "
+		       "utilization %.2f%%, queue p99 %lu B, drops %lu\n",
+		       window_ccs[i][0] + 13, r.win_jain, 100 * r.win_max_util,
+		       (unsigned long)r.win_q_p99_bytes, (unsigned long)r.drops_total);
+		assert_int_equal(r.win_pairs, 2);
+		assert_true(r.win_jain >= 0.99);
+		assert_true(r.win_max_util >= 0.95);
+		assert_int_equal(r.drops_total, 0);
+	}
+}
+
+static void
+window_ccs_incast(const char *scn)
+{
+	for (size_t i = 0; i < sizeof(window_ccs) / sizeof(window_ccs[0]); i++) {
+		struct sx_scn_result r = run(scn, window_ccs[i], NULL);
+
+		printf("incast 16:1 at 100G, %s: queue p99 %lu B (max %lu B) over the run, "
+		       "p99 %lu B (max %lu B) in the second half; drops %lu; goodput %.3f Gb/s, "
+		       "jain %.4f\n",
+		       window_ccs[i][0] + 13, (unsigned long)r.q_p99_bytes,
+		       (unsigned long)r.q_max_bytes, (unsigned long)r.win_q_p99_bytes,
+		       (unsigned long)r.win_q_max_bytes, (unsigned long)r.drops_total,
+		       r.win_goodput_gbps, r.win_jain);
+		/* The window holds the first RTT's burst too: no drop at all. */
+		assert_int_equal(r.drops_total, 0);
+		assert_int_equal(r.win_pairs, 16);
+		assert_true(r.win_q_max_bytes < 1000000);
+		assert_true(r.win_goodput_gbps > 85);
+		assert_int_equal(r.failed, 0);
+	}
+}
+
 static void
 fairness(void **state)
 {
@@ -677,6 +728,7 @@ fairness(void **state)
 	assert_true(r.win_jain >= 0.99);
 	assert_true(r.win_max_util >= 0.95);
 	assert_int_equal(r.drops_total, 0);
+	window_ccs_fair("fair2");
 }
 
 static void
@@ -698,6 +750,7 @@ incast(void **state)
 	/* bounded: well under the 2 MB buffer once converged */
 	assert_true(r.win_q_max_bytes < 1000000);
 	assert_int_equal(r.failed, 0);
+	window_ccs_incast("incast16");
 	n = run("incast16", nocc, NULL);
 	printf("incast 16:1 at 100G, no CC: drops %lu (second half %lu), queue max %lu B\n",
 	       (unsigned long)n.drops_total, (unsigned long)n.win_drops,
