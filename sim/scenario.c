@@ -236,7 +236,7 @@ cc_param_error(FILE *err, const char *cc, const char *a, int rc)
 		if (strlen(ops->params[i].name) == n && strncmp(ops->params[i].name, a, n) == 0) {
 			fprintf(err, "%s; allowed: %s[%.10g, %.10g] %s\n",
 				rc == -ERANGE ? "outside the parameter's range" : "not a number",
-				ops->params[i].flags & SX_CC_PARAM_INT ? "a whole number in " : "",
+				ops->params[i].flags & SX_PARAM_INT ? "a whole number in " : "",
 				ops->params[i].min, ops->params[i].max, ops->params[i].unit);
 			return;
 		}
