@@ -16,7 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../cc/cc.h"
+#include <scalex/cc.h>
 #include "../dataplane/engine/context.h"
 #include "scenario_priv.h"
 
