@@ -58,7 +58,7 @@ try:
     plan = json.load(open(os.path.join(local, "plan.json")))
     for r in rows:
         s = json.load(open(os.path.join(local, "points", r["point"], "summary.json")))
-        q = s["window"]["switch_queue_p99_bytes"]
+        q = s["window"]["queue"]["worst_port_p99_bytes"]  # sim/report.c's name
         if float(r["queue_p99_bytes"]) != float(q):
             fail("point %s: queue_p99_bytes %s, summary says %s" % (r["point"],
                  r["queue_p99_bytes"], q))
