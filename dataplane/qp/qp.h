@@ -131,6 +131,40 @@ struct sx_rqe {
 	uint32_t sr_imm; /* host order */
 };
 
+/* Responder states (resp.c), in the spirit of rxe_resp.c: every request
+ * packet runs from CHECK_MODE to DONE; the RESPST_ERR_* states decide the
+ * NAK, the completion and the counters of a refused request. */
+enum sx_resp_state {
+	SX_RESPST_CHECK_MODE,
+	SX_RESPST_CHECK_PSN,
+	SX_RESPST_SR_CHECK_PSN,
+	SX_RESPST_CHECK_LENGTH,
+	SX_RESPST_CHECK_OP,
+	SX_RESPST_EXECUTE_SEND,
+	SX_RESPST_CHECK_RKEY_WRITE,
+	SX_RESPST_EXECUTE_WRITE,
+	SX_RESPST_EXECUTE_READ,
+	SX_RESPST_EXECUTE_ATOMIC,
+	SX_RESPST_COMPLETE,
+	SX_RESPST_SR_PLACE,
+	SX_RESPST_SR_ACCEPT,
+	SX_RESPST_SR_ADVANCE,
+	SX_RESPST_DUPLICATE,
+	SX_RESPST_ERR_WRONG_MODE,
+	SX_RESPST_ERR_PSN_OUT_OF_SEQ,
+	SX_RESPST_ERR_SR_OUT_OF_ORDER,
+	SX_RESPST_ERR_SR_BEYOND_WINDOW,
+	SX_RESPST_ERR_RNR,
+	SX_RESPST_ERR_LENGTH,
+	SX_RESPST_ERR_INVALID_REQ,
+	SX_RESPST_ERR_MISALIGNED_ATOMIC,
+	SX_RESPST_ERR_RKEY_VIOLATION,
+	SX_RESPST_DONE,
+	SX_RESPST_MAX,
+};
+
+const char *sx_resp_state_name(unsigned int state);
+
 enum sx_resp_kind {
 	SX_RESP_ACK,       /* ACK or NAK: AETH only */
 	SX_RESP_READ,      /* a stream of READ response packets */
@@ -235,6 +269,7 @@ struct sx_qp {
 
 	/* responder */
 	uint32_t epsn;     /* next expected request PSN */
+	uint8_t resp_state; /* enum sx_resp_state: the last state run (debug) */
 	uint32_t msn;
 	bool nak_sent;     /* a NAK is outstanding for epsn: send no more */
 	uint64_t wr_va;    /* current RDMA WRITE: next byte to place, and its key */
