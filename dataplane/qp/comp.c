@@ -54,7 +54,7 @@ sx_comp_wqe(struct sx_qp *qp, struct sx_wqe *w, enum sx_wc_status status, uint32
 	wc.opcode = wc_opcode(w);
 	wc.qp_num = qp->qpn;
 	wc.src_qp = qp->remote.qpn;
-	(void)vendor_err; /* TODO(step 3) */
+	wc.vendor_err = vendor_err;
 	if (w->opcode == SX_WR_RDMA_READ || sx_wqe_is_rd_atomic(w))
 		wc.byte_len = w->length;
 	sx_cq_push(qp->scq, &wc);
@@ -320,6 +320,7 @@ rnr_nak(struct sx_qp *qp, struct comp_pkt *cp)
 	if (qp->rnr_retry != 7 && qp->rnr_left-- == 0) {
 		cp->err_psn = psn;
 		cp->status = SX_WC_RNR_RETRY_EXC_ERR;
+		cp->vendor_err = syn;
 		return SX_COMPST_ERROR;
 	}
 	qp->rnr_until = cp->now_ns + (uint64_t)rnr_timer_10us[sx_aeth_value(syn)] * 10000;

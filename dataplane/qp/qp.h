@@ -136,6 +136,7 @@ struct sx_rqe {
  * packet runs from CHECK_MODE to DONE; the RESPST_ERR_* states decide the
  * NAK, the completion and the counters of a refused request. */
 enum sx_resp_state {
+	SX_RESPST_CHECK_STATE,
 	SX_RESPST_CHECK_MODE,
 	SX_RESPST_CHECK_PSN,
 	SX_RESPST_SR_CHECK_PSN,
@@ -215,6 +216,7 @@ enum sx_resp_kind {
 struct sx_resp {
 	uint8_t kind;
 	bool dead;         /* a READ stream superseded by a repeated READ */
+	bool fatal;        /* a class C NAK: the QP goes to error once it is sent */
 	uint8_t syndrome;
 	uint32_t psn;
 	uint32_t msn;
@@ -314,7 +316,8 @@ struct sx_qp {
 	uint32_t epsn;     /* next expected request PSN */
 	uint8_t resp_state; /* enum sx_resp_state: the last state run (debug) */
 	uint32_t msn;
-	bool nak_sent;     /* a NAK is outstanding for epsn: send no more */
+	bool nak_sent;     /* a sequence NAK is outstanding for epsn: send no more */
+	bool resp_error;   /* a class C NAK is queued: drop requests until it is out */
 	uint64_t wr_va;    /* current RDMA WRITE: next byte to place, and its key */
 	uint32_t wr_rkey;
 	uint32_t wr_left;  /* bytes of it still expected */

@@ -53,18 +53,22 @@ queue_ack(struct sx_qp *qp)
 	r->msn = qp->msn;
 }
 
-static void
+static struct sx_resp *
 queue_nak(struct sx_qp *qp, enum sx_aeth_type type, uint8_t code, uint32_t psn)
 {
 	struct sx_resp *r = respq_push(qp);
 
 	if (r == NULL)
-		return;
+		return NULL;
 	r->kind = SX_RESP_ACK;
 	r->syndrome = sx_aeth_syndrome(type, code);
 	r->psn = psn;
 	r->msn = qp->msn;
-	qp->nak_sent = true;
+	/* Only a sequence NAK waits for the gap to close before another is
+	 * sent (IBA 9.7.5.2.1; rxe's sent_psn_nak): an RNR NAK or an error
+	 * NAK must not silence the NAK of a later gap. */
+	if (type == SX_AETH_NAK && code == SX_NAK_PSN_SEQ_ERR)
+		qp->nak_sent = true;
 	if (type == SX_AETH_RNR_NAK)
 		qp->cnt[SX_QPC_NAK_RNR_SENT]++;
 	else if (code == SX_NAK_PSN_SEQ_ERR)
@@ -73,6 +77,26 @@ queue_nak(struct sx_qp *qp, enum sx_aeth_type type, uint8_t code, uint32_t psn)
 		qp->cnt[SX_QPC_NAK_ACCESS_SENT]++;
 	else
 		qp->cnt[SX_QPC_NAK_INVALID_SENT]++;
+	return r;
+}
+
+/*
+ * Class C error (IBA 9.9.3.1.3: invalid request, remote access error,
+ * remote operational error): the responder NAKs the request and its QP goes
+ * to the error state once the NAK is out, as rxe does (do_class_ac_error,
+ * then RESPST_ERROR). Until then every request is dropped.
+ */
+static void
+queue_class_c(struct sx_qp *qp, uint8_t code, uint32_t psn)
+{
+	struct sx_resp *r = queue_nak(qp, SX_AETH_NAK, code, psn);
+
+	qp->resp_error = true;
+	if (r == NULL) {
+		sx_qp_error(qp); /* no room for the NAK: the requester times out */
+		return;
+	}
+	r->fatal = true;
 }
 
 /* Queue the READ response stream for [psn ...) covering @p len bytes at @p va. */
@@ -197,6 +221,7 @@ sr_advance(struct sx_qp *qp, uint32_t n)
  */
 
 static const char *const resp_state_names[SX_RESPST_MAX] = {
+	[SX_RESPST_CHECK_STATE] = "CHECK_STATE",
 	[SX_RESPST_CHECK_MODE] = "CHECK_MODE",
 	[SX_RESPST_CHECK_PSN] = "CHECK_PSN",
 	[SX_RESPST_SR_CHECK_PSN] = "SR_CHECK_PSN",
@@ -240,6 +265,18 @@ struct resp_pkt {
 	int32_t d;       /* PSN distance from epsn */
 	uint32_t before; /* SR: epsn before a READ moved it over its responses */
 };
+
+/* A class C NAK is on its way and the QP goes to error after it. */
+static enum sx_resp_state
+check_state(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	(void)rp;
+	if (qp->resp_error) {
+		qp->cnt[SX_QPC_DROP_STATE]++;
+		return SX_RESPST_DONE;
+	}
+	return SX_RESPST_CHECK_MODE;
+}
 
 /* SEND/WRITE must come in the QP's own reliability mode: an RC data packet
  * carries too little to place out of order, and an SR one is not part of
@@ -342,7 +379,10 @@ check_rkey_write(struct sx_qp *qp, struct resp_pkt *rp)
 {
 	const struct sx_pkt *pkt = rp->pkt;
 
-	if (sx_mr_resolve(qp->env->mrs, qp->pd, pkt->reth.rkey, pkt->reth.va, pkt->reth.dma_len,
+	/* A zero-length WRITE need not name a region: R_Key and VA are not
+	 * checked (IBA C9-88; rxe's check_rkey does the same). */
+	if (pkt->reth.dma_len != 0 &&
+	    sx_mr_resolve(qp->env->mrs, qp->pd, pkt->reth.rkey, pkt->reth.va, pkt->reth.dma_len,
 			  SX_ACCESS_REMOTE_WRITE) == NULL)
 		return SX_RESPST_ERR_RKEY_VIOLATION;
 	qp->wr_va = pkt->reth.va;
@@ -363,13 +403,15 @@ execute_write(struct sx_qp *qp, struct resp_pkt *rp)
 	if ((rp->flags & SX_OPF_IMMDT) && qp->rq_head == qp->rq_tail)
 		return SX_RESPST_ERR_RNR;
 	/* Every packet is checked against the region again: it may have been
-	 * deregistered since the first one. */
-	dst = sx_mr_resolve(qp->env->mrs, qp->pd, qp->wr_rkey, qp->wr_va, pkt->payload_len,
-			    SX_ACCESS_REMOTE_WRITE);
-	if (dst == NULL)
-		return SX_RESPST_ERR_RKEY_VIOLATION;
-	if (pkt->payload_len != 0 && rp->payload != NULL)
-		memcpy(dst, rp->payload, pkt->payload_len);
+	 * deregistered since the first one. An empty one touches nothing. */
+	if (pkt->payload_len != 0) {
+		dst = sx_mr_resolve(qp->env->mrs, qp->pd, qp->wr_rkey, qp->wr_va,
+				    pkt->payload_len, SX_ACCESS_REMOTE_WRITE);
+		if (dst == NULL)
+			return SX_RESPST_ERR_RKEY_VIOLATION;
+		if (rp->payload != NULL)
+			memcpy(dst, rp->payload, pkt->payload_len);
+	}
 	qp->wr_va += pkt->payload_len;
 	qp->wr_left -= pkt->payload_len;
 	if (rp->flags & SX_OPF_LAST) {
@@ -386,7 +428,9 @@ execute_read(struct sx_qp *qp, struct resp_pkt *rp)
 	const struct sx_pkt *pkt = rp->pkt;
 	uint32_t npkts;
 
-	if (sx_mr_resolve(qp->env->mrs, qp->pd, pkt->reth.rkey, pkt->reth.va, pkt->reth.dma_len,
+	/* IBA C9-88: a zero-length READ is not checked either. */
+	if (pkt->reth.dma_len != 0 &&
+	    sx_mr_resolve(qp->env->mrs, qp->pd, pkt->reth.rkey, pkt->reth.va, pkt->reth.dma_len,
 			  SX_ACCESS_REMOTE_READ) == NULL)
 		return SX_RESPST_ERR_RKEY_VIOLATION;
 	npkts = pkt->reth.dma_len ? (pkt->reth.dma_len + qp->mtu - 1) / qp->mtu : 1;
@@ -468,11 +512,15 @@ sr_place(struct sx_qp *qp, struct resp_pkt *rp)
 		r = &qp->rq[(qp->rq_head + slot) & (qp->rq_size - 1)];
 	}
 	if (flags & SX_OPF_WRITE) {
-		uint8_t *base = sx_mr_resolve(qp->env->mrs, qp->pd, pkt->reth.rkey, pkt->reth.va,
-					      pkt->reth.dma_len, SX_ACCESS_REMOTE_WRITE);
+		uint8_t *base = NULL;
 
-		if (base == NULL)
-			return SX_RESPST_ERR_RKEY_VIOLATION;
+		/* IBA C9-88: a zero-length WRITE is not checked. */
+		if (pkt->reth.dma_len != 0) {
+			base = sx_mr_resolve(qp->env->mrs, qp->pd, pkt->reth.rkey, pkt->reth.va,
+					     pkt->reth.dma_len, SX_ACCESS_REMOTE_WRITE);
+			if (base == NULL)
+				return SX_RESPST_ERR_RKEY_VIOLATION;
+		}
 		if (off > pkt->reth.dma_len || len > pkt->reth.dma_len - off ||
 		    ((flags & SX_OPF_LAST) && off + len != pkt->reth.dma_len))
 			return SX_RESPST_ERR_INVALID_REQ;
@@ -534,7 +582,8 @@ duplicate(struct sx_qp *qp, struct resp_pkt *rp)
 	qp->cnt[SX_QPC_DUPLICATES]++;
 	if (rp->flags & SX_OPF_READ) {
 		/* READ is idempotent: answer the (possibly partial) request again. */
-		if (sx_mr_resolve(qp->env->mrs, qp->pd, pkt->reth.rkey, pkt->reth.va,
+		if (pkt->reth.dma_len == 0 ||
+		    sx_mr_resolve(qp->env->mrs, qp->pd, pkt->reth.rkey, pkt->reth.va,
 				  pkt->reth.dma_len, SX_ACCESS_REMOTE_READ) != NULL)
 			queue_read(qp, pkt->bth.psn, pkt->reth.va, pkt->reth.rkey,
 				   pkt->reth.dma_len);
@@ -562,8 +611,7 @@ static enum sx_resp_state
 err_wrong_mode(struct sx_qp *qp, struct resp_pkt *rp)
 {
 	qp->cnt[SX_QPC_WRONG_MODE]++;
-	if (!qp->nak_sent)
-		queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, rp->pkt->bth.psn);
+	queue_class_c(qp, SX_NAK_INVALID_REQ, rp->pkt->bth.psn);
 	return SX_RESPST_DONE;
 }
 
@@ -609,22 +657,22 @@ err_rnr(struct sx_qp *qp, struct resp_pkt *rp)
 static enum sx_resp_state
 err_length(struct sx_qp *qp, struct resp_pkt *rp)
 {
-	queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, rp->pkt->bth.psn);
 	complete_recv(qp, 0, false, false, 0, SX_WC_LOC_LEN_ERR);
+	queue_class_c(qp, SX_NAK_INVALID_REQ, rp->pkt->bth.psn);
 	return SX_RESPST_DONE;
 }
 
 static enum sx_resp_state
 err_invalid_req(struct sx_qp *qp, struct resp_pkt *rp)
 {
-	queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, rp->pkt->bth.psn);
+	queue_class_c(qp, SX_NAK_INVALID_REQ, rp->pkt->bth.psn);
 	return SX_RESPST_DONE;
 }
 
 static enum sx_resp_state
 err_rkey_violation(struct sx_qp *qp, struct resp_pkt *rp)
 {
-	queue_nak(qp, SX_AETH_NAK, SX_NAK_REM_ACCESS_ERR, rp->pkt->bth.psn);
+	queue_class_c(qp, SX_NAK_REM_ACCESS_ERR, rp->pkt->bth.psn);
 	return SX_RESPST_DONE;
 }
 
@@ -632,11 +680,14 @@ void
 sx_resp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
 {
 	struct resp_pkt rp = {.pkt = pkt, .payload = payload, .flags = pkt->op->flags};
-	enum sx_resp_state state = SX_RESPST_CHECK_MODE;
+	enum sx_resp_state state = SX_RESPST_CHECK_STATE;
 
 	while (state != SX_RESPST_DONE) {
 		qp->resp_state = (uint8_t)state;
 		switch (state) {
+		case SX_RESPST_CHECK_STATE:
+			state = check_state(qp, &rp);
+			break;
 		case SX_RESPST_CHECK_MODE:
 			state = check_mode(qp, &rp);
 			break;
@@ -796,6 +847,8 @@ sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd, bool data)
 		h->aeth.syndrome = r->syndrome;
 		qp->cnt[SX_QPC_ACKS_SENT]++;
 		qp->rq_rhead++;
+		if (r->fatal)
+			sx_qp_error(qp); /* class C: the NAK is out */
 		return true;
 	case SX_RESP_ATOMIC:
 		h->bth.opcode = SX_OP_RC_ATOMIC_ACK;
@@ -823,9 +876,10 @@ sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd, bool data)
 	else
 		h->bth.opcode = SX_OP_RC_READ_RESPONSE_MIDDLE;
 	h->bth.psn = sx_psn_add(r->psn, idx);
-	src = sx_mr_resolve(qp->env->mrs, qp->pd, r->rkey, r->va + r->sent, len,
-			    SX_ACCESS_REMOTE_READ);
-	if (src == NULL) {
+	src = len == 0 ? NULL
+		       : sx_mr_resolve(qp->env->mrs, qp->pd, r->rkey, r->va + r->sent, len,
+				       SX_ACCESS_REMOTE_READ);
+	if (src == NULL && len != 0) {
 		/* The region went away mid-stream: end it with a NAK in place
 		 * of the packet (IBA 9.7.5.2.4 remote access error). */
 		h->bth.opcode = SX_OP_RC_ACK;
@@ -834,6 +888,8 @@ sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd, bool data)
 		r->dead = true;
 		qp->rq_rhead++;
 		qp->cnt[SX_QPC_NAK_ACCESS_SENT]++;
+		/* Class C (IBA 9.9.3.1.3): the responder QP goes to error. */
+		sx_qp_error(qp);
 		return true;
 	}
 	h->payload_len = len;
