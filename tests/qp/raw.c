@@ -24,7 +24,7 @@ raw_init(struct raw *r, enum sx_reliability rel, uint32_t mtu, uint32_t epsn, ui
 	if (rc < 0)
 		return rc;
 	r->env.mrs = &r->mrs;
-	if ((rc = sx_cq_init(&r->scq, 4096)) < 0 || (rc = sx_cq_init(&r->rcq, 4096)) < 0)
+	if ((rc = sx_cq_init(&r->scq, 512)) < 0 || (rc = sx_cq_init(&r->rcq, 512)) < 0)
 		goto fail;
 	memset(&a, 0, sizeof(a));
 	a.send_cq = &r->scq;
@@ -162,6 +162,15 @@ guard_alloc(struct guard *g, size_t len, size_t pad)
 	g->pad = pad;
 	memset(g->buf, 0, len);
 	return 0;
+}
+
+void
+guard_reset(struct guard *g)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	memset(g->map + page, GUARD_BYTE, g->map_len - 2 * page);
+	memset(g->buf, 0, g->len);
 }
 
 void

@@ -58,6 +58,8 @@ struct guard {
  * pages. 0 or -errno. */
 int guard_alloc(struct guard *g, size_t len, size_t pad);
 void guard_free(struct guard *g);
+/* Pattern the bytes around buf again (and zero buf). */
+void guard_reset(struct guard *g);
 /* The patterned bytes around buf are as guard_alloc() left them. */
 bool guard_intact(const struct guard *g);
 
