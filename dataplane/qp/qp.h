@@ -218,6 +218,7 @@ struct sx_resp {
 	uint8_t kind;
 	bool dead;         /* a READ stream superseded by a repeated READ */
 	bool fatal;        /* a class C NAK: the QP goes to error once it is sent */
+	bool dup;          /* a READ stream answering a repeated READ */
 	uint8_t syndrome;
 	uint32_t psn;
 	uint32_t msn;

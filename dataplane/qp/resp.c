@@ -100,7 +100,7 @@ queue_class_c(struct sx_qp *qp, uint8_t code, uint32_t psn)
 }
 
 /* Queue the READ response stream for [psn ...) covering @p len bytes at @p va. */
-static void
+static struct sx_resp *
 queue_read(struct sx_qp *qp, uint32_t psn, uint64_t va, uint32_t rkey, uint32_t len)
 {
 	struct sx_resp *r;
@@ -122,13 +122,14 @@ queue_read(struct sx_qp *qp, uint32_t psn, uint64_t va, uint32_t rkey, uint32_t 
 	}
 	r = respq_push(qp);
 	if (r == NULL)
-		return;
+		return NULL;
 	r->kind = SX_RESP_READ;
 	r->psn = psn;
 	r->va = va;
 	r->rkey = rkey;
 	r->len = len;
 	r->msn = qp->msn;
+	return r;
 }
 
 static void
@@ -584,9 +585,13 @@ duplicate(struct sx_qp *qp, struct resp_pkt *rp)
 		/* READ is idempotent: answer the (possibly partial) request again. */
 		if (pkt->reth.dma_len == 0 ||
 		    sx_mr_resolve(qp->env->mrs, qp->pd, pkt->reth.rkey, pkt->reth.va,
-				  pkt->reth.dma_len, SX_ACCESS_REMOTE_READ) != NULL)
-			queue_read(qp, pkt->bth.psn, pkt->reth.va, pkt->reth.rkey,
-				   pkt->reth.dma_len);
+				  pkt->reth.dma_len, SX_ACCESS_REMOTE_READ) != NULL) {
+			struct sx_resp *r = queue_read(qp, pkt->bth.psn, pkt->reth.va,
+						       pkt->reth.rkey, pkt->reth.dma_len);
+
+			if (r != NULL)
+				r->dup = true;
+		}
 		return SX_RESPST_DONE;
 	}
 	if (rp->flags & SX_OPF_ATOMIC) {
@@ -831,6 +836,7 @@ sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd, bool data)
 	struct sx_resp *r;
 	uint32_t npkts, idx, len;
 
+again:
 	while (qp->rq_rhead != qp->rq_rtail && qp->respq[qp->rq_rhead % SX_RESPQ_SIZE].dead)
 		qp->rq_rhead++;
 	if (qp->rq_rhead == qp->rq_rtail)
@@ -879,6 +885,16 @@ sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd, bool data)
 	src = len == 0 ? NULL
 		       : sx_mr_resolve(qp->env->mrs, qp->pd, r->rkey, r->va + r->sent, len,
 				       SX_ACCESS_REMOTE_READ);
+	if (src == NULL && len != 0 && r->dup) {
+		/* The answer to a repeated READ, whose region went away since:
+		 * the first answer already served the requester, or it asks
+		 * again and duplicate() refuses. Dropped, as rxe drops a
+		 * duplicate whose resources are gone (class D, IBA 9.9.3.1.4);
+		 * a NAK here would end a QP that did nothing wrong. */
+		r->dead = true;
+		qp->rq_rhead++;
+		goto again;
+	}
 	if (src == NULL && len != 0) {
 		/* The region went away mid-stream: end it with a NAK in place
 		 * of the packet (IBA 9.7.5.2.4 remote access error). */

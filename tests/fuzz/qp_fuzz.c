@@ -107,7 +107,7 @@ struct world {
 	bool live[R_MAX];
 	uint32_t stale_key[R_MAX];
 	uint8_t snapshot[R_MAX][REGION_LEN];
-	uint8_t payload[4096];
+	uint8_t payload[RAW_FRAME_MAX]; /* up to MTU + 64: past the MTU on purpose */
 };
 
 static uint32_t

@@ -251,6 +251,57 @@ test_dereg_mid_write(void **state)
 	fix_fini(&f);
 }
 
+/* A READ answered, then asked again (the requester timed out): the region
+ * goes away before the second answer is sent. That answer is dropped as a
+ * duplicate whose resources are gone (rxe, IBA 9.9.3.1.4 class D), not
+ * NAKed: the QP did nothing wrong and stays up. Found by xfer-opcodes-sr
+ * under load, where the class C rule turned it into a dead QP. */
+static void
+test_dereg_after_repeated_read(void **state)
+{
+	struct fix f;
+	struct sx_pkt h, out;
+
+	(void)state;
+	fix_init(&f, SX_REL_GBN, 4 * MTU, RW);
+	write_req(&h, SX_OP_RC_READ_REQUEST, EPSN, (uintptr_t)f.g.buf, f.mr.rkey, 4 * MTU, 0);
+	raw_rx(&f.r, &h, NULL);
+	for (int i = 0; i < 4; i++) {
+		out = expect_tx(&f);
+		assert_int_equal(out.bth.psn, EPSN + i);
+		assert_int_equal(out.payload_len, MTU);
+	}
+	raw_rx(&f.r, &h, NULL); /* the same READ again */
+	raw_dereg(&f.r, &f.mr);
+	assert_false(raw_tx(&f.r, &out, true));
+	assert_int_equal(f.r.qp.state, SX_QPS_RTS);
+	assert_int_equal(f.r.qp.cnt[SX_QPC_NAK_ACCESS_SENT], 0);
+	fix_fini(&f);
+}
+
+/* The region of a READ goes away while its (first) answer is being sent:
+ * a remote access error NAK takes the place of the next packet, and the
+ * responder QP goes to error (class C, IBA 9.9.3.1.3). */
+static void
+test_dereg_mid_read_answer(void **state)
+{
+	struct fix f;
+	struct sx_pkt h, out;
+
+	(void)state;
+	fix_init(&f, SX_REL_GBN, 4 * MTU, RW);
+	write_req(&h, SX_OP_RC_READ_REQUEST, EPSN, (uintptr_t)f.g.buf, f.mr.rkey, 4 * MTU, 0);
+	raw_rx(&f.r, &h, NULL);
+	out = expect_tx(&f);
+	assert_int_equal(out.bth.opcode, SX_OP_RC_READ_RESPONSE_FIRST);
+	raw_dereg(&f.r, &f.mr);
+	out = expect_tx(&f);
+	assert_int_equal(out.bth.opcode, SX_OP_RC_ACK);
+	assert_int_equal(out.aeth.syndrome, SYN_NAK_ACC);
+	assert_int_equal(f.r.qp.state, SX_QPS_ERROR);
+	fix_fini(&f);
+}
+
 /* IBA 9.4.5 / rxe RESPST_ERR_MISALIGNED_ATOMIC: an atomic at an address that
  * is not 8-byte aligned is NAKed invalid request and executes nothing. */
 static void
@@ -366,6 +417,8 @@ main(void)
 		cmocka_unit_test(test_zero_length_no_key),
 		cmocka_unit_test(test_wrapping_range),
 		cmocka_unit_test(test_dereg_mid_write),
+		cmocka_unit_test(test_dereg_after_repeated_read),
+		cmocka_unit_test(test_dereg_mid_read_answer),
 		cmocka_unit_test(test_misaligned_atomic),
 		cmocka_unit_test(test_old_rkey),
 		cmocka_unit_test(test_vendor_err),
