@@ -223,6 +223,21 @@ sr_resend_hole(struct sx_qp *qp, struct sx_txd *txd, uint64_t now_ns)
 	return false;
 }
 
+/*
+ * The CC's window (Swift, NSCC: docs/cc.md): new data at @p psn may go
+ * while the PSNs in flight before it hold fewer than cwnd_bytes. One packet
+ * always may (below a packet, the CC paces instead). Retransmissions are
+ * not held back. The packet that fills the window asks for an ACK, which
+ * kicks the QP again when the window opens.
+ */
+static bool
+cc_window_open(const struct sx_qp *qp, uint32_t psn)
+{
+	uint64_t cwnd = qp->ccp != NULL ? qp->cc.cwnd_bytes : 0;
+
+	return cwnd == 0 || (uint64_t)sx_psn_fwd(qp->snd_una, psn) * qp->mtu < cwnd;
+}
+
 static const char *const req_state_names[SX_REQST_MAX] = {
 	[SX_REQST_CHECK_RNR] = "CHECK_RNR",
 	[SX_REQST_SR_PROBE] = "SR_PROBE",
@@ -329,13 +344,15 @@ check_window(struct sx_qp *qp, struct req_pkt *rq)
 	return SX_REQST_BUILD;
 }
 
-/* New work: fences and the outstanding READ/atomic limit apply (IBA
- * 9.7.7.2, 10.8.3.3). */
+/* New work: the CC window, fences and the outstanding READ/atomic limit
+ * apply (IBA 9.7.7.2, 10.8.3.3). */
 static enum sx_req_state
 check_limits(struct sx_qp *qp, struct req_pkt *rq)
 {
 	struct sx_wqe *w = rq->w;
 
+	if (!cc_window_open(qp, rq->psn))
+		return SX_REQST_IDLE;
 	if ((w->flags & SX_SEND_FENCE) && qp->rd_outstanding > 0)
 		return SX_REQST_IDLE;
 	if (sx_wqe_is_rd_atomic(w)) {
@@ -357,8 +374,9 @@ build(struct sx_qp *qp, struct req_pkt *rq)
 	fill_pkt(qp, w, rq->idx, psn, txd);
 	/* Ask for an ACK every few packets of a long message too, so the
 	 * window keeps moving (IBA 9.7.2); the last packet always asks. */
-	if (sx_psn_fwd(qp->last_ackreq, psn) >= SX_ACK_REQ_EVERY)
-		txd->hdr.bth.ackreq = true;
+	if (sx_psn_fwd(qp->last_ackreq, psn) >= SX_ACK_REQ_EVERY ||
+	    !cc_window_open(qp, sx_psn_add(psn, 1)))
+		txd->hdr.bth.ackreq = true; /* ... and the packet that fills the CC window */
 	if (txd->hdr.bth.ackreq) {
 		qp->last_ackreq = psn;
 		if (!qp->rtt_probe && sx_psn_cmp(psn, qp->snd_max) >= 0) {
