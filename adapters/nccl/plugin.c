@@ -1,0 +1,1121 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NCCL net plugin over scalex RC QPs (docs/integrations.md).
+ *
+ * Protocol, per connection (one RC QP): the receiver advertises each irecv
+ * by an RDMA WRITE of its buffers (address, rkey, size, tag, sequence) into
+ * a FIFO of SXN_MAX_REQUESTS slots registered by the sender; the sender
+ * takes the slots in order, matches its isend's tag to one of the slot's
+ * (multi-receive) entries and RDMA WRITEs WITH IMMEDIATE the payload
+ * straight into that buffer. The immediate names the slot's sequence and
+ * the entry; the receive completion's byte_len is the size sent. This is
+ * the clear-to-send scheme NCCL's own IB transport uses: zero copy, no
+ * receive-not-ready, sends smaller than the receive buffer, and tags
+ * matched at the sender. SEND/RECV would need the receiver to guess which
+ * of n buffers the next message goes to.
+ *
+ * Threading: NCCL calls connect/accept from its proxy service thread and
+ * isend/irecv/test from its progress thread; a scalex context is driven by
+ * one thread at a time, so every entry point holds the device lock.
+ */
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <scalex/scalex.h>
+#include <scalex/stats.h>
+
+#include "nccl_net.h"
+
+#define SXN_MAX_RECVS 8          /* grouped receives per irecv (maxRecvs) */
+#define SXN_HANDLE_MAGIC 0x53584e43u /* "SXNC" */
+#define SXN_WIRE_VERSION 1u
+#define SXN_CQE 1024
+#define SXN_SEND_REQS (SXN_MAX_REQUESTS * SXN_MAX_RECVS)
+#define SXN_RECV_WRS (SXN_MAX_REQUESTS * SXN_MAX_RECVS)
+#define SXN_MAX_ARGS 32
+#define SXN_MAX_COMMS 1024
+
+#define LOG(lvl, ...)                                                          \
+	do {                                                                   \
+		if (sxn_logger != NULL)                                        \
+			sxn_logger(lvl, SXN_LOG_SUBSYS_NET, __FILE__, __LINE__, \
+				   __VA_ARGS__);                               \
+	} while (0)
+#define WARN(...) LOG(SXN_LOG_WARN, "NET/scalex: " __VA_ARGS__)
+#define INFO(...) LOG(SXN_LOG_INFO, "NET/scalex: " __VA_ARGS__)
+
+/* One FIFO entry: a receive buffer the sender may write. Raw host-order
+ * struct, RDMA-written between two little-endian hosts as NCCL's IB
+ * transport does. */
+struct sxn_fifo {
+	uint64_t addr;
+	uint32_t rkey;
+	uint32_t size;
+	int32_t tag;
+	uint32_t nreqs;
+	uint64_t seq; /* irecv number, from 1: zeroed memory is never valid */
+};
+
+/* What connect sends and accept answers over TCP (fixed size, network
+ * order): the QP endpoint and, from the sender, its FIFO. */
+struct sxn_hello {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t qpn;
+	uint32_t psn;
+	uint8_t mac[6];
+	uint8_t ip_version;
+	uint8_t pad;
+	uint8_t ip[16];
+	uint64_t fifo_addr;
+	uint32_t fifo_rkey;
+	uint32_t pad2;
+} __attribute__((packed));
+
+struct sxn_dev {
+	pthread_mutex_t lock;
+	struct sx_context *ctx;
+	struct sx_pd *pd;
+	char name[64];
+	int speed_mbps;
+	enum sx_reliability rel;
+	uint32_t timeout_us;
+	int ncomms;
+};
+
+enum sxn_stage { ST_START, ST_CONNECTING, ST_SEND, ST_RECV, ST_DONE };
+
+struct sxn_conn {
+	int fd;
+	enum sxn_stage stage;
+	size_t off;
+	struct sxn_hello out, in;
+	struct sx_cq *cq;
+	struct sx_qp *qp;
+	struct sxn_comm *comm;
+};
+
+/* The listen handle NCCL carries to the peer; stage is this side's only
+ * (NCCL passes the same handle memory to every connect call). */
+struct sxn_handle {
+	uint32_t magic;
+	uint32_t ipv4; /* network order */
+	uint16_t port; /* network order */
+	uint16_t pad;
+	struct sxn_conn *stage;
+};
+
+struct sxn_listen {
+	struct sxn_dev *dev;
+	int fd;
+	struct sxn_conn *pending;
+};
+
+enum sxn_req_kind { REQ_FREE, REQ_SEND, REQ_RECV };
+
+struct sxn_comm;
+
+struct sxn_req {
+	enum sxn_req_kind kind;
+	struct sxn_comm *comm;
+	bool done;
+	int n;
+	int ndone;
+	uint64_t seq;
+	int sizes[SXN_MAX_RECVS];
+};
+
+struct sxn_comm {
+	struct sxn_dev *dev;
+	bool is_send;
+	bool failed;
+	struct sx_cq *cq;
+	struct sx_qp *qp;
+	/* sender: the FIFO the receiver writes; receiver: the staging copy */
+	struct sxn_fifo fifo[SXN_MAX_REQUESTS][SXN_MAX_RECVS];
+	struct sx_mr *fifo_mr;
+	uint64_t remote_fifo;
+	uint32_t remote_rkey;
+	uint64_t seq;        /* sender: slot taken next; receiver: next irecv */
+	int slot_posted;     /* sender: entries of the current slot written */
+	uint8_t slot_used;   /* sender: which entries */
+	bool fifo_busy[SXN_MAX_REQUESTS]; /* receiver: FIFO write in flight */
+	struct sxn_req recv_reqs[SXN_MAX_REQUESTS];
+	struct sxn_req send_reqs[SXN_SEND_REQS];
+	uint32_t send_next;
+};
+
+#define WRID_RECV (1ull << 62)
+#define WRID_FIFO (1ull << 61)
+
+static sxn_logger_fn sxn_logger;
+static struct sxn_dev *sxn_devs;
+static int sxn_ndevs;
+static bool sxn_eal_up;
+static pthread_mutex_t sxn_init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+env_fault(const char *name, struct sx_fault_dir *dir)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (sx_fault_parse(v, dir) < 0) {
+		WARN("bad %s=%s", name, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+eal_up(void)
+{
+	const char *env = getenv("SCALEX_NCCL_EAL");
+	char *copy, *save = NULL, *tok;
+	char *argv[SXN_MAX_ARGS + 1];
+	int argc = 0, ret;
+
+	copy = strdup(env != NULL ? env : "--no-huge -m 256 --no-pci");
+	if (copy == NULL)
+		return -ENOMEM;
+	argv[argc++] = (char *)"scalex-nccl";
+	for (tok = strtok_r(copy, " ", &save); tok != NULL && argc < SXN_MAX_ARGS;
+	     tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	ret = sx_eal_init(argc, argv);
+	free(copy);
+	return ret < 0 ? ret : 0;
+}
+
+static int
+dev_open(struct sxn_dev *d, const char *port)
+{
+	struct sx_context_attr attr;
+	const char *ip = getenv("SCALEX_NCCL_IP"), *rel = getenv("SCALEX_NCCL_REL");
+	const char *mtu = getenv("SCALEX_NCCL_MTU"), *seed = getenv("SCALEX_NCCL_SEED");
+	const char *speed = getenv("SCALEX_NCCL_SPEED_MBPS");
+	struct in_addr a;
+
+	sx_context_attr_init(&attr);
+	attr.port = port;
+	attr.ip_version = 4;
+	if (ip == NULL || inet_pton(AF_INET, ip, &a) != 1) {
+		WARN("SCALEX_NCCL_IP must be this host's IPv4 address on the port (got %s)",
+		     ip != NULL ? ip : "nothing");
+		return -EINVAL;
+	}
+	memcpy(attr.ip, &a, 4);
+	if (mtu != NULL)
+		attr.mtu = (uint32_t)strtoul(mtu, NULL, 10);
+	if (seed != NULL)
+		attr.fault_seed = strtoull(seed, NULL, 0);
+	if (env_fault("SCALEX_NCCL_FAULT_TX", &attr.fault_tx) < 0 ||
+	    env_fault("SCALEX_NCCL_FAULT_RX", &attr.fault_rx) < 0)
+		return -EINVAL;
+	d->rel = SX_REL_SR;
+	if (rel != NULL && strcmp(rel, "gbn") == 0)
+		d->rel = SX_REL_GBN;
+	else if (rel != NULL && strcmp(rel, "sr") != 0) {
+		WARN("SCALEX_NCCL_REL=%s: gbn or sr", rel);
+		return -EINVAL;
+	}
+	d->speed_mbps = speed != NULL ? atoi(speed) : 100000;
+	/* A proxy thread can be descheduled for a while on a busy host:
+	 * a longer first RTO keeps 7 retries from running out. */
+	if (getenv("SCALEX_NCCL_TIMEOUT_US") != NULL)
+		d->timeout_us = (uint32_t)strtoul(getenv("SCALEX_NCCL_TIMEOUT_US"), NULL, 10);
+	d->ctx = sx_open_device(&attr);
+	if (d->ctx == NULL) {
+		WARN("sx_open_device(%s): %s", port, strerror(errno));
+		return -errno;
+	}
+	d->pd = sx_alloc_pd(d->ctx);
+	if (d->pd == NULL) {
+		sx_close_device(d->ctx);
+		d->ctx = NULL;
+		return -ENOMEM;
+	}
+	snprintf(d->name, sizeof(d->name), "scalex%d", sxn_ndevs);
+	pthread_mutex_init(&d->lock, NULL);
+	return 0;
+}
+
+static int
+sxn_init(sxn_logger_fn logger)
+{
+	const char *port = getenv("SCALEX_NCCL_PORT");
+	int ret = SXN_SUCCESS;
+
+	pthread_mutex_lock(&sxn_init_lock);
+	sxn_logger = logger;
+	if (sxn_devs != NULL || port == NULL || *port == '\0') {
+		if (port == NULL)
+			INFO("SCALEX_NCCL_PORT not set: no devices");
+		goto cleanup;
+	}
+	if (!sxn_eal_up) {
+		if (eal_up() < 0) {
+			WARN("EAL init failed (SCALEX_NCCL_EAL)");
+			ret = SXN_SYSTEM_ERROR;
+			goto cleanup;
+		}
+		sxn_eal_up = true;
+	}
+	sxn_devs = calloc(1, sizeof(*sxn_devs));
+	if (sxn_devs == NULL || dev_open(&sxn_devs[0], port) < 0) {
+		free(sxn_devs);
+		sxn_devs = NULL;
+		ret = SXN_SYSTEM_ERROR;
+		goto cleanup;
+	}
+	sxn_ndevs = 1;
+	INFO("device 0 on %s", port);
+cleanup:
+	pthread_mutex_unlock(&sxn_init_lock);
+	return ret;
+}
+
+/* NCCL has no finalize in v8: the device closes when the library unloads. */
+__attribute__((destructor)) static void
+sxn_fini(void)
+{
+	int i;
+
+	for (i = 0; i < sxn_ndevs; i++) {
+		sx_dealloc_pd(sxn_devs[i].pd);
+		sx_close_device(sxn_devs[i].ctx);
+	}
+	free(sxn_devs);
+	sxn_devs = NULL;
+	sxn_ndevs = 0;
+	if (sxn_eal_up)
+		sx_eal_cleanup();
+	sxn_eal_up = false;
+}
+
+static int
+sxn_devices(int *ndev)
+{
+	*ndev = sxn_ndevs;
+	return SXN_SUCCESS;
+}
+
+static int
+sxn_get_properties(int dev, struct sxn_props_v8 *p)
+{
+	if (dev < 0 || dev >= sxn_ndevs)
+		return SXN_INVALID_ARGUMENT;
+	memset(p, 0, sizeof(*p));
+	p->name = sxn_devs[dev].name;
+	p->pci_path = NULL; /* a DPDK vdev has no PCI function */
+	p->guid = (uint64_t)dev;
+	p->ptr_support = SXN_PTR_HOST;
+	p->reg_is_global = 0;
+	p->speed_mbps = sxn_devs[dev].speed_mbps;
+	p->port = 1;
+	p->latency_us = 0;
+	p->max_comms = SXN_MAX_COMMS;
+	p->max_recvs = SXN_MAX_RECVS;
+	p->net_device_type = SXN_NET_DEVICE_HOST;
+	p->net_device_version = 0;
+	return SXN_SUCCESS;
+}
+
+static int
+set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static int
+sxn_listen(int dev, void *handle, void **listen_comm)
+{
+	const char *addr = getenv("SCALEX_NCCL_BOOT_ADDR");
+	struct sxn_handle *h = handle;
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	struct sxn_listen *l;
+
+	*listen_comm = NULL;
+	if (dev < 0 || dev >= sxn_ndevs)
+		return SXN_INVALID_ARGUMENT;
+	l = calloc(1, sizeof(*l));
+	if (l == NULL)
+		return SXN_SYSTEM_ERROR;
+	l->dev = &sxn_devs[dev];
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	if (inet_pton(AF_INET, addr != NULL ? addr : "127.0.0.1", &sa.sin_addr) != 1) {
+		WARN("bad SCALEX_NCCL_BOOT_ADDR %s", addr);
+		free(l);
+		return SXN_INVALID_ARGUMENT;
+	}
+	l->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l->fd < 0 || bind(l->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(l->fd, 64) < 0 || set_nonblock(l->fd) < 0 ||
+	    getsockname(l->fd, (struct sockaddr *)&sa, &len) < 0) {
+		WARN("listen: %s", strerror(errno));
+		if (l->fd >= 0)
+			close(l->fd);
+		free(l);
+		return SXN_SYSTEM_ERROR;
+	}
+	memset(h, 0, SXN_HANDLE_MAXSIZE);
+	h->magic = SXN_HANDLE_MAGIC;
+	h->ipv4 = sa.sin_addr.s_addr;
+	h->port = sa.sin_port;
+	*listen_comm = l;
+	return SXN_SUCCESS;
+}
+
+static struct sxn_conn *
+conn_new(struct sxn_dev *d, int fd)
+{
+	struct sxn_conn *c = calloc(1, sizeof(*c));
+	struct sx_qp_init_attr qa;
+
+	if (c == NULL)
+		return NULL;
+	c->fd = fd;
+	c->cq = sx_create_cq(d->ctx, SXN_CQE);
+	memset(&qa, 0, sizeof(qa));
+	qa.send_cq = c->cq;
+	qa.recv_cq = c->cq;
+	qa.max_send_wr = 2 * SXN_SEND_REQS;
+	qa.max_recv_wr = SXN_RECV_WRS;
+	qa.reliability = d->rel;
+	qa.retry_cnt = 7;
+	qa.rnr_retry = 7;
+	qa.timeout_us = d->timeout_us;
+	if (c->cq != NULL)
+		c->qp = sx_create_qp(d->pd, &qa);
+	if (c->qp == NULL) {
+		if (c->cq != NULL)
+			sx_destroy_cq(c->cq);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void
+conn_free(struct sxn_conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->qp != NULL)
+		sx_destroy_qp(c->qp);
+	if (c->cq != NULL)
+		sx_destroy_cq(c->cq);
+	free(c);
+}
+
+static void
+hello_fill(struct sxn_hello *m, struct sx_qp *qp)
+{
+	struct sx_qp_endpoint ep;
+
+	sx_qp_local(qp, &ep);
+	memset(m, 0, sizeof(*m));
+	m->magic = htonl(SXN_HANDLE_MAGIC);
+	m->version = htonl(SXN_WIRE_VERSION);
+	m->qpn = htonl(ep.qpn);
+	m->psn = htonl(ep.psn);
+	memcpy(m->mac, ep.mac, 6);
+	m->ip_version = ep.ip_version;
+	memcpy(m->ip, ep.ip, 16);
+}
+
+static int
+hello_endpoint(const struct sxn_hello *m, struct sx_qp_endpoint *ep)
+{
+	if (ntohl(m->magic) != SXN_HANDLE_MAGIC || ntohl(m->version) != SXN_WIRE_VERSION ||
+	    (m->ip_version != 4 && m->ip_version != 6))
+		return -EPROTO;
+	memset(ep, 0, sizeof(*ep));
+	ep->qpn = ntohl(m->qpn);
+	ep->psn = ntohl(m->psn);
+	memcpy(ep->mac, m->mac, 6);
+	ep->ip_version = m->ip_version;
+	memcpy(ep->ip, m->ip, 16);
+	return 0;
+}
+
+/* Move @p len bytes of @p buf at c->off without blocking: 1 done, 0 again,
+ * -errno failed (peer gone, or closed early). */
+static int
+io_step(struct sxn_conn *c, void *buf, size_t len, bool out)
+{
+	while (c->off < len) {
+		ssize_t r = out ? send(c->fd, (uint8_t *)buf + c->off, len - c->off, MSG_NOSIGNAL)
+				: recv(c->fd, (uint8_t *)buf + c->off, len - c->off, 0);
+
+		if (r == 0)
+			return -ECONNRESET;
+		if (r < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -errno;
+		c->off += (size_t)r;
+	}
+	c->off = 0;
+	return 1;
+}
+
+static struct sxn_comm *
+comm_new(struct sxn_dev *d, struct sxn_conn *c, bool is_send)
+{
+	struct sxn_comm *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	m->dev = d;
+	m->is_send = is_send;
+	m->seq = 1;
+	m->fifo_mr = sx_reg_mr(d->pd, m->fifo, sizeof(m->fifo),
+			       SX_ACCESS_LOCAL_WRITE | (is_send ? SX_ACCESS_REMOTE_WRITE : 0));
+	if (m->fifo_mr == NULL) {
+		free(m);
+		return NULL;
+	}
+	m->cq = c->cq;
+	m->qp = c->qp;
+	return m;
+}
+
+static int
+post_recvs(struct sxn_comm *m, int n)
+{
+	struct sx_recv_wr wr, *bad;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		memset(&wr, 0, sizeof(wr));
+		wr.wr_id = WRID_RECV;
+		if (sx_post_recv(m->qp, &wr, &bad) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+comm_free(struct sxn_comm *m)
+{
+	if (m == NULL)
+		return;
+	if (m->qp != NULL)
+		sx_destroy_qp(m->qp);
+	if (m->fifo_mr != NULL)
+		sx_dereg_mr(m->fifo_mr);
+	if (m->cq != NULL)
+		sx_destroy_cq(m->cq);
+	free(m);
+}
+
+/* Hand the QP and CQ of a finished handshake to its comm. */
+static struct sxn_comm *
+conn_finish(struct sxn_dev *d, struct sxn_conn *c)
+{
+	struct sxn_comm *m = c->comm;
+
+	c->comm = NULL;
+	c->qp = NULL;
+	c->cq = NULL;
+	conn_free(c);
+	d->ncomms++;
+	return m;
+}
+
+static void
+conn_abort(struct sxn_conn *c)
+{
+	if (c->comm != NULL) {
+		/* the comm shares the conn's QP and CQ: free them once */
+		c->comm->qp = NULL;
+		c->comm->cq = NULL;
+		comm_free(c->comm);
+	}
+	conn_free(c);
+}
+
+static int
+sxn_connect(int dev, void *handle, void **send_comm, struct sxn_dev_handle_v8 **send_dev)
+{
+	struct sxn_handle *h = handle;
+	struct sx_qp_endpoint ep;
+	struct sxn_dev *d;
+	struct sxn_conn *c;
+	int ret = SXN_SUCCESS, r = 0;
+
+	(void)send_dev;
+	*send_comm = NULL;
+	if (dev < 0 || dev >= sxn_ndevs || h->magic != SXN_HANDLE_MAGIC)
+		return SXN_INVALID_ARGUMENT;
+	d = &sxn_devs[dev];
+	pthread_mutex_lock(&d->lock);
+	c = h->stage;
+	if (c == NULL) {
+		struct sockaddr_in sa;
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (fd < 0 || set_nonblock(fd) < 0) {
+			if (fd >= 0)
+				close(fd);
+			ret = SXN_SYSTEM_ERROR;
+			goto cleanup;
+		}
+		c = conn_new(d, fd);
+		if (c == NULL) {
+			close(fd);
+			ret = SXN_SYSTEM_ERROR;
+			goto cleanup;
+		}
+		h->stage = c;
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		sa.sin_addr.s_addr = h->ipv4;
+		sa.sin_port = h->port;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+			WARN("connect: %s", strerror(errno));
+			ret = SXN_SYSTEM_ERROR;
+			goto fail;
+		}
+		c->stage = ST_CONNECTING;
+	}
+	if (c->stage == ST_CONNECTING) {
+		struct sockaddr_in peer;
+		socklen_t pl = sizeof(peer), el = sizeof(r);
+
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &r, &el) < 0 || r != 0) {
+			WARN("connect: %s", strerror(r));
+			ret = SXN_SYSTEM_ERROR;
+			goto fail;
+		}
+		if (getpeername(c->fd, (struct sockaddr *)&peer, &pl) < 0)
+			goto cleanup; /* still connecting */
+		/* The sender owns the FIFO: its hello names it. */
+		c->comm = comm_new(d, c, true);
+		if (c->comm == NULL) {
+			ret = SXN_SYSTEM_ERROR;
+			goto fail;
+		}
+		hello_fill(&c->out, c->qp);
+		c->out.fifo_addr = htobe64((uint64_t)(uintptr_t)c->comm->fifo);
+		c->out.fifo_rkey = htonl(c->comm->fifo_mr->rkey);
+		c->stage = ST_SEND;
+	}
+	if (c->stage == ST_SEND) {
+		r = io_step(c, &c->out, sizeof(c->out), true);
+		if (r < 0)
+			goto io_fail;
+		if (r == 0)
+			goto cleanup;
+		c->stage = ST_RECV;
+	}
+	r = io_step(c, &c->in, sizeof(c->in), false);
+	if (r < 0)
+		goto io_fail;
+	if (r == 0)
+		goto cleanup;
+	if (hello_endpoint(&c->in, &ep) < 0 || sx_qp_connect(c->qp, &ep) < 0) {
+		WARN("connect: bad hello from the peer");
+		ret = SXN_REMOTE_ERROR;
+		goto fail;
+	}
+	h->stage = NULL;
+	*send_comm = conn_finish(d, c);
+	goto cleanup;
+io_fail:
+	WARN("connect handshake: %s", strerror(-r));
+	ret = SXN_REMOTE_ERROR;
+fail:
+	conn_abort(c);
+	h->stage = NULL;
+cleanup:
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+static int
+sxn_accept(void *listen_comm, void **recv_comm, struct sxn_dev_handle_v8 **recv_dev)
+{
+	struct sxn_listen *l = listen_comm;
+	struct sxn_dev *d = l->dev;
+	struct sx_qp_endpoint ep;
+	struct sxn_conn *c;
+	int ret = SXN_SUCCESS, r = 0;
+
+	(void)recv_dev;
+	*recv_comm = NULL;
+	pthread_mutex_lock(&d->lock);
+	c = l->pending;
+	if (c == NULL) {
+		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+				WARN("accept: %s", strerror(errno));
+				ret = SXN_SYSTEM_ERROR;
+			}
+			goto cleanup;
+		}
+		c = conn_new(d, fd);
+		if (c == NULL) {
+			close(fd);
+			ret = SXN_SYSTEM_ERROR;
+			goto cleanup;
+		}
+		c->comm = comm_new(d, c, false);
+		if (c->comm == NULL) {
+			ret = SXN_SYSTEM_ERROR;
+			goto fail;
+		}
+		l->pending = c;
+		c->stage = ST_RECV;
+	}
+	if (c->stage == ST_RECV) {
+		r = io_step(c, &c->in, sizeof(c->in), false);
+		if (r < 0)
+			goto io_fail;
+		if (r == 0)
+			goto cleanup;
+		if (hello_endpoint(&c->in, &ep) < 0 || sx_qp_connect(c->qp, &ep) < 0 ||
+		    post_recvs(c->comm, SXN_RECV_WRS) < 0) {
+			WARN("accept: bad hello from the peer");
+			ret = SXN_REMOTE_ERROR;
+			goto fail;
+		}
+		c->comm->remote_fifo = be64toh(c->in.fifo_addr);
+		c->comm->remote_rkey = ntohl(c->in.fifo_rkey);
+		hello_fill(&c->out, c->qp);
+		c->stage = ST_SEND;
+	}
+	r = io_step(c, &c->out, sizeof(c->out), true);
+	if (r < 0)
+		goto io_fail;
+	if (r == 0)
+		goto cleanup;
+	l->pending = NULL;
+	*recv_comm = conn_finish(d, c);
+	goto cleanup;
+io_fail:
+	WARN("accept handshake: %s", strerror(-r));
+	ret = SXN_REMOTE_ERROR;
+fail:
+	conn_abort(c);
+	l->pending = NULL;
+cleanup:
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+static int
+sxn_close_listen(void *listen_comm)
+{
+	struct sxn_listen *l = listen_comm;
+
+	if (l == NULL)
+		return SXN_SUCCESS;
+	pthread_mutex_lock(&l->dev->lock);
+	if (l->pending != NULL)
+		conn_abort(l->pending);
+	pthread_mutex_unlock(&l->dev->lock);
+	close(l->fd);
+	free(l);
+	return SXN_SUCCESS;
+}
+
+static int
+sxn_reg_mr(void *comm, void *data, size_t size, int type, void **mhandle)
+{
+	struct sxn_comm *m = comm;
+	struct sx_mr *mr;
+
+	*mhandle = NULL;
+	if (type != SXN_PTR_HOST) {
+		WARN("regMr: only host memory (type %d)", type);
+		return SXN_INVALID_ARGUMENT;
+	}
+	pthread_mutex_lock(&m->dev->lock);
+	mr = sx_reg_mr(m->dev->pd, data, size,
+		       SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE | SX_ACCESS_REMOTE_READ);
+	pthread_mutex_unlock(&m->dev->lock);
+	if (mr == NULL) {
+		WARN("regMr(%p, %zu): %s", data, size, strerror(errno));
+		return SXN_SYSTEM_ERROR;
+	}
+	*mhandle = mr;
+	return SXN_SUCCESS;
+}
+
+static int
+sxn_reg_mr_dmabuf(void *comm, void *data, size_t size, int type, uint64_t offset, int fd,
+		  void **mhandle)
+{
+	(void)offset;
+	(void)fd;
+	/* Host memory only in this build: a DMA-BUF needs a GPU and NIC. */
+	return sxn_reg_mr(comm, data, size, type, mhandle);
+}
+
+static int
+sxn_dereg_mr(void *comm, void *mhandle)
+{
+	struct sxn_comm *m = comm;
+	int r;
+
+	pthread_mutex_lock(&m->dev->lock);
+	r = sx_dereg_mr(mhandle);
+	pthread_mutex_unlock(&m->dev->lock);
+	if (r < 0) {
+		WARN("deregMr: %s", strerror(-r));
+		return SXN_INTERNAL_ERROR;
+	}
+	return SXN_SUCCESS;
+}
+
+static int
+stat_log(void *arg, const struct sx_stat_desc *d, uint32_t id, uint64_t value)
+{
+	uint32_t qpn = *(const uint32_t *)arg;
+
+	if (value != 0 && (d->scope != SX_STATS_QP || id == qpn))
+		WARN("  %s %u %s = %lu", sx_stats_scope_name(d->scope), id, d->name,
+		     (unsigned long)value);
+	return 0;
+}
+
+/* A comm failed: the counters say why (drops, retransmits, NAKs). */
+static void
+comm_fail(struct sxn_comm *m, const struct sx_wc *w)
+{
+	uint32_t qpn = w->qp_num;
+
+	if (m->failed)
+		return;
+	m->failed = true;
+	WARN("completion error: %s (qp %u), counters:", sx_wc_status_str(w->status), qpn);
+	sx_stats_foreach(m->dev->ctx, (1u << SX_STATS_PORT) | (1u << SX_STATS_ENGINE) |
+				     (1u << SX_STATS_QP), stat_log, &qpn);
+}
+
+/* Poll the comm's CQ (which also moves the whole context on) and account
+ * the completions to their requests. Lock held. */
+static void
+comm_progress(struct sxn_comm *m)
+{
+	struct sx_wc wc[32];
+	int i, n;
+
+	while ((n = sx_poll_cq(m->cq, 32, wc)) > 0) {
+		for (i = 0; i < n; i++) {
+			const struct sx_wc *w = &wc[i];
+
+			if (w->status != SX_WC_SUCCESS) {
+				comm_fail(m, w);
+				continue;
+			}
+			if (w->wr_id & WRID_RECV) {
+				uint32_t imm = ntohl(w->imm_data);
+				uint32_t j = imm & 0xff, seq24 = imm >> 8;
+				struct sxn_req *r = &m->recv_reqs[0];
+				int s;
+
+				for (s = 0; s < SXN_MAX_REQUESTS; s++) {
+					r = &m->recv_reqs[s];
+					if (r->kind == REQ_RECV && !r->done &&
+					    (r->seq & 0xffffff) == seq24)
+						break;
+				}
+				if (s == SXN_MAX_REQUESTS || (int)j >= r->n ||
+				    !(w->wc_flags & SX_WC_WITH_IMM)) {
+					WARN("write for no receive (imm %#x)", imm);
+					m->failed = true;
+					continue;
+				}
+				r->sizes[j] = (int)w->byte_len;
+				if (++r->ndone == r->n)
+					r->done = true;
+				if (post_recvs(m, 1) < 0)
+					m->failed = true;
+			} else if (w->wr_id & WRID_FIFO) {
+				m->fifo_busy[w->wr_id & (SXN_MAX_REQUESTS - 1)] = false;
+			} else if (w->wr_id < SXN_SEND_REQS) {
+				m->send_reqs[w->wr_id].done = true;
+			}
+		}
+	}
+}
+
+static struct sxn_req *
+send_req_get(struct sxn_comm *m)
+{
+	uint32_t i;
+
+	for (i = 0; i < SXN_SEND_REQS; i++) {
+		uint32_t k = (m->send_next + i) % SXN_SEND_REQS;
+
+		if (m->send_reqs[k].kind == REQ_FREE) {
+			m->send_next = k + 1;
+			return &m->send_reqs[k];
+		}
+	}
+	return NULL;
+}
+
+static int
+sxn_isend(void *send_comm, void *data, int size, int tag, void *mhandle, void **request)
+{
+	struct sxn_comm *m = send_comm;
+	struct sxn_fifo *slot;
+	struct sx_mr *mr = mhandle;
+	struct sx_send_wr wr, *bad;
+	struct sx_sge sge;
+	struct sxn_req *req;
+	int ret = SXN_SUCCESS, j, n, r;
+
+	*request = NULL;
+	if (size < 0 || mr == NULL)
+		return SXN_INVALID_ARGUMENT;
+	pthread_mutex_lock(&m->dev->lock);
+	comm_progress(m);
+	if (m->failed) {
+		ret = SXN_REMOTE_ERROR;
+		goto cleanup;
+	}
+	slot = m->fifo[m->seq % SXN_MAX_REQUESTS];
+	/* Not posted yet by the receiver: NCCL calls again. */
+	if (__atomic_load_n(&slot[0].seq, __ATOMIC_ACQUIRE) != m->seq)
+		goto cleanup;
+	n = (int)slot[0].nreqs;
+	if (n < 1 || n > SXN_MAX_RECVS) {
+		WARN("isend: FIFO entry with %d receives", n);
+		ret = SXN_REMOTE_ERROR;
+		goto cleanup;
+	}
+	for (j = 0; j < n; j++)
+		if (slot[j].seq != m->seq)
+			goto cleanup;
+	for (j = 0; j < n; j++)
+		if (!(m->slot_used & (1u << j)) && slot[j].tag == tag)
+			break;
+	if (j == n)
+		goto cleanup; /* no receive for this tag in the current slot yet */
+	if ((uint32_t)size > slot[j].size) {
+		WARN("isend: %d bytes to a receive of %u (tag %d)", size, slot[j].size, tag);
+		ret = SXN_INVALID_USAGE;
+		goto cleanup;
+	}
+	req = send_req_get(m);
+	if (req == NULL)
+		goto cleanup;
+	memset(&wr, 0, sizeof(wr));
+	sge.addr = (uint64_t)(uintptr_t)data;
+	sge.length = (uint32_t)size;
+	sge.lkey = mr->lkey;
+	wr.wr_id = (uint64_t)(req - m->send_reqs);
+	wr.sg_list = &sge;
+	wr.num_sge = size > 0 ? 1 : 0;
+	wr.opcode = SX_WR_RDMA_WRITE_WITH_IMM;
+	wr.send_flags = SX_SEND_SIGNALED;
+	wr.imm_data = htonl((uint32_t)((m->seq & 0xffffff) << 8) | (uint32_t)j);
+	wr.wr.rdma.remote_addr = slot[j].addr;
+	wr.wr.rdma.rkey = slot[j].rkey;
+	r = sx_post_send(m->qp, &wr, &bad);
+	if (r == -ENOMEM || r == -EAGAIN)
+		goto cleanup; /* send queue full: again later */
+	if (r < 0) {
+		WARN("isend: post: %s", strerror(-r));
+		ret = SXN_INTERNAL_ERROR;
+		goto cleanup;
+	}
+	memset(req, 0, sizeof(*req));
+	req->kind = REQ_SEND;
+	req->comm = m;
+	req->n = 1;
+	req->sizes[0] = size;
+	m->slot_used |= (uint8_t)(1u << j);
+	if (++m->slot_posted == n) {
+		m->slot_posted = 0;
+		m->slot_used = 0;
+		m->seq++;
+	}
+	*request = req;
+cleanup:
+	pthread_mutex_unlock(&m->dev->lock);
+	return ret;
+}
+
+static int
+sxn_irecv(void *recv_comm, int n, void **data, int *sizes, int *tags, void **mhandles,
+	  void **request)
+{
+	struct sxn_comm *m = recv_comm;
+	uint32_t s = (uint32_t)(m->seq % SXN_MAX_REQUESTS);
+	struct sxn_req *req = &m->recv_reqs[s];
+	struct sxn_fifo *slot = m->fifo[s];
+	struct sx_send_wr wr, *bad;
+	struct sx_sge sge;
+	int ret = SXN_SUCCESS, j, r;
+
+	*request = NULL;
+	if (n < 1 || n > SXN_MAX_RECVS)
+		return SXN_INVALID_ARGUMENT;
+	for (j = 0; j < n; j++)
+		if (sizes[j] < 0 || mhandles[j] == NULL)
+			return SXN_INVALID_ARGUMENT;
+	pthread_mutex_lock(&m->dev->lock);
+	comm_progress(m);
+	if (m->failed) {
+		ret = SXN_REMOTE_ERROR;
+		goto cleanup;
+	}
+	if (req->kind != REQ_FREE || m->fifo_busy[s])
+		goto cleanup; /* more than SXN_MAX_REQUESTS in flight: again later */
+	for (j = 0; j < n; j++) {
+		slot[j].addr = (uint64_t)(uintptr_t)data[j];
+		slot[j].rkey = ((struct sx_mr *)mhandles[j])->rkey;
+		slot[j].size = (uint32_t)sizes[j];
+		slot[j].tag = tags[j];
+		slot[j].nreqs = (uint32_t)n;
+		slot[j].seq = m->seq;
+	}
+	sge.addr = (uint64_t)(uintptr_t)slot;
+	sge.length = (uint32_t)(n * sizeof(*slot));
+	sge.lkey = m->fifo_mr->lkey;
+	memset(&wr, 0, sizeof(wr));
+	wr.wr_id = WRID_FIFO | s;
+	wr.sg_list = &sge;
+	wr.num_sge = 1;
+	wr.opcode = SX_WR_RDMA_WRITE;
+	wr.send_flags = SX_SEND_SIGNALED;
+	wr.wr.rdma.remote_addr = m->remote_fifo + (uint64_t)s * sizeof(m->fifo[0]);
+	wr.wr.rdma.rkey = m->remote_rkey;
+	r = sx_post_send(m->qp, &wr, &bad);
+	if (r == -ENOMEM || r == -EAGAIN)
+		goto cleanup;
+	if (r < 0) {
+		WARN("irecv: post: %s", strerror(-r));
+		ret = SXN_INTERNAL_ERROR;
+		goto cleanup;
+	}
+	m->fifo_busy[s] = true;
+	memset(req, 0, sizeof(*req));
+	req->kind = REQ_RECV;
+	req->comm = m;
+	req->n = n;
+	req->seq = m->seq;
+	m->seq++;
+	*request = req;
+cleanup:
+	pthread_mutex_unlock(&m->dev->lock);
+	return ret;
+}
+
+static int
+sxn_iflush(void *recv_comm, int n, void **data, int *sizes, void **mhandles, void **request)
+{
+	(void)recv_comm;
+	(void)n;
+	(void)data;
+	(void)sizes;
+	(void)mhandles;
+	/* Host memory is coherent once the receive completed: nothing to do. */
+	*request = NULL;
+	return SXN_SUCCESS;
+}
+
+static int
+sxn_test(void *request, int *done, int *sizes)
+{
+	struct sxn_req *r = request;
+	struct sxn_comm *m = r->comm;
+	int ret = SXN_SUCCESS, j;
+
+	*done = 0;
+	pthread_mutex_lock(&m->dev->lock);
+	if (!r->done)
+		comm_progress(m);
+	if (r->done) {
+		*done = 1;
+		if (sizes != NULL)
+			for (j = 0; j < r->n; j++)
+				sizes[j] = r->sizes[j];
+		r->kind = REQ_FREE;
+		r->done = false;
+	} else if (m->failed) {
+		ret = SXN_REMOTE_ERROR;
+	}
+	pthread_mutex_unlock(&m->dev->lock);
+	return ret;
+}
+
+static int
+close_comm(void *comm)
+{
+	struct sxn_comm *m = comm;
+	struct sxn_dev *d;
+
+	if (m == NULL)
+		return SXN_SUCCESS;
+	d = m->dev;
+	pthread_mutex_lock(&d->lock);
+	comm_free(m);
+	d->ncomms--;
+	pthread_mutex_unlock(&d->lock);
+	return SXN_SUCCESS;
+}
+
+static int
+sxn_get_device_mr(void *comm, void *mhandle, void **dptr)
+{
+	(void)comm;
+	(void)mhandle;
+	*dptr = NULL;
+	return SXN_INVALID_USAGE; /* no device offload */
+}
+
+static int
+sxn_irecv_consumed(void *recv_comm, int n, void *request)
+{
+	(void)recv_comm;
+	(void)n;
+	(void)request;
+	return SXN_SUCCESS;
+}
+
+__attribute__((visibility("default"))) const struct sxn_net_v8 ncclNetPlugin_v8 = {
+	.name = "scalex",
+	.init = sxn_init,
+	.devices = sxn_devices,
+	.get_properties = sxn_get_properties,
+	.listen = sxn_listen,
+	.connect = sxn_connect,
+	.accept = sxn_accept,
+	.reg_mr = sxn_reg_mr,
+	.reg_mr_dmabuf = sxn_reg_mr_dmabuf,
+	.dereg_mr = sxn_dereg_mr,
+	.isend = sxn_isend,
+	.irecv = sxn_irecv,
+	.iflush = sxn_iflush,
+	.test = sxn_test,
+	.close_send = close_comm,
+	.close_recv = close_comm,
+	.close_listen = sxn_close_listen,
+	.get_device_mr = sxn_get_device_mr,
+	.irecv_consumed = sxn_irecv_consumed,
+};

@@ -1,0 +1,630 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The NCCL net plugin driven as NCCL's proxy thread drives it.
+ *
+ * One launcher forks two ranks, each a process with its own DPDK EAL and
+ * one scalex device on one side of a memif pair (rank 0 the server). Each
+ * rank dlopens libnccl-net-scalex.so, finds "ncclNetPlugin_v8" by name,
+ * checks the struct against NCCL's documented v8 layout, and then does what
+ * a ring neighbour does: listen, swap handles with the peer out of band (a
+ * socketpair here, NCCL's bootstrap there), connect and accept polled
+ * together until both return a comm, register buffers, and run both
+ * directions at once with up to --window requests in flight per comm
+ * (NCCL_NET_MAX_REQUESTS), every request tested to completion:
+ *   - single receives of varying sizes, each smaller than or equal to the
+ *     posted buffer, with tags; sizes reported by test() and the bytes
+ *     (and a guard past them) checked;
+ *   - grouped receives (n up to maxRecvs) whose tags the sender serves in
+ *     a shuffled order;
+ *   - iflush on every receive (host memory: no request);
+ * then deregMr, closeSend/closeRecv/closeListen and an orderly shutdown
+ * (memif: the client closes first, the server once the client is gone).
+ * Expected bytes and sizes come from a pattern both ranks compute, never
+ * from the plugin. --bench: rank 1 streams to rank 0 only and prints MB/s.
+ *
+ * Faults: SCALEX_NCCL_FAULT_TX/RX set from --fault-tx/--fault-rx.
+ * Exit 0 only if both ranks passed.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <link.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../adapters/nccl/nccl_net.h"
+#include "../port/testutil.h"
+
+/* NCCL's documented v8 layout on LP64: 19 pointers, and the properties
+ * struct's fields at these offsets (three 8-byte fields, nine 4-byte). */
+_Static_assert(sizeof(struct sxn_net_v8) == 19 * sizeof(void *), "ncclNet_v8_t size");
+_Static_assert(offsetof(struct sxn_net_v8, isend) == 10 * sizeof(void *), "isend slot");
+_Static_assert(offsetof(struct sxn_net_v8, irecv_consumed) == 18 * sizeof(void *), "last slot");
+_Static_assert(sizeof(struct sxn_props_v8) == 64, "ncclNetProperties_v8_t size");
+_Static_assert(offsetof(struct sxn_props_v8, speed_mbps) == 32, "speed offset");
+_Static_assert(offsetof(struct sxn_props_v8, max_recvs) == 48, "maxRecvs offset");
+_Static_assert(offsetof(struct sxn_props_v8, net_device_version) == 56, "version offset");
+
+#define MAX_RECVS 8
+#define MAX_WINDOW 32
+#define GUARD 64
+
+struct opts {
+	const char *plugin;
+	const char *rel;
+	const char *fault_tx;
+	const char *fault_rx;
+	int window;
+	int iters;
+	int max_size;
+	int timeout_s;
+	int bench_size;
+	int bench_iters;
+	bool bench;
+};
+
+static struct opts o = {
+	.rel = "sr", .window = SXN_V8_MAX_REQUESTS, .iters = 300, .max_size = 256 * 1024,
+	.timeout_s = 60, .bench_size = 1 << 20, .bench_iters = 2000,
+};
+static int me;
+static int peer_fd;
+static const struct sxn_net_v8 *net;
+static double t_deadline;
+
+static void __attribute__((format(printf, 1, 2), noreturn))
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "rank %d: FAIL: ", me);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	_exit(1);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void
+check_deadline(const char *what)
+{
+	if (now_s() > t_deadline)
+		die("timed out in %s", what);
+}
+
+static void
+logger(int level, unsigned long flags, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)flags;
+	if (level > SXN_LOG_WARN && getenv("HARNESS_VERBOSE") == NULL)
+		return;
+	fprintf(stderr, "rank %d: plugin %s:%d: ", me, file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+xfer_peer(void *buf, size_t len, bool out)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		struct pollfd p = {.fd = peer_fd, .events = out ? POLLOUT : POLLIN};
+		ssize_t r;
+
+		if (poll(&p, 1, 1000) < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		check_deadline("the out-of-band exchange");
+		if (p.revents == 0)
+			continue;
+		r = out ? send(peer_fd, (char *)buf + off, len - off, MSG_NOSIGNAL)
+			: recv(peer_fd, (char *)buf + off, len - off, 0);
+		if (r <= 0)
+			die("peer channel closed");
+		off += (size_t)r;
+	}
+}
+
+static void
+barrier(char tag)
+{
+	char c = tag, d = 0;
+
+	xfer_peer(&c, 1, true);
+	xfer_peer(&d, 1, false);
+	if (d != tag)
+		die("barrier %c: peer at %c", tag, d);
+}
+
+/* The byte at @p off of message @p k from rank @p from (tag mixed in). */
+static uint8_t
+pattern(int from, uint64_t k, int tag, size_t off)
+{
+	uint64_t x = ((uint64_t)from << 56) ^ (k * 0x9e3779b97f4a7c15ull) ^
+		     ((uint64_t)(unsigned)tag << 32) ^ off;
+
+	x ^= x >> 29;
+	x *= 0xbf58476d1ce4e5b9ull;
+	return (uint8_t)(x >> 32);
+}
+
+/* Size of message @p k: 0, 1, odd sizes, MTU edges and the largest. */
+static int
+msg_size(uint64_t k, int tag)
+{
+	static const int fixed[] = {0, 1, 4095, 4096, 4097, 1023, 65536};
+	uint64_t h = (k + 1) * 0x2545f4914f6cdd1dull ^ (uint64_t)(unsigned)tag;
+
+	if (k % 11 < 7)
+		return fixed[k % 11] <= o.max_size ? fixed[k % 11] : o.max_size;
+	if (k % 11 == 7)
+		return o.max_size;
+	return (int)((h >> 20) % (uint64_t)(o.max_size + 1));
+}
+
+static void
+check_rc(int rc, const char *what)
+{
+	if (rc != SXN_SUCCESS)
+		die("%s returned %d", what, rc);
+}
+
+static void
+check_struct(void *so)
+{
+	Dl_info info;
+	const ElfW(Sym) *sym = NULL;
+	const void *const *slot;
+	size_t i, nslots = sizeof(*net) / sizeof(void *);
+
+	if (dladdr1(net, &info, (void **)&sym, RTLD_DL_SYMENT) == 0 || sym == NULL)
+		die("dladdr1(ncclNetPlugin_v8) failed");
+	if (sym->st_size != sizeof(struct sxn_net_v8))
+		die("ncclNetPlugin_v8 is %zu bytes in the ELF, v8 is %zu",
+		    (size_t)sym->st_size, sizeof(struct sxn_net_v8));
+	if (net->name == NULL || strcmp(net->name, "scalex") != 0)
+		die("plugin name %s", net->name != NULL ? net->name : "(null)");
+	slot = (const void *const *)net;
+	for (i = 1; i < nslots; i++) {
+		Dl_info fi;
+
+		if (slot[i] == NULL || dladdr(slot[i], &fi) == 0 ||
+		    fi.dli_fbase != info.dli_fbase)
+			die("function slot %zu is not in the plugin", i);
+	}
+	if (dlsym(so, "ncclNetPlugin_v9") != NULL || dlsym(so, "sx_open_device") != NULL)
+		die("the plugin exports more than ncclNetPlugin_v8");
+}
+
+static void
+check_props(void)
+{
+	uint8_t raw[sizeof(struct sxn_props_v8) + GUARD];
+	struct sxn_props_v8 *p = (void *)raw;
+	int ndev = -1;
+	size_t i;
+
+	check_rc(net->devices(&ndev), "devices");
+	if (ndev != 1)
+		die("devices: %d, expected 1", ndev);
+	memset(raw, 0xab, sizeof(raw));
+	check_rc(net->get_properties(0, p), "getProperties");
+	for (i = sizeof(*p); i < sizeof(raw); i++)
+		if (raw[i] != 0xab)
+			die("getProperties wrote past the v8 struct (byte %zu)", i);
+	if (p->name == NULL || strncmp(p->name, "scalex", 6) != 0 ||
+	    p->ptr_support != SXN_PTR_HOST || p->speed_mbps <= 0 || p->max_comms <= 0 ||
+	    p->max_recvs != MAX_RECVS || p->net_device_type != SXN_NET_DEVICE_HOST)
+		die("getProperties: name %s ptr %#x speed %d maxComms %d maxRecvs %d type %d",
+		    p->name, p->ptr_support, p->speed_mbps, p->max_comms, p->max_recvs,
+		    p->net_device_type);
+	if (net->get_properties(1, p) == SXN_SUCCESS)
+		die("getProperties(1) succeeded with one device");
+	if (me == 0)
+		printf("device 0: %s speed %d Mb/s ptrSupport %#x maxComms %d maxRecvs %d\n",
+		       p->name, p->speed_mbps, p->ptr_support, p->max_comms, p->max_recvs);
+}
+
+struct slot {
+	void *req;
+	uint64_t k;
+	int n;
+	int tags[MAX_RECVS];
+	uint8_t *bufs[MAX_RECVS];
+	bool busy;
+};
+
+static void
+connect_both(void **lcomm, void **scomm, void **rcomm)
+{
+	uint8_t mine[SXN_HANDLE_MAXSIZE], theirs[SXN_HANDLE_MAXSIZE];
+	struct sxn_dev_handle_v8 *dh = NULL;
+	unsigned long polls = 0;
+
+	check_rc(net->listen(0, mine, lcomm), "listen");
+	xfer_peer(mine, sizeof(mine), true);
+	xfer_peer(theirs, sizeof(theirs), false);
+	*scomm = *rcomm = NULL;
+	while (*scomm == NULL || *rcomm == NULL) {
+		if (*scomm == NULL)
+			check_rc(net->connect(0, theirs, scomm, &dh), "connect");
+		if (*rcomm == NULL)
+			check_rc(net->accept(*lcomm, rcomm, &dh), "accept");
+		polls++;
+		check_deadline("connect/accept");
+		if (*scomm == NULL || *rcomm == NULL)
+			usleep(100);
+	}
+	if (me == 0)
+		printf("connect/accept: done after %lu polls\n", polls);
+}
+
+/*
+ * Both directions at once: @p total messages out on scomm, @p total in on
+ * rcomm, grouped by @p group (1: single receives) with up to o.window
+ * requests in flight each way.
+ */
+static void
+traffic(void *scomm, void *rcomm, uint64_t total, int group, bool send_on, bool recv_on,
+	uint64_t *bytes_in)
+{
+	size_t bufsz = (size_t)o.max_size + GUARD;
+	size_t nbuf = (size_t)o.window * MAX_RECVS;
+	uint8_t *sbufs = malloc(nbuf * bufsz), *rbufs = malloc(nbuf * bufsz);
+	struct slot ss[MAX_WINDOW * MAX_RECVS], rs[MAX_WINDOW];
+	uint64_t sent = 0, sdone = 0, posted = 0, rdone = 0, rbatch = 0;
+	void *smr = NULL, *rmr = NULL;
+	int nsend_slots = o.window * group, i, j;
+	uint64_t sgroup_next = 0; /* index of the next send within its group */
+	int order[MAX_RECVS];
+
+	if (sbufs == NULL || rbufs == NULL)
+		die("out of memory");
+	memset(ss, 0, sizeof(ss));
+	memset(rs, 0, sizeof(rs));
+	check_rc(net->reg_mr(scomm, sbufs, nbuf * bufsz, SXN_PTR_HOST, &smr), "regMr send");
+	check_rc(net->reg_mr(rcomm, rbufs, nbuf * bufsz, SXN_PTR_HOST, &rmr), "regMr recv");
+	if (!send_on)
+		sdone = sent = total;
+	if (!recv_on)
+		rdone = posted = total / (uint64_t)group;
+	for (i = 0; i < group; i++)
+		order[i] = i;
+	while (sdone < total || rdone < total / (uint64_t)group) {
+		check_deadline("traffic");
+		/* receives: one irecv per group of @p group messages */
+		for (i = 0; i < o.window && posted < total / (uint64_t)group; i++) {
+			struct slot *r = &rs[posted % (uint64_t)o.window];
+			void *data[MAX_RECVS], *mh[MAX_RECVS];
+			int sizes[MAX_RECVS];
+
+			if (r->busy)
+				break;
+			for (j = 0; j < group; j++) {
+				r->tags[j] = 100 + j;
+				r->bufs[j] = rbufs + ((posted % (uint64_t)o.window) * MAX_RECVS + (size_t)j) * bufsz;
+				memset(r->bufs[j], 0xee, bufsz);
+				data[j] = r->bufs[j];
+				sizes[j] = o.max_size;
+				mh[j] = rmr;
+			}
+			check_rc(net->irecv(rcomm, group, data, sizes, r->tags, mh, &r->req), "irecv");
+			if (r->req == NULL)
+				break;
+			r->busy = true;
+			r->k = posted * (uint64_t)group;
+			r->n = group;
+			posted++;
+		}
+		/* sends: each group's tags in a shuffled order */
+		while (sent < total) {
+			struct slot *s = &ss[sent % (uint64_t)nsend_slots];
+			uint64_t grp = sent / (uint64_t)group;
+			int tag, sz;
+			uint64_t k;
+
+			if (s->busy)
+				break;
+			if (sgroup_next == 0)
+				for (i = group - 1; i > 0; i--) {
+					int r = (int)((grp * 7 + (uint64_t)i * 13) % (uint64_t)(i + 1)), t;
+
+					t = order[i];
+					order[i] = order[r];
+					order[r] = t;
+				}
+			tag = 100 + order[sgroup_next];
+			k = grp * (uint64_t)group + (uint64_t)order[sgroup_next];
+			sz = msg_size(k, tag);
+			s->bufs[0] = sbufs + (sent % (uint64_t)nsend_slots) * bufsz;
+			for (j = 0; j < sz; j++)
+				s->bufs[0][j] = pattern(me, k, tag, (size_t)j);
+			check_rc(net->isend(scomm, s->bufs[0], sz, tag, smr, &s->req), "isend");
+			if (s->req == NULL)
+				break;
+			s->busy = true;
+			sent++;
+			sgroup_next = (sgroup_next + 1) % (uint64_t)group;
+		}
+		/* test: sends in any order, receives checked on completion */
+		for (i = 0; i < nsend_slots; i++) {
+			int done = 0, size = -1;
+
+			if (!ss[i].busy)
+				continue;
+			check_rc(net->test(ss[i].req, &done, &size), "test send");
+			if (done) {
+				ss[i].busy = false;
+				sdone++;
+			}
+		}
+		for (i = 0; i < o.window; i++) {
+			struct slot *r = &rs[(rbatch + (uint64_t)i) % (uint64_t)o.window];
+			int done = 0, sizes[MAX_RECVS];
+			void *freq = (void *)1, *data[MAX_RECVS], *mh[MAX_RECVS];
+
+			if (!r->busy)
+				continue;
+			check_rc(net->test(r->req, &done, sizes), "test recv");
+			if (!done)
+				continue;
+			for (j = 0; j < r->n; j++) {
+				uint64_t k = r->k + (uint64_t)j;
+				int want = msg_size(k, r->tags[j]), b;
+
+				if (sizes[j] != want)
+					die("recv k=%lu tag %d: size %d, sent %d", (unsigned long)k,
+					    r->tags[j], sizes[j], want);
+				for (b = 0; b < want; b++)
+					if (r->bufs[j][b] != pattern(1 - me, k, r->tags[j], (size_t)b))
+						die("recv k=%lu tag %d: byte %d of %d differs",
+						    (unsigned long)k, r->tags[j], b, want);
+				for (b = want; b < o.max_size + GUARD; b++)
+					if (r->bufs[j][b] != 0xee)
+						die("recv k=%lu: byte %d past the %d sent was written",
+						    (unsigned long)k, b, want);
+				*bytes_in += (uint64_t)want;
+				data[j] = r->bufs[j];
+				mh[j] = rmr;
+			}
+			check_rc(net->iflush(rcomm, r->n, data, sizes, mh, &freq), "iflush");
+			if (freq != NULL)
+				die("iflush on host memory returned a request");
+			r->busy = false;
+			rdone++;
+		}
+		while (rbatch < posted && !rs[rbatch % (uint64_t)o.window].busy)
+			rbatch++;
+	}
+	check_rc(net->dereg_mr(scomm, smr), "deregMr send");
+	check_rc(net->dereg_mr(rcomm, rmr), "deregMr recv");
+	free(sbufs);
+	free(rbufs);
+}
+
+static int
+rank_main(void)
+{
+	void *so, *lcomm, *scomm, *rcomm;
+	uint64_t bytes = 0;
+	double t0;
+	char c;
+
+	t_deadline = now_s() + o.timeout_s;
+	if (me == 1) /* the memif server's socket exists first */
+		xfer_peer(&c, 1, false);
+	so = dlopen(o.plugin, RTLD_NOW | RTLD_LOCAL);
+	if (so == NULL)
+		die("dlopen: %s", dlerror());
+	net = dlsym(so, "ncclNetPlugin_v8");
+	if (net == NULL)
+		die("no ncclNetPlugin_v8: %s", dlerror());
+	check_struct(so);
+	check_rc(net->init(logger), "init");
+	check_props();
+	if (me == 0) {
+		c = 'u';
+		xfer_peer(&c, 1, true);
+	}
+	connect_both(&lcomm, &scomm, &rcomm);
+	if (o.bench) {
+		int saved_max = o.max_size, saved_iters = o.iters;
+
+		o.max_size = o.bench_size;
+		barrier('w');
+		o.iters = 64; /* warm-up: page faults of --no-huge buffers */
+		traffic(scomm, rcomm, (uint64_t)o.iters, 1, me == 1, me == 0, &bytes);
+		barrier('b');
+		bytes = 0;
+		t0 = now_s();
+		traffic(scomm, rcomm, (uint64_t)o.bench_iters, 1, me == 1, me == 0, &bytes);
+		if (me == 0)
+			printf("bench: %d x %d B, window %d: %.1f MB/s\n", o.bench_iters,
+			       o.bench_size, o.window, (double)bytes / (now_s() - t0) / 1e6);
+		o.max_size = saved_max;
+		o.iters = saved_iters;
+	} else {
+		int groups[] = {1, 2, 4, MAX_RECVS};
+		size_t g;
+
+		for (g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+			uint64_t total = (uint64_t)o.iters / (uint64_t)groups[g] * (uint64_t)groups[g];
+
+			bytes = 0;
+			t0 = now_s();
+			traffic(scomm, rcomm, total, groups[g], true, true, &bytes);
+			if (me == 0)
+				printf("group %d: %lu messages each way, window %d: ok (%.2f s)\n",
+				       groups[g], (unsigned long)total, o.window, now_s() - t0);
+			barrier('g');
+		}
+	}
+	barrier('c');
+	check_rc(net->close_send(scomm), "closeSend");
+	check_rc(net->close_recv(rcomm), "closeRecv");
+	check_rc(net->close_listen(lcomm), "closeListen");
+	barrier('e');
+	/* Orderly memif shutdown: the client closes its port and exits, the
+	 * server closes once the client is gone (its end of the channel
+	 * closes), so no side polls a port whose peer unmaps it. */
+	if (me == 0) {
+		while (recv(peer_fd, &c, 1, 0) > 0)
+			;
+		usleep(200 * 1000);
+	}
+	dlclose(so);
+	if (me == 0)
+		printf("rank 0: pass\n");
+	fflush(stdout);
+	return 0;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: nccl_harness --plugin SO [--rel sr|gbn] [--fault-tx SPEC]\n"
+			"  [--fault-rx SPEC] [--window N] [--iters N] [--max-size B]\n"
+			"  [--timeout S] [--bench [--bench-size B] [--bench-iters N]]\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"plugin", required_argument, NULL, 'p'}, {"rel", required_argument, NULL, 'r'},
+		{"fault-tx", required_argument, NULL, 't'}, {"fault-rx", required_argument, NULL, 'x'},
+		{"window", required_argument, NULL, 'w'}, {"iters", required_argument, NULL, 'n'},
+		{"max-size", required_argument, NULL, 's'}, {"timeout", required_argument, NULL, 'T'},
+		{"bench", no_argument, NULL, 'b'}, {"bench-size", required_argument, NULL, 'S'},
+		{"bench-iters", required_argument, NULL, 'N'}, {NULL, 0, NULL, 0},
+	};
+	char dir[] = "/tmp/sx-nccl.XXXXXX", sock[PATH_MAX], port[PATH_MAX + 128];
+	char eal[256], prefix[2][64], ip[32], seedv[32];
+	int sp[2], ch, r, status, failed = 0, cpus[2] = {0, 0}, ncpu = 0, cpu;
+	pid_t pid[2];
+	cpu_set_t set;
+	double t_end;
+
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'p': o.plugin = optarg; break;
+		case 'r': o.rel = optarg; break;
+		case 't': o.fault_tx = optarg; break;
+		case 'x': o.fault_rx = optarg; break;
+		case 'w': o.window = atoi(optarg); break;
+		case 'n': o.iters = atoi(optarg); break;
+		case 's': o.max_size = atoi(optarg); break;
+		case 'T': o.timeout_s = atoi(optarg); break;
+		case 'b': o.bench = true; break;
+		case 'S': o.bench_size = atoi(optarg); break;
+		case 'N': o.bench_iters = atoi(optarg); break;
+		default: usage();
+		}
+	}
+	if (o.plugin == NULL || o.window < 1 || o.window > MAX_WINDOW || o.iters < MAX_RECVS ||
+	    o.max_size < 1 || o.timeout_s < 1 || o.bench_size < 1 || o.bench_iters < 1)
+		usage();
+	if (mkdtemp(dir) == NULL || socketpair(AF_UNIX, SOCK_STREAM, 0, sp) < 0) {
+		perror("setup");
+		return 1;
+	}
+	snprintf(sock, sizeof(sock), "%s/memif.sock", dir);
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		for (cpu = 0; cpu < CPU_SETSIZE && ncpu < 2; cpu++)
+			if (CPU_ISSET(cpu, &set))
+				cpus[ncpu++] = cpu;
+	if (ncpu == 1)
+		cpus[1] = cpus[0];
+	for (me = 0; me < 2; me++) {
+		snprintf(prefix[me], sizeof(prefix[me]), "sx-nccl-%d-%d", (int)getpid(), me);
+		pid[me] = fork();
+		if (pid[me] < 0) {
+			perror("fork");
+			return 1;
+		}
+		if (pid[me] > 0)
+			continue;
+		peer_fd = sp[me];
+		close(sp[1 - me]);
+		snprintf(port, sizeof(port),
+			 "net_memif0,role=%s,id=0,socket=%s,socket-abstract=no",
+			 me == 0 ? "server" : "client", sock);
+		snprintf(eal, sizeof(eal),
+			 "--no-huge -m 256 --no-pci --no-telemetry --log-level=error "
+			 "--file-prefix %s --lcores 0@%d", prefix[me], cpus[me]);
+		snprintf(ip, sizeof(ip), "10.0.0.%d", me + 1);
+		snprintf(seedv, sizeof(seedv), "%d", 17 + me);
+		setenv("SCALEX_NCCL_PORT", port, 1);
+		setenv("SCALEX_NCCL_EAL", eal, 1);
+		setenv("SCALEX_NCCL_IP", ip, 1);
+		setenv("SCALEX_NCCL_REL", o.rel, 1);
+		setenv("SCALEX_NCCL_MTU", "4096", 1);
+		setenv("SCALEX_NCCL_SEED", seedv, 1);
+		/* 2 cores shared with other tests: tolerate ~1 s descheduled */
+		setenv("SCALEX_NCCL_TIMEOUT_US", "10000", 0);
+		if (o.fault_tx != NULL)
+			setenv("SCALEX_NCCL_FAULT_TX", o.fault_tx, 1);
+		if (o.fault_rx != NULL)
+			setenv("SCALEX_NCCL_FAULT_RX", o.fault_rx, 1);
+		alarm((unsigned)o.timeout_s + 10);
+		fflush(stdout);
+		_exit(rank_main());
+	}
+	close(sp[0]);
+	close(sp[1]);
+	/* Both ranks, bounded: a rank past its deadline is killed. */
+	t_end = now_s() + o.timeout_s + 15;
+	for (me = 0; me < 2;) {
+		r = waitpid(pid[me], &status, WNOHANG);
+		if (r == 0 && now_s() < t_end) {
+			usleep(20000);
+			continue;
+		}
+		if (r == 0) {
+			fprintf(stderr, "rank %d: killed after %d s\n", me, o.timeout_s + 15);
+			kill(pid[me], SIGKILL);
+			waitpid(pid[me], &status, 0);
+			failed = 1;
+		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "rank %d: %s %d\n", me,
+				WIFEXITED(status) ? "exit" : "signal",
+				WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+			failed = 1;
+		}
+		me++;
+	}
+	for (me = 0; me < 2; me++)
+		eal_runtime_dir_remove(prefix[me]);
+	unlink(sock);
+	rmdir(dir);
+	printf("%s\n", failed ? "FAIL" : "PASS");
+	return failed;
+}
