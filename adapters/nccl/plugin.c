@@ -158,6 +158,8 @@ struct sxn_comm {
 #define WRID_RECV (1ull << 62)
 #define WRID_FIFO (1ull << 61)
 
+static void stats_dump(struct sxn_dev *d, unsigned int scopes, uint32_t qpn);
+
 static sxn_logger_fn sxn_logger;
 static struct sxn_dev *sxn_devs;
 static int sxn_ndevs;
@@ -294,6 +296,7 @@ sxn_fini(void)
 	int i;
 
 	for (i = 0; i < sxn_ndevs; i++) {
+		stats_dump(&sxn_devs[i], (1u << SX_STATS_PORT) | (1u << SX_STATS_ENGINE), 0);
 		sx_dealloc_pd(sxn_devs[i].pd);
 		sx_close_device(sxn_devs[i].ctx);
 	}
@@ -799,6 +802,43 @@ stat_log(void *arg, const struct sx_stat_desc *d, uint32_t id, uint64_t value)
 	return 0;
 }
 
+struct stat_dump {
+	FILE *fp;
+	uint32_t qpn;
+};
+
+static int
+stat_write(void *arg, const struct sx_stat_desc *d, uint32_t id, uint64_t value)
+{
+	struct stat_dump *sd = arg;
+
+	if (value != 0 && (d->scope != SX_STATS_QP || id == sd->qpn))
+		fprintf(sd->fp, "%s %u %s %lu\n", sx_stats_scope_name(d->scope), id, d->name,
+			(unsigned long)value);
+	return 0;
+}
+
+/* SCALEX_NCCL_STATS_FILE: append the non-zero counters of @p scopes (a
+ * QP's just before it is destroyed, the port's and engine's when the
+ * device closes), "scope id name value" a line, so a run can prove which
+ * transport carried its bytes. */
+static void
+stats_dump(struct sxn_dev *d, unsigned int scopes, uint32_t qpn)
+{
+	const char *path = getenv("SCALEX_NCCL_STATS_FILE");
+	struct stat_dump sd = {.qpn = qpn};
+
+	if (path == NULL || *path == '\0')
+		return;
+	sd.fp = fopen(path, "a");
+	if (sd.fp == NULL) {
+		WARN("SCALEX_NCCL_STATS_FILE %s: %s", path, strerror(errno));
+		return;
+	}
+	sx_stats_foreach(d->ctx, scopes, stat_write, &sd);
+	fclose(sd.fp);
+}
+
 /* A comm failed: the counters say why (drops, retransmits, NAKs). */
 static void
 comm_fail(struct sxn_comm *m, const struct sx_wc *w)
@@ -1074,6 +1114,7 @@ close_comm(void *comm)
 		return SXN_SUCCESS;
 	d = m->dev;
 	pthread_mutex_lock(&d->lock);
+	stats_dump(d, 1u << SX_STATS_QP, sx_qp_num(m->qp));
 	comm_free(m);
 	d->ncomms--;
 	pthread_mutex_unlock(&d->lock);

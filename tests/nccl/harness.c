@@ -429,6 +429,9 @@ traffic(void *scomm, void *rcomm, uint64_t total, int group, bool send_on, bool 
 	free(rbufs);
 }
 
+/* Payload bytes this rank received and checked, over every phase. */
+static uint64_t rx_payload;
+
 static int
 rank_main(void)
 {
@@ -480,6 +483,7 @@ rank_main(void)
 			bytes = 0;
 			t0 = now_s();
 			traffic(scomm, rcomm, total, groups[g], true, true, &bytes);
+			rx_payload += bytes;
 			if (me == 0)
 				printf("group %d: %lu messages each way, window %d: ok (%.2f s)\n",
 				       groups[g], (unsigned long)total, o.window, now_s() - t0);
@@ -491,6 +495,14 @@ rank_main(void)
 	check_rc(net->close_recv(rcomm), "closeRecv");
 	check_rc(net->close_listen(lcomm), "closeListen");
 	barrier('e');
+	if (getenv("SCALEX_NCCL_STATS_FILE") != NULL) {
+		FILE *fp = fopen(getenv("SCALEX_NCCL_STATS_FILE"), "a");
+
+		if (fp == NULL)
+			die("stats file: %s", strerror(errno));
+		fprintf(fp, "harness 0 rx_payload %lu\n", (unsigned long)rx_payload);
+		fclose(fp);
+	}
 	/* Orderly memif shutdown: the client closes its port and exits, the
 	 * server closes once the client is gone (its end of the channel
 	 * closes), so no side polls a port whose peer unmaps it. */
@@ -504,6 +516,62 @@ rank_main(void)
 		printf("rank 0: pass\n");
 	fflush(stdout);
 	return 0;
+}
+
+/* Sum of counter @p name in scope @p scope of a stats file (-1: none). */
+static int64_t
+stat_sum(const char *path, const char *scope, const char *name)
+{
+	char sc[32], nm[64];
+	unsigned long id, v;
+	int64_t sum = -1;
+	FILE *fp = fopen(path, "r");
+
+	if (fp == NULL)
+		return -1;
+	while (fscanf(fp, "%31s %lu %63s %lu", sc, &id, nm, &v) == 4)
+		if (strcmp(sc, scope) == 0 && strcmp(nm, name) == 0)
+			sum = (sum < 0 ? 0 : sum) + (int64_t)v;
+	fclose(fp);
+	return sum;
+}
+
+/*
+ * scalex carried the bytes: each rank's QPs received at least the payload
+ * the harness checked, the peer's port sent more than that; and injected
+ * faults were injected and recovered from (retransmits).
+ */
+static int
+check_stats(char stats[2][PATH_MAX])
+{
+	int64_t drops = 0, rexmit = 0, v;
+	int r, bad = 0;
+
+	for (r = 0; r < 2; r++) {
+		int64_t rx = stat_sum(stats[r], "harness", "rx_payload");
+		int64_t qrx = stat_sum(stats[r], "qp", "rx_bytes");
+		int64_t ptx = stat_sum(stats[1 - r], "port", "tx_bytes");
+
+		printf("rank %d: checked %ld payload bytes; its QPs received %ld, "
+		       "the peer's port sent %ld\n", r, (long)rx, (long)qrx, (long)ptx);
+		if (rx <= 0 || qrx < rx || ptx <= rx)
+			bad = 1;
+		if ((v = stat_sum(stats[r], "port", "fault_drop_tx")) > 0)
+			drops += v;
+		if ((v = stat_sum(stats[r], "port", "fault_drop_rx")) > 0)
+			drops += v;
+		if ((v = stat_sum(stats[r], "qp", "retransmits")) > 0)
+			rexmit += v;
+	}
+	if (o.fault_tx != NULL && strstr(o.fault_tx, "drop=") != NULL) {
+		printf("faults: %ld frames dropped, %ld packets retransmitted\n", (long)drops,
+		       (long)rexmit);
+		if (drops == 0 || rexmit == 0)
+			bad = 1;
+	}
+	if (bad)
+		fprintf(stderr, "counters do not show scalex carrying the traffic\n");
+	return bad;
 }
 
 static void
@@ -527,7 +595,7 @@ main(int argc, char **argv)
 		{"bench-iters", required_argument, NULL, 'N'}, {NULL, 0, NULL, 0},
 	};
 	char dir[] = "/tmp/sx-nccl.XXXXXX", sock[PATH_MAX], port[PATH_MAX + 128];
-	char eal[256], prefix[2][64], ip[32], seedv[32];
+	char eal[256], prefix[2][64], ip[32], seedv[32], stats[2][PATH_MAX];
 	int sp[2], ch, r, status, failed = 0, cpus[2] = {0, 0}, ncpu = 0, cpu;
 	pid_t pid[2];
 	cpu_set_t set;
@@ -563,6 +631,8 @@ main(int argc, char **argv)
 				cpus[ncpu++] = cpu;
 	if (ncpu == 1)
 		cpus[1] = cpus[0];
+	for (me = 0; me < 2; me++)
+		snprintf(stats[me], sizeof(stats[me]), "%s/stats.%d", dir, me);
 	for (me = 0; me < 2; me++) {
 		snprintf(prefix[me], sizeof(prefix[me]), "sx-nccl-%d-%d", (int)getpid(), me);
 		pid[me] = fork();
@@ -588,6 +658,7 @@ main(int argc, char **argv)
 		setenv("SCALEX_NCCL_REL", o.rel, 1);
 		setenv("SCALEX_NCCL_MTU", "4096", 1);
 		setenv("SCALEX_NCCL_SEED", seedv, 1);
+		setenv("SCALEX_NCCL_STATS_FILE", stats[me], 1);
 		/* 2 cores shared with other tests: tolerate ~1 s descheduled */
 		setenv("SCALEX_NCCL_TIMEOUT_US", "10000", 0);
 		if (o.fault_tx != NULL)
@@ -621,8 +692,12 @@ main(int argc, char **argv)
 		}
 		me++;
 	}
-	for (me = 0; me < 2; me++)
+	if (!failed && !o.bench)
+		failed = check_stats(stats);
+	for (me = 0; me < 2; me++) {
 		eal_runtime_dir_remove(prefix[me]);
+		unlink(stats[me]);
+	}
 	unlink(sock);
 	rmdir(dir);
 	printf("%s\n", failed ? "FAIL" : "PASS");
