@@ -264,6 +264,36 @@ struct slot {
 	bool busy;
 };
 
+/* Bad arguments get an error code, and change nothing. */
+static void
+bad_calls(const uint8_t *handle, void *rcomm)
+{
+	uint8_t junk[SXN_HANDLE_MAXSIZE];
+	void *comm = (void *)1, *req = (void *)1, *data[MAX_RECVS + 1], *mh[MAX_RECVS + 1];
+	int sizes[MAX_RECVS + 1], tags[MAX_RECVS + 1], i;
+
+	memset(junk, 0x5a, sizeof(junk));
+	if (net->connect(0, junk, &comm, NULL) == SXN_SUCCESS || comm != NULL)
+		die("connect with a foreign handle succeeded");
+	comm = (void *)1;
+	if (net->connect(7, (void *)handle, &comm, NULL) == SXN_SUCCESS || comm != NULL)
+		die("connect to device 7 succeeded");
+	for (i = 0; i <= MAX_RECVS; i++) {
+		data[i] = junk;
+		sizes[i] = 1;
+		tags[i] = i;
+		mh[i] = NULL;
+	}
+	if (net->irecv(rcomm, MAX_RECVS + 1, data, sizes, tags, mh, &req) == SXN_SUCCESS ||
+	    req != NULL)
+		die("irecv of %d > maxRecvs buffers succeeded", MAX_RECVS + 1);
+	req = (void *)1;
+	if (net->irecv(rcomm, 1, data, sizes, tags, mh, &req) == SXN_SUCCESS || req != NULL)
+		die("irecv without a memory handle succeeded");
+	if (net->reg_mr(rcomm, junk, sizeof(junk), SXN_PTR_CUDA, &comm) == SXN_SUCCESS)
+		die("regMr of CUDA memory succeeded in a host-only build");
+}
+
 static void
 connect_both(void **lcomm, void **scomm, void **rcomm)
 {
@@ -287,6 +317,7 @@ connect_both(void **lcomm, void **scomm, void **rcomm)
 	}
 	if (me == 0)
 		printf("connect/accept: done after %lu polls\n", polls);
+	bad_calls(theirs, *rcomm);
 }
 
 /*
