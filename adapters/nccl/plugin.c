@@ -17,6 +17,11 @@
  * Threading: NCCL calls connect/accept from its proxy service thread and
  * isend/irecv/test from its progress thread; a scalex context is driven by
  * one thread at a time, so every entry point holds the device lock.
+ * NCCL calls the plugin only while it has requests outstanding, but RC
+ * needs both ends to keep answering (the ACK of a receive that already
+ * completed here can be lost, and the peer's retransmission must be
+ * answered or its retries run out): a helper thread makes progress while
+ * any comm is open and no NCCL call came for a while.
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -29,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <scalex/scalex.h>
@@ -44,6 +50,8 @@
 #define SXN_RECV_WRS (SXN_MAX_REQUESTS * SXN_MAX_RECVS)
 #define SXN_MAX_ARGS 32
 #define SXN_MAX_COMMS 1024
+#define SXN_IDLE_NS 200000ull   /* no NCCL call for this long: the thread polls */
+#define SXN_THREAD_SLEEP_US 100
 
 #define LOG(lvl, ...)                                                          \
 	do {                                                                   \
@@ -91,6 +99,11 @@ struct sxn_dev {
 	enum sx_reliability rel;
 	uint32_t timeout_us;
 	int ncomms;
+	/* Progress thread: see progress_main(). */
+	pthread_t thread;
+	bool thread_up;
+	bool stop;
+	uint64_t last_call_ns;
 };
 
 enum sxn_stage { ST_START, ST_CONNECTING, ST_SEND, ST_RECV, ST_DONE };
@@ -165,6 +178,48 @@ static struct sxn_dev *sxn_devs;
 static int sxn_ndevs;
 static bool sxn_eal_up;
 static pthread_mutex_t sxn_init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void
+dev_lock(struct sxn_dev *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->last_call_ns = mono_ns();
+}
+
+static void
+dev_unlock(struct sxn_dev *d)
+{
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* Only while comms are open: with none, the port is left alone, so an
+ * orderly memif shutdown (close every comm, then unload) is possible. */
+static void *
+progress_main(void *arg)
+{
+	struct sxn_dev *d = arg;
+
+	for (;;) {
+		usleep(SXN_THREAD_SLEEP_US);
+		pthread_mutex_lock(&d->lock);
+		if (d->stop) {
+			pthread_mutex_unlock(&d->lock);
+			return NULL;
+		}
+		if (d->ncomms > 0 && mono_ns() - d->last_call_ns > SXN_IDLE_NS)
+			sx_progress(d->ctx);
+		pthread_mutex_unlock(&d->lock);
+	}
+}
 
 static int
 env_fault(const char *name, struct sx_fault_dir *dir)
@@ -283,6 +338,12 @@ sxn_init(sxn_logger_fn logger)
 		goto cleanup;
 	}
 	sxn_ndevs = 1;
+	if (pthread_create(&sxn_devs[0].thread, NULL, progress_main, &sxn_devs[0]) != 0) {
+		WARN("progress thread: %s", strerror(errno));
+		ret = SXN_SYSTEM_ERROR;
+		goto cleanup;
+	}
+	sxn_devs[0].thread_up = true;
 	INFO("device 0 on %s", port);
 cleanup:
 	pthread_mutex_unlock(&sxn_init_lock);
@@ -296,6 +357,12 @@ sxn_fini(void)
 	int i;
 
 	for (i = 0; i < sxn_ndevs; i++) {
+		if (sxn_devs[i].thread_up) {
+			pthread_mutex_lock(&sxn_devs[i].lock);
+			sxn_devs[i].stop = true;
+			pthread_mutex_unlock(&sxn_devs[i].lock);
+			pthread_join(sxn_devs[i].thread, NULL);
+		}
 		stats_dump(&sxn_devs[i], (1u << SX_STATS_PORT) | (1u << SX_STATS_ENGINE), 0);
 		sx_dealloc_pd(sxn_devs[i].pd);
 		sx_close_device(sxn_devs[i].ctx);
@@ -569,7 +636,7 @@ sxn_connect(int dev, void *handle, void **send_comm, struct sxn_dev_handle_v8 **
 	if (dev < 0 || dev >= sxn_ndevs || h->magic != SXN_HANDLE_MAGIC)
 		return SXN_INVALID_ARGUMENT;
 	d = &sxn_devs[dev];
-	pthread_mutex_lock(&d->lock);
+	dev_lock(d);
 	c = h->stage;
 	if (c == NULL) {
 		struct sockaddr_in sa;
@@ -649,7 +716,7 @@ fail:
 	conn_abort(c);
 	h->stage = NULL;
 cleanup:
-	pthread_mutex_unlock(&d->lock);
+	dev_unlock(d);
 	return ret;
 }
 
@@ -664,7 +731,7 @@ sxn_accept(void *listen_comm, void **recv_comm, struct sxn_dev_handle_v8 **recv_
 
 	(void)recv_dev;
 	*recv_comm = NULL;
-	pthread_mutex_lock(&d->lock);
+	dev_lock(d);
 	c = l->pending;
 	if (c == NULL) {
 		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -722,7 +789,7 @@ fail:
 	conn_abort(c);
 	l->pending = NULL;
 cleanup:
-	pthread_mutex_unlock(&d->lock);
+	dev_unlock(d);
 	return ret;
 }
 
@@ -733,10 +800,10 @@ sxn_close_listen(void *listen_comm)
 
 	if (l == NULL)
 		return SXN_SUCCESS;
-	pthread_mutex_lock(&l->dev->lock);
+	dev_lock(l->dev);
 	if (l->pending != NULL)
 		conn_abort(l->pending);
-	pthread_mutex_unlock(&l->dev->lock);
+	dev_unlock(l->dev);
 	close(l->fd);
 	free(l);
 	return SXN_SUCCESS;
@@ -753,10 +820,10 @@ sxn_reg_mr(void *comm, void *data, size_t size, int type, void **mhandle)
 		WARN("regMr: only host memory (type %d)", type);
 		return SXN_INVALID_ARGUMENT;
 	}
-	pthread_mutex_lock(&m->dev->lock);
+	dev_lock(m->dev);
 	mr = sx_reg_mr(m->dev->pd, data, size,
 		       SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE | SX_ACCESS_REMOTE_READ);
-	pthread_mutex_unlock(&m->dev->lock);
+	dev_unlock(m->dev);
 	if (mr == NULL) {
 		WARN("regMr(%p, %zu): %s", data, size, strerror(errno));
 		return SXN_SYSTEM_ERROR;
@@ -781,9 +848,9 @@ sxn_dereg_mr(void *comm, void *mhandle)
 	struct sxn_comm *m = comm;
 	int r;
 
-	pthread_mutex_lock(&m->dev->lock);
+	dev_lock(m->dev);
 	r = sx_dereg_mr(mhandle);
-	pthread_mutex_unlock(&m->dev->lock);
+	dev_unlock(m->dev);
 	if (r < 0) {
 		WARN("deregMr: %s", strerror(-r));
 		return SXN_INTERNAL_ERROR;
@@ -931,7 +998,7 @@ sxn_isend(void *send_comm, void *data, int size, int tag, void *mhandle, void **
 	*request = NULL;
 	if (size < 0 || mr == NULL)
 		return SXN_INVALID_ARGUMENT;
-	pthread_mutex_lock(&m->dev->lock);
+	dev_lock(m->dev);
 	comm_progress(m);
 	if (m->failed) {
 		ret = SXN_REMOTE_ERROR;
@@ -996,7 +1063,7 @@ sxn_isend(void *send_comm, void *data, int size, int tag, void *mhandle, void **
 	}
 	*request = req;
 cleanup:
-	pthread_mutex_unlock(&m->dev->lock);
+	dev_unlock(m->dev);
 	return ret;
 }
 
@@ -1018,7 +1085,7 @@ sxn_irecv(void *recv_comm, int n, void **data, int *sizes, int *tags, void **mha
 	for (j = 0; j < n; j++)
 		if (sizes[j] < 0 || mhandles[j] == NULL)
 			return SXN_INVALID_ARGUMENT;
-	pthread_mutex_lock(&m->dev->lock);
+	dev_lock(m->dev);
 	comm_progress(m);
 	if (m->failed) {
 		ret = SXN_REMOTE_ERROR;
@@ -1062,7 +1129,7 @@ sxn_irecv(void *recv_comm, int n, void **data, int *sizes, int *tags, void **mha
 	m->seq++;
 	*request = req;
 cleanup:
-	pthread_mutex_unlock(&m->dev->lock);
+	dev_unlock(m->dev);
 	return ret;
 }
 
@@ -1087,7 +1154,7 @@ sxn_test(void *request, int *done, int *sizes)
 	int ret = SXN_SUCCESS, j;
 
 	*done = 0;
-	pthread_mutex_lock(&m->dev->lock);
+	dev_lock(m->dev);
 	if (!r->done)
 		comm_progress(m);
 	if (r->done) {
@@ -1100,7 +1167,7 @@ sxn_test(void *request, int *done, int *sizes)
 	} else if (m->failed) {
 		ret = SXN_REMOTE_ERROR;
 	}
-	pthread_mutex_unlock(&m->dev->lock);
+	dev_unlock(m->dev);
 	return ret;
 }
 
@@ -1113,11 +1180,11 @@ close_comm(void *comm)
 	if (m == NULL)
 		return SXN_SUCCESS;
 	d = m->dev;
-	pthread_mutex_lock(&d->lock);
+	dev_lock(d);
 	stats_dump(d, 1u << SX_STATS_QP, sx_qp_num(m->qp));
 	comm_free(m);
 	d->ncomms--;
-	pthread_mutex_unlock(&d->lock);
+	dev_unlock(d);
 	return SXN_SUCCESS;
 }
 
