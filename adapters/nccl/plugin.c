@@ -146,6 +146,7 @@ struct sxn_req {
 	int ndone;
 	uint64_t seq;
 	int sizes[SXN_MAX_RECVS];
+	uint32_t posted[SXN_MAX_RECVS]; /* receive: the buffer sizes advertised */
 };
 
 struct sxn_comm {
@@ -948,8 +949,10 @@ comm_progress(struct sxn_comm *m)
 					    (r->seq & 0xffffff) == seq24)
 						break;
 				}
+				/* The rkey admits the whole region: a peer that wrote
+				 * past the advertised buffer is caught here. */
 				if (s == SXN_MAX_REQUESTS || (int)j >= r->n ||
-				    !(w->wc_flags & SX_WC_WITH_IMM)) {
+				    !(w->wc_flags & SX_WC_WITH_IMM) || w->byte_len > r->posted[j]) {
 					WARN("write for no receive (imm %#x)", imm);
 					m->failed = true;
 					continue;
@@ -1072,10 +1075,10 @@ sxn_irecv(void *recv_comm, int n, void **data, int *sizes, int *tags, void **mha
 	  void **request)
 {
 	struct sxn_comm *m = recv_comm;
-	uint32_t s = (uint32_t)(m->seq % SXN_MAX_REQUESTS);
-	struct sxn_req *req = &m->recv_reqs[s];
-	struct sxn_fifo *slot = m->fifo[s];
 	struct sx_send_wr wr, *bad;
+	struct sxn_fifo *slot;
+	struct sxn_req *req;
+	uint32_t s;
 	struct sx_sge sge;
 	int ret = SXN_SUCCESS, j, r;
 
@@ -1086,6 +1089,9 @@ sxn_irecv(void *recv_comm, int n, void **data, int *sizes, int *tags, void **mha
 		if (sizes[j] < 0 || mhandles[j] == NULL)
 			return SXN_INVALID_ARGUMENT;
 	dev_lock(m->dev);
+	s = (uint32_t)(m->seq % SXN_MAX_REQUESTS);
+	req = &m->recv_reqs[s];
+	slot = m->fifo[s];
 	comm_progress(m);
 	if (m->failed) {
 		ret = SXN_REMOTE_ERROR;
@@ -1126,6 +1132,8 @@ sxn_irecv(void *recv_comm, int n, void **data, int *sizes, int *tags, void **mha
 	req->comm = m;
 	req->n = n;
 	req->seq = m->seq;
+	for (j = 0; j < n; j++)
+		req->posted[j] = (uint32_t)sizes[j];
 	m->seq++;
 	*request = req;
 cleanup:
