@@ -135,6 +135,11 @@ sx_context_create(struct sx_port *port, const struct sx_context_attr *attr, sx_c
 		ctx->cc_on = true;
 		np_from_params(ctx);
 	}
+	if (sx_context_path_init(ctx, attr->path) < 0) {
+		sx_close_device(ctx);
+		errno = ENOENT;
+		return NULL;
+	}
 	return ctx;
 fail:
 	if (ctx != NULL) {

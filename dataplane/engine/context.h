@@ -30,6 +30,8 @@ struct sx_context {
 	struct sx_cc_params ccp;
 	uint64_t line_rate_bps;
 	FILE *cc_trace;
+	/* path policy: shared read-mostly by every QP (env.path points here) */
+	struct sx_path_params pathp;
 };
 
 struct sx_pd {
@@ -44,6 +46,9 @@ struct sx_pd {
  */
 struct sx_context *sx_context_create(struct sx_port *port, const struct sx_context_attr *attr,
 				     sx_clock_fn clock, void *clock_arg);
+
+/* path_api.c: the context's path policy @p name (NULL: flow); -ENOENT. */
+int sx_context_path_init(struct sx_context *ctx, const char *name);
 
 /* One engine round at the context's time, without idle backoff. */
 int sx_context_step(struct sx_context *ctx);

@@ -72,12 +72,11 @@ adaptive_init(struct sx_path_state *s, const double *p, uint16_t base)
 {
 	struct adaptive *a = SX_PATH_PRIV(s, struct adaptive);
 
-	(void)p;
 	a->rng = base;
 	a->next = 0;
 	/* Every slot gets an entropy, used or not, so that `paths` can grow
-	 * live; nslots is the table's size, `paths` how many are sent on. */
-	s->nslots = SX_PATH_SLOTS;
+	 * live; nslots counts the slots sent on so far. */
+	s->nslots = (uint16_t)p[P_PATHS];
 	for (unsigned int i = 0; i < SX_PATH_SLOTS; i++) {
 		s->slot[i].entropy = 0;
 		a->marks[i] = 0;
@@ -96,6 +95,8 @@ adaptive_next(struct sx_path_state *s, const double *p, uint64_t now_ns)
 
 	(void)now_ns;
 	a->next = i + 1;
+	if (n > s->nslots)
+		s->nslots = (uint16_t)n;
 	s->slot[i].pkts++;
 	return s->slot[i].entropy;
 }

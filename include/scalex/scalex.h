@@ -208,6 +208,12 @@ struct sx_context_attr {
 	uint8_t dscp;            /**< DSCP of data packets; 0: 26 */
 	uint8_t cnp_dscp;        /**< DSCP of CNPs; 0: 48 */
 	uint32_t cnp_gap_ns;     /**< at most one CNP per QP per this; 0: 4000 */
+	/** Path policy of every QP: which UDP source port (ECMP entropy) each
+	 *  request packet takes — "flow" (one per QP, RoCEv2's default),
+	 *  "spray", "flowlet", "adaptive" (docs/multipath.md); NULL: "flow".
+	 *  Every policy but "flow" sends one QP over several paths and needs
+	 *  SX_REL_SR: sx_create_qp() refuses a SX_REL_GBN QP (EINVAL). */
+	const char *path;
 };
 
 /** Initialize DPDK's EAL (arguments pass through); see rte_eal_init(). */
@@ -274,6 +280,20 @@ int sx_cc_preset(struct sx_context *ctx, const char *preset);
  * time_ns,qpn,event,rate_bps,target_bps,alpha
  */
 int sx_cc_trace(struct sx_context *ctx, FILE *out);
+
+/**
+ * Can QPs of reliability @p rel use path policy @p path (NULL: "flow")?
+ * 0; -ENOENT: no such policy; -EINVAL: the policy reorders packets and
+ * needs SX_REL_SR (a go-back-N receiver would take reordering for loss).
+ * Tools call it to explain a refusal before sx_create_qp() makes one.
+ */
+int sx_path_check(const char *path, enum sx_reliability rel);
+/**
+ * Path-policy parameters, live: "name=value" (docs/multipath.md) changes
+ * the value every QP of the context reads from its next packet on.
+ * 0, -ENOENT (no such parameter), -ERANGE, -EINVAL (syntax).
+ */
+int sx_path_param(struct sx_context *ctx, const char *assignment);
 
 #ifdef __cplusplus
 }

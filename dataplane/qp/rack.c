@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Multipath support of a selective-repeat QP: a time-based loss detector
+ * that tolerates reordering, and the feedback a path policy learns from.
+ *
+ * Loss detection (RACK, RFC 8985, adapted to PSNs and SACK bitmaps): a
+ * packet counts as lost once a packet sent after it has been delivered and
+ * it has been out longer than that packet's round trip plus a reorder
+ * window, not after a count of SACKed PSNs above it: a packet sprayed over
+ * a path a few microseconds slower than the others arrives behind
+ * hundreds of later ones, which SX_SR_DUPTHRESH would take for loss. The
+ * window starts at a quarter of the minimum RTT (RFC 8985 6.2) and grows
+ * by that much each time a retransmission proves spurious (its PSN is
+ * SACKed sooner than one minimum RTT after the resend, so the original
+ * arrived: the sender's stand-in for RFC 8985's DSACK), back to one
+ * quarter after 16 losses that were real.
+ *
+ * Feedback: the QP records which entropy each PSN left on; every PSN a
+ * SACK newly acknowledges reports ACK for its entropy, every PSN the
+ * detector gives up reports LOSS, a timeout reports TIMEOUT for the oldest
+ * PSN's entropy, and the receiver's SX_SR_ACK_ECE echo reports ECN for the
+ * entropy it names (docs/multipath.md).
+ *
+ * Units: ns; per-PSN send times are kept as the low 32 bits (4.29 s wrap,
+ * far beyond any reorder window), compared by signed difference.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qp.h"
+
+#define RACK_REO_MULT_MAX 64u
+#define RACK_REO_RESET_LOSSES 16u
+
+struct sx_rack {
+	uint32_t sent_ns[SX_WINDOW_PKTS]; /* by PSN mod window: last (re)send */
+	uint16_t sport[SX_WINDOW_PKTS];   /* by PSN mod window: its entropy */
+	uint32_t xmit_ns;     /* send time of the latest-sent delivered packet */
+	uint64_t rtt_ns;      /* that packet's round trip */
+	uint64_t min_rtt_ns;  /* 0: no sample yet */
+	uint64_t deadline_ns; /* reorder timer; 0: off */
+	uint32_t reo_mult;    /* reorder window in quarters of min_rtt */
+	uint32_t real_losses; /* since the window last grew */
+	bool valid;           /* a packet was delivered: xmit_ns means something */
+	bool dirty;           /* news since the last scan found nothing lost */
+};
+
+static inline uint32_t
+slot(uint32_t psn)
+{
+	return psn & (SX_WINDOW_PKTS - 1);
+}
+
+/* a - b for 32-bit ns stamps, a and b less than 2^31 ns apart. */
+static inline int64_t
+ts_diff(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b);
+}
+
+int
+sx_rack_init(struct sx_qp *qp)
+{
+	qp->rack = calloc(1, sizeof(*qp->rack));
+	if (qp->rack == NULL)
+		return -ENOMEM;
+	qp->rack->reo_mult = 1;
+	return 0;
+}
+
+void
+sx_rack_fini(struct sx_qp *qp)
+{
+	free(qp->rack);
+	qp->rack = NULL;
+}
+
+void
+sx_rack_sent(struct sx_qp *qp, uint32_t psn, uint16_t sport, uint64_t now_ns)
+{
+	struct sx_rack *r = qp->rack;
+
+	r->sent_ns[slot(psn)] = (uint32_t)now_ns;
+	r->sport[slot(psn)] = sport;
+}
+
+static uint64_t
+reo_wnd(const struct sx_rack *r)
+{
+	return r->reo_mult * (r->min_rtt_ns / 4);
+}
+
+/* PSN @p psn (not yet SACKed, inside the window) was delivered. */
+static void
+delivered(struct sx_qp *qp, uint32_t psn, uint64_t now_ns)
+{
+	struct sx_rack *r = qp->rack;
+	uint32_t sent = r->sent_ns[slot(psn)];
+	uint64_t rtt = (uint64_t)ts_diff((uint32_t)now_ns, sent);
+	bool resent = sx_bit_test(qp->resent, sx_psn_fwd(qp->snd_una, psn));
+
+	sx_path_feedback(&qp->path, qp->pathp, r->sport[slot(psn)], SX_PATH_SIG_ACK, now_ns);
+	if (resent && r->min_rtt_ns != 0 && rtt < r->min_rtt_ns) {
+		/* Acknowledged faster than any round trip: the original got
+		 * there, the resend was not needed. Widen the window. */
+		qp->cnt[SX_QPC_SPURIOUS_RETX]++;
+		if (r->reo_mult < RACK_REO_MULT_MAX)
+			r->reo_mult++;
+		r->real_losses = 0;
+		return;
+	}
+	if (resent)
+		return; /* Karn: which transmission arrived is ambiguous */
+	if (r->min_rtt_ns == 0 || rtt < r->min_rtt_ns)
+		r->min_rtt_ns = rtt;
+	if (!r->valid || ts_diff(sent, r->xmit_ns) >= 0) {
+		r->valid = true;
+		r->xmit_ns = sent;
+		r->rtt_ns = rtt;
+		r->dirty = true;
+	}
+}
+
+void
+sx_rack_on_sack(struct sx_qp *qp, const struct sx_pkt *pkt, uint64_t now_ns)
+{
+	uint32_t next = sx_psn_add(pkt->bth.psn, 1), p, i;
+
+	if (pkt->op->flags & SX_OPF_ECE && pkt->ece.count != 0)
+		sx_path_feedback(&qp->path, qp->pathp, pkt->ece.entropy, SX_PATH_SIG_ECN, now_ns);
+	/* The same window checks as the completer's: a stale or forged ACK
+	 * reports nothing. */
+	if (sx_psn_cmp(next, qp->snd_max) > 0 || sx_psn_cmp(next, qp->snd_una) < 0)
+		return;
+	for (p = qp->snd_una; sx_psn_cmp(p, next) < 0; p = sx_psn_add(p, 1))
+		if (!sx_bit_test(qp->sacked, sx_psn_fwd(qp->snd_una, p)))
+			delivered(qp, p, now_ns);
+	for (i = 0; i < SX_SACK_BITS; i++) {
+		if (!((pkt->sack.bitmap[i / 8] >> (i % 8)) & 1))
+			continue;
+		p = sx_psn_add(pkt->sack.base, i + 1);
+		if (sx_psn_cmp(p, qp->snd_una) < 0 || sx_psn_cmp(p, qp->snd_max) >= 0 ||
+		    sx_psn_fwd(qp->snd_una, p) >= SX_WINDOW_PKTS)
+			continue;
+		if (!sx_bit_test(qp->sacked, sx_psn_fwd(qp->snd_una, p)))
+			delivered(qp, p, now_ns);
+	}
+}
+
+bool
+sx_rack_scan(struct sx_qp *qp)
+{
+	struct sx_rack *r = qp->rack;
+
+	if (!r->dirty)
+		return false;
+	r->deadline_ns = 0;
+	return true;
+}
+
+void
+sx_rack_scan_done(struct sx_qp *qp)
+{
+	qp->rack->dirty = false;
+}
+
+bool
+sx_rack_lost(struct sx_qp *qp, uint32_t psn, uint64_t now_ns)
+{
+	struct sx_rack *r = qp->rack;
+	uint32_t sent = r->sent_ns[slot(psn)];
+	uint64_t age, wait, due;
+
+	/* Only a packet sent before one that was delivered can be lost. */
+	if (!r->valid || ts_diff(sent, r->xmit_ns) > 0)
+		return false;
+	/* RFC 8985 6.2: lost once out longer than rack.rtt + reo_wnd. */
+	age = (uint64_t)ts_diff((uint32_t)now_ns, sent);
+	wait = r->rtt_ns + reo_wnd(r);
+	if (age >= wait)
+		return true;
+	due = now_ns + (wait - age);
+	if (r->deadline_ns == 0 || due < r->deadline_ns)
+		r->deadline_ns = due;
+	return false;
+}
+
+void
+sx_rack_resent(struct sx_qp *qp, uint32_t psn, uint64_t now_ns)
+{
+	struct sx_rack *r = qp->rack;
+
+	sx_path_feedback(&qp->path, qp->pathp, r->sport[slot(psn)], SX_PATH_SIG_LOSS, now_ns);
+	if (++r->real_losses >= RACK_REO_RESET_LOSSES) {
+		r->real_losses = 0;
+		r->reo_mult = 1;
+	}
+}
+
+void
+sx_rack_timeout(struct sx_qp *qp, uint64_t now_ns)
+{
+	struct sx_rack *r = qp->rack;
+
+	sx_path_feedback(&qp->path, qp->pathp, r->sport[slot(qp->snd_una)],
+			 SX_PATH_SIG_TIMEOUT, now_ns);
+	r->dirty = true;
+}
+
+uint64_t
+sx_rack_deadline(const struct sx_qp *qp)
+{
+	return qp->rack->deadline_ns;
+}
+
+void
+sx_rack_timer(struct sx_qp *qp, uint64_t now_ns)
+{
+	struct sx_rack *r = qp->rack;
+
+	if (r->deadline_ns != 0 && now_ns >= r->deadline_ns) {
+		r->deadline_ns = 0;
+		r->dirty = true;
+	}
+}
