@@ -152,6 +152,9 @@ set_key(struct sx_scn_cfg *c, const char *section, const char *name, const char 
 	uint32_t u;
 	bool b;
 
+	/* [transport] path, path_param: multipath.c */
+	if (!strcmp(section, "transport") && sx_scn_path_key(c, name, v, &b))
+		return b;
 	/* [topology] */
 	if (KEY("topology", "hosts_per_leaf"))
 		return parse_u32(v, 1, 4096, &f->hosts_per_leaf);

@@ -658,6 +658,11 @@ sx_scn_write(struct sx_scn *s, const char *dir)
 			 "pool_buffers", (json_int_t)sx_sim_pool_allocated(s->pool));
 	if (root == NULL)
 		return -ENOMEM;
+	rc = sx_scn_write_multipath(s, dir, root);
+	if (rc < 0) {
+		json_decref(root);
+		return rc;
+	}
 	snprintf(path, sizeof(path), "%s/summary.json", dir);
 	rc = json_dump_file(root, path, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	json_decref(root);

@@ -30,6 +30,7 @@
 #define SX_SCN_MAX_CC_PARAMS 32
 #define SX_SCN_MAX_EVENTS    64
 #define SX_SCN_PATH          512
+#define SX_SCN_MAX_PATH_PARAMS 8
 
 /* A flow given explicitly in the configuration. */
 struct sx_scn_flow_spec {
@@ -59,6 +60,10 @@ struct sx_scn_cfg {
 	uint8_t retry_cnt;
 	uint32_t max_send_wr;
 	bool verify;     /* payloads with a pattern, checked at completion */
+	/* path selection (sim/multipath.c): policy, "name=value" parameters */
+	char path[32];   /* "": flow */
+	char path_param[SX_SCN_MAX_PATH_PARAMS][64];
+	uint32_t npath_param;
 	/* workload */
 	struct sx_wl_cfg wl;
 	char cdf_path[SX_SCN_PATH];
@@ -129,6 +134,10 @@ void sx_scn_cfg_fini(struct sx_scn_cfg *cfg);
 int sx_scn_load(struct sx_scn_cfg *cfg, const char *path, FILE *err);
 /* One "section.key=value" override; 0 or -EINVAL (message on @p err). */
 int sx_scn_set(struct sx_scn_cfg *cfg, const char *assignment, FILE *err);
+
+/* multipath.c: [transport] path and path_param (true: the key was one of
+ * them, *ok whether its value is good). */
+bool sx_scn_path_key(struct sx_scn_cfg *c, const char *name, const char *v, bool *ok);
 
 /* Build the fabric, the hosts and the workload; NULL with a message on @p err. */
 struct sx_scn *sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err);

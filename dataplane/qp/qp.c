@@ -311,11 +311,18 @@ path_echo_note(struct sx_qp *qp, const struct sx_pkt *pkt)
 		qp->ece_count++;
 }
 
-/* An SR ACK on its way out carries the echo, if there is one (SX_SR_ACK_ECE). */
+/* An SR ACK on its way out says whether a duplicate arrived, and carries
+ * the echo if there is one (SX_SR_ACK_ECE). */
 static void
 path_echo_fill(struct sx_qp *qp, struct sx_pkt *h)
 {
-	if (h->bth.opcode != SX_OP_SR_ACK || qp->ece_count == 0)
+	if (h->bth.opcode != SX_OP_SR_ACK)
+		return;
+	if (qp->dsack_pending) {
+		h->sack.flags |= SX_SACK_F_DUPLICATE;
+		qp->dsack_pending = false;
+	}
+	if (qp->ece_count == 0)
 		return;
 	h->bth.opcode = SX_OP_SR_ACK_ECE;
 	h->ece.entropy = qp->ece_entropy;
@@ -334,8 +341,12 @@ sx_qp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload, uin
 	qp->cnt[SX_QPC_RX_PKTS]++;
 	qp->cnt[SX_QPC_RX_BYTES] += pkt->payload_len;
 	if (pkt->op->flags & SX_OPF_REQUEST) {
+		uint64_t dups = qp->cnt[SX_QPC_DUPLICATES];
+
 		path_echo_note(qp, pkt);
 		sx_resp_rx(qp, pkt, payload);
+		if (qp->rel == SX_REL_SR && qp->cnt[SX_QPC_DUPLICATES] != dups)
+			qp->dsack_pending = true;
 	} else {
 		if (qp->rack != NULL && (pkt->op->flags & SX_OPF_SACK))
 			sx_rack_on_sack(qp, pkt, now_ns);

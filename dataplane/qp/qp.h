@@ -279,6 +279,7 @@ struct sx_qp {
 	struct sx_rack *rack;
 	uint16_t ece_entropy;
 	uint16_t ece_count;
+	bool dsack_pending; /* a duplicate arrived: tell the next SR ACK */
 };
 
 /* mr.c */

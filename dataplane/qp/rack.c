@@ -9,11 +9,11 @@
  * window, not after a count of SACKed PSNs above it: a packet sprayed over
  * a path a few microseconds slower than the others arrives behind
  * hundreds of later ones, which SX_SR_DUPTHRESH would take for loss. The
- * window starts at a quarter of the minimum RTT (RFC 8985 6.2) and grows
- * by that much each time a retransmission proves spurious (its PSN is
- * SACKed sooner than one minimum RTT after the resend, so the original
- * arrived: the sender's stand-in for RFC 8985's DSACK), back to one
- * quarter after 16 losses that were real.
+ * window starts at one minimum RTT (RFC 8985 6.2 starts at a quarter;
+ * sprayed traffic reorders more) and grows by a quarter each time a retransmission proves spurious (the receiver
+ * saw the PSN twice and said so in the SACK's SX_SACK_F_DUPLICATE flag,
+ * the DSACK of RFC 8985 7.2), back to one quarter after 16 resends
+ * without one.
  *
  * Feedback: the QP records which entropy each PSN left on; every PSN a
  * SACK newly acknowledges reports ACK for its entropy, every PSN the
@@ -30,6 +30,10 @@
 
 #include "qp.h"
 
+/* Quarters of min_rtt: sprayed packets reorder by the queueing difference
+ * between paths, routinely more than RFC 8985's quarter RTT, so a
+ * multipath QP starts at one whole min_rtt. */
+#define RACK_REO_MULT_INIT 4u
 #define RACK_REO_MULT_MAX 64u
 #define RACK_REO_RESET_LOSSES 16u
 
@@ -65,7 +69,7 @@ sx_rack_init(struct sx_qp *qp)
 	qp->rack = calloc(1, sizeof(*qp->rack));
 	if (qp->rack == NULL)
 		return -ENOMEM;
-	qp->rack->reo_mult = 1;
+	qp->rack->reo_mult = RACK_REO_MULT_INIT;
 	return 0;
 }
 
@@ -101,15 +105,6 @@ delivered(struct sx_qp *qp, uint32_t psn, uint64_t now_ns)
 	bool resent = sx_bit_test(qp->resent, sx_psn_fwd(qp->snd_una, psn));
 
 	sx_path_feedback(&qp->path, qp->pathp, r->sport[slot(psn)], SX_PATH_SIG_ACK, now_ns);
-	if (resent && r->min_rtt_ns != 0 && rtt < r->min_rtt_ns) {
-		/* Acknowledged faster than any round trip: the original got
-		 * there, the resend was not needed. Widen the window. */
-		qp->cnt[SX_QPC_SPURIOUS_RETX]++;
-		if (r->reo_mult < RACK_REO_MULT_MAX)
-			r->reo_mult++;
-		r->real_losses = 0;
-		return;
-	}
 	if (resent)
 		return; /* Karn: which transmission arrived is ambiguous */
 	if (r->min_rtt_ns == 0 || rtt < r->min_rtt_ns)
@@ -127,10 +122,17 @@ sx_rack_on_sack(struct sx_qp *qp, const struct sx_pkt *pkt, uint64_t now_ns)
 {
 	uint32_t next = sx_psn_add(pkt->bth.psn, 1), p, i;
 
-	if (pkt->op->flags & SX_OPF_ECE && pkt->ece.count != 0)
-		sx_path_feedback(&qp->path, qp->pathp, pkt->ece.entropy, SX_PATH_SIG_ECN, now_ns);
+	if (pkt->sack.flags & SX_SACK_F_DUPLICATE) {
+		/* A resend was not needed: the reordering was deeper than the
+		 * window. Widen it (RFC 8985 7.2). */
+		qp->cnt[SX_QPC_SPURIOUS_RETX]++;
+		if (qp->rack->reo_mult < RACK_REO_MULT_MAX)
+			qp->rack->reo_mult++;
+		qp->rack->real_losses = 0;
+	}
 	/* The same window checks as the completer's: a stale or forged ACK
-	 * reports nothing. */
+	 * reports nothing. Deliveries first, then the mark: the marked
+	 * packet may be among them, and the mark must have the last word. */
 	if (sx_psn_cmp(next, qp->snd_max) > 0 || sx_psn_cmp(next, qp->snd_una) < 0)
 		return;
 	for (p = qp->snd_una; sx_psn_cmp(p, next) < 0; p = sx_psn_add(p, 1))
@@ -146,6 +148,8 @@ sx_rack_on_sack(struct sx_qp *qp, const struct sx_pkt *pkt, uint64_t now_ns)
 		if (!sx_bit_test(qp->sacked, sx_psn_fwd(qp->snd_una, p)))
 			delivered(qp, p, now_ns);
 	}
+	if ((pkt->op->flags & SX_OPF_ECE) && pkt->ece.count != 0)
+		sx_path_feedback(&qp->path, qp->pathp, pkt->ece.entropy, SX_PATH_SIG_ECN, now_ns);
 }
 
 bool
@@ -194,7 +198,7 @@ sx_rack_resent(struct sx_qp *qp, uint32_t psn, uint64_t now_ns)
 	sx_path_feedback(&qp->path, qp->pathp, r->sport[slot(psn)], SX_PATH_SIG_LOSS, now_ns);
 	if (++r->real_losses >= RACK_REO_RESET_LOSSES) {
 		r->real_losses = 0;
-		r->reo_mult = 1;
+		r->reo_mult = RACK_REO_MULT_INIT;
 	}
 }
 

@@ -41,6 +41,9 @@ extern "C" {
 #define SX_SACK_BITS      256
 /** SACK flag: Base is a READ/atomic whose answer the responder sends next. */
 #define SX_SACK_F_ANSWER_FOLLOWS 0x01
+/** SACK flag: a request PSN arrived twice since the previous ACK (a
+ *  spurious resend: RFC 8985's DSACK signal, docs/multipath.md). */
+#define SX_SACK_F_DUPLICATE 0x02
 #define SX_ECE_LEN        4  /**< scalex path echo: a marked entropy and a count */
 #define SX_ICRC_LEN       4
 #define SX_ETHERTYPE_IPV4 0x0800

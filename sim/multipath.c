@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The simulator's side of multipath (docs/multipath.md): the keys that
+ * choose every host's path policy, and what a run reports about paths —
+ * the load of each spine and each leaf uplink in the measurement window
+ * (summary.json "multipath", uplinks.csv), the policies' per-entropy
+ * counters summed over the hosts (read through <scalex/stats.h>), and the
+ * retransmissions the receivers saw twice (spurious).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <scalex/stats.h>
+
+#include "scenario_priv.h"
+
+bool
+sx_scn_path_key(struct sx_scn_cfg *c, const char *name, const char *v, bool *ok)
+{
+	if (!strcmp(name, "path")) {
+		*ok = strlen(v) < sizeof(c->path);
+		if (*ok)
+			snprintf(c->path, sizeof(c->path), "%s", v);
+		return true;
+	}
+	if (!strcmp(name, "path_param")) {
+		*ok = c->npath_param < SX_SCN_MAX_PATH_PARAMS && strchr(v, '=') != NULL &&
+		      strlen(v) < sizeof(c->path_param[0]);
+		if (*ok)
+			snprintf(c->path_param[c->npath_param++], sizeof(c->path_param[0]), "%s",
+				 v);
+		return true;
+	}
+	return false;
+}
+
+int
+sx_scn_path_host(struct sx_scn *s, struct sx_host *h, FILE *err)
+{
+	const struct sx_scn_cfg *c = &s->cfg;
+	const char *path = c->path[0] != '\0' ? c->path : NULL;
+	int rc = sx_path_check(path, c->rel);
+
+	if (rc == -ENOENT) {
+		if (err != NULL)
+			fprintf(err, "transport.path = %s: no such policy (flow, spray, flowlet, "
+				     "adaptive)\n", path);
+		return rc;
+	}
+	if (rc < 0) {
+		if (err != NULL)
+			fprintf(err, "transport.path = %s needs transport.reliability = sr\n",
+				path);
+		return rc;
+	}
+	for (uint32_t i = 0; i < c->npath_param; i++) {
+		rc = sx_path_param(h->ctx, c->path_param[i]);
+		if (rc < 0) {
+			if (err != NULL)
+				fprintf(err, "transport.path_param %s: %s\n", c->path_param[i],
+					strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* The policies' counters, summed over every host. */
+struct path_sum {
+	uint64_t pkts, ecn, losses, retired;
+};
+
+static int
+path_sum_cb(void *arg, const struct sx_stat_desc *d, uint32_t id, uint64_t value)
+{
+	struct path_sum *ps = arg;
+
+	(void)id;
+	if (!strcmp(d->name, "tx_pkts"))
+		ps->pkts += value;
+	else if (!strcmp(d->name, "ecn_marks"))
+		ps->ecn += value;
+	else if (!strcmp(d->name, "losses"))
+		ps->losses += value;
+	else if (!strcmp(d->name, "retirements"))
+		ps->retired += value;
+	return 0;
+}
+
+static double
+link_util_win(const struct sx_scn *s, uint32_t i, double win_s)
+{
+	const struct sx_fab_link *l = &s->fab.links[i];
+	uint64_t bytes, pkts;
+
+	if (s->link_tx_win1 == NULL || win_s <= 0)
+		return 0;
+	bytes = s->link_tx_win1[i] - l->tx_bytes_win;
+	pkts = s->link_pkts_win1[i] - l->tx_pkts_win;
+	/* Frame bytes plus the per-frame wire overhead, over the link's rate
+	 * (at the window's end: a degraded link counts at its new rate). */
+	return ((double)bytes + (double)pkts * s->cfg.fab.wire_overhead_bytes) * 8 /
+	       ((double)l->rate_bps * win_s);
+}
+
+int
+sx_scn_write_multipath(const struct sx_scn *s, const char *dir, struct json_t *root)
+{
+	double win_s = (double)(s->win1_ps - s->win0_ps) / 1e12;
+	json_t *mp, *spines = json_array(), *uplinks = json_array();
+	struct path_sum ps = {0};
+	char path[SX_SCN_PATH + 32];
+	uint32_t i, k;
+	FILE *f;
+
+	for (i = 0; i < s->nhosts; i++)
+		sx_stats_foreach(s->hosts[i].ctx, 1u << SX_STATS_PATH, path_sum_cb, &ps);
+	snprintf(path, sizeof(path), "%s/uplinks.csv", dir);
+	f = fopen(path, "w");
+	if (f == NULL)
+		return -errno;
+	fprintf(f, "link,leaf,spine,rate_gbps,util\n");
+	/* A spine's load: what its downlinks carried in the window. */
+	for (k = 0; k < s->fab.nspines; k++) {
+		double bits = 0, cap = 0;
+
+		for (i = 0; i < s->fab.nlinks; i++) {
+			const struct sx_fab_link *l = &s->fab.links[i];
+
+			if (l->kind != SX_LINK_SPINE_DOWN || l->from->index != k)
+				continue;
+			bits += link_util_win(s, i, win_s) * (double)l->rate_bps;
+			cap += (double)l->rate_bps;
+		}
+		json_array_append_new(spines, json_real(cap > 0 ? bits / cap : 0));
+	}
+	for (i = 0; i < s->fab.nlinks; i++) {
+		const struct sx_fab_link *l = &s->fab.links[i];
+		double u;
+
+		if (l->kind != SX_LINK_LEAF_UP)
+			continue;
+		u = link_util_win(s, i, win_s);
+		fprintf(f, "%s,%u,%u,%.3f,%.6f\n", l->name, l->from->index, l->to->index,
+			(double)l->rate_bps / 1e9, u);
+		json_array_append_new(uplinks, json_pack("{s:s,s:f}", "link", l->name, "util", u));
+	}
+	if (fclose(f) != 0)
+		return -EIO;
+	mp = json_pack("{s:s,s:o,s:o,s:{s:I,s:I,s:I,s:I},s:I,s:I}", "path",
+		       s->cfg.path[0] ? s->cfg.path : "flow", "spine_util", spines, "uplink_util",
+		       uplinks, "entropy_counters", "tx_pkts", (json_int_t)ps.pkts, "ecn_marks",
+		       (json_int_t)ps.ecn, "losses", (json_int_t)ps.losses, "retirements",
+		       (json_int_t)ps.retired, "spurious_retransmits",
+		       (json_int_t)s->qpc[SX_QPC_DUPLICATES], "retransmits",
+		       (json_int_t)s->qpc[SX_QPC_RETRANSMITS]);
+	if (mp == NULL)
+		return -ENOMEM;
+	return json_object_set_new(root, "multipath", mp) == 0 ? 0 : -ENOMEM;
+}
