@@ -88,3 +88,11 @@ sx_path_init(struct sx_path_state *s, const struct sx_path_params *pp, uint16_t 
 	s->nslots = 1;
 	pp->ops->init(s, pp->v, base);
 }
+
+uint16_t
+sx_path_ack_entropy(struct sx_path_state *s, const struct sx_path_params *pp)
+{
+	if (!pp->ops->reorders)
+		return s->base;
+	return sx_path_entropy_at(s->base, s->ack_seq++ % SX_PATH_SET_MAX);
+}

@@ -40,6 +40,7 @@ struct sx_path_slot {
 struct sx_path_state {
 	uint16_t base;   /* the QP's flow entropy: ACKs, CNPs, and `flow` data */
 	uint16_t nslots; /* counter slots in use, 1..SX_PATH_SLOTS */
+	uint32_t ack_seq; /* ACKs of a QP whose policy reorders: sprayed */
 	struct sx_path_slot slot[SX_PATH_SLOTS];
 	uint64_t priv[SX_PATH_PRIV_BYTES / 8];
 };
@@ -100,6 +101,14 @@ sx_path_next(struct sx_path_state *s, const struct sx_path_params *pp, uint64_t 
 {
 	return pp->ops->next(s, pp->v, now_ns);
 }
+
+/*
+ * The entropy of an ACK: the QP's own under a policy that keeps one path;
+ * under one that reorders, round robin over the entropy set, so that a
+ * dead path costs a QP a few ACKs, not all of them (an SR ACK is
+ * cumulative: the next one, on another path, says everything).
+ */
+uint16_t sx_path_ack_entropy(struct sx_path_state *s, const struct sx_path_params *pp);
 
 /* What became of a packet sent on @p entropy: counters, then the policy. */
 void sx_path_feedback(struct sx_path_state *s, const struct sx_path_params *pp,

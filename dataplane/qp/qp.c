@@ -378,6 +378,10 @@ sx_qp_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd, bool data)
 		 * the QP's own entropy: the path policy steers requests. */
 		txd->hdr.udp_sport = qp->path.base;
 		path_echo_fill(qp, &txd->hdr);
+		/* READ responses stay on one path: their receiver places
+		 * them in order. ACKs of a sprayed QP spread. */
+		if (txd->hdr.bth.opcode == SX_OP_SR_ACK || txd->hdr.bth.opcode == SX_OP_SR_ACK_ECE)
+			txd->hdr.udp_sport = sx_path_ack_entropy(&qp->path, qp->pathp);
 		got = true;
 	} else {
 		got = data && sx_req_tx(qp, now_ns, txd);

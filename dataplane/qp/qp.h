@@ -183,6 +183,9 @@ struct sx_qp_env {
 	uint64_t cnp_gap_ns;
 	/* Path selection of every QP (NULL: `flow`, one entropy per QP). */
 	const struct sx_path_params *path;
+	/* rack.c: the reorder window QPs learnt, where a new QP starts (the
+	 * paths' reordering is the fabric's, not one QP's); 0: nothing yet */
+	uint32_t rack_reo_mult;
 };
 
 struct sx_qp {

@@ -10,10 +10,13 @@
  * a path a few microseconds slower than the others arrives behind
  * hundreds of later ones, which SX_SR_DUPTHRESH would take for loss. The
  * window starts at one minimum RTT (RFC 8985 6.2 starts at a quarter;
- * sprayed traffic reorders more) and grows by a quarter each time a retransmission proves spurious (the receiver
+ * sprayed traffic reorders more) and doubles (RFC 8985 adds a quarter:
+ * paths' queues differ by up to a switch buffer, hundreds of min RTTs,
+ * which linear growth reaches too late) each time a retransmission proves spurious (the receiver
  * saw the PSN twice and said so in the SACK's SX_SACK_F_DUPLICATE flag,
  * the DSACK of RFC 8985 7.2), back to one quarter after 16 resends
- * without one.
+ * without one. Every QP uses at least the window the context's QPs learnt
+ * (qp->env->rack_reo_mult): reordering is the fabric's, not one QP's.
  *
  * Feedback: the QP records which entropy each PSN left on; every PSN a
  * SACK newly acknowledges reports ACK for its entropy, every PSN the
@@ -33,8 +36,8 @@
 /* Quarters of min_rtt: sprayed packets reorder by the queueing difference
  * between paths, routinely more than RFC 8985's quarter RTT, so a
  * multipath QP starts at one whole min_rtt. */
-#define RACK_REO_MULT_INIT 4u
-#define RACK_REO_MULT_MAX 64u
+#define RACK_REO_MULT_INIT 8u
+#define RACK_REO_MULT_MAX 1024u
 #define RACK_REO_RESET_LOSSES 16u
 
 struct sx_rack {
@@ -89,10 +92,21 @@ sx_rack_sent(struct sx_qp *qp, uint32_t psn, uint16_t sport, uint64_t now_ns)
 	r->sport[slot(psn)] = sport;
 }
 
+/*
+ * The reorder window: reo_mult quarters of min_rtt, and at least the
+ * queueing the latest delivered packet saw (rack.rtt - min_rtt): paths
+ * whose queues differ by about that much reorder by about that much, which
+ * a window in min RTTs alone would learn only through a spurious resend
+ * per QP.
+ */
 static uint64_t
-reo_wnd(const struct sx_rack *r)
+reo_wnd(const struct sx_qp *qp)
 {
-	return r->reo_mult * (r->min_rtt_ns / 4);
+	const struct sx_rack *r = qp->rack;
+	uint32_t m = r->reo_mult > qp->env->rack_reo_mult ? r->reo_mult : qp->env->rack_reo_mult;
+	uint64_t w = m * (r->min_rtt_ns / 4), q = r->rtt_ns - r->min_rtt_ns;
+
+	return q > w ? q : w;
 }
 
 /* PSN @p psn (not yet SACKed, inside the window) was delivered. */
@@ -127,7 +141,9 @@ sx_rack_on_sack(struct sx_qp *qp, const struct sx_pkt *pkt, uint64_t now_ns)
 		 * window. Widen it (RFC 8985 7.2). */
 		qp->cnt[SX_QPC_SPURIOUS_RETX]++;
 		if (qp->rack->reo_mult < RACK_REO_MULT_MAX)
-			qp->rack->reo_mult++;
+			qp->rack->reo_mult *= 2;
+		if (qp->rack->reo_mult > qp->env->rack_reo_mult)
+			qp->env->rack_reo_mult = qp->rack->reo_mult;
 		qp->rack->real_losses = 0;
 	}
 	/* The same window checks as the completer's: a stale or forged ACK
@@ -181,7 +197,7 @@ sx_rack_lost(struct sx_qp *qp, uint32_t psn, uint64_t now_ns)
 		return false;
 	/* RFC 8985 6.2: lost once out longer than rack.rtt + reo_wnd. */
 	age = (uint64_t)ts_diff((uint32_t)now_ns, sent);
-	wait = r->rtt_ns + reo_wnd(r);
+	wait = r->rtt_ns + reo_wnd(qp);
 	if (age >= wait)
 		return true;
 	due = now_ns + (wait - age);
@@ -199,6 +215,7 @@ sx_rack_resent(struct sx_qp *qp, uint32_t psn, uint64_t now_ns)
 	if (++r->real_losses >= RACK_REO_RESET_LOSSES) {
 		r->real_losses = 0;
 		r->reo_mult = RACK_REO_MULT_INIT;
+		qp->env->rack_reo_mult /= 2; /* the fabric's hint fades too */
 	}
 }
 
