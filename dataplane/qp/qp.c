@@ -33,6 +33,7 @@ static const char *const counter_names[SX_QPC_MAX] = {
 	[SX_QPC_CNP_RCVD] = "cnp_rcvd",
 	[SX_QPC_SPURIOUS_RETX] = "spurious_retransmits",
 	[SX_QPC_ECE_SENT] = "ece_sent",
+	[SX_QPC_RACK_LOST] = "rack_lost",
 };
 
 const char *

@@ -66,6 +66,7 @@ enum sx_qp_counter {
 	SX_QPC_CNP_RCVD,
 	SX_QPC_SPURIOUS_RETX, /* rack.c: resends the original beat */
 	SX_QPC_ECE_SENT,      /* SR ACKs that echoed ECN-CE (SX_SR_ACK_ECE) */
+	SX_QPC_RACK_LOST,     /* rack.c: resends its reorder window ordered */
 	SX_QPC_MAX,
 };
 

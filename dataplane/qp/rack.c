@@ -211,6 +211,7 @@ sx_rack_resent(struct sx_qp *qp, uint32_t psn, uint64_t now_ns)
 {
 	struct sx_rack *r = qp->rack;
 
+	qp->cnt[SX_QPC_RACK_LOST]++;
 	sx_path_feedback(&qp->path, qp->pathp, r->sport[slot(psn)], SX_PATH_SIG_LOSS, now_ns);
 	if (++r->real_losses >= RACK_REO_RESET_LOSSES) {
 		r->real_losses = 0;
