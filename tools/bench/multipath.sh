@@ -9,9 +9,11 @@
 #                the routing never learns it (only the hosts route around)
 # and each host rate (100, 400, 800 Gb/s; spines at twice that, ECN
 # thresholds and buffers scaled with the rate), two runs:
-#   - a permutation of long flows: window goodput / line rate, the switch
-#     queue p99, spurious retransmissions (duplicates the receivers saw);
-#   - WebSearch flows at 50% load: p99 FCT slowdown of flows <= 100 KB.
+#   - a permutation of long flows, 1 ms at 100G (less at higher rates, the
+#     same packets): window goodput / line rate, the switch queue p99,
+#     spurious retransmissions (duplicates the receivers saw);
+#   - WebSearch flows at 50% load, 2 ms at 100G: p99 FCT slowdown of the
+#     flows <= 100 KB.
 # Writes OUT/table.md, OUT/table.csv, and plots (goodput per policy and
 # state, per-uplink load of the permutation runs) with gnuplot.
 #
@@ -34,7 +36,7 @@ fi
 policies="flow spray flowlet adaptive"
 states="permutation degraded linkfail"
 perm_us=1000
-ws_us=1000
+ws_us=2000
 cdf=$(cd "$(dirname "$0")/../data" && pwd)/websearch.cdf
 
 # One INI for host rate $1 (Gb/s), fabric state $2, workload $3.
@@ -86,6 +88,8 @@ echo "rate_gbps,state,policy,goodput_frac,queue_p99_bytes,spurious_retx,retx,sho
 for r in $rates; do
 	for state in $states; do
 		for p in $policies; do
+			# The same number of packets per run at every rate.
+			perm_us=$(( 100000 / r * 10 )); ws_us=$(( 200000 / r * 10 ))
 			d="$out/$r-$state-$p"
 			mkdir -p "$d"
 			ini "$r" "$state" perm > "$d/perm.ini"
