@@ -16,26 +16,6 @@
 
 #include "scenario_priv.h"
 
-bool
-sx_scn_path_key(struct sx_scn_cfg *c, const char *name, const char *v, bool *ok)
-{
-	if (!strcmp(name, "path")) {
-		*ok = strlen(v) < sizeof(c->path);
-		if (*ok)
-			snprintf(c->path, sizeof(c->path), "%s", v);
-		return true;
-	}
-	if (!strcmp(name, "path_param")) {
-		*ok = c->npath_param < SX_SCN_MAX_PATH_PARAMS && strchr(v, '=') != NULL &&
-		      strlen(v) < sizeof(c->path_param[0]);
-		if (*ok)
-			snprintf(c->path_param[c->npath_param++], sizeof(c->path_param[0]), "%s",
-				 v);
-		return true;
-	}
-	return false;
-}
-
 int
 sx_scn_path_host(struct sx_scn *s, struct sx_host *h, FILE *err)
 {

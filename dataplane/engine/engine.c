@@ -180,7 +180,11 @@ build_frame(struct sx_engine *e, struct sx_qp *qp, struct sx_txd *d, struct sx_f
 
 	memcpy(h->eth_dst, qp->remote.mac, 6);
 	memcpy(h->eth_src, e->port->mac, 6);
-	h->vlan = false;
+	/* 802.1Q: PFC classes are per priority, so CNPs can take their own
+	 * (cnp_802p_prio) past a paused data class. */
+	h->vlan = e->vlan_id != 0;
+	h->vlan_tci = (uint16_t)((h->bth.opcode == SX_OP_CNP ? e->cnp_pcp : e->pcp) << 13 |
+				 e->vlan_id);
 	h->ip_version = e->ip_version;
 	h->tos = h->bth.opcode == SX_OP_CNP ? e->cnp_tos : e->tos;
 	h->ttl = 64;

@@ -4,7 +4,7 @@
  * scalex public API: reliable-connected (RC) RDMA over RoCEv2, shaped like
  * libibverbs so RDMA programmers feel at home. Enum values for work-request
  * opcodes, access flags, completion opcodes and completion status are the
- * ibv_ values (checked against <infiniband/verbs.h> when it is available).
+ * ibv_ values (checked against <infiniband/verbs.h> by tests/verbs_abi_test.c: a mismatch fails the build).
  *
  * Threading: a context is driven by one thread (run to completion). That
  * thread posts work and polls completions; sx_poll_cq() also makes progress
@@ -208,6 +208,9 @@ struct sx_context_attr {
 	uint8_t dscp;            /**< DSCP of data packets; 0: 26 */
 	uint8_t cnp_dscp;        /**< DSCP of CNPs; 0: 48 */
 	uint32_t cnp_gap_ns;     /**< at most one CNP per QP per this; 0: 4000 */
+	uint8_t cnp_pcp;         /**< 802.1p priority of CNPs (VLAN only); 0: 6 */
+	uint16_t vlan_id;        /**< 802.1Q VLAN ID of every frame, 1..4094; 0: untagged */
+	uint8_t pcp;             /**< 802.1p priority of data frames (VLAN only); 0: 3 */
 	/** Path policy of every QP: which UDP source port (ECMP entropy) each
 	 *  request packet takes — "flow" (one per QP, RoCEv2's default),
 	 *  "spray", "flowlet", "adaptive" (docs/multipath.md); NULL: "flow".

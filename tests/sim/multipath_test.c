@@ -349,10 +349,13 @@ refuse(void **state)
 	assert_null(sx_scn_create(&cfg, err));
 	rewind(err);
 	assert_non_null(fgets(msg, sizeof(msg), err));
-	assert_non_null(strstr(msg, "needs transport.reliability = sr"));
-	assert_int_equal(sx_scn_set(&cfg, "transport.path=nope", stderr), 0);
-	assert_null(sx_scn_create(&cfg, NULL));
+	assert_non_null(strstr(msg, "needs reliability = sr"));
+	assert_int_equal(sx_scn_set(&cfg, "transport.path=nope", NULL), -EINVAL);
 	assert_int_equal(sx_scn_set(&cfg, "transport.path_param=novalue", NULL), -EINVAL);
+	/* A parameter the policy does not have: refused when the hosts start. */
+	assert_int_equal(sx_scn_set(&cfg, "transport.reliability=sr", stderr), 0);
+	assert_int_equal(sx_scn_set(&cfg, "transport.path_param=nope=1", stderr), 0);
+	assert_null(sx_scn_create(&cfg, NULL));
 	sx_scn_cfg_fini(&cfg);
 	fclose(err);
 	/* The public check the tools use. */
