@@ -9,7 +9,7 @@
 #                the routing never learns it (only the hosts route around)
 # and each host rate (100, 400, 800 Gb/s; spines at twice that, ECN
 # thresholds and buffers scaled with the rate), two runs:
-#   - a permutation of long flows, 1 ms at 100G (less at higher rates, the
+#   - a permutation of long flows, 2 ms at 100G (less at higher rates, the
 #     same packets): window goodput / line rate, the switch queue p99,
 #     spurious retransmissions (duplicates the receivers saw);
 #   - WebSearch flows at 50% load, 1 ms at 100G: p99 FCT slowdown of the
@@ -36,8 +36,6 @@ else
 fi
 policies="flow spray flowlet adaptive"
 states="permutation degraded linkfail"
-perm_us=1000
-ws_us=2000
 cdf=$(cd "$(dirname "$0")/../data" && pwd)/websearch.cdf
 
 # One INI for host rate $1 (Gb/s), fabric state $2, workload $3.
@@ -90,7 +88,7 @@ for r in $rates; do
 	for state in $states; do
 		for p in $policies; do
 			# The same number of packets per run at every rate.
-			perm_us=$(( 100000 / r * 10 )); ws_us=$(( 100000 / r * 10 ))
+			perm_us=$(( 200000 / r )); ws_us=$(( 100000 / r ))
 			d="$out/$r-$state-$p"
 			mkdir -p "$d"
 			ini "$r" "$state" perm > "$d/perm.ini"
