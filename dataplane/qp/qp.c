@@ -301,6 +301,15 @@ sx_qp_error(struct sx_qp *qp)
 	qp->rq_rhead = qp->rq_rtail;
 }
 
+/* PSNs a request packet stands for: a READ one per response packet. */
+static uint32_t
+rack_psns(const struct sx_qp *qp, const struct sx_pkt *h)
+{
+	if (h->bth.opcode != SX_OP_RC_READ_REQUEST || h->reth.dma_len == 0)
+		return 1;
+	return (h->reth.dma_len + qp->mtu - 1) / qp->mtu;
+}
+
 /* SR responder: remember a CE-marked request's entropy for the next ACK. */
 static void
 path_echo_note(struct sx_qp *qp, const struct sx_pkt *pkt)
@@ -389,7 +398,8 @@ sx_qp_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd, bool data)
 		if (got) {
 			txd->hdr.udp_sport = sx_path_next(&qp->path, qp->pathp, now_ns);
 			if (qp->rack != NULL)
-				sx_rack_sent(qp, txd->hdr.bth.psn, txd->hdr.udp_sport, now_ns);
+				sx_rack_sent(qp, txd->hdr.bth.psn, rack_psns(qp, &txd->hdr),
+					     txd->hdr.udp_sport, now_ns);
 		}
 	}
 	if (got) {

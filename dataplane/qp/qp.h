@@ -348,8 +348,10 @@ void sx_comp_wqe(struct sx_qp *qp, struct sx_wqe *w, enum sx_wc_status status);
 /* rack.c: loss detection with a reorder window, and path feedback. */
 int sx_rack_init(struct sx_qp *qp);
 void sx_rack_fini(struct sx_qp *qp);
-/* Request PSN @p psn left now on entropy @p sport. */
-void sx_rack_sent(struct sx_qp *qp, uint32_t psn, uint16_t sport, uint64_t now_ns);
+/* Request PSN @p psn (and the @p npsn - 1 after it: a READ's responses)
+ * left now on entropy @p sport. */
+void sx_rack_sent(struct sx_qp *qp, uint32_t psn, uint32_t npsn, uint16_t sport,
+		  uint64_t now_ns);
 /* An SR ACK arrived: before the completer applies it. */
 void sx_rack_on_sack(struct sx_qp *qp, const struct sx_pkt *pkt, uint64_t now_ns);
 /* A hole scan is worth it (news since the last one found nothing); it

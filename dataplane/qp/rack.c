@@ -84,12 +84,15 @@ sx_rack_fini(struct sx_qp *qp)
 }
 
 void
-sx_rack_sent(struct sx_qp *qp, uint32_t psn, uint16_t sport, uint64_t now_ns)
+sx_rack_sent(struct sx_qp *qp, uint32_t psn, uint32_t npsn, uint16_t sport, uint64_t now_ns)
 {
 	struct sx_rack *r = qp->rack;
 
-	r->sent_ns[slot(psn)] = (uint32_t)now_ns;
-	r->sport[slot(psn)] = sport;
+	/* A READ request stands for its responses' PSNs too. */
+	for (uint32_t i = 0; i < npsn && i < SX_WINDOW_PKTS; i++) {
+		r->sent_ns[slot(psn + i)] = (uint32_t)now_ns;
+		r->sport[slot(psn + i)] = sport;
+	}
 }
 
 /*
