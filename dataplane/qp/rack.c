@@ -39,11 +39,17 @@
 #define RACK_REO_MULT_INIT 8u
 #define RACK_REO_MULT_MAX 1024u
 #define RACK_REO_RESET_LOSSES 16u
+/* Least time a packet is given before it counts as lost: a round trip the
+ * clock could not resolve (packets sent and answered within one poll, as
+ * on an in-process port in virtual time) must not make every hole lost at
+ * once and every resend lost again before its answer could return. */
+#define RACK_MIN_WAIT_NS 1000u
 
 struct sx_rack {
 	uint32_t sent_ns[SX_WINDOW_PKTS]; /* by PSN mod window: last (re)send */
 	uint16_t sport[SX_WINDOW_PKTS];   /* by PSN mod window: its entropy */
 	uint32_t xmit_ns;     /* send time of the latest-sent delivered packet */
+	uint32_t xmit_psn;    /* its PSN: the tie-break of equal send times */
 	uint64_t rtt_ns;      /* that packet's round trip */
 	uint64_t min_rtt_ns;  /* 0: no sample yet */
 	uint64_t deadline_ns; /* reorder timer; 0: off */
@@ -126,9 +132,11 @@ delivered(struct sx_qp *qp, uint32_t psn, uint64_t now_ns)
 		return; /* Karn: which transmission arrived is ambiguous */
 	if (r->min_rtt_ns == 0 || rtt < r->min_rtt_ns)
 		r->min_rtt_ns = rtt;
-	if (!r->valid || ts_diff(sent, r->xmit_ns) >= 0) {
+	if (!r->valid || ts_diff(sent, r->xmit_ns) > 0 ||
+	    (sent == r->xmit_ns && sx_psn_cmp(psn, r->xmit_psn) > 0)) {
 		r->valid = true;
 		r->xmit_ns = sent;
+		r->xmit_psn = psn;
 		r->rtt_ns = rtt;
 		r->dirty = true;
 	}
@@ -195,12 +203,16 @@ sx_rack_lost(struct sx_qp *qp, uint32_t psn, uint64_t now_ns)
 	uint32_t sent = r->sent_ns[slot(psn)];
 	uint64_t age, wait, due;
 
-	/* Only a packet sent before one that was delivered can be lost. */
-	if (!r->valid || ts_diff(sent, r->xmit_ns) > 0)
+	/* Only a packet sent before one that was delivered can be lost
+	 * (equal send times: the lower PSN went first, RFC 8985 6.2). */
+	if (!r->valid || ts_diff(sent, r->xmit_ns) > 0 ||
+	    (sent == r->xmit_ns && sx_psn_cmp(psn, r->xmit_psn) >= 0))
 		return false;
 	/* RFC 8985 6.2: lost once out longer than rack.rtt + reo_wnd. */
 	age = (uint64_t)ts_diff((uint32_t)now_ns, sent);
 	wait = r->rtt_ns + reo_wnd(qp);
+	if (wait < RACK_MIN_WAIT_NS)
+		wait = RACK_MIN_WAIT_NS;
 	if (age >= wait)
 		return true;
 	due = now_ns + (wait - age);

@@ -201,9 +201,14 @@ sr_resend_hole(struct sx_qp *qp, struct sx_txd *txd, uint64_t now_ns)
 			psn = sx_psn_add(qp->snd_una, i);
 			if (sx_psn_cmp(psn, qp->snd_max) >= 0)
 				return false;
-			if (qp->rack != NULL && !sx_rack_lost(qp, psn, now_ns))
-				continue;
 			w = wqe_of(qp, psn);
+			/* Multipath: the detector's verdict; a READ/atomic, whose
+			 * answers trail its request, is asked again once per
+			 * hole until a timeout, as without multipath. */
+			if (qp->rack != NULL &&
+			    ((w != NULL && sx_wqe_is_rd_atomic(w) && sx_bit_test(qp->resent, i)) ||
+			     !sx_rack_lost(qp, psn, now_ns)))
+				continue;
 			/* A READ/atomic hole: resent only at the request's own
 			 * PSN, and not while the responder says its answer is
 			 * queued right behind the ACK that showed the hole. */
