@@ -69,26 +69,32 @@ path_sum_cb(void *arg, const struct sx_stat_desc *d, uint32_t id, uint64_t value
 	return 0;
 }
 
+/* The fraction of the window link @p i's wire was busy (frames and their
+ * wire overhead at the rate each was sent at). */
 static double
-link_util_win(const struct sx_scn *s, uint32_t i, double win_s)
+link_util_win(const struct sx_scn *s, uint32_t i)
 {
 	const struct sx_fab_link *l = &s->fab.links[i];
-	uint64_t bytes, pkts;
+	double win_ps = (double)(s->win1_ps - s->win0_ps);
 
-	if (s->link_tx_win1 == NULL || win_s <= 0)
+	if (s->link_busy_win1 == NULL || win_ps <= 0)
 		return 0;
-	bytes = s->link_tx_win1[i] - l->tx_bytes_win;
-	pkts = s->link_pkts_win1[i] - l->tx_pkts_win;
-	/* Frame bytes plus the per-frame wire overhead, over the link's rate
-	 * (at the window's end: a degraded link counts at its new rate). */
-	return ((double)bytes + (double)pkts * s->cfg.fab.wire_overhead_bytes) * 8 /
-	       ((double)l->rate_bps * win_s);
+	return (double)(s->link_busy_win1[i] - l->busy_win_ps) / win_ps;
+}
+
+/* A QP counter summed over the hosts, by name (0: none). */
+static uint64_t
+qp_counter(const struct sx_scn *s, const char *name)
+{
+	for (uint32_t i = 0; i < s->nqpc; i++)
+		if (strcmp(s->qpc[i].name, name) == 0)
+			return s->qpc[i].value;
+	return 0;
 }
 
 int
 sx_scn_write_multipath(const struct sx_scn *s, const char *dir, struct json_t *root)
 {
-	double win_s = (double)(s->win1_ps - s->win0_ps) / 1e12;
 	json_t *mp, *spines = json_array(), *uplinks = json_array();
 	struct path_sum ps = {0};
 	char path[SX_SCN_PATH + 32];
@@ -111,7 +117,7 @@ sx_scn_write_multipath(const struct sx_scn *s, const char *dir, struct json_t *r
 
 			if (l->kind != SX_LINK_SPINE_DOWN || l->from->index != k)
 				continue;
-			bits += link_util_win(s, i, win_s) * (double)l->rate_bps;
+			bits += link_util_win(s, i) * (double)l->rate_bps;
 			cap += (double)l->rate_bps;
 		}
 		json_array_append_new(spines, json_real(cap > 0 ? bits / cap : 0));
@@ -122,7 +128,7 @@ sx_scn_write_multipath(const struct sx_scn *s, const char *dir, struct json_t *r
 
 		if (l->kind != SX_LINK_LEAF_UP)
 			continue;
-		u = link_util_win(s, i, win_s);
+		u = link_util_win(s, i);
 		fprintf(f, "%s,%u,%u,%.3f,%.6f\n", l->name, l->from->index, l->to->index,
 			(double)l->rate_bps / 1e9, u);
 		json_array_append_new(uplinks, json_pack("{s:s,s:f}", "link", l->name, "util", u));
@@ -134,8 +140,8 @@ sx_scn_write_multipath(const struct sx_scn *s, const char *dir, struct json_t *r
 		       uplinks, "entropy_counters", "tx_pkts", (json_int_t)ps.pkts, "ecn_marks",
 		       (json_int_t)ps.ecn, "losses", (json_int_t)ps.losses, "retirements",
 		       (json_int_t)ps.retired, "spurious_retransmits",
-		       (json_int_t)s->qpc[SX_QPC_DUPLICATES], "retransmits",
-		       (json_int_t)s->qpc[SX_QPC_RETRANSMITS]);
+		       (json_int_t)qp_counter(s, "duplicates"), "retransmits",
+		       (json_int_t)qp_counter(s, "retransmits"));
 	if (mp == NULL)
 		return -ENOMEM;
 	return json_object_set_new(root, "multipath", mp) == 0 ? 0 : -ENOMEM;

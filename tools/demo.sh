@@ -118,7 +118,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 w, m = d["window"], d["multipath"]
 print("%-8s goodput %6.0f Gb/s of %d, switch queue p99 %5.0f KB, spine load %s" % (
-      sys.argv[2], w["goodput_gbps"], 3200, w["switch_queue_p99_bytes"] / 1000,
+      sys.argv[2], w["goodput_gbps"], 3200, w["queue"]["worst_port_p99_bytes"] / 1000,
       " ".join("%.2f" % u for u in m["spine_util"])))
 PY
 done

@@ -33,6 +33,8 @@ struct sx_context {
 	FILE *cc_trace;
 	/* path policy: shared read-mostly by every QP (env.path points here) */
 	struct sx_path_params pathp;
+	/* control plane (control/ctx_hook.h): live parameters, requests */
+	struct sx_ctx_ctl *ctl;
 };
 
 struct sx_pd {
@@ -50,6 +52,9 @@ struct sx_context *sx_context_create(struct sx_port *port, const struct sx_conte
 
 /* path_api.c: the context's path policy @p name (NULL: flow); -ENOENT. */
 int sx_context_path_init(struct sx_context *ctx, const char *name);
+/* The notification point from the attributes and the CC values (again
+ * after every change of them). */
+void sx_ctx_np_update(struct sx_context *ctx);
 
 /* One engine round at the context's time, without idle backoff. */
 int sx_context_step(struct sx_context *ctx);

@@ -111,7 +111,7 @@ for f in csv.DictReader(open(d + "/ws/flows.csv")):
 sd.sort()
 p99 = sd[min(len(sd) - 1, int(0.99 * len(sd)))] if sd else float("nan")
 m = pm["multipath"]
-print("%g,%s,%s,%.3f,%d,%d,%d,%.2f,%d" % (r, state, p, frac, pm["window"]["switch_queue_p99_bytes"],
+print("%g,%s,%s,%.3f,%d,%d,%d,%.2f,%d" % (r, state, p, frac, pm["window"]["queue"]["worst_port_p99_bytes"],
       m["spurious_retransmits"], m["retransmits"], p99, ws["flows"]["completed"]))
 PY
 			tail -1 "$out/table.csv"
