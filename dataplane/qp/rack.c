@@ -9,13 +9,16 @@
  * window, not after a count of SACKed PSNs above it: a packet sprayed over
  * a path a few microseconds slower than the others arrives behind
  * hundreds of later ones, which SX_SR_DUPTHRESH would take for loss. The
- * window starts at one minimum RTT (RFC 8985 6.2 starts at a quarter;
- * sprayed traffic reorders more) and doubles (RFC 8985 adds a quarter:
- * paths' queues differ by up to a switch buffer, hundreds of min RTTs,
- * which linear growth reaches too late) each time a retransmission proves spurious (the receiver
- * saw the PSN twice and said so in the SACK's SX_SACK_F_DUPLICATE flag,
- * the DSACK of RFC 8985 7.2), back to one quarter after 16 resends
- * without one. Every QP uses at least the window the context's QPs learnt
+ * window is the larger of the queueing the latest delivered packet saw and
+ * reo_mult quarters of the minimum RTT. reo_mult starts at 8, two min RTTs
+ * (RFC 8985 6.2 starts at a quarter; sprayed traffic reorders by the
+ * queueing difference between paths, routinely more), and doubles (RFC
+ * 8985 adds a quarter: queues differ by up to a switch buffer, hundreds of
+ * min RTTs, which linear growth reaches too late) each time a resend proves
+ * spurious (the receiver saw the PSN twice and said so in the SACK's
+ * SX_SACK_F_DUPLICATE flag, the DSACK of RFC 8985 7.2), back to 8 after 16
+ * resends without one. Every QP uses at least the window the context's QPs
+ * learnt
  * (qp->env->rack_reo_mult): reordering is the fabric's, not one QP's.
  *
  * Feedback: the QP records which entropy each PSN left on; every PSN a
