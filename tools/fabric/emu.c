@@ -17,6 +17,7 @@
 #define FX_DEFAULT_RING    8192
 #define FX_DEFAULT_BURST   (4 * 4096)
 #define FX_DEFAULT_HOLD_NS 100000
+#define FX_DEFAULT_BURST_NS 4000000
 
 static const char *const drop_names[FX_DROP_MAX] = {
 	[FX_DROP_TAIL] = "tail",
@@ -128,6 +129,8 @@ add_link(struct fx *f, enum sx_link_kind kind, uint32_t from, uint32_t to)
 	l->delay_ns = host ? c->host_delay_ns : c->fabric_delay_ns;
 	l->ecn = c->ecn && kind != SX_LINK_HOST_UP;
 	l->burst_ns = (f->cfg.burst_bytes * 8 * 1000000000ull) / l->rate_bps;
+	if (l->burst_ns < f->cfg.burst_min_ns)
+		l->burst_ns = f->cfg.burst_min_ns;
 	if (ring_init(&l->q, f->cfg.ring_frames) < 0 || ring_init(&l->wire, f->cfg.ring_frames) < 0)
 		return NULL;
 	return l;
@@ -155,6 +158,8 @@ fx_init(struct fx *f, const struct fx_cfg *cfg, const struct fx_hooks *hooks)
 		f->cfg.burst_bytes = FX_DEFAULT_BURST;
 	if (f->cfg.hold_ns == 0)
 		f->cfg.hold_ns = FX_DEFAULT_HOLD_NS;
+	if (f->cfg.burst_min_ns == 0)
+		f->cfg.burst_min_ns = FX_DEFAULT_BURST_NS;
 	if (nleaves == 1)
 		nspines = 0; /* one leaf: nothing goes up */
 	f->hooks = *hooks;

@@ -13,9 +13,10 @@
  * Generic Cell Rate Algorithm (ITU-T I.371 "virtual scheduling"): a frame
  * may start when its theoretical start time is at most burst_ns ahead of
  * now; its wire time (frame + preamble, FCS, gap) then moves the
- * theoretical time on. The burst tolerance absorbs the jitter of a polling
- * loop that shares its CPU with host processes without letting the average
- * exceed the rate.
+ * theoretical time on. The burst tolerance (burst_bytes at the link rate,
+ * and at least burst_min_ns) lets a link catch up on the time the polling
+ * loop was not scheduled, sharing its CPUs with host processes, without
+ * letting the average exceed the rate.
  *
  * Host h's frames enter on its uplink (host -> leaf: the NIC's wire),
  * leaves reach their own hosts directly and other leaves by ECMP over the
@@ -86,6 +87,7 @@ struct fx_cfg {
 	struct sx_fault_dir fault; /* drop, reorder, duplicate, corrupt on every link
 				    * (drop and reorder add to fab.loss / fab.reorder) */
 	uint64_t burst_bytes;     /* shaper burst tolerance; 0: 4 frames of 4 KiB */
+	uint64_t burst_min_ns;    /* ... and at least this much time; 0: 4 ms */
 	uint64_t hold_ns;         /* a reordered frame waits at most this; 0: 100 us */
 	uint32_t ring_frames;     /* per link queue and delay line, frames (power of 2) */
 	uint64_t seed;

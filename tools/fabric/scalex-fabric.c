@@ -17,7 +17,8 @@
  * makes a sequence counter odd while it polls and even between passes, and
  * a munmap from any other thread waits until a pass in progress has ended.
  * A burst that starts later sees the port disconnected (the driver clears
- * its flag before unmapping) and touches nothing.
+ * its flag before unmapping) and touches nothing; frames for a host that
+ * is gone are refused by its port and counted as drops ("host").
  *
  * Idle backoff: when a pass moved nothing it spins, then sleeps until the
  * fabric's next deadline (at most --idle-sleep-us), so it shares two CPUs
@@ -58,7 +59,6 @@
 #define MAX_SETS       64
 #define DEFAULT_FRAME  (4096 + 128)
 #define IDLE_SPINS     2000
-#define LINK_CHECK_NS  1000000ull
 
 /* ---- the memif disconnect guard (see the file comment) ---- */
 
@@ -289,7 +289,6 @@ parse_opts(int argc, char **argv, struct opts *o)
 struct host_port {
 	struct sx_port *port;
 	uint16_t port_id;
-	bool up;
 	struct sx_frame out[BURST];
 	uint16_t nout;
 	uint64_t refused; /* frames its port did not take */
@@ -335,7 +334,7 @@ flush_host(struct fabric *fb, uint32_t h)
 
 	if (hp->nout == 0)
 		return;
-	sent = hp->up ? sx_port_tx(hp->port, hp->out, hp->nout) : 0;
+	sent = sx_port_tx(hp->port, hp->out, hp->nout);
 	hp->tx_frames += sent;
 	if (sent < hp->nout) {
 		hp->refused += hp->nout - sent;
@@ -351,8 +350,6 @@ hook_deliver(void *arg, uint32_t h, struct fx_pkt *p)
 	struct fabric *fb = arg;
 	struct host_port *hp = &fb->hosts[h];
 
-	if (!hp->up)
-		return false;
 	if (hp->nout == BURST)
 		flush_host(fb, h);
 	hp->out[hp->nout++] = (struct sx_frame){.data = p->data, .len = p->len,
@@ -381,19 +378,6 @@ hook_copy(void *arg, const struct fx_pkt *in, struct fx_pkt *out)
 	return true;
 }
 
-static void
-check_links(struct fabric *fb)
-{
-	uint32_t h;
-
-	for (h = 0; h < fb->nhosts; h++) {
-		struct rte_eth_link link;
-
-		if (rte_eth_link_get_nowait(fb->hosts[h].port_id, &link) == 0)
-			fb->hosts[h].up = link.link_status == RTE_ETH_LINK_UP;
-	}
-}
-
 /* One pass: receive from every host that has room, move frames, send. */
 static uint32_t
 pass(struct fabric *fb, uint64_t now)
@@ -405,7 +389,7 @@ pass(struct fabric *fb, uint64_t now)
 	for (h = 0; h < fb->nhosts; h++) {
 		struct host_port *hp = &fb->hosts[h];
 
-		if (!hp->up || !fx_host_ready(&fb->fx, h))
+		if (!fx_host_ready(&fb->fx, h))
 			continue;
 		n = sx_port_rx(hp->port, f, BURST);
 		hp->rx_frames += n;
@@ -504,20 +488,17 @@ write_stats(struct fabric *fb, double elapsed_s)
 static void
 run(struct fabric *fb)
 {
-	uint64_t t0 = now_ns(), end = 0, last_check = 0, idle = 0;
+	uint64_t t0 = now_ns(), end = 0, idle = 0;
 
 	if (fb->o.duration_s > 0)
 		end = t0 + (uint64_t)(fb->o.duration_s * 1e9);
 	while (!stop) {
 		uint64_t now = now_ns(), next;
+
 		uint32_t work;
 
 		if (end != 0 && now >= end)
 			break;
-		if (now - last_check >= LINK_CHECK_NS) {
-			check_links(fb);
-			last_check = now;
-		}
 		pass_begin();
 		work = pass(fb, now);
 		pass_end();
@@ -530,15 +511,15 @@ run(struct fabric *fb)
 			rte_pause();
 			continue;
 		}
-		/* asleep no longer than the next frame's deadline, and only
-		 * if that is far enough for a sleep to be worth it */
+		/* frames held: stay runnable (a sleep on a busy machine lasts
+		 * milliseconds); otherwise sleep, no longer than the next
+		 * frame's deadline */
 		next = fx_next_ns(&fb->fx);
-		if (next > now + 20000) {
-			uint64_t us = next == UINT64_MAX ? fb->o.idle_sleep_us
-							 : (next - now) / 1000;
+		if (next != UINT64_MAX) {
+			sched_yield();
+		} else {
+			uint64_t us = fb->o.idle_sleep_us;
 
-			if (us > fb->o.idle_sleep_us)
-				us = fb->o.idle_sleep_us;
 			if (us > 0) {
 				usleep((useconds_t)us);
 				fb->idle_sleeps++;

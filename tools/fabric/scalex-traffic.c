@@ -56,6 +56,7 @@
 
 #include <jansson.h>
 #include <rte_eal.h>
+#include <rte_ethdev.h>
 #include <rte_errno.h>
 
 #include <scalex/bootstrap.h>
@@ -106,6 +107,8 @@ struct gen_opts {
 	uint64_t mem_cap;
 	double timeout_s;
 	uint64_t sample_ns;
+	uint32_t idle_spins;
+	uint32_t idle_sleep_us;
 	bool given_rel, given_mtu, given_cc, given_dev, given_ip, given_connect, given_port,
 		given_timeout, given_depth;
 };
@@ -578,6 +581,8 @@ open_host(struct gen *g)
 	attr.pcap_path = g->o.pcap;
 	attr.cc = g->o.cc;
 	attr.line_rate_bps = g->o.line_rate_bps ? g->o.line_rate_bps : g->scn.fab.host_rate_bps;
+	attr.idle_spins = g->g.idle_spins;
+	attr.idle_sleep_us = g->g.idle_sleep_us;
 	g->ctx = sx_open_device(&attr);
 	if (g->ctx == NULL) {
 		fprintf(stderr, PROG ": rank %u: open %s: %s\n", g->me, g->o.dev,
@@ -643,6 +648,33 @@ open_host(struct gen *g)
 		r->len = g->buf_len;
 	}
 	return 0;
+}
+
+/* A memif client is open before its connection is: a peer that learns our
+ * QP and sends at once would see its first frames refused by the fabric. */
+static int
+wait_link(struct gen *g)
+{
+	uint64_t deadline = mono_ns() + (uint64_t)(g->g.timeout_s * 1e9);
+	char name[RTE_DEV_NAME_MAX_LEN];
+	struct rte_eth_link link;
+	uint16_t port;
+	size_t n = strcspn(g->o.dev, ",");
+
+	if (strncmp(g->o.dev, "port=", 5) == 0 || n >= sizeof(name))
+		return 0;
+	memcpy(name, g->o.dev, n);
+	name[n] = '\0';
+	if (rte_eth_dev_get_port_by_name(name, &port) != 0)
+		return 0;
+	while (!stop && mono_ns() < deadline) {
+		if (rte_eth_link_get_nowait(port, &link) == 0 && link.link_status == RTE_ETH_LINK_UP)
+			return 0;
+		usleep(1000);
+	}
+	fprintf(stderr, PROG ": rank %u: %s: link not up (is scalex-fabric running?)\n", g->me,
+		g->o.dev);
+	return -ETIMEDOUT;
 }
 
 static int
@@ -1329,6 +1361,17 @@ take_opts(int *argc, char **argv, struct gen_opts *g)
 				fprintf(stderr, PROG ": --timeout: '%s' is not (0, 86400] s\n", v);
 				return 2;
 			}
+		} else if ((strcmp(a, "--idle-spins") == 0 || strcmp(a, "--idle-sleep-us") == 0) && v) {
+			unsigned long x2 = strtoul(v, &end, 10);
+
+			if (*end || *v < '0' || *v > '9' || x2 > 100000000ul) {
+				fprintf(stderr, PROG ": %s: '%s' is not 0..10^8\n", a, v);
+				return 2;
+			}
+			if (a[8] == 'p')
+				g->idle_spins = (uint32_t)x2;
+			else
+				g->idle_sleep_us = (uint32_t)x2;
 		} else if (strcmp(a, "--sample-ms") == 0 && v) {
 			double ms = strtod(v, &end);
 
@@ -1507,7 +1550,7 @@ host_main(int argc, char **argv)
 	eal = 1;
 	if (have_aff && g->o.eal_default)
 		sched_setaffinity(0, sizeof(allowed), &allowed);
-	if (open_host(g) < 0)
+	if (open_host(g) < 0 || wait_link(g) < 0)
 		goto out;
 	if (bootstrap(g) < 0 || connect_qps(g) < 0)
 		goto out;
