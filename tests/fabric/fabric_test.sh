@@ -140,11 +140,11 @@ sim_compare() {
 	# Bounds (docs/fabric.md): the emulation cannot beat the simulated
 	# bottleneck (10% for the shaper's burst tolerance), and the processes
 	# of a busy 2-CPU machine, descheduled for milliseconds, may stretch
-	# the transfer up to 6 times; the marks within a factor of 2.
-	check "goodput: fabric between 0.15 and 1.1 times the simulator's" \
-		awk -v f="$g_fab" -v s="$g_sim" 'BEGIN { exit !(s > 0 && f >= 0.15 * s && f <= 1.1 * s) }'
-	check "ECN marks: fabric within a factor of 2 of the simulator's" \
-		awk -v f="$e_fab" -v s="$e_sim" 'BEGIN { exit !(s > 0 && f > 0 && f <= 2 * s && s <= 2 * f) }'
+	# the transfer up to 10 times; the marks within a factor of 2.5.
+	check "goodput: fabric between 0.1 and 1.1 times the simulator's" \
+		awk -v f="$g_fab" -v s="$g_sim" 'BEGIN { exit !(s > 0 && f >= 0.1 * s && f <= 1.1 * s) }'
+	check "ECN marks: fabric within a factor of 2.5 of the simulator's" \
+		awk -v f="$e_fab" -v s="$e_sim" 'BEGIN { exit !(s > 0 && f > 0 && f <= 2.5 * s && s <= 2.5 * f) }'
 	check "no leftovers" no_leftovers "$work/run.log"
 }
 

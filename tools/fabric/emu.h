@@ -48,7 +48,7 @@
 /* The simulator's fabric configuration, link kinds, addresses, RNG and
  * histogram: by path, since sim/ has a sched.h that would hide <sched.h>. */
 #include "../../sim/fabric.h"
-#include "../../sim/rng.h"
+#include "../../dataplane/util/rng.h"
 #include "../../sim/sim.h"
 
 /* A frame: the caller's handle (an mbuf) and its bytes. */

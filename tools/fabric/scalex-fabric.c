@@ -27,6 +27,9 @@
  * Exit status: 0, 1 (a setup or output error), 2 (bad command line).
  * Units: time in ns unless named, sizes in bytes, rates in bit/s.
  */
+/* rte_pcapng is experimental in DPDK 22.11. */
+#define ALLOW_EXPERIMENTAL_API 1
+
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -43,13 +46,17 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <fcntl.h>
+#include <rte_dev.h>
+#include <rte_cycles.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
+#include <rte_pcapng.h>
 
 #include <scalex/scalex.h>
 
-#include "../../dataplane/port/port.h"
 #include "emu.h"
 #include "../../sim/scenario.h"
 
@@ -58,6 +65,9 @@
 #define BURST          32
 #define MAX_SETS       64
 #define DEFAULT_FRAME  (4096 + 128)
+#define RING_DESC      1024
+#define POOL_MBUFS     8191 /* rings, frames held in queues, copies */
+#define CAPTURE_MBUFS  511
 #define IDLE_SPINS     2000
 
 /* ---- the memif disconnect guard (see the file comment) ---- */
@@ -286,14 +296,23 @@ parse_opts(int argc, char **argv, struct opts *o)
 
 /* ---- the process ---- */
 
+/* One host's memif server port, driven by DPDK directly (tools reach the
+ * library only through its public API). Frames stay mbufs from the
+ * receiving port's pool until the fabric sends or drops them. */
 struct host_port {
-	struct sx_port *port;
 	uint16_t port_id;
-	struct sx_frame out[BURST];
+	bool open;
+	struct rte_device *dev; /* hot-plugged here, removed at exit */
+	struct rte_mempool *pool;
+	rte_pcapng_t *pcap;
+	struct rte_mempool *pcap_pool;
+	struct rte_mbuf *out[BURST];
 	uint16_t nout;
 	uint64_t refused; /* frames its port did not take */
 	uint64_t rx_frames;
+	uint64_t rx_dropped; /* multi-segment: longer than --max-frame */
 	uint64_t tx_frames;
+	uint64_t capture_drop;
 	char sock[256];
 };
 
@@ -326,6 +345,27 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Capture copies of @p m[0..n), written after the burst. */
+static void
+capture(struct host_port *hp, struct rte_mbuf **m, uint16_t n, enum rte_pcapng_direction dir)
+{
+	struct rte_mbuf *c[BURST];
+	uint16_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		c[k] = rte_pcapng_copy(hp->port_id, 0, m[i], hp->pcap_pool, UINT32_MAX,
+				       rte_get_tsc_cycles(), dir);
+		if (c[k] != NULL)
+			k++;
+		else
+			hp->capture_drop++;
+	}
+	if (k > 0 && rte_pcapng_write_packets(hp->pcap, c, k) < 0)
+		hp->capture_drop += k;
+	/* 22.11 does not free the copies it wrote (dataplane/port/ethdev.c) */
+	rte_pktmbuf_free_bulk(c, k);
+}
+
 static void
 flush_host(struct fabric *fb, uint32_t h)
 {
@@ -334,12 +374,14 @@ flush_host(struct fabric *fb, uint32_t h)
 
 	if (hp->nout == 0)
 		return;
-	sent = sx_port_tx(hp->port, hp->out, hp->nout);
+	if (hp->pcap != NULL)
+		capture(hp, hp->out, hp->nout, RTE_PCAPNG_DIRECTION_OUT);
+	sent = rte_eth_tx_burst(hp->port_id, 0, hp->out, hp->nout);
 	hp->tx_frames += sent;
 	if (sent < hp->nout) {
 		hp->refused += hp->nout - sent;
 		fx_host_refused(&fb->fx, h, hp->nout - sent);
-		sx_port_tx_free(hp->port, hp->out + sent, (uint16_t)(hp->nout - sent));
+		rte_pktmbuf_free_bulk(hp->out + sent, hp->nout - sent);
 	}
 	hp->nout = 0;
 }
@@ -352,8 +394,7 @@ hook_deliver(void *arg, uint32_t h, struct fx_pkt *p)
 
 	if (hp->nout == BURST)
 		flush_host(fb, h);
-	hp->out[hp->nout++] = (struct sx_frame){.data = p->data, .len = p->len,
-						.cap = p->len, .priv = p->h};
+	hp->out[hp->nout++] = p->h;
 	return true;
 }
 
@@ -382,7 +423,7 @@ hook_copy(void *arg, const struct fx_pkt *in, struct fx_pkt *out)
 static uint32_t
 pass(struct fabric *fb, uint64_t now)
 {
-	struct sx_frame f[BURST];
+	struct rte_mbuf *m[BURST];
 	uint32_t work = 0, h;
 	uint16_t n, i;
 
@@ -391,11 +432,20 @@ pass(struct fabric *fb, uint64_t now)
 
 		if (!fx_host_ready(&fb->fx, h))
 			continue;
-		n = sx_port_rx(hp->port, f, BURST);
+		n = rte_eth_rx_burst(hp->port_id, 0, m, BURST);
+		if (n > 0 && hp->pcap != NULL)
+			capture(hp, m, n, RTE_PCAPNG_DIRECTION_IN);
 		hp->rx_frames += n;
 		for (i = 0; i < n; i++) {
-			struct fx_pkt p = {.h = f[i].priv, .data = f[i].data, .len = f[i].len};
+			struct fx_pkt p = {.h = m[i], .data = rte_pktmbuf_mtod(m[i], uint8_t *),
+					   .len = rte_pktmbuf_data_len(m[i])};
 
+			/* buffers hold --max-frame: a chain is a frame too long */
+			if (m[i]->nb_segs > 1) {
+				hp->rx_dropped++;
+				rte_pktmbuf_free(m[i]);
+				continue;
+			}
 			fx_ingress(&fb->fx, h, &p, now);
 		}
 		work += n;
@@ -406,11 +456,85 @@ pass(struct fabric *fb, uint64_t now)
 	return work;
 }
 
+/* Open host @p h's memif server: buffers that hold a whole frame (DPDK
+ * 22.11 memif corrupts frames spread over several buffers, see
+ * dataplane/port/ethdev.c), one rx and one tx queue. */
+static int
+open_port(struct fabric *fb, uint32_t h)
+{
+	struct host_port *hp = &fb->hosts[h];
+	struct rte_eth_conf conf = {0};
+	char name[32], args[512];
+	uint32_t room = RTE_ALIGN_CEIL(RTE_MAX(fb->o.max_frame, 2048u), 64);
+	int ret;
+
+	struct rte_eth_dev_info info;
+
+	snprintf(name, sizeof(name), "net_memif%u", h);
+	snprintf(args, sizeof(args), "%s,role=server,id=0,bsize=%u,socket=%s", name, room,
+		 hp->sock);
+	ret = rte_dev_probe(args);
+	if (ret != 0)
+		return ret;
+	ret = rte_eth_dev_get_port_by_name(name, &hp->port_id);
+	if (ret == 0)
+		ret = rte_eth_dev_info_get(hp->port_id, &info);
+	if (ret != 0)
+		return ret;
+	hp->dev = info.device;
+	hp->open = true;
+	snprintf(name, sizeof(name), "fx_pool%u", h);
+	hp->pool = rte_pktmbuf_pool_create(name, POOL_MBUFS, 256, 0,
+					   (uint16_t)(room + RTE_PKTMBUF_HEADROOM), SOCKET_ID_ANY);
+	if (hp->pool == NULL)
+		return -rte_errno;
+	ret = rte_eth_dev_configure(hp->port_id, 1, 1, &conf);
+	if (ret == 0)
+		ret = rte_eth_rx_queue_setup(hp->port_id, 0, RING_DESC, SOCKET_ID_ANY, NULL,
+					     hp->pool);
+	if (ret == 0)
+		ret = rte_eth_tx_queue_setup(hp->port_id, 0, RING_DESC, SOCKET_ID_ANY, NULL);
+	if (ret == 0)
+		ret = rte_eth_dev_start(hp->port_id);
+	if (ret != 0 || fb->o.pcap_dir == NULL)
+		return ret;
+	snprintf(name, sizeof(name), "fx_cap%u", h);
+	hp->pcap_pool = rte_pktmbuf_pool_create(name, CAPTURE_MBUFS, 0, 0,
+						(uint16_t)rte_pcapng_mbuf_size(fb->o.max_frame),
+						SOCKET_ID_ANY);
+	if (hp->pcap_pool == NULL)
+		return -rte_errno;
+	snprintf(args, sizeof(args), "%s/h%u.pcapng", fb->o.pcap_dir, h);
+	ret = open(args, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (ret < 0)
+		return -errno;
+	hp->pcap = rte_pcapng_fdopen(ret, NULL, NULL, PROG, NULL);
+	if (hp->pcap == NULL) {
+		close(ret);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void
+close_port(struct host_port *hp)
+{
+	if (hp->open) {
+		rte_eth_dev_stop(hp->port_id);
+		rte_eth_dev_close(hp->port_id);
+		rte_dev_remove(hp->dev);
+	}
+	if (hp->pcap != NULL)
+		rte_pcapng_close(hp->pcap);
+	rte_mempool_free(hp->pcap_pool);
+	rte_mempool_free(hp->pool);
+}
+
 static int
 open_ports(struct fabric *fb)
 {
-	char spec[512], pcap[512];
 	uint32_t h;
+	int ret;
 
 	if (mkdir(fb->o.sock_dir, 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, PROG ": --sock-dir %s: %s\n", fb->o.sock_dir, strerror(errno));
@@ -418,27 +542,16 @@ open_ports(struct fabric *fb)
 	}
 	for (h = 0; h < fb->nhosts; h++) {
 		struct host_port *hp = &fb->hosts[h];
-		struct rte_eth_dev_info info;
 
 		if ((size_t)snprintf(hp->sock, sizeof(hp->sock), "%s/h%u.sock", fb->o.sock_dir, h) >=
 		    sizeof(hp->sock)) {
 			fprintf(stderr, PROG ": --sock-dir: path too long\n");
 			return -1;
 		}
-		snprintf(spec, sizeof(spec), "net_memif%u,role=server,id=0,socket=%s", h, hp->sock);
-		if (fb->o.pcap_dir != NULL)
-			snprintf(pcap, sizeof(pcap), "%s/h%u.pcapng", fb->o.pcap_dir, h);
-		hp->port = sx_port_ethdev_open(spec, fb->o.max_frame,
-					       fb->o.pcap_dir != NULL ? pcap : NULL);
-		if (hp->port == NULL) {
-			fprintf(stderr, PROG ": host %u port %s: %s\n", h, spec, strerror(errno));
-			return -1;
-		}
-		/* the port id: the ethdev named net_memif<h> */
-		snprintf(spec, sizeof(spec), "net_memif%u", h);
-		if (rte_eth_dev_get_port_by_name(spec, &hp->port_id) != 0 ||
-		    rte_eth_dev_info_get(hp->port_id, &info) != 0) {
-			fprintf(stderr, PROG ": host %u: no ethdev %s\n", h, spec);
+		ret = open_port(fb, h);
+		if (ret != 0) {
+			fprintf(stderr, PROG ": host %u port (%s): %s\n", h, hp->sock,
+				rte_strerror(-ret));
 			return -1;
 		}
 	}
@@ -465,8 +578,8 @@ write_stats(struct fabric *fb, double elapsed_s)
 						       "rx_frames", (json_int_t)hp->rx_frames,
 						       "tx_frames", (json_int_t)hp->tx_frames,
 						       "tx_refused", (json_int_t)hp->refused,
-						       "port_rx_drop",
-						       (json_int_t)hp->port->stats.rx_drop));
+						       "rx_too_long",
+						       (json_int_t)hp->rx_dropped));
 	}
 	json_object_set_new(root, "hosts", hosts);
 	json_object_set_new(root, "passes", json_integer((json_int_t)fb->passes));
@@ -623,12 +736,8 @@ main(int argc, char **argv)
 out:
 	if (fb->fx_on)
 		fx_fini(&fb->fx); /* frees held mbufs: before their pools go */
-	for (i = 0; i < fb->nhosts; i++) {
-		if (fb->hosts[i].port != NULL) {
-			sx_port_close(fb->hosts[i].port);
-			unlink(fb->hosts[i].sock);
-		}
-	}
+	for (i = 0; i < fb->nhosts; i++)
+		close_port(&fb->hosts[i]);
 	if (eal)
 		sx_eal_cleanup();
 	__atomic_store_n(&guard_on, 0, __ATOMIC_SEQ_CST);

@@ -62,8 +62,8 @@
 #include <scalex/bootstrap.h>
 #include <scalex/scalex.h>
 
-/* Internal objects for the counters, until the public counters API lands. */
-#include "../../dataplane/engine/context.h"
+#include <scalex/stats.h>
+
 #include "../../sim/scenario.h"
 #include "../common/tool.h"
 #include "traffic.h"
@@ -181,6 +181,7 @@ struct gen {
 	uint64_t next_sample;
 	uint64_t verify_fail, flows_failed;
 	FILE *trace;
+	uint64_t line_rate_bps;
 	char trace_path[1024];
 	const char *fail_why;
 };
@@ -243,11 +244,9 @@ flow_list(struct sx_scn_cfg *scn, uint32_t nhosts, struct tflow **out, uint32_t 
 			if (access(path, R_OK) != 0)
 				snprintf(path, sizeof(path), "%s/%s", SX_TRAFFIC_DATA_DIR,
 					 scn->cdf_path);
-			rc = sx_cdf_load(&cdf, path);
-			if (rc != 0) {
-				fprintf(err, PROG ": cdf %s: cannot load\n", scn->cdf_path);
+			rc = sx_cdf_load(&cdf, path, err);
+			if (rc != 0)
 				return -EINVAL;
-			}
 			wc.cdf = &cdf;
 			if (wc.stop_ns == 0)
 				wc.stop_ns = scn->duration_ns;
@@ -581,6 +580,7 @@ open_host(struct gen *g)
 	attr.pcap_path = g->o.pcap;
 	attr.cc = g->o.cc;
 	attr.line_rate_bps = g->o.line_rate_bps ? g->o.line_rate_bps : g->scn.fab.host_rate_bps;
+	g->line_rate_bps = attr.line_rate_bps;
 	attr.idle_spins = g->g.idle_spins;
 	attr.idle_sleep_us = g->g.idle_sleep_us;
 	g->ctx = sx_open_device(&attr);
@@ -971,6 +971,30 @@ probe(struct gen *g, uint32_t p, uint64_t now)
 	pp->probe_ns = now + PROBE_NS;
 }
 
+/* One counter of one object (<scalex/stats.h>); 0 when it has none. */
+static uint64_t
+cstat(const struct gen *g, enum sx_stats_scope scope, uint32_t id, const char *name)
+{
+	uint64_t v = 0;
+
+	if (sx_stats_get(g->ctx, scope, id, name, &v) < 0)
+		v = 0;
+	return v;
+}
+
+static uint64_t
+qp_stat(const struct gen *g, const struct tpeer *pp, const char *name)
+{
+	return cstat(g, SX_STATS_QP, sx_qp_num(pp->qp), name);
+}
+
+/* The QP's CC rate; 0 without CC. */
+static uint64_t
+cc_rate(const struct gen *g, const struct tpeer *pp)
+{
+	return cstat(g, SX_STATS_CC, sx_qp_num(pp->qp), "rate_bps");
+}
+
 static void
 sample(struct gen *g, uint64_t now)
 {
@@ -982,7 +1006,9 @@ sample(struct gen *g, uint64_t now)
 
 		if (pp->qp == NULL)
 			continue;
-		rate = pp->qp->rate_bps ? pp->qp->rate_bps : g->ctx->line_rate_bps;
+		rate = cc_rate(g, pp);
+		if (rate == 0)
+			rate = g->line_rate_bps;
 		d = pp->done_bytes - pp->sampled_bytes;
 		if (d == 0 && pp->inflight == 0)
 			continue;
@@ -1016,7 +1042,7 @@ watch_rates(struct gen *g)
 
 		if (pp->qp == NULL)
 			continue;
-		r = pp->qp->rate_bps;
+		r = cc_rate(g, pp);
 		if (r == 0)
 			continue;
 		if (pp->last_rate_bps != 0 && r < pp->last_rate_bps)
@@ -1169,15 +1195,29 @@ flow_status(const struct tflow *f)
 	}
 }
 
+/* sx_stats_foreach callback: add a QP counter into the JSON sum by name. */
+static int
+sum_qp(void *arg, const struct sx_stat_desc *d, uint32_t id, uint64_t value)
+{
+	json_t *o = arg, *v;
+
+	(void)id;
+	if (d->type != SX_STAT_COUNTER)
+		return 0;
+	v = json_object_get(o, d->name);
+	return json_object_set_new(o, d->name,
+				   json_integer((json_int_t)value +
+						(v != NULL ? json_integer_value(v) : 0)));
+}
+
 static int
 write_records(struct gen *g)
 {
 	static const char *const rxs[] = {"pending", "ok", "corrupt", "lost"};
 	char path[1024];
 	FILE *f;
-	uint32_t i, p, c;
+	uint32_t i, p;
 	json_t *root, *qpc, *peers;
-	uint64_t sum[SX_QPC_MAX] = {0};
 	int rc = 0;
 
 	snprintf(path, sizeof(path), "%s/host-%u.csv", g->g.out, g->me);
@@ -1221,27 +1261,26 @@ write_records(struct gen *g)
 
 	qpc = json_object();
 	peers = json_array();
+	/* every QP counter, summed over this host's QPs */
+	if (sx_stats_foreach(g->ctx, 1u << SX_STATS_QP, sum_qp, qpc) < 0)
+		rc = -EIO;
 	for (p = 0; p < g->n; p++) {
 		struct tpeer *pp = &g->peer[p];
 
 		if (pp->qp == NULL)
 			continue;
-		for (c = 0; c < SX_QPC_MAX; c++)
-			sum[c] += pp->qp->cnt[c];
 		json_array_append_new(
 			peers, json_pack("{s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:o}", "peer", (json_int_t)p,
 					 "failed", pp->dead, "ecn_ce_rcvd",
-					 (json_int_t)pp->qp->cnt[SX_QPC_ECN_CE_RCVD], "cnp_sent",
-					 (json_int_t)pp->qp->cnt[SX_QPC_CNP_SENT], "cnp_rcvd",
-					 (json_int_t)pp->qp->cnt[SX_QPC_CNP_RCVD], "retransmits",
-					 (json_int_t)pp->qp->cnt[SX_QPC_RETRANSMITS], "rate_cuts",
+					 (json_int_t)qp_stat(g, pp, "ecn_ce_rcvd"), "cnp_sent",
+					 (json_int_t)qp_stat(g, pp, "cnp_sent"), "cnp_rcvd",
+					 (json_int_t)qp_stat(g, pp, "cnp_rcvd"), "retransmits",
+					 (json_int_t)qp_stat(g, pp, "retransmits"), "rate_cuts",
 					 (json_int_t)pp->rate_cuts, "min_cc_gbps",
 					 json_real(pp->min_rate_bps == UINT64_MAX
 							   ? 0
 							   : (double)pp->min_rate_bps / 1e9)));
 	}
-	for (c = 0; c < SX_QPC_MAX; c++)
-		json_object_set_new(qpc, sx_qp_counter_name(c), json_integer((json_int_t)sum[c]));
 	{
 		uint64_t cuts = 0;
 
@@ -1252,11 +1291,11 @@ write_records(struct gen *g)
 	root = json_pack("{s:I,s:I,s:s,s:s,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I},s:I,s:I,s:s?}", "rank",
 			 (json_int_t)g->me, "hosts", (json_int_t)g->n, "op", g->g.op_name, "cc",
 			 g->o.cc ? g->o.cc : "none", "qp", qpc, "peers", peers, "port", "rx_frames",
-			 (json_int_t)g->ctx->port->stats.rx_frames, "tx_frames",
-			 (json_int_t)g->ctx->port->stats.tx_frames, "rx_bytes",
-			 (json_int_t)g->ctx->port->stats.rx_bytes, "tx_bytes",
-			 (json_int_t)g->ctx->port->stats.tx_bytes, "tx_full",
-			 (json_int_t)g->ctx->port->stats.tx_full, "flows_failed",
+			 (json_int_t)cstat(g, SX_STATS_PORT, 0, "rx_frames"), "tx_frames",
+			 (json_int_t)cstat(g, SX_STATS_PORT, 0, "tx_frames"), "rx_bytes",
+			 (json_int_t)cstat(g, SX_STATS_PORT, 0, "rx_bytes"), "tx_bytes",
+			 (json_int_t)cstat(g, SX_STATS_PORT, 0, "tx_bytes"), "tx_full",
+			 (json_int_t)cstat(g, SX_STATS_PORT, 0, "tx_full"), "flows_failed",
 			 (json_int_t)g->flows_failed, "verify_failed", (json_int_t)g->verify_fail,
 			 "error", g->fail_why);
 	if (root == NULL)

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "../../sim/rng.h"
+#include "../../dataplane/util/rng.h"
 
 /* Word @p i (8 bytes) of flow @p id's payload. */
 static inline uint64_t
