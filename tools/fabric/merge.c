@@ -142,10 +142,13 @@ read_host(const char *path, struct mflow **fl, uint32_t *nfl, uint32_t host)
 		struct mflow *m;
 		int n;
 
-		n = sscanf(line, "%7[^,],%u,%u,%u,%llu,%lf,%lf,%lf,%39s", role, &id, &src, &dst,
-			   &bytes, &start, &post, &end, st);
+		/* the status is the rest of the line: it may hold spaces
+		 * ("transport retry counter exceeded") */
+		line[strcspn(line, "\r\n")] = '\0';
+		n = sscanf(line, "%7[^,],%u,%u,%u,%llu,%lf,%lf,%lf,%39[^\n]", role, &id, &src,
+			   &dst, &bytes, &start, &post, &end, st);
 		if (n != 9) {
-			n = sscanf(line, "%7[^,],%u,%u,%u,%llu,,,,%39s", role, &id, &src, &dst,
+			n = sscanf(line, "%7[^,],%u,%u,%u,%llu,,,,%39[^\n]", role, &id, &src, &dst,
 				   &bytes, st);
 			if (n != 6) {
 				rc = -EINVAL;
