@@ -8,6 +8,7 @@
 # usage: fabric_test.sh CASE BUILD_DIR SOURCE_DIR
 #   a2a-write, a2a-send  4 hosts on 2 leaves x 2 spines, all-to-all; every
 #                        flow completes and every receiver verified its bytes
+#                        (write: each host port captured, scalex-pcap checks it)
 #   ecn                  a 2:1 bottleneck: ECN marks at the congested port,
 #                        CNPs from the receiver, rate cuts at the sender; the
 #                        port's queue p99 is lower with DCQCN than without CC
@@ -48,10 +49,10 @@ no_leftovers() { # LOG
 	return $ok
 }
 
-a2a() { # OP
-	local out=$work/a2a-$1 rc
+a2a() { # OP [--pcap]
+	local out=$work/a2a-$1 rc h
 	"$run" --build "$build" --config "$dir/a2a.ini" --op "$1" --out "$out" --timeout 60 \
-		>"$work/run.log" 2>&1
+		${2:-} >"$work/run.log" 2>&1
 	rc=$?
 	cat "$work/run.log"
 	check "scalex-run exits 0" [ $rc = 0 ]
@@ -63,6 +64,12 @@ a2a() { # OP
 	done
 	check "the spines carried traffic (ECMP over both leaves)" \
 		jqt "$out/fabric.json" '[.ports[] | select(.kind == "leaf_up") | .tx_pkts] | add > 0'
+	if [ -n "${2:-}" ]; then
+		for h in 0 1 2 3; do
+			check "host port $h's capture: RoCEv2 that scalex-pcap accepts" \
+				"$build/tools/scalex-pcap" check --quiet "$out/h$h.pcapng"
+		done
+	fi
 	check "no leftovers" no_leftovers "$work/run.log"
 }
 
@@ -150,7 +157,7 @@ sim_compare() {
 }
 
 case "$case" in
-a2a-write) a2a write ;;
+a2a-write) a2a write --pcap ;;
 a2a-send) a2a send ;;
 ecn) ecn ;;
 faults-sr) faults sr ;;
