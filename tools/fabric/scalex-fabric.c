@@ -464,11 +464,10 @@ open_port(struct fabric *fb, uint32_t h)
 {
 	struct host_port *hp = &fb->hosts[h];
 	struct rte_eth_conf conf = {0};
+	struct rte_eth_dev_info info;
 	char name[32], args[512];
 	uint32_t room = RTE_ALIGN_CEIL(RTE_MAX(fb->o.max_frame, 2048u), 64);
 	int ret;
-
-	struct rte_eth_dev_info info;
 
 	snprintf(name, sizeof(name), "net_memif%u", h);
 	snprintf(args, sizeof(args), "%s,role=server,id=0,bsize=%u,socket=%s", name, room,
