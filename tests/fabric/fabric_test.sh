@@ -55,7 +55,10 @@ a2a() { # OP [--pcap]
 		${2:-} >"$work/run.log" 2>&1
 	rc=$?
 	cat "$work/run.log"
-	check "scalex-run exits 0" [ $rc = 0 ]
+	check "scalex-run exits 0" [ $rc = 0 ] || {
+		tail -n 4 "$out"/host-*.log "$out/fabric.log"
+		jq -c '.drops, (.ports[] | [.port, .rx_pkts, .tx_pkts, .drops])' "$out/fabric.json"
+	}
 	check "12 flows, all completed, none corrupt or lost" \
 		jqt "$out/summary.json" '.flows.total == 12 and .flows.completed == 12 and .flows.corrupt == 0 and .flows.lost == 0'
 	for r in 0 1 2 3; do
