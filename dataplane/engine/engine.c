@@ -8,7 +8,7 @@
 static const char *const drop_names[SX_EDROP_MAX - SX_WIRE_RC_MAX] = {
 	[SX_EDROP_UNKNOWN_QP - SX_WIRE_RC_MAX] = "unknown_qp",
 	[SX_EDROP_BAD_SOURCE - SX_WIRE_RC_MAX] = "bad_source",
-	[SX_EDROP_NOT_FOR_US - SX_WIRE_RC_MAX] = "not_for_us",
+	[SX_EDROP_NOT_FOR_US - SX_WIRE_RC_MAX] = "other_dst",
 };
 
 const char *
