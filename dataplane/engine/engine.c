@@ -188,6 +188,9 @@ build_frame(struct sx_engine *e, struct sx_qp *qp, struct sx_txd *d, struct sx_f
 	h->ip_version = e->ip_version;
 	h->tos = h->bth.opcode == SX_OP_CNP ? e->cnp_tos : e->tos;
 	h->ttl = 64;
+	/* DF is set, so the ID identifies no fragments (RFC 6864 4.1): zero,
+	 * never what the descriptor's stack memory held. */
+	h->ip_id = 0;
 	h->flow_label = 0;
 	memcpy(h->ip_src, e->ip, 16);
 	memcpy(h->ip_dst, qp->remote.ip, 16);
