@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "../util/rng.h"
 #include "path.h"
 
 /* The policy's per-QP state, laid over the fixed private area. */
@@ -38,26 +39,15 @@ sx_path_index_of(uint16_t base, uint16_t e)
 }
 
 /*
- * splitmix64 (Steele, Lea, Flood, OOPSLA 2014): the policies' one random
- * source, 8 bytes of state in their private area, seeded from the QP's
- * entropy so a run is a function of its QPNs. It is the generator
- * sim/rng.h seeds xoshiro with; the pure core may not include sim/.
+ * The policies' random source: splitmix64 from the one PRNG module
+ * (dataplane/util/rng.h), 8 bytes of state in their private area, seeded
+ * from the QP's entropy so a run is a function of its QPNs.
  */
-static inline uint64_t
-sx_path_rand(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 /* Uniform in [0, n), n > 0 (multiply-shift; bias below 2^-32). */
 static inline uint32_t
 sx_path_rand_below(uint64_t *x, uint32_t n)
 {
-	return (uint32_t)(((sx_path_rand(x) >> 32) * (uint64_t)n) >> 32);
+	return (uint32_t)(((sx_splitmix64(x) >> 32) * (uint64_t)n) >> 32);
 }
 
 extern const struct sx_path_ops sx_path_flow;
