@@ -28,6 +28,8 @@
 
 #define MAGIC        "SCALEX1"
 #define LINE_MAX_LEN 512
+/* Pause between two connect attempts to a server not yet listening. */
+#define CONNECT_RETRY_MS 20
 
 static int64_t
 now_ms(void)
@@ -128,11 +130,20 @@ sx_boot_connect(const char *host, uint16_t port, int timeout_ms)
 		}
 		rc = -errno;
 		close(fd);
+		/* A signal (SIGINT, SIGTERM with a handler) ends the retry: the
+		 * caller decides what it means. */
+		if (rc == -EINTR)
+			break;
 		if (now_ms() >= deadline) {
 			rc = rc == -ECONNREFUSED ? -ECONNREFUSED : -ETIMEDOUT;
 			break;
 		}
-		usleep(20000);
+		/* poll() with no fd sleeps, and unlike a restarted sleep it
+		 * returns EINTR whatever SA_RESTART says. */
+		if (poll(NULL, 0, CONNECT_RETRY_MS) < 0 && errno == EINTR) {
+			rc = -EINTR;
+			break;
+		}
 	}
 	freeaddrinfo(res);
 	return rc;

@@ -431,12 +431,16 @@ sx_tool_report_end(struct sx_tool_report *r, int exit_status)
 		fflush(stdout);
 		return 0;
 	}
-	f = fopen(r->o->json, "w");
+	/* Opened before the run (sx_tool_open_outputs()); closed here, so
+	 * that a full disk is an error now and not a lost result. */
+	f = r->json_fp;
 	if (f == NULL)
-		return -errno;
+		return -EBADF;
+	r->json_fp = NULL;
 	json_write(r, f, exit_status);
-	if (ferror(f))
-		rc = -EIO;
+	errno = 0;
+	if (fflush(f) != 0 || ferror(f))
+		rc = errno != 0 ? -errno : -EIO;
 	if (fclose(f) != 0 && rc == 0)
 		rc = -errno;
 	return rc;
@@ -448,5 +452,7 @@ sx_tool_report_fini(struct sx_tool_report *r)
 	free(r->settings);
 	free(r->rows);
 	free(r->counters);
+	if (r->json_fp != NULL)
+		fclose(r->json_fp);
 	memset(r, 0, sizeof(*r));
 }
