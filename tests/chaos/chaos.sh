@@ -36,13 +36,15 @@ while [ $# -gt 0 ]; do
 done
 . "$(dirname "$0")/../common/perf_lib.sh"
 
-# --peer-timeout of every process: how long a frozen peer is waited for.
-PT=1
+# --peer-timeout of every process: how long a frozen peer is waited for
+# (it also bounds a peer's device start-up between two bootstrap lines: a
+# sanitizer build sets more).
+PT=${SX_PEER_TIMEOUT:-2}
 # -D of every run.
 RUN_S=1.5
 # A short stop is well inside the peer timeout; a long one well past it.
 SHORT_STOP_S=0.3
-LONG_STOP_S=3
+LONG_STOP_S=$((PT + 2))
 # Bound of a process's exit after the event that should end it (the peer's
 # kill or freeze: two peer timeouts and the time to notice), or after its
 # start when nothing happens (a run of at most a few seconds).

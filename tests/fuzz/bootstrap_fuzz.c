@@ -15,9 +15,12 @@
  *      first error.
  * Every call must return 0 or one of the errors the header documents for a
  * bad or vanished peer (-EPROTO, -ECONNRESET, -EPIPE), never block (the
- * peer's stream ends) and never crash. What was accepted must be what the
- * documented grammar allows, and it must survive a round trip: sent again
- * by this side's own writer and read back, it parses to the same values.
+ * peer's stream ends) and never crash. What was accepted must survive a
+ * round trip: sent again by this side's own writer and read back, it
+ * parses to the same values. And the reader accepts only the canonical
+ * form (docs/bootstrap.md): in ops 0-2 the lines accepted must be byte for
+ * byte what the writer makes of the values read, so that no signed,
+ * padded, upper-case or trailing-garbage variant is taken for a value.
  *
  * Failures abort(), so the target works the same under libFuzzer and under
  * tests/fuzz/replay.c (gcc, no sanitizer). The suite runs libFuzzer for
@@ -118,7 +121,8 @@ same_entry(const struct sx_boot_qp *a, const struct sx_boot_qp *b)
  * the reference grammar (docs/bootstrap.md).
  */
 static void
-exchange_round_trip(const struct sx_boot_qp *got, unsigned int n)
+exchange_round_trip(const struct sx_boot_qp *got, unsigned int n, const uint8_t *in,
+		    size_t in_len)
 {
 	struct sx_boot_qp back[MAX_QPS];
 	char buf[8192];
@@ -132,6 +136,9 @@ exchange_round_trip(const struct sx_boot_qp *got, unsigned int n)
 	CHECK(sx_boot_exchange(a[0], got, back, n, TIMEOUT_MS) == -ECONNRESET);
 	len = recv(a[1], buf, sizeof(buf), MSG_DONTWAIT);
 	CHECK(len > 0);
+	/* Canonical: what was read is what the writer writes. */
+	if (in != NULL)
+		CHECK((size_t)len <= in_len && memcmp(in, buf, (size_t)len) == 0);
 	/* Pair b: those very lines as the peer's. */
 	CHECK(peer_with((const uint8_t *)buf, (size_t)len, b) == 0);
 	CHECK(sx_boot_exchange(b[0], got, back, n, TIMEOUT_MS) == 0);
@@ -141,8 +148,10 @@ exchange_round_trip(const struct sx_boot_qp *got, unsigned int n)
 	peer_close(b);
 }
 
+/* @p in: the peer's whole stream when it holds only this exchange (ops
+ * 0-2), for the canonical-form check; NULL in a session. */
 static int
-do_exchange(int fd, unsigned int n)
+do_exchange(int fd, unsigned int n, const uint8_t *in, size_t in_len)
 {
 	struct sx_boot_qp local[MAX_QPS], remote[MAX_QPS];
 	unsigned int i;
@@ -158,13 +167,13 @@ do_exchange(int fd, unsigned int n)
 	if (rc == 0) {
 		for (i = 0; i < n; i++)
 			check_entry(&remote[i]);
-		exchange_round_trip(remote, n);
+		exchange_round_trip(remote, n, in, in_len);
 	}
 	return rc;
 }
 
 static int
-do_u64(int fd, const char *tag)
+do_u64(int fd, const char *tag, const uint8_t *in, size_t in_len)
 {
 	uint64_t v = 0, back = 1;
 	char buf[256];
@@ -178,6 +187,8 @@ do_u64(int fd, const char *tag)
 	CHECK(sx_boot_send_u64(a[0], tag, v, TIMEOUT_MS) == 0);
 	len = recv(a[1], buf, sizeof(buf), MSG_DONTWAIT);
 	CHECK(len > 0);
+	if (in != NULL)
+		CHECK((size_t)len <= in_len && memcmp(in, buf, (size_t)len) == 0);
 	CHECK(peer_with((const uint8_t *)buf, (size_t)len, b) == 0);
 	CHECK(sx_boot_recv_u64(b[0], tag, &back, TIMEOUT_MS) == 0);
 	CHECK(back == v);
@@ -203,13 +214,15 @@ session(int fd)
 	static const char *const values[] = {"iters", "v", "v", "v"};
 	unsigned int i;
 
-	if (do_u64(fd, "params") || do_u64(fd, "open") || do_exchange(fd, 1) ||
-	    do_u64(fd, "link") || do_barrier(fd, "go") || do_u64(fd, "fin"))
+	if (do_u64(fd, "params", NULL, 0) || do_u64(fd, "open", NULL, 0) ||
+	    do_exchange(fd, 1, NULL, 0) || do_u64(fd, "link", NULL, 0) ||
+	    do_barrier(fd, "go") || do_u64(fd, "fin", NULL, 0))
 		return;
 	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++)
-		if (do_u64(fd, values[i]))
+		if (do_u64(fd, values[i], NULL, 0))
 			return;
-	if (do_u64(fd, "exp") || do_u64(fd, "act") || do_barrier(fd, "done"))
+	if (do_u64(fd, "exp", NULL, 0) || do_u64(fd, "act", NULL, 0) ||
+	    do_barrier(fd, "done"))
 		return;
 	do_barrier(fd, "closed");
 }
@@ -231,13 +244,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	switch (op & 3) {
 	case 0:
-		do_exchange(sv[0], (op >> 2) % MAX_QPS + 1);
+		do_exchange(sv[0], (op >> 2) % MAX_QPS + 1, data + 1, size - 1);
 		break;
 	case 1:
 		do_barrier(sv[0], "go");
 		break;
 	case 2:
-		do_u64(sv[0], "fin");
+		do_u64(sv[0], "fin", data + 1, size - 1);
 		break;
 	default:
 		session(sv[0]);

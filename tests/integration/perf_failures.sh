@@ -14,8 +14,10 @@ PERF=$1
 PCAP=$2
 . "$(dirname "$0")/../common/perf_lib.sh"
 
-# A short peer timeout: a frozen peer must be given up within it.
-PT=1
+# A short peer timeout: a frozen peer must be given up within it. It also
+# bounds the peer's device start-up between two bootstrap lines, so not too
+# short on a loaded machine (a sanitizer build sets more).
+PT=${SX_PEER_TIMEOUT:-2}
 FAILS=0
 PIDS=()
 WORK=$(mktemp -d)
@@ -96,7 +98,7 @@ done
 expect_grep "bad --cc" "no congestion control 'bogus' (dcqcn, timely, fixed or none)" "$WORK/c.out"
 # The server, which never met a client, ends at its accept deadline
 # (4 peer timeouts) with a message, not a crash.
-reap "$SPID" 30
+reap "$SPID" $((4 * PT + 10))
 expect_rc "server without a client" 1 "$REAP_RC"
 expect_grep "server without a client" "no client connected within" "$WORK/s.out"
 no_leftovers "$port" "$SPID"
@@ -171,7 +173,7 @@ for who in server client; do
 	if [ $who = server ]; then frozen=$SPID live=$CPID out=c.out; else
 		frozen=$CPID live=$SPID out=s.out; fi
 	kill -STOP "$frozen"
-	reap "$live" 10
+	reap "$live" $((3 * PT + 4))
 	# The silence timeout, then the fin it waited for: at most 2 timeouts
 	# and the time to notice.
 	expect_rc "$who frozen: the other side" 1 "$REAP_RC"
@@ -200,7 +202,7 @@ start_server "$port" write_bw -n 100 --verify
 start_client "$port" write_bw -n 100 --verify
 reap "$CPID" 30
 expect_rc "client after a stale socket" 0 "$REAP_RC"
-reap "$SPID" 30
+reap "$SPID" $((4 * PT + 10))
 expect_rc "server after a stale socket" 0 "$REAP_RC"
 expect_grep "stale socket" "removed /tmp/scalex-perf-$port.sock" "$WORK/s.out"
 if [ -e "$SX_RUNTIME_BASE/scalex-perf-$dead" ]; then
