@@ -100,6 +100,10 @@ static const struct sx_tool_spec perf_spec = {
 };
 
 #define LINK_WAIT_MS   10000
+/* What the open agreement allows the peer, beyond --peer-timeout, to start
+ * its device (hot-plug, mempools, EAL memory under --no-huge: seconds on a
+ * loaded machine, more under a sanitizer). */
+#define DEVICE_OPEN_MS 20000
 /* Receives kept posted beyond the send queue depth (send_bw server). */
 #define RQ_EXTRA 64
 /* Receives kept posted by each side of a ping-pong. */
@@ -1374,6 +1378,8 @@ print_header(struct perf *p)
 	                   o->verify ? "on (crc64 of every target byte)" : "off");
 	if (o->pcap)
 		sx_tool_report_set(r, "Capture", "%s", o->pcap);
+	for (q = 0; q < o->nneighbors; q++)
+		sx_tool_report_set(r, "Neighbor", "%s (static)", o->neighbor[q].spec);
 
 	lines = malloc(cap);
 	if (lines != NULL) {
@@ -1510,16 +1516,16 @@ boot_connect(struct perf *p)
 	return 0;
 }
 
-/* Both sides say whether they could open their device; true if both did. */
+/* Both sides say whether they could open their device (or see the link);
+ * true if both did. The peer may first need @p work_ms of its own work. */
 static bool
-agree(struct perf *p, const char *tag, bool ok)
+agree(struct perf *p, const char *tag, bool ok, int work_ms)
 {
 	uint64_t peer_ok = 0;
-
 	int rc = sx_boot_send_u64(p->fd, tag, ok, boot_ms(p));
 
 	if (rc == 0)
-		rc = sx_boot_recv_u64(p->fd, tag, &peer_ok, boot_ms(p));
+		rc = sx_boot_recv_u64(p->fd, tag, &peer_ok, boot_ms(p) + work_ms);
 	if (rc < 0) {
 		boot_error(p, tag, rc);
 		return false;
@@ -1527,6 +1533,24 @@ agree(struct perf *p, const char *tag, bool ok)
 	if (ok && !peer_ok)
 		fprintf(stderr, PROG ": the peer failed (%s)\n", tag);
 	return ok && peer_ok;
+}
+
+/* A static neighbor entry for the peer's IP replaces the MAC it announced:
+ * frames to a peer behind a router go to the router. */
+static void
+use_neighbor(const struct sx_tool_opts *o, struct sx_qp_endpoint *ep)
+{
+	unsigned int i;
+
+	for (i = 0; i < o->nneighbors; i++) {
+		const struct sx_tool_neighbor *n = &o->neighbor[i];
+
+		if (n->ip_version == ep->ip_version &&
+		    memcmp(n->ip, ep->ip, n->ip_version == 4 ? 4 : 16) == 0) {
+			memcpy(ep->mac, n->mac, sizeof(ep->mac));
+			return;
+		}
+	}
 }
 
 /* Exchange endpoints, connect the QPs, wait for the link. */
@@ -1543,6 +1567,7 @@ connect_qps(struct perf *p)
 		return -1;
 	}
 	for (q = 0; q < o->qps; q++) {
+		use_neighbor(o, &p->remote[q].ep);
 		if (p->remote[q].len != p->buf_len) {
 			fprintf(stderr,
 			        PROG ": the peer's buffer is %" PRIu64
@@ -1561,7 +1586,7 @@ connect_qps(struct perf *p)
 	if (rc < 0)
 		fprintf(stderr, PROG ": %s: link still down after %d ms\n", o->dev,
 		        LINK_WAIT_MS);
-	return agree(p, "link", rc == 0) ? 0 : -1;
+	return agree(p, "link", rc == 0, LINK_WAIT_MS) ? 0 : -1;
 }
 
 /* Orderly close: nobody polls any more; the client closes first. */
@@ -1650,7 +1675,7 @@ main(int argc, char **argv)
 		goto out;
 	if (interrupted(&p) || boot_connect(&p) < 0)
 		goto out;
-	if (!agree(&p, "open", o.server || open_resources(&p) == 0))
+	if (!agree(&p, "open", o.server || open_resources(&p) == 0, DEVICE_OPEN_MS))
 		goto out;
 	if (interrupted(&p) || connect_qps(&p) < 0)
 		goto out;

@@ -5,13 +5,17 @@
 # (tools/common/options.c usage text: 0 pass, 1 failure or timeout, 2 usage,
 # 128+N signal N). Each case failed before its fix.
 #
-#   perf_failures.sh SCALEX_PERF SCALEX_PCAP
+#   perf_failures.sh SCALEX_PERF SCALEX_PCAP TSHARK
+#
+# Also issue 9's command-line reach: --server=ADDR and a static neighbor
+# entry (--neighbor IP=MAC), read back from a capture by tshark.
 #
 # Waits are on events (a listening port, an exit) with deadlines, never a
 # sleep that guesses how long the other side takes.
 set -u
 PERF=$1
 PCAP=$2
+TSHARK=${3:-}
 . "$(dirname "$0")/../common/perf_lib.sh"
 
 # A short peer timeout: a frozen peer must be given up within it. It also
@@ -214,6 +218,32 @@ if [ -e "$SX_RUNTIME_BASE/scalex-perf-$$" ]; then ok "live process's runtime dir
 	fail "a live process's runtime directory was removed"; fi
 rmdir "$SX_RUNTIME_BASE/scalex-perf-$$"
 no_leftovers "$port" "$SPID" "$CPID"
+
+# ---------------------------------------------------------------------------
+echo "# issue 9: --server=ADDR and a static neighbor entry"
+port=$(free_port)
+start_server "$port" write_bw -n 50 -s 4096 --server=127.0.0.1
+start_client "$port" write_bw -n 50 -s 4096 --neighbor 10.0.0.1=02:00:00:00:00:99 \
+	--pcap "$WORK/n.pcapng"
+reap "$CPID" 30
+expect_rc "client with a static neighbor" 0 "$REAP_RC"
+reap "$SPID" 30
+expect_rc "server on 127.0.0.1" 0 "$REAP_RC"
+if [ -z "$TSHARK" ] || [ ! -x "$TSHARK" ]; then
+	fail "tshark is needed to read the capture back (tools/quickstart installs it)"
+else
+	# Every frame to the server's IP went to the neighbor's MAC.
+	"$TSHARK" -r "$WORK/n.pcapng" -Y "ip.dst == 10.0.0.1" -T fields -e eth.dst \
+		2>/dev/null | sort | uniq -c >"$WORK/dst"
+	if [ "$(wc -l <"$WORK/dst")" = 1 ] && grep -q " 02:00:00:00:00:99$" "$WORK/dst"; then
+		ok "frames to 10.0.0.1 went to 02:00:00:00:00:99 ($(awk '{print $1}' "$WORK/dst") frames)"
+	else
+		fail "destination MACs of frames to 10.0.0.1:"
+		sed 's/^/    /' "$WORK/dst"
+	fi
+fi
+"$PERF" write_bw --neighbor 10.0.0.1=02:00:00:00:0:99 >"$WORK/c.out" 2>&1
+expect_rc "--neighbor with a bad MAC" 2 $?
 
 echo "failures: $FAILS"
 [ $FAILS = 0 ]

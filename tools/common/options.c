@@ -6,6 +6,7 @@
  * a crash or an exit from inside the parser.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -54,6 +55,7 @@ enum opt_id {
 	OPT_TRACE,
 	OPT_LINE_RATE,
 	OPT_PEER_TIMEOUT,
+	OPT_NEIGHBOR,
 };
 
 static const struct option long_opts[] = {
@@ -63,6 +65,7 @@ static const struct option long_opts[] = {
     {"peer-timeout", required_argument, NULL, OPT_PEER_TIMEOUT},
     {"dev", required_argument, NULL, OPT_DEV},
     {"ip", required_argument, NULL, OPT_IP},
+    {"neighbor", required_argument, NULL, OPT_NEIGHBOR},
     {"size", required_argument, NULL, 's'},
     {"all", no_argument, NULL, 'a'},
     {"iters", required_argument, NULL, 'n'},
@@ -107,6 +110,10 @@ static const char *const usage_text[] = {
     "                      socket=/tmp/<prog>-<boot-port>.sock)",
     "  --ip ADDR           local IPv4 or IPv6 address",
     "                      (default 10.0.0.1 server, 10.0.0.2 client)",
+    "  --neighbor IP=MAC   static neighbor entry: frames to IP go to MAC",
+    "                      instead of the MAC the peer announced (a peer",
+    "                      behind a router: its IP, the router's MAC);",
+    "                      repeatable, up to 8",
     "  --mtu N             256, 512, 1024, 2048 or 4096 (default 4096)",
     "  --pcap FILE         capture every frame sent and received (pcapng)",
     "",
@@ -276,6 +283,52 @@ parse_ip(const char *s, struct sx_tool_opts *o)
 		return -EINVAL;
 	snprintf(o->ip_str, sizeof(o->ip_str), "%s", s);
 	return 0;
+}
+
+/* "xx:xx:xx:xx:xx:xx", two hex digits per byte. */
+static int
+parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int i;
+
+	for (i = 0; i < 6; i++) {
+		char hex[3] = {s[0], s[0] != '\0' ? s[1] : '\0', '\0'};
+		char *end;
+
+		if (strlen(hex) != 2 || !isxdigit((unsigned char)hex[0]) ||
+		    !isxdigit((unsigned char)hex[1]))
+			return -EINVAL;
+		mac[i] = (uint8_t)strtoul(hex, &end, 16);
+		s += 2;
+		if (*s != (i < 5 ? ':' : '\0'))
+			return -EINVAL;
+		if (i < 5)
+			s++;
+	}
+	return 0;
+}
+
+/* --neighbor IP=MAC */
+static int
+parse_neighbor(const char *arg, struct sx_tool_neighbor *n)
+{
+	const char *eq = strchr(arg, '=');
+	char ip[INET6_ADDRSTRLEN];
+	size_t len;
+
+	if (eq == NULL || (len = (size_t)(eq - arg)) == 0 || len >= sizeof(ip))
+		return -EINVAL;
+	memcpy(ip, arg, len);
+	ip[len] = '\0';
+	memset(n, 0, sizeof(*n));
+	if (inet_pton(AF_INET, ip, n->ip) == 1)
+		n->ip_version = 4;
+	else if (inet_pton(AF_INET6, ip, n->ip) == 1)
+		n->ip_version = 6;
+	else
+		return -EINVAL;
+	n->spec = arg;
+	return parse_mac(eq + 1, n->mac);
 }
 
 static int
@@ -462,6 +515,15 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 			break;
 		case OPT_IP:
 			ip = arg;
+			break;
+		case OPT_NEIGHBOR:
+			if (o->nneighbors == SX_TOOL_MAX_NEIGHBORS)
+				return usage_error(spec, "--neighbor: more than %u",
+				                   SX_TOOL_MAX_NEIGHBORS);
+			if (parse_neighbor(arg, &o->neighbor[o->nneighbors]) < 0)
+				return usage_error(
+				    spec, "--neighbor: '%s' is not IP=xx:xx:xx:xx:xx:xx", arg);
+			o->nneighbors++;
 			break;
 		case 's':
 			if (sx_tool_parse_size(arg, SX_TOOL_MAX_SIZE, &v) < 0 ||

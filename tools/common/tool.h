@@ -72,6 +72,14 @@ struct sx_tool_spec {
 	unsigned int nmodes;
 };
 
+/** A static neighbor entry (--neighbor IP=MAC): frames to IP go to MAC. */
+struct sx_tool_neighbor {
+	uint8_t ip_version;
+	uint8_t ip[16];
+	uint8_t mac[6];
+	const char *spec;
+};
+
 /** Every option of every tool; sx_tool_parse() fills it. */
 struct sx_tool_opts {
 	const char *prog;
@@ -87,6 +95,8 @@ struct sx_tool_opts {
 	uint8_t ip_version;
 	uint8_t ip[16];
 	char ip_str[64];
+	struct sx_tool_neighbor neighbor[SX_TOOL_MAX_NEIGHBORS];
+	unsigned int nneighbors;
 	uint32_t size;
 	bool all_sizes;
 	uint64_t iters; /**< per QP; 0 with a duration */
