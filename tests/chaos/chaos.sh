@@ -26,7 +26,7 @@ set -u
 PERF=$1
 shift
 SEED=1
-RUNS=14
+RUNS=10
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seed) SEED=$2; shift 2 ;;

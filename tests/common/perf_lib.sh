@@ -40,14 +40,20 @@ le() {
 	awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'
 }
 
+# Microseconds since the epoch, without a fork.
+now_us() {
+	echo "${EPOCHREALTIME/./}"
+}
+
 # wait_for SECONDS COMMAND...: run COMMAND every 10 ms until it succeeds;
-# 1 if it never did within SECONDS.
+# 1 if it never did within SECONDS (an integer or a decimal).
 wait_for() {
-	local limit=$1 start
+	local limit_us deadline
+	limit_us=$(awk -v s="$1" 'BEGIN { printf "%d", s * 1000000 }')
+	deadline=$(($(now_us) + limit_us))
 	shift
-	start=$(now_s)
 	until "$@"; do
-		le "$(elapsed "$start")" "$limit" || return 1
+		[ "$(now_us)" -le $deadline ] || return 1
 		sleep 0.01
 	done
 }
@@ -58,18 +64,28 @@ listening() {
 	ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
 }
 
+# The state letter of PID (R, S, T, Z, ...) from /proc, without a fork:
+# these are polled every 10 ms. Empty if there is no such process.
+proc_state() {
+	local line
+	read -r line 2>/dev/null <"/proc/$1/stat" || return 1
+	# "pid (comm) S ...": comm may hold spaces, the state follows its ')'.
+	line=${line##*) }
+	echo "${line%% *}"
+}
+
 # Is PID running (not a zombie, not stopped)?
 running() {
 	local st
-	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-	case $st in Z* | T*) return 1 ;; esac
+	st=$(proc_state "$1") || return 1
+	case $st in Z | T | t | X) return 1 ;; esac
 }
 
 # Has the child PID exited (reaped or a zombie)?
 exited() {
 	local st
-	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 0
-	case $st in Z*) return 0 ;; esac
+	st=$(proc_state "$1") || return 0
+	case $st in Z | X) return 0 ;; esac
 	return 1
 }
 
