@@ -145,7 +145,7 @@ for sig in INT TERM; do
 	reap "$CPID" 5
 	want=$((128 + $(kill -l $sig)))
 	expect_rc "SIG$sig while connecting" $want "$REAP_RC"
-	expect_within "SIG$sig while connecting" 2 "$REAP_S"
+	expect_within "SIG$sig while connecting" "$PT" "$REAP_S"
 	expect_grep "SIG$sig while connecting" "interrupted" "$WORK/c.out"
 	no_leftovers "$port" "$CPID"
 done
