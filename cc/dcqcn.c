@@ -55,10 +55,10 @@ enum {
 };
 _Static_assert(NPARAMS <= SX_CC_MAX_PARAMS, "DCQCN parameter table too large");
 
-#define I SX_CC_PARAM_INT
+#define I SX_PARAM_INT
 
 /* Defaults are the "nic" preset; ranges cover both presets and the NIC's fields. */
-static const struct sx_cc_param dcqcn_params[NPARAMS] = {
+static const struct sx_param dcqcn_params[NPARAMS] = {
 	[P_TIME_RESET] = {"rpg_time_reset", "us", 300, 1, 131071,
 			  "rate-increase timer period T", I},
 	[P_BYTE_RESET] = {"rpg_byte_reset", "bytes", 32767, 0, 1073741824,
@@ -444,6 +444,14 @@ dcqcn_next_timer(const struct sx_cc_state *s, const double *p)
 	return d->cut_due_ns < d->inc_due_ns ? d->cut_due_ns : d->inc_due_ns;
 }
 
+static void
+dcqcn_np_config(const double *p, struct sx_cc_np *np)
+{
+	np->cnp_gap_ns = (uint64_t)(p[P_MIN_TIME_CNPS] * SX_CC_NS_PER_US);
+	np->cnp_dscp = (uint8_t)p[P_CNP_DSCP];
+	np->cnp_pcp = (uint8_t)p[P_CNP_PRIO];
+}
+
 const struct sx_cc_ops sx_cc_dcqcn = {
 	.name = "dcqcn",
 	.params = dcqcn_params,
@@ -455,4 +463,5 @@ const struct sx_cc_ops sx_cc_dcqcn = {
 	.on_cnp = dcqcn_on_cnp,
 	.on_timer = dcqcn_on_timer,
 	.next_timer = dcqcn_next_timer,
+	.np_config = dcqcn_np_config,
 };
