@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 
 #include <jansson.h>
+#include <scalex/stats.h>
 
 #include "scenario_priv.h"
 
@@ -368,6 +369,58 @@ check_invariants(struct sx_scn *s)
 			r->invariants_broken, r->invariant);
 }
 
+/* Adds one counter to the named sums of its scope. */
+static int
+sum_cb(void *arg, const struct sx_stat_desc *d, uint32_t id, uint64_t value)
+{
+	struct sx_scn *s = arg;
+	struct sx_scn_counter *t = d->scope == SX_STATS_QP ? s->qpc : s->edrop;
+	uint32_t *n = d->scope == SX_STATS_QP ? &s->nqpc : &s->nedrop;
+	uint32_t i;
+
+	(void)id;
+	if (d->type != SX_STAT_COUNTER)
+		return 0;
+	if (d->scope == SX_STATS_PORT) {
+		if (strcmp(d->name, "tx_full") == 0)
+			s->nic_ring_full += value;
+		return 0;
+	}
+	if (d->scope == SX_STATS_ENGINE && strncmp(d->name, "drop_", 5) != 0)
+		return 0;
+	for (i = 0; i < *n; i++) {
+		if (strcmp(t[i].name, d->name) == 0) {
+			t[i].value += value;
+			return 0;
+		}
+	}
+	if (*n == SX_SCN_MAX_COUNTERS)
+		return 0;
+	t[(*n)++] = (struct sx_scn_counter){d->name, value};
+	return 0;
+}
+
+/* The transport's counters, summed over the hosts, through the counters API. */
+static void
+sum_counters(struct sx_scn *s)
+{
+	s->nqpc = s->nedrop = 0;
+	s->nic_ring_full = 0;
+	for (uint32_t i = 0; i < s->nhosts; i++)
+		sx_stats_foreach(s->hosts[i].ctx,
+				 1u << SX_STATS_QP | 1u << SX_STATS_ENGINE | 1u << SX_STATS_PORT,
+				 sum_cb, s);
+}
+
+static uint64_t
+counter_sum(const struct sx_scn *s, const char *name)
+{
+	for (uint32_t i = 0; i < s->nqpc; i++)
+		if (strcmp(s->qpc[i].name, name) == 0)
+			return s->qpc[i].value;
+	return 0;
+}
+
 void
 sx_scn_finish(struct sx_scn *s)
 {
@@ -377,12 +430,11 @@ sx_scn_finish(struct sx_scn *s)
 	double sum = 0, sumsq = 0, span_s;
 	uint32_t i, c;
 
+	sum_counters(s);
 	for (i = 0; i < s->npairs; i++) {
 		struct sx_pair *p = s->pairs[i];
 		double x = (double)(p->acked_win1 - p->acked_win0);
 
-		for (c = 0; c < SX_QPC_MAX; c++)
-			s->qpc[c] += p->sq->cnt[c] + p->rq->cnt[c];
 		r->bytes_acked += sx_scn_pair_acked(s, p);
 		if (x > 0) {
 			r->win_pairs++;
@@ -401,10 +453,10 @@ sx_scn_finish(struct sx_scn *s)
 		span_s = (double)(end_ps - s->first_start_ps) / 1e12;
 		r->goodput_gbps = (double)r->bytes_acked * 8 / span_s / 1e9;
 	}
-	r->cnp_sent = s->qpc[SX_QPC_CNP_SENT];
-	r->cnp_rcvd = s->qpc[SX_QPC_CNP_RCVD];
-	r->retransmits = s->qpc[SX_QPC_RETRANSMITS];
-	r->timeouts = s->qpc[SX_QPC_TIMEOUTS];
+	r->cnp_sent = counter_sum(s, "cnp_sent");
+	r->cnp_rcvd = counter_sum(s, "cnp_rcvd");
+	r->retransmits = counter_sum(s, "retransmits");
+	r->timeouts = counter_sum(s, "timeouts");
 	for (c = 0; c < SX_DROP_MAX; c++) {
 		r->drops[c] = s->fab.drop[c];
 		r->drops_total += s->fab.drop[c];
@@ -745,24 +797,17 @@ static json_t *
 json_transport(const struct sx_scn *s)
 {
 	json_t *o = json_object(), *edrop = json_object();
-	uint64_t ed[SX_EDROP_MAX] = {0}, tx_full = 0;
-	uint32_t c, i;
+	uint32_t c;
 
-	for (c = 0; c < SX_QPC_MAX; c++)
-		json_object_set_new(o, sx_qp_counter_name((enum sx_qp_counter)c),
-				    json_integer((json_int_t)s->qpc[c]));
-	for (i = 0; i < s->nhosts; i++) {
-		for (c = 0; c < SX_EDROP_MAX; c++)
-			ed[c] += s->hosts[i].ctx->engine.stats.drop[c];
-		tx_full += s->hosts[i].port->stats.tx_full;
-	}
-	for (c = 0; c < SX_EDROP_MAX; c++) {
-		if (ed[c])
-			json_object_set_new(edrop, sx_engine_drop_name(c),
-					    json_integer((json_int_t)ed[c]));
+	for (c = 0; c < s->nqpc; c++)
+		json_object_set_new(o, s->qpc[c].name, json_integer((json_int_t)s->qpc[c].value));
+	for (c = 0; c < s->nedrop; c++) {
+		if (s->edrop[c].value) /* the reason, without "drop_" */
+			json_object_set_new(edrop, s->edrop[c].name + 5,
+					    json_integer((json_int_t)s->edrop[c].value));
 	}
 	json_object_set_new(o, "engine_drops", edrop);
-	json_object_set_new(o, "nic_ring_full", json_integer((json_int_t)tx_full));
+	json_object_set_new(o, "nic_ring_full", json_integer((json_int_t)s->nic_ring_full));
 	json_object_set_new(o, "qp_pairs", json_integer((json_int_t)s->npairs));
 	return o;
 }

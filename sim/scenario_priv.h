@@ -6,6 +6,9 @@
 #include "../dataplane/engine/context.h"
 #include "scenario.h"
 
+/* Distinct counter names per scope the summary sums (QP, engine drops). */
+#define SX_SCN_MAX_COUNTERS 96
+
 /* Virtual time of the simulation's start; outputs are relative to it. */
 #define SCN_T0_NS 1000000ull
 /* No flow: an independent flow's `after`, the end of a dependents list. */
@@ -130,7 +133,13 @@ struct sx_scn {
 	struct sx_series_r *series_r;
 	size_t nseries_r, series_r_cap;
 	/* transport counters summed at the end */
-	uint64_t qpc[SX_QPC_MAX];
+	/* Transport counters summed over every host (counters API). */
+	struct sx_scn_counter {
+		const char *name; /* the descriptor's: static storage */
+		uint64_t value;
+	} qpc[SX_SCN_MAX_COUNTERS], edrop[SX_SCN_MAX_COUNTERS];
+	uint32_t nqpc, nedrop;
+	uint64_t nic_ring_full;
 	struct sx_scn_result res;
 };
 
