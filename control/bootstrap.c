@@ -314,7 +314,8 @@ parse_qp(const char *line, struct sx_boot_qp *q)
 
 	memset(q, 0, sizeof(*q));
 	if (!take(&p, MAGIC " QP qpn=") || !take_num(&p, 16, SX_QPN_MASK, &qpn) ||
-	    !take(&p, " psn=") || !take_num(&p, 16, SX_PSN_MASK, &psn) || !take(&p, " mac="))
+	    !take(&p, " psn=") || !take_num(&p, 16, SX_PSN_MASK, &psn) ||
+	    !take(&p, " mac="))
 		return -EPROTO;
 	for (i = 0; i < 6; i++) {
 		int hi = hex_digit(p[0]), lo = hi < 0 ? -1 : hex_digit(p[1]);

@@ -151,7 +151,7 @@ struct perf {
 	bool peer_fin;        /* the peer's "fin" of this phase has been read */
 	uint64_t peer_status; /* ... and what it said (enum fin_status) */
 	uint64_t peer_fin_ns;
-	bool boot_broken; /* the bootstrap connection failed or timed out */
+	bool boot_broken;      /* the bootstrap connection failed or timed out */
 	uint64_t heard_ns;     /* when the peer was last heard from */
 	uint64_t heard_frames; /* frames received by then */
 	uint32_t spin;
@@ -597,7 +597,8 @@ wait_message(struct perf *p, uint64_t i)
 		}
 		/* A server running for a duration stops at the client's fin. */
 		if (p->o->server && p->iters == 0
-		        ? interrupted(p) || peer_fin(p, false, "the client's messages or fin")
+		        ? interrupted(p) ||
+		              peer_fin(p, false, "the client's messages or fin")
 		        : peer_abort(p))
 			return false;
 	}
@@ -1239,7 +1240,8 @@ close_resources(struct perf *p)
 			err = errno;
 		p->o->trace_fp = NULL;
 		if (err != 0) {
-			fprintf(stderr, PROG ": write %s: %s\n", p->o->trace, strerror(err));
+			fprintf(stderr, PROG ": write %s: %s\n", p->o->trace,
+			        strerror(err));
 			p->late_failed = true;
 		}
 	}
@@ -1436,10 +1438,11 @@ boot_connect(struct perf *p)
 			        PROG ": bootstrap: no client connected within %.3g s\n",
 			        boot_ms(p) * SX_TOOL_ACCEPT_FACTOR / 1000.0);
 		else if (rc == -ETIMEDOUT || rc == -ECONNREFUSED)
-			fprintf(stderr,
-			        PROG ": bootstrap: could not connect to %s:%u within %.3g s: "
-			             "%s\n",
-			        o->host, o->boot_port, boot_ms(p) / 1000.0, strerror(-rc));
+			fprintf(
+			    stderr,
+			    PROG ": bootstrap: could not connect to %s:%u within %.3g s: "
+			         "%s\n",
+			    o->host, o->boot_port, boot_ms(p) / 1000.0, strerror(-rc));
 		else
 			boot_error(p, o->server ? "accept" : "connect", rc);
 		return -1;
@@ -1615,7 +1618,8 @@ main(int argc, char **argv)
 	if (o.eal_default)
 		sx_tool_clean_runtime(PROG);
 	if (o.server && sx_tool_clean_memif_socket(o.dev) < 0)
-		fprintf(stderr, PROG ": warning: cannot remove a stale memif socket: %s\n",
+		fprintf(stderr,
+		        PROG ": warning: cannot remove a stale memif socket: %s\n",
 		        strerror(errno));
 
 	rc = sx_tool_eal_init(&o);

@@ -142,8 +142,10 @@ guard_counter(void)
 	i = atomic_fetch_add(&guard_nslots, 1);
 	if (i >= SX_ETHDEV_GUARD_SLOTS) {
 		guard_slot = -2;
-		SX_PORT_LOG(WARNING, "more than %d polling threads: a memif peer's exit "
-				     "may crash this one\n", SX_ETHDEV_GUARD_SLOTS);
+		SX_PORT_LOG(WARNING,
+		            "more than %d polling threads: a memif peer's exit "
+		            "may crash this one\n",
+		            SX_ETHDEV_GUARD_SLOTS);
 		return NULL;
 	}
 	guard_slot = (int)i;

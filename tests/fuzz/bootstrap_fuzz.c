@@ -46,7 +46,7 @@
 	do {                                                                             \
 		if (!(cond)) {                                                           \
 			fprintf(stderr, "bootstrap_fuzz: check failed at line %d: %s\n", \
-				__LINE__, #cond);                                        \
+			        __LINE__, #cond);                                        \
 			abort();                                                         \
 		}                                                                        \
 	} while (0)
@@ -122,7 +122,7 @@ same_entry(const struct sx_boot_qp *a, const struct sx_boot_qp *b)
  */
 static void
 exchange_round_trip(const struct sx_boot_qp *got, unsigned int n, const uint8_t *in,
-		    size_t in_len)
+                    size_t in_len)
 {
 	struct sx_boot_qp back[MAX_QPS];
 	char buf[8192];

@@ -444,8 +444,8 @@ check_cc(const struct sx_tool_spec *spec, const struct sx_tool_opts *o)
 
 	if (o->cc == NULL) {
 		if (o->cc_preset || o->ncc_params || o->trace)
-			return usage_error(spec,
-			                   "--cc-preset, --cc-param and --trace need --cc");
+			return usage_error(
+			    spec, "--cc-preset, --cc-param and --trace need --cc");
 		return 0;
 	}
 	ops = sx_cc_find(o->cc);
@@ -462,9 +462,10 @@ check_cc(const struct sx_tool_spec *spec, const struct sx_tool_opts *o)
 		rc = sx_cc_params_parse(&cp, o->cc_params[i]);
 		if (rc < 0)
 			return usage_error(spec, "--cc-param %s: %s", o->cc_params[i],
-			                   rc == -ENOENT   ? "no such parameter"
-			                   : rc == -ERANGE ? "outside the parameter's range"
-			                                   : "not name=value");
+			                   rc == -ENOENT ? "no such parameter"
+			                   : rc == -ERANGE
+			                       ? "outside the parameter's range"
+			                       : "not name=value");
 	}
 	return 0;
 }
@@ -511,9 +512,10 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 
 			if (parse_seconds(arg, &sec) < 0 || sec < 0.001 ||
 			    sec > SX_TOOL_MAX_PEER_TIMEOUT_S)
-				return usage_error(
-				    spec, "--peer-timeout: '%s' is not a time in [0.001, %d] seconds",
-				    arg, SX_TOOL_MAX_PEER_TIMEOUT_S);
+				return usage_error(spec,
+				                   "--peer-timeout: '%s' is not a time "
+				                   "in [0.001, %d] seconds",
+				                   arg, SX_TOOL_MAX_PEER_TIMEOUT_S);
 			o->peer_timeout_ms = (uint32_t)(sec * 1000.0 + 0.5);
 			break;
 		}
@@ -543,7 +545,8 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 				                   SX_TOOL_MAX_NEIGHBORS);
 			if (parse_neighbor(arg, &o->neighbor[o->nneighbors]) < 0)
 				return usage_error(
-				    spec, "--neighbor: '%s' is not IP=xx:xx:xx:xx:xx:xx", arg);
+				    spec, "--neighbor: '%s' is not IP=xx:xx:xx:xx:xx:xx",
+				    arg);
 			o->nneighbors++;
 			break;
 		case 's':
@@ -878,8 +881,8 @@ sx_tool_clean_runtime(const char *prog)
 		snprintf(path, sizeof(path), "%s/%s", base, d->d_name);
 		if (nftw(path, remove_entry, 8, FTW_DEPTH | FTW_PHYS) == 0 &&
 		    access(path, F_OK) != 0) {
-			fprintf(stderr, "%s: removed %s, left by process %ld (gone)\n", prog,
-			        path, pid);
+			fprintf(stderr, "%s: removed %s, left by process %ld (gone)\n",
+			        prog, path, pid);
 			removed++;
 		}
 	}

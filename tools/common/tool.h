@@ -115,8 +115,8 @@ struct sx_tool_opts {
 	uint64_t seed;
 	const char *pcap;
 	const char *json; /**< NULL: none; "-": stdout (the table goes to stderr) */
-	FILE *json_fp;    /**< --json FILE, opened before the run (sx_tool_open_outputs) */
-	FILE *trace_fp;   /**< --trace FILE, likewise */
+	FILE *json_fp;  /**< --json FILE, opened before the run (sx_tool_open_outputs) */
+	FILE *trace_fp; /**< --trace FILE, likewise */
 	bool verify;
 	uint64_t warmup; /**< untimed messages per QP before each size */
 	/* congestion control (docs/cc.md) */
