@@ -178,7 +178,8 @@ send_line(int fd, const char *line, int64_t deadline)
 	return 0;
 }
 
-/* One line, without its newline. Reads byte by byte: lines are few and short. */
+/* One line, without its newline; a NUL byte or a line of LINE_MAX_LEN bytes
+ * or more is -EPROTO. Reads byte by byte: lines are few and short. */
 static int
 recv_line(int fd, char *buf, size_t cap, int64_t deadline)
 {
@@ -202,6 +203,10 @@ recv_line(int fd, char *buf, size_t cap, int64_t deadline)
 			buf[n] = '\0';
 			return 0;
 		}
+		/* A NUL would end the string early: "U64 fin 1\0junk" read as 1
+		 * (found by the bootstrap fuzz target). Lines are text. */
+		if (buf[n] == '\0')
+			return -EPROTO;
 		if (++n == cap - 1)
 			return -EPROTO;
 	}
