@@ -49,7 +49,8 @@ SHORT_STOP_S=0.3
 LONG_STOP_S=$((PT + 2))
 # Bound of a process's exit after the event that should end it (the peer's
 # kill or freeze: two peer timeouts and the time to notice), or after its
-# start when nothing happens (a run of at most a few seconds).
+# start when nothing happens or the stop was short (a run of a few seconds
+# that goes on).
 BOUND_EVENT_S=$((2 * PT + 3))
 BOUND_RUN_S=30
 
@@ -214,8 +215,12 @@ for ((runs = 1; runs <= RUNS; runs++)); do
 		fi
 		;;
 	esac
-	[ "$action" = none ] || bound=$BOUND_EVENT_S
-	[ "$action" = none ] && bound=$BOUND_RUN_S
+	# Killed and long-frozen peers must be given up on within the event
+	# bound; a short stop only delays a run that goes on.
+	case $action in
+	kill-* | long-stop-*) bound=$BOUND_EVENT_S ;;
+	*) bound=$BOUND_RUN_S ;;
+	esac
 	finish_proc server "$spid" "$bound"
 	s_rc=$REAP_RC
 	finish_proc client "$cpid" "$bound"
@@ -228,10 +233,10 @@ for ((runs = 1; runs <= RUNS; runs++)); do
 		fail "left $f"
 		leftover=$((leftover + 1))
 	done
-	[ $c_killed = no ] && [ -e "$SX_RUNTIME_BASE/scalex-perf-$cpid" ] && {
-		fail "left $SX_RUNTIME_BASE/scalex-perf-$cpid"
+	[ $c_killed = no ] && for f in $(leftovers /nonexistent "$cpid"); do
+		fail "left $f"
 		leftover=$((leftover + 1))
-	}
+	done
 	last_action=$action
 done
 runs=$((runs - 1))
@@ -249,13 +254,7 @@ finish_proc "last server" "$spid" $BOUND_RUN_S
 check_status "last server" "$REAP_RC" "$WORK/s-last.out" pass no
 finish_proc "last client" "$cpid" $BOUND_RUN_S
 check_status "last client" "$REAP_RC" "$WORK/c-last.out" pass no
-for p in "${ALL_PIDS[@]}" "$spid" "$cpid"; do
-	if [ -e "$SX_RUNTIME_BASE/scalex-perf-$p" ]; then
-		fail "left $SX_RUNTIME_BASE/scalex-perf-$p"
-		leftover=$((leftover + 1))
-	fi
-done
-for f in $(leftovers "$port"); do
+for f in $(leftovers "$port" "${ALL_PIDS[@]}" "$spid" "$cpid"); do
 	fail "left $f"
 	leftover=$((leftover + 1))
 done

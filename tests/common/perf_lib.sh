@@ -113,6 +113,9 @@ leftovers() {
 	shift
 	for pid in "$@"; do
 		[ -e "$SX_RUNTIME_BASE/scalex-perf-$pid" ] && echo "$SX_RUNTIME_BASE/scalex-perf-$pid"
+		# the control socket (sx_ctl_default_path())
+		[ -e "${SCALEX_CTL_DIR:-/tmp}/scalex-$pid.sock" ] &&
+			echo "${SCALEX_CTL_DIR:-/tmp}/scalex-$pid.sock"
 	done
 	[ -e "/tmp/scalex-perf-$port.sock" ] && echo "/tmp/scalex-perf-$port.sock"
 	return 0

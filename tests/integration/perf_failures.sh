@@ -178,10 +178,10 @@ for who in server client; do
 		frozen=$CPID live=$SPID out=s.out; fi
 	kill -STOP "$frozen"
 	reap "$live" $((3 * PT + 4))
-	# The silence timeout, then the fin it waited for: at most 2 timeouts
-	# and the time to notice.
+	# The silence timeout, or a bootstrap line's, then the close and the
+	# EAL's cleanup (seconds on a loaded machine).
 	expect_rc "$who frozen: the other side" 1 "$REAP_RC"
-	expect_within "$who frozen: the other side" $((2 * PT + 2)) "$REAP_S"
+	expect_within "$who frozen: the other side" $((3 * PT + 2)) "$REAP_S"
 	expect_grep "$who frozen: names what it waited for" "waiting for" "$WORK/$out"
 	kill -CONT "$frozen"
 	reap "$frozen" 10
@@ -202,6 +202,9 @@ echo x >"$SX_RUNTIME_BASE/scalex-perf-$dead/config"
 port=$(free_port)
 python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.bind(sys.argv[1])' \
 	"/tmp/scalex-perf-$port.sock"
+# ... and the dead process's control socket (sx_ctl_default_path()).
+ctl_dead="${SCALEX_CTL_DIR:-/tmp}/scalex-$dead.sock"
+python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$ctl_dead"
 start_server "$port" write_bw -n 100 --verify
 start_client "$port" write_bw -n 100 --verify
 reap "$CPID" 30
@@ -213,6 +216,12 @@ if [ -e "$SX_RUNTIME_BASE/scalex-perf-$dead" ]; then
 	fail "the dead process's runtime directory is still there"
 else
 	ok "dead process's runtime directory removed"
+fi
+if [ -e "$ctl_dead" ]; then
+	fail "the dead process's control socket is still there"
+	rm -f "$ctl_dead"
+else
+	ok "dead process's control socket removed"
 fi
 if [ -e "$SX_RUNTIME_BASE/scalex-perf-$$" ]; then ok "live process's runtime directory kept"; else
 	fail "a live process's runtime directory was removed"; fi

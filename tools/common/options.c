@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <scalex/cc.h>
+#include <scalex/control.h>
 
 #include "tool.h"
 
@@ -174,8 +175,9 @@ static const char *const usage_text[] = {
     "after '--'.",
     "",
     "Every option is checked and every output file opened before the",
-    "device starts. At start-up the EAL runtime directories of dead",
-    "<prog>-<pid> processes and a dead server's memif socket are removed.",
+    "device starts. At start-up the EAL runtime directories and control",
+    "sockets of dead processes and a dead server's memif socket are removed",
+    "(docs/bootstrap.md).",
     "",
     "exit status: 0 pass, 1 completion error, failed check, peer failure or",
     "timeout, 2 usage, 128+N stopped by signal N (SIGINT 130, SIGTERM 143)",
@@ -879,6 +881,52 @@ pid_alive(long pid)
 	return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
 }
 
+/*
+ * The default control sockets (sx_ctl_default_path(): <dir>/scalex-<pid>.sock)
+ * of processes that are gone: a killed process cannot remove its own.
+ */
+static int
+clean_ctl_sockets(const char *prog)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 256], *slash;
+	struct dirent *d;
+	struct stat st;
+	int removed = 0;
+	DIR *dp;
+
+	if (sx_ctl_default_path(getpid(), dir, sizeof(dir)) != 0)
+		return 0;
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		return 0;
+	*slash = '\0';
+	dp = opendir(dir[0] != '\0' ? dir : "/");
+	if (dp == NULL)
+		return 0;
+	while ((d = readdir(dp)) != NULL) {
+		const char *num = d->d_name + strlen("scalex-");
+		char *end;
+		long pid;
+
+		if (strncmp(d->d_name, "scalex-", strlen("scalex-")) != 0 || *num < '1' ||
+		    *num > '9')
+			continue;
+		errno = 0;
+		pid = strtol(num, &end, 10);
+		if (errno != 0 || strcmp(end, ".sock") != 0 || pid > INT_MAX ||
+		    pid == (long)getpid() || pid_alive(pid))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode) || unlink(path) != 0)
+			continue;
+		fprintf(stderr, "%s: removed %s, left by process %ld (gone)\n", prog, path,
+		        pid);
+		removed++;
+	}
+	closedir(dp);
+	return removed;
+}
+
 int
 sx_tool_clean_runtime(const char *prog)
 {
@@ -915,7 +963,7 @@ sx_tool_clean_runtime(const char *prog)
 		}
 	}
 	closedir(dir);
-	return removed;
+	return removed + clean_ctl_sockets(prog);
 }
 
 /* The value of "key=" in a devargs string, into @p out. */

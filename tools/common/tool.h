@@ -161,7 +161,8 @@ int sx_tool_open_outputs(struct sx_tool_opts *o);
 
 /**
  * Remove the EAL runtime directories (/var/run/dpdk/<prog>-<pid>, or under
- * $XDG_RUNTIME_DIR for a non-root user) that processes of this tool left
+ * $XDG_RUNTIME_DIR for a non-root user) and the default control sockets
+ * (/tmp/scalex-<pid>.sock, or under $SCALEX_CTL_DIR) that processes left
  * when they were killed: those whose PID no longer exists. Says on stderr
  * what it removed; returns how many.
  */
