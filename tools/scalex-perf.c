@@ -154,6 +154,8 @@ struct perf {
 	uint64_t peer_status; /* ... and what it said (enum fin_status) */
 	uint64_t peer_fin_ns;
 	bool boot_broken;      /* the bootstrap connection failed or timed out */
+	bool link_seen;        /* the link came up: no memif handshake in progress */
+	bool peer_opened;      /* the peer said it opened its device */
 	uint64_t heard_ns;     /* when the peer was last heard from */
 	uint64_t heard_frames; /* frames received by then */
 	uint32_t spin;
@@ -1216,10 +1218,18 @@ open_resources(struct perf *p)
 	return 0;
 }
 
+static bool link_wait(const char *dev);
+
 static void
 close_resources(struct perf *p)
 {
 	uint32_t q;
+
+	/* A setup step failed after the device started: let a memif
+	 * handshake in progress finish before the port goes (torn down in the
+	 * middle, DPDK 22.11's server panics in its interrupt thread). */
+	if (p->ctx != NULL && p->peer_opened && !p->link_seen)
+		link_wait(p->o->dev);
 
 	for (q = 0; q < SX_TOOL_MAX_QPS; q++) {
 		if (p->qp[q] != NULL)
@@ -1500,6 +1510,8 @@ agree(struct perf *p, const char *tag, bool ok, int work_ms)
 	}
 	if (ok && !peer_ok)
 		fprintf(stderr, PROG ": the peer failed (%s)\n", tag);
+	if (strcmp(tag, "open") == 0)
+		p->peer_opened = peer_ok != 0;
 	return ok && peer_ok;
 }
 
@@ -1551,6 +1563,7 @@ connect_qps(struct perf *p)
 	}
 	/* Both devices are open now; the link is up once memif has met. */
 	rc = link_wait(o->dev) ? 0 : -1;
+	p->link_seen = rc == 0;
 	if (rc < 0)
 		fprintf(stderr, PROG ": %s: link still down after %d ms\n", o->dev,
 		        LINK_WAIT_MS);

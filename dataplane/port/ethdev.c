@@ -755,6 +755,19 @@ sx_port_ethdev_open(const char *spec, uint32_t max_frame, const char *pcap_path)
 		goto cleanup;
 	}
 
+	/* The capture before the start: a memif client meets its server when
+	 * it starts, and a port torn down in the middle of that handshake
+	 * makes the server's EAL interrupt thread panic (epoll_ctl on a closed
+	 * fd, DPDK 22.11). A capture that cannot be written (a full disk)
+	 * must fail before. */
+	if (pcap_path != NULL) {
+		ret = capture_open(e, pcap_path, max_frame, socket);
+		if (ret != 0) {
+			SX_PORT_LOG(ERR, "capture %s: %s\n", pcap_path, rte_strerror(-ret));
+			goto cleanup;
+		}
+	}
+
 	conf.rxmode.mtu = mtu;
 	ret = rte_eth_dev_configure(e->port_id, 1, 1, &conf);
 	if (ret != 0)
@@ -780,13 +793,6 @@ sx_port_ethdev_open(const char *spec, uint32_t max_frame, const char *pcap_path)
 		goto cleanup;
 	memcpy(e->port.mac, mac.addr_bytes, sizeof(e->port.mac));
 
-	if (pcap_path != NULL) {
-		ret = capture_open(e, pcap_path, max_frame, socket);
-		if (ret != 0) {
-			SX_PORT_LOG(ERR, "capture %s: %s\n", pcap_path, rte_strerror(-ret));
-			goto cleanup;
-		}
-	}
 	SX_PORT_LOG(INFO, "port %u (%s): frames up to %u bytes, %u/%u descriptors\n",
 		    e->port_id, info.driver_name, max_frame, nb_rxd, nb_txd);
 	return &e->port;
