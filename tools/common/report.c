@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "../../dataplane/util/quantile.h"
 #include "tool.h"
 
 #define RULE                                                                             \
@@ -142,26 +143,12 @@ sx_tool_lat_fini(struct sx_tool_lat *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of sorted samples: the smallest sample with at
- * least q of all samples at or below it. */
-static uint64_t
+/* The q-quantile of the sorted samples (dataplane/util/quantile.h: the one
+ * definition of a percentile, shared with the simulator and the fabric). */
+static double
 rank(const struct sx_tool_lat *l, double q)
 {
-	uint64_t k = (uint64_t)ceil(q * (double)l->n);
-
-	if (k == 0)
-		k = 1;
-	if (k > l->n)
-		k = l->n;
-	return l->ns[k - 1];
+	return sx_quantile_sorted_u64(l->ns, l->n, q);
 }
 
 void
@@ -173,14 +160,14 @@ sx_tool_row_lat(struct sx_tool_row *r, struct sx_tool_lat *l, double scale)
 	memset(&r->lat, 0, sizeof(r->lat));
 	if (l->n == 0)
 		return;
-	qsort(l->ns, l->n, sizeof(*l->ns), cmp_u64);
+	sx_sort_u64(l->ns, l->n);
 	for (i = 0; i < l->n; i++)
 		sum += (double)l->ns[i];
 	r->lat.min_us = (double)l->ns[0] * us;
-	r->lat.median_us = (double)rank(l, 0.5) * us;
+	r->lat.median_us = rank(l, 0.5) * us;
 	r->lat.avg_us = sum / (double)l->n * us;
-	r->lat.p99_us = (double)rank(l, 0.99) * us;
-	r->lat.p999_us = (double)rank(l, 0.999) * us;
+	r->lat.p99_us = rank(l, 0.99) * us;
+	r->lat.p999_us = rank(l, 0.999) * us;
 	r->lat.max_us = (double)l->ns[l->n - 1] * us;
 }
 
@@ -519,11 +506,15 @@ sx_tool_report_end(struct sx_tool_report *r, int exit_status)
 		fflush(stdout);
 		return rc;
 	}
-	f = fopen(r->o->json, "w");
+	/* Opened before the run (sx_tool_open_outputs()); closed here, so
+	 * that a full disk is an error now and not a lost result. */
+	f = r->json_fp;
 	if (f == NULL)
-		return -errno;
-	if (json_write(r, f, exit_status) != 0 || ferror(f))
-		rc = -EIO;
+		return -EBADF;
+	r->json_fp = NULL;
+	errno = 0;
+	if (json_write(r, f, exit_status) != 0 || fflush(f) != 0 || ferror(f))
+		rc = errno != 0 ? -errno : -EIO;
 	if (fclose(f) != 0 && rc == 0)
 		rc = -errno;
 	return rc;
@@ -535,5 +526,7 @@ sx_tool_report_fini(struct sx_tool_report *r)
 	free(r->settings);
 	free(r->rows);
 	free(r->counters);
+	if (r->json_fp != NULL)
+		fclose(r->json_fp);
 	memset(r, 0, sizeof(*r));
 }

@@ -77,28 +77,6 @@ ideal_us(const struct sx_scn_cfg *s, const struct mflow *f)
 	return t / 1e3;
 }
 
-static int
-dbl_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-quantile(const double *v, size_t n, double q)
-{
-	double pos, frac;
-	size_t i;
-
-	if (n == 0)
-		return 0;
-	pos = q * (double)(n - 1);
-	i = (size_t)pos;
-	frac = pos - (double)i;
-	return i + 1 >= n ? v[n - 1] : v[i] + frac * (v[i + 1] - v[i]);
-}
-
 static json_t *
 jreal(double v)
 {
@@ -231,8 +209,8 @@ fct_json(const struct sx_scn_cfg *s, const struct mflow *fl, uint32_t nfl)
 			sd[n] = fct[n] / ideal_us(s, f);
 			n++;
 		}
-		qsort(sd, n, sizeof(double), dbl_cmp);
-		qsort(fct, n, sizeof(double), dbl_cmp);
+		sx_sort_doubles(sd, n);
+		sx_sort_doubles(fct, n);
 		for (k = 0; k < n; k++)
 			mean += sd[k];
 		mean = n ? mean / (double)n : 0;
@@ -240,12 +218,12 @@ fct_json(const struct sx_scn_cfg *s, const struct mflow *fl, uint32_t nfl)
 			arr, json_pack("{s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "bucket",
 				       b < NB ? buckets[b].name : "all", "flows", (json_int_t)n,
 				       "slowdown_mean", jreal(mean), "slowdown_p50",
-				       jreal(quantile(sd, n, 0.5)), "slowdown_p95",
-				       jreal(quantile(sd, n, 0.95)), "slowdown_p99",
-				       jreal(quantile(sd, n, 0.99)), "slowdown_max",
+				       jreal(sx_quantile_sorted(sd, n, 0.5)), "slowdown_p95",
+				       jreal(sx_quantile_sorted(sd, n, 0.95)), "slowdown_p99",
+				       jreal(sx_quantile_sorted(sd, n, 0.99)), "slowdown_max",
 				       jreal(n ? sd[n - 1] : 0), "fct_p50_us",
-				       jreal(quantile(fct, n, 0.5)), "fct_p99_us",
-				       jreal(quantile(fct, n, 0.99))));
+				       jreal(sx_quantile_sorted(fct, n, 0.5)), "fct_p99_us",
+				       jreal(sx_quantile_sorted(fct, n, 0.99))));
 		free(sd);
 		free(fct);
 	}
@@ -388,13 +366,13 @@ sx_traffic_merge(const char *config, const char *const *sets, unsigned int nsets
 			hi = m->end_us > hi ? m->end_us : hi;
 		}
 		if (fct != NULL)
-			qsort(fct, n, sizeof(double), dbl_cmp);
+			sx_sort_doubles(fct, n);
 		gbps = n && hi > lo ? (double)hb * 8 / ((hi - lo) * 1e3) : 0;
 		qp = json_object_get(hj, "qp");
 		err = json_string_value(json_object_get(hj, "error"));
 		printf("%-5u %6zu %9.3f %11.1f %11.1f %8" PRIu64 " %8" PRIu64 " %8" PRIu64
 		       " %9" PRIu64 " %7" PRIu64 " %8" PRIu64 "  %s\n",
-		       h, n, gbps, fct ? quantile(fct, n, 0.5) : 0, fct ? quantile(fct, n, 0.99) : 0,
+		       h, n, gbps, fct ? sx_quantile_sorted(fct, n, 0.5) : 0, fct ? sx_quantile_sorted(fct, n, 0.99) : 0,
 		       jint(qp, "ecn_ce_rcvd", NULL), jint(qp, "cnp_sent", NULL),
 		       jint(qp, "cnp_rcvd", NULL), jint(qp, "rate_cuts", NULL),
 		       jint(qp, "retransmits", NULL), jint(qp, "timeouts", NULL),
@@ -412,8 +390,8 @@ sx_traffic_merge(const char *config, const char *const *sets, unsigned int nsets
 			hosts, json_pack("{s:I,s:b,s:I,s:o,s:o,s:o,s:o?,s:o?}", "host", (json_int_t)h,
 					 "record", hj != NULL, "flows", (json_int_t)n, "goodput_gbps",
 					 jreal(gbps), "fct_p50_us",
-					 jreal(fct ? quantile(fct, n, 0.5) : 0), "fct_p99_us",
-					 jreal(fct ? quantile(fct, n, 0.99) : 0), "qp",
+					 jreal(fct ? sx_quantile_sorted(fct, n, 0.5) : 0), "fct_p99_us",
+					 jreal(fct ? sx_quantile_sorted(fct, n, 0.99) : 0), "qp",
 					 json_incref(qp), "peers",
 					 json_incref(json_object_get(hj, "peers"))));
 		json_decref(hj);
