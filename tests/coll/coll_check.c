@@ -29,6 +29,7 @@
  * for any summation order [Higham, Accuracy and Stability, 2002, 4.2]).
  */
 #include <errno.h>
+#include <execinfo.h>
 #include <glob.h>
 #include <inttypes.h>
 #include <math.h>
@@ -420,8 +421,9 @@ scenario_bytes(struct sx_coll_comm *c)
 {
 	int n = sx_coll_size(c), N = sx_coll_nnodes(c), L = sx_coll_local_size(c);
 	int r = sx_coll_rank(c), nodes_seen = 0, links, used, m;
-	/* S divisible by N and n blocks of every size, in f32. */
-	size_t count = 4096 * 3 * 5 * 7 * 4, S = count * 4;
+	/* S in f32 divisible into N and n equal blocks for every topology
+	 * tested (n up to 16, any N up to 4, n = 9), in one pipeline chunk. */
+	size_t count = 4096 * 9 * 5 * 7, S = count * 4;
 	float *buf = calloc(count, 4);
 	int64_t mine[3], *all = calloc((size_t)n * 3, sizeof(int64_t));
 	uint64_t b0, hier_node = 0, flat_node = 0;
@@ -525,9 +527,21 @@ scenario_kill(struct sx_coll_comm *c)
 	float *buf = calloc(count, 4);
 	int i, rc = 0;
 
-	/* Until the launcher kills a rank: then every collective fails. */
-	for (i = 0; i < 100000 && rc == 0; i++)
+	/* Until the launcher kills a rank: then every collective fails. A
+	 * file says when the loop runs, so the kill lands mid-collective. */
+	for (i = 0; i < 100000 && rc == 0; i++) {
 		rc = sx_coll_allreduce(c, buf, buf, count, SX_COLL_F32, SX_COLL_MAX);
+		if (i == 2) {
+			char path[300];
+			FILE *f;
+
+			snprintf(path, sizeof(path), "%s/ready.%d", getenv("SCALEX_COLL_JOBDIR"),
+				 sx_coll_rank(c));
+			f = fopen(path, "w");
+			if (f != NULL)
+				fclose(f);
+		}
+	}
 	free(buf);
 	if (rc == 0) {
 		FAIL("no error after %d all-reduces", i);
@@ -535,7 +549,26 @@ scenario_kill(struct sx_coll_comm *c)
 	}
 	printf("rank %d: all-reduce returned %s, failed peer %d\n", sx_coll_rank(c),
 	       strerror(-rc), sx_coll_failed_peer(c));
+	if (rc != -EPIPE || sx_coll_failed_peer(c) != atoi(getenv("COLL_CHECK_KILL"))) {
+		FAIL("the error does not name the killed rank %s", getenv("COLL_CHECK_KILL"));
+		return -1;
+	}
 	return EXIT_PEER_FAILED;
+}
+
+/* A crash in a rank prints where, for whoever reads the test log. */
+static void
+on_crash(int sig)
+{
+	void *pc[64];
+	int n = backtrace(pc, 64);
+	static const char msg[] = "coll_check: fatal signal, backtrace:\n";
+
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(128 + sig);
+	backtrace_symbols_fd(pc, n, STDERR_FILENO);
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 static int
@@ -548,6 +581,10 @@ rank_main(const char *scenario)
 	int rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+#if !defined(__SANITIZE_ADDRESS__)
+	signal(SIGSEGV, on_crash);
+	signal(SIGBUS, on_crash);
+#endif
 	if (sx_coll_attr_init(&attr) < 0) {
 		fprintf(stderr, "no rank in the environment\n");
 		return 2;
@@ -557,6 +594,8 @@ rank_main(const char *scenario)
 		attr.links = SX_COLL_LINKS_LEADER;
 	else if (strcmp(scenario, "bytes") == 0)
 		attr.links = SX_COLL_LINKS_LEADER | SX_COLL_LINKS_FLAT;
+	if (strcmp(scenario, "pairs") == 0 || strcmp(scenario, "bytes") == 0)
+		attr.chunk_bytes = 4096 * 9 * 5 * 7 * 4; /* one chunk: blocks divide evenly */
 	else if (strcmp(scenario, "full") == 0 && getenv("SCALEX_COLL_LINKS") == NULL)
 		attr.links = SX_COLL_LINKS_LEADER | SX_COLL_LINKS_RAIL | SX_COLL_LINKS_FLAT;
 	c = sx_coll_comm_create(&attr);
@@ -627,12 +666,12 @@ static int
 launcher(int argc, char **argv)
 {
 	const char *scenario = "full", *fault_tx = NULL, *fault_rx = NULL;
-	int nodes = 2, local = 2, kill_rank = -1, kill_ms = 1500, timeout_s = 120, i, n;
+	int nodes = 2, local = 2, kill_rank = -1, kill_ms = 300, timeout_s = 120, i, n;
 	int port = free_port(), bad = 0, left;
 	char dir[128], val[64], pattern[256];
 	pid_t *pid;
 	int *status;
-	double t0 = now_s(), killed_at = 0;
+	double t0 = now_s(), killed_at = 0, ready_at = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (i + 1 >= argc) {
@@ -682,6 +721,8 @@ launcher(int argc, char **argv)
 			snprintf(val, sizeof(val), "%d", port);
 			setenv("MASTER_PORT", val, 1);
 			setenv("SCALEX_COLL_JOBDIR", dir, 1);
+			snprintf(val, sizeof(val), "%d", kill_rank);
+			setenv("COLL_CHECK_KILL", val, 1);
 			if (fault_tx)
 				setenv("SCALEX_COLL_FAULT_TX", fault_tx, 1);
 			if (fault_rx)
@@ -709,8 +750,13 @@ launcher(int argc, char **argv)
 				}
 			continue;
 		}
-		if (kill_rank >= 0 && killed_at == 0 && now_s() - t0 > kill_ms / 1000.0 &&
-		    pid[kill_rank] > 0) {
+		if (kill_rank >= 0 && ready_at == 0) {
+			snprintf(pattern, sizeof(pattern), "%s/ready.%d", dir, kill_rank);
+			if (access(pattern, F_OK) == 0)
+				ready_at = now_s();
+		}
+		if (kill_rank >= 0 && killed_at == 0 && ready_at > 0 &&
+		    now_s() - ready_at > kill_ms / 1000.0 && pid[kill_rank] > 0) {
 			printf("launcher: killing rank %d\n", kill_rank);
 			kill(pid[kill_rank], SIGKILL);
 			killed_at = now_s();
