@@ -147,8 +147,8 @@ sx_coll_tick(struct sx_coll_comm *c, bool progressed, uint64_t deadline_ns)
 	}
 	/* Back off when idle: many ranks share few cores here. */
 	c->idle++;
-	if (c->idle > 256)
-		usleep(c->idle > 4096 ? 200 : 20);
+	if (c->idle > 20000)
+		usleep(100);
 	else if (c->idle > 32)
 		sched_yield();
 	now = sx_coll_now_ns();
@@ -553,6 +553,13 @@ out:
 	return rc;
 }
 
+#define PHASE(name)                                                                   \
+	do {                                                                          \
+		if (attr->verbose)                                                    \
+			fprintf(stderr, "scalex-coll: rank %d: %s at %.3f s\n", c->rank, \
+				name, (double)(sx_coll_now_ns() - t0) * 1e-9);        \
+	} while (0)
+
 struct sx_coll_comm *
 sx_coll_comm_create(const struct sx_coll_attr *attr)
 {
@@ -562,9 +569,11 @@ sx_coll_comm_create(const struct sx_coll_attr *attr)
 	bool *need = NULL;
 	char prefix[64];
 	int i, nlinks = 0, rc = -ENOMEM;
+	uint64_t t0 = 0;
 
 	if (c == NULL)
 		goto fail;
+	t0 = sx_coll_now_ns();
 	c->attr = *attr;
 	c->rank = attr->rank;
 	c->size = attr->size;
@@ -620,6 +629,7 @@ sx_coll_comm_create(const struct sx_coll_attr *attr)
 	rc = sx_coll_shm_open(c);
 	if (rc < 0)
 		goto fail;
+	PHASE("shm");
 
 	/* Links: servers first (their memif sockets exist before the clients
 	 * dial them), then clients, then endpoints and a first message. */
@@ -652,10 +662,14 @@ sx_coll_comm_create(const struct sx_coll_attr *attr)
 			goto fail;
 		}
 	}
+	PHASE("eal");
 	rc = open_links(c, need, true);
+	PHASE("servers");
 	rc = rc ?: sx_coll_hub_barrier(c);
 	rc = rc ?: open_links(c, need, false);
+	PHASE("clients");
 	rc = rc ?: connect_links(c);
+	PHASE("connected");
 	rc = rc ?: sx_coll_hub_barrier(c);
 	if (rc < 0)
 		goto fail;

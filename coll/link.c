@@ -129,7 +129,9 @@ sx_coll_link_open(struct sx_coll_net *net, struct sx_coll_link *l, int peer, boo
 	attr.fault_tx = net->fault_tx;
 	attr.fault_rx = net->fault_rx;
 	attr.fault_seed = net->fault_seed * 1000003u + ip;
-	attr.idle_spins = 64; /* the collective loop backs off itself */
+	/* The collective loop backs off itself, across all links at once;
+	 * an engine sleeping inside each poll would add up per link. */
+	attr.idle_spins = UINT32_MAX;
 	l->ctx = sx_open_device(&attr);
 	if (l->ctx == NULL)
 		return -errno;
