@@ -68,6 +68,19 @@ enum sx_cc_event {
 
 const char *sx_cc_event_name(enum sx_cc_event ev);
 
+/*
+ * The notification point (RoCEv2 annex A17.9): how the receiver of marked
+ * packets sends CNPs. An algorithm whose table carries these knobs (DCQCN:
+ * min_time_between_cnps, cnp_dscp, cnp_802p_prio) fills them through
+ * np_config, so operators tune them with the rest; the engine reads this
+ * struct, never parameter names.
+ */
+struct sx_cc_np {
+	uint64_t cnp_gap_ns; /* at most one CNP per QP per this */
+	uint8_t cnp_dscp;    /* DSCP of CNPs */
+	uint8_t cnp_pcp;     /* 802.1p priority of CNPs (VLAN-tagged ports) */
+};
+
 struct sx_cc_ops {
 	const char *name;
 	const struct sx_cc_param *params; /* nparams rows */
@@ -89,6 +102,8 @@ struct sx_cc_ops {
 	/* Periodic work (DCQCN timers); next_timer says when it is next due. */
 	void (*on_timer)(struct sx_cc_state *s, const double *p, uint64_t now_ns);
 	uint64_t (*next_timer)(const struct sx_cc_state *s, const double *p);
+	/* Optional: overwrite the notification-point settings it owns. */
+	void (*np_config)(const double *p, struct sx_cc_np *np);
 };
 
 /*

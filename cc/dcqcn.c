@@ -444,6 +444,14 @@ dcqcn_next_timer(const struct sx_cc_state *s, const double *p)
 	return d->cut_due_ns < d->inc_due_ns ? d->cut_due_ns : d->inc_due_ns;
 }
 
+static void
+dcqcn_np_config(const double *p, struct sx_cc_np *np)
+{
+	np->cnp_gap_ns = (uint64_t)(p[P_MIN_TIME_CNPS] * SX_CC_NS_PER_US);
+	np->cnp_dscp = (uint8_t)p[P_CNP_DSCP];
+	np->cnp_pcp = (uint8_t)p[P_CNP_PRIO];
+}
+
 const struct sx_cc_ops sx_cc_dcqcn = {
 	.name = "dcqcn",
 	.params = dcqcn_params,
@@ -455,4 +463,5 @@ const struct sx_cc_ops sx_cc_dcqcn = {
 	.on_cnp = dcqcn_on_cnp,
 	.on_timer = dcqcn_on_timer,
 	.next_timer = dcqcn_next_timer,
+	.np_config = dcqcn_np_config,
 };

@@ -42,7 +42,7 @@
 #include <stdint.h>
 
 #include "../dataplane/port/port.h"
-#include "rng.h"
+#include "../dataplane/util/rng.h"
 #include "sched.h"
 #include "sim.h"
 

@@ -21,6 +21,8 @@
 
 /* Steps of one host at one instant before the loop calls it a livelock. */
 #define SCN_SAME_TIME_STEPS 100000
+/* Flows of one run at most (a record each, about 130 bytes). */
+#define SCN_MAX_FLOWS (1u << 24)
 /* The sink region is this much memory mapped over and over. */
 #define SCN_SINK_CHUNK (1u << 20)
 
@@ -555,6 +557,8 @@ flows_add(struct sx_scn *s, const struct sx_flow *f)
 {
 	struct sx_scn_flowrec *r;
 
+	if (s->nflows == SCN_MAX_FLOWS)
+		return -E2BIG;
 	if (s->nflows == s->flows_cap) {
 		uint32_t cap = s->flows_cap ? 2 * s->flows_cap : 256;
 		struct sx_scn_flowrec *nf = realloc(s->flows, cap * sizeof(*nf));
@@ -651,13 +655,14 @@ flows_build(struct sx_scn *s, FILE *err)
 	if (wc.kind == SX_WL_CDF) {
 		char path[2 * SX_SCN_PATH + 2];
 
-		if (c->cdf_path[0] == '\0' || resolve_cdf(s, path, sizeof(path)) < 0 ||
-		    sx_cdf_load(&s->cdf, path) < 0) {
+		if (c->cdf_path[0] == '\0' || resolve_cdf(s, path, sizeof(path)) < 0) {
 			if (err != NULL)
-				fprintf(err, "workload cdf '%s': not found or not a CDF\n",
-					c->cdf_path);
+				fprintf(err, "[workload] cdf = %s: not found beside the config nor in "
+					"%s\n", c->cdf_path, c->data_dir);
 			return -EINVAL;
 		}
+		if (sx_cdf_load(&s->cdf, path, err) < 0)
+			return -EINVAL;
 		wc.cdf = &s->cdf;
 		wc.stop_ns = c->duration_ns;
 	}
@@ -690,6 +695,11 @@ flows_build(struct sx_scn *s, FILE *err)
 	}
 	sx_wl_fini(&w);
 	free(seq_of);
+	if (rc == -E2BIG && err != NULL)
+		fprintf(err,
+			"workload %s: more than %u flows in %.3f us; lower the load or "
+			"duration_us, or set [workload] max_flows\n",
+			sx_wl_kind_name(wc.kind), SCN_MAX_FLOWS, (double)c->duration_ns / 1e3);
 	if (rc < 0)
 		return rc;
 sort:
@@ -709,6 +719,10 @@ sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err)
 
 	if (s == NULL)
 		return NULL;
+	if (sx_scn_check(cfg, err) < 0) {
+		free(s);
+		return NULL;
+	}
 	s->cfg = *cfg;
 	/* the flow list stays the caller's; keep a copy */
 	s->cfg.flows = NULL;
@@ -719,13 +733,11 @@ sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err)
 		memcpy(s->cfg.flows, cfg->flows, cfg->nflows * sizeof(*cfg->flows));
 	}
 	s->cfg.fab.seed = cfg->seed;
-	if (s->cfg.window_ns == 0 || s->cfg.window_ns >= s->cfg.duration_ns)
+	if (s->cfg.window_ns == 0)
 		s->cfg.window_ns = s->cfg.duration_ns / 2;
 	s->cc_on = cfg->cc[0] != '\0' && strcmp(cfg->cc, "none") != 0;
 	if (s->cfg.fab.leaves == 1 && s->cfg.fab.dcs == 1)
 		s->cfg.fab.spines = 0;
-	if (s->cfg.fab.kmax_bytes <= s->cfg.fab.kmin_bytes)
-		s->cfg.fab.kmax_bytes = s->cfg.fab.kmin_bytes + 1;
 	sx_rng_seed(&s->psn_rng, cfg->seed ^ 0x9517);
 	if (sx_sched_init(&s->sched, t0_ps) < 0)
 		goto fail;

@@ -49,7 +49,7 @@ struct sx_scn_link_event {
 struct sx_scn_cfg {
 	struct sx_fabric_cfg fab;
 	/* transport */
-	char cc[32];     /* "" or "none": no congestion control */
+	char cc[32];     /* "none": no congestion control */
 	char cc_preset[32];
 	char cc_param[SX_SCN_MAX_CC_PARAMS][64];
 	uint32_t ncc_param;
@@ -127,8 +127,24 @@ void sx_scn_cfg_fini(struct sx_scn_cfg *cfg);
  * (> 0), with a message on @p err.
  */
 int sx_scn_load(struct sx_scn_cfg *cfg, const char *path, FILE *err);
+/* The same from a string; @p name stands for the file in messages. */
+int sx_scn_load_string(struct sx_scn_cfg *cfg, const char *name, const char *text, FILE *err);
 /* One "section.key=value" override; 0 or -EINVAL (message on @p err). */
 int sx_scn_set(struct sx_scn_cfg *cfg, const char *assignment, FILE *err);
+/*
+ * The relations between keys that no single key can check (kmin <= kmax,
+ * the window inside the run, what a workload needs...): 0, or -EINVAL with
+ * a message on @p err. sx_scn_create() calls it.
+ */
+int sx_scn_check(const struct sx_scn_cfg *cfg, FILE *err);
+/* Every key with its range, unit, default and meaning (scalex-sim --help). */
+void sx_scn_keys_help(FILE *out);
+/* ", name" for every registered congestion control, for --help. */
+void sx_scn_cc_list(FILE *out);
+/* The same as the Markdown table docs/sim.md carries (scalex-sim --keys-md). */
+void sx_scn_keys_md(FILE *out);
+/* The key table's own consistency (field sizes against ranges); 0 or -EINVAL. */
+int sx_scn_keys_selfcheck(FILE *err);
 
 /* Build the fabric, the hosts and the workload; NULL with a message on @p err. */
 struct sx_scn *sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err);

@@ -36,13 +36,15 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "workload.h"
 
-static const char *const kind_names[SX_WL_KINDS] = {
+const char *const sx_wl_kind_names[SX_WL_KINDS + 1] = {
 	[SX_WL_NONE] = "none",
 	[SX_WL_INCAST] = "incast",
 	[SX_WL_PERMUTATION] = "permutation",
@@ -50,12 +52,13 @@ static const char *const kind_names[SX_WL_KINDS] = {
 	[SX_WL_CDF] = "cdf",
 	[SX_WL_MOE] = "moe",
 	[SX_WL_ALLREDUCE] = "allreduce",
+	[SX_WL_KINDS] = NULL,
 };
 
 const char *
 sx_wl_kind_name(enum sx_wl_kind k)
 {
-	return k < SX_WL_KINDS ? kind_names[k] : "invalid";
+	return k < SX_WL_KINDS ? sx_wl_kind_names[k] : "invalid";
 }
 
 enum sx_wl_kind
@@ -64,32 +67,96 @@ sx_wl_kind_parse(const char *name)
 	unsigned int k;
 
 	for (k = 0; k < SX_WL_KINDS; k++) {
-		if (strcmp(name, kind_names[k]) == 0)
+		if (strcmp(name, sx_wl_kind_names[k]) == 0)
 			return (enum sx_wl_kind)k;
 	}
 	return SX_WL_KINDS;
 }
 
-int
-sx_cdf_load(struct sx_cdf *cdf, const char *path)
+/* A CDF entry's message: "name:line: why". */
+static int
+cdf_bad(FILE *err, const char *name, unsigned int line, const char *fmt, ...)
 {
-	char line[256];
+	va_list ap;
+
+	if (err != NULL) {
+		if (line)
+			fprintf(err, "%s:%u: ", name, line);
+		else
+			fprintf(err, "%s: ", name);
+		va_start(ap, fmt);
+		vfprintf(err, fmt, ap);
+		va_end(ap);
+		fputc('\n', err);
+	}
+	return -EINVAL;
+}
+
+/* One number of a CDF line: finite, whole token. */
+static bool
+cdf_number(char **p, double *out)
+{
+	char *end;
+
+	*out = strtod(*p, &end);
+	if (end == *p || (*end != '\0' && *end != ' ' && *end != '\t' && *end != '\r' &&
+			  *end != '\n'))
+		return false;
+	*p = end;
+	return isfinite(*out);
+}
+
+int
+sx_cdf_parse(struct sx_cdf *cdf, const char *name, const char *text, FILE *err)
+{
+	const char *t = text;
 	uint32_t cap = 0;
-	FILE *f;
+	unsigned int line = 0;
+	char buf[256];
 	int rc = 0;
 
 	memset(cdf, 0, sizeof(*cdf));
-	f = fopen(path, "r");
-	if (f == NULL)
-		return -errno;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		double b, p;
-		char *hash = strchr(line, '#');
+	while (*t != '\0') {
+		size_t len = strcspn(t, "\n");
+		char *p = buf, *hash;
+		double b, pct;
 
+		line++;
+		if (len >= sizeof(buf)) {
+			rc = cdf_bad(err, name, line, "line longer than %zu characters",
+				     sizeof(buf) - 1);
+			goto out;
+		}
+		memcpy(buf, t, len);
+		buf[len] = '\0';
+		t += len + (t[len] == '\n');
+		hash = strchr(buf, '#');
 		if (hash != NULL)
 			*hash = '\0';
-		if (sscanf(line, "%lf %lf", &b, &p) != 2)
+		p += strspn(p, " \t\r");
+		if (*p == '\0')
 			continue;
+		if (!cdf_number(&p, &b) || !cdf_number(&p, &pct) || p[strspn(p, " \t\r")] != '\0') {
+			rc = cdf_bad(err, name, line,
+				     "expected two finite numbers, 'bytes percent': %s", buf);
+			goto out;
+		}
+		if (b < 0 || b > SX_CDF_MAX_BYTES) {
+			rc = cdf_bad(err, name, line, "size %.10g: allowed [0, %llu] bytes", b,
+				     (unsigned long long)SX_CDF_MAX_BYTES);
+			goto out;
+		}
+		if (pct < 0 || pct > 100) {
+			rc = cdf_bad(err, name, line, "percent %.10g: allowed [0, 100]", pct);
+			goto out;
+		}
+		if (cdf->n > 0 && (b < cdf->bytes[cdf->n - 1] || pct < cdf->pct[cdf->n - 1])) {
+			rc = cdf_bad(err, name, line,
+				     "'%.10g %.10g' after '%.10g %.10g': sizes and percents must "
+				     "not decrease",
+				     b, pct, cdf->bytes[cdf->n - 1], cdf->pct[cdf->n - 1]);
+			goto out;
+		}
 		if (cdf->n == cap) {
 			double *nb, *np;
 
@@ -105,21 +172,72 @@ sx_cdf_load(struct sx_cdf *cdf, const char *path)
 				goto out;
 			}
 		}
-		if (b < 0 || p < 0 || p > 100 ||
-		    (cdf->n > 0 && (b < cdf->bytes[cdf->n - 1] || p < cdf->pct[cdf->n - 1]))) {
-			rc = -EINVAL;
-			goto out;
-		}
 		cdf->bytes[cdf->n] = b;
-		cdf->pct[cdf->n] = p;
+		cdf->pct[cdf->n] = pct;
 		cdf->n++;
 	}
-	if (cdf->n < 2 || cdf->pct[cdf->n - 1] != 100)
-		rc = -EINVAL;
+	if (cdf->n < 2) {
+		rc = cdf_bad(err, name, 0, "%u entries: a CDF needs two or more", cdf->n);
+		goto out;
+	}
+	if (cdf->pct[cdf->n - 1] != 100) {
+		rc = cdf_bad(err, name, 0, "the last entry is at %.10g%%, not 100%%",
+			     cdf->pct[cdf->n - 1]);
+		goto out;
+	}
+	/* a flow carries at least one byte; a mean below that means flows of
+	 * nothing, and Poisson arrivals at a load of nothing never end */
+	if (!(sx_cdf_mean(cdf) >= 1)) {
+		rc = cdf_bad(err, name, 0, "mean flow size %.10g bytes: at least 1 needed",
+			     sx_cdf_mean(cdf));
+		goto out;
+	}
 out:
-	fclose(f);
 	if (rc < 0)
 		sx_cdf_free(cdf);
+	return rc;
+}
+
+int
+sx_cdf_load(struct sx_cdf *cdf, const char *path, FILE *err)
+{
+	struct stat st;
+	char *text = NULL;
+	size_t len;
+	FILE *f;
+	int rc;
+
+	memset(cdf, 0, sizeof(*cdf));
+	f = fopen(path, "r");
+	if (f == NULL) {
+		rc = -errno;
+		if (err != NULL)
+			fprintf(err, "%s: %s\n", path, strerror(-rc));
+		return rc;
+	}
+	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > SX_CDF_MAX_FILE) {
+		fclose(f);
+		return cdf_bad(err, path, 0, "not a regular file of at most %d bytes",
+			       SX_CDF_MAX_FILE);
+	}
+	len = (size_t)st.st_size;
+	text = malloc(len + 1);
+	if (text == NULL) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	if (fread(text, 1, len, f) != len) {
+		free(text);
+		fclose(f);
+		return cdf_bad(err, path, 0, "read error");
+	}
+	fclose(f);
+	text[len] = '\0';
+	if (strlen(text) != len)
+		rc = cdf_bad(err, path, 0, "a NUL byte in the file");
+	else
+		rc = sx_cdf_parse(cdf, path, text, err);
+	free(text);
 	return rc;
 }
 
@@ -137,7 +255,9 @@ sx_cdf_mean(const struct sx_cdf *cdf)
 	double m = 0;
 	uint32_t i;
 
-	/* Uniform within each segment: its mass times its midpoint. */
+	/* The mass at the first size, then uniform within each segment: its
+	 * mass times its midpoint. */
+	m = cdf->pct[0] / 100.0 * cdf->bytes[0];
 	for (i = 1; i < cdf->n; i++)
 		m += (cdf->pct[i] - cdf->pct[i - 1]) / 100.0 * (cdf->bytes[i] + cdf->bytes[i - 1]) / 2;
 	return m;
@@ -151,7 +271,9 @@ sx_cdf_sample(const struct sx_cdf *cdf, struct sx_rng *rng)
 
 	for (i = 1; i < cdf->n - 1 && cdf->pct[i] <= u; i++)
 		;
-	if (cdf->pct[i] == cdf->pct[i - 1])
+	if (u < cdf->pct[0])
+		b = cdf->bytes[0]; /* the mass at the first size */
+	else if (cdf->pct[i] == cdf->pct[i - 1])
 		b = cdf->bytes[i];
 	else
 		b = cdf->bytes[i - 1] + (cdf->bytes[i] - cdf->bytes[i - 1]) *
@@ -273,8 +395,10 @@ sx_wl_init(struct sx_workload *w, const struct sx_wl_cfg *cfg)
 	if (cfg->kind == SX_WL_INCAST &&
 	    (cfg->receiver >= cfg->nhosts || cfg->senders >= cfg->nhosts))
 		return -EINVAL;
+	/* a mean below one byte would make the arrivals endless */
 	if (cfg->kind == SX_WL_CDF &&
-	    (cfg->cdf == NULL || cfg->load <= 0 || cfg->host_rate_bps == 0))
+	    (cfg->cdf == NULL || !(cfg->load > 0 && cfg->load <= 1) || cfg->host_rate_bps == 0 ||
+	     !(sx_cdf_mean(cfg->cdf) >= 1)))
 		return -EINVAL;
 	if (cfg->cross_dc && (cfg->dcs < 2 || cfg->nhosts % cfg->dcs != 0))
 		return -EINVAL;

@@ -20,8 +20,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
-#include "rng.h"
+#include "../dataplane/util/rng.h"
 
 enum sx_wl_kind {
 	SX_WL_NONE,
@@ -36,6 +37,9 @@ enum sx_wl_kind {
 	SX_WL_KINDS,
 };
 
+/* The kinds' names, indexed by kind, NULL-terminated. */
+extern const char *const sx_wl_kind_names[SX_WL_KINDS + 1];
+
 const char *sx_wl_kind_name(enum sx_wl_kind k);
 /* The kind named @p name, or SX_WL_KINDS. */
 enum sx_wl_kind sx_wl_kind_parse(const char *name);
@@ -47,8 +51,21 @@ struct sx_cdf {
 	double *pct;   /* cumulative percent, ascending, last = 100 */
 };
 
-/* Load "bytes percent" lines ('#' comments); 0, -errno, -EINVAL on a bad file. */
-int sx_cdf_load(struct sx_cdf *cdf, const char *path);
+/* The largest flow a CDF may name: one WRITE (32-bit length). */
+#define SX_CDF_MAX_BYTES (1ull << 31)
+/* The largest CDF file read. */
+#define SX_CDF_MAX_FILE (1 << 20)
+
+/*
+ * Parse "bytes percent" lines ('#' comments, blank lines): finite numbers,
+ * sizes in [0, SX_CDF_MAX_BYTES], percents in [0, 100], neither
+ * decreasing, the last percent 100 and a mean of at least one byte. A first
+ * percent above 0 is a point mass at the first size. 0, or -EINVAL with a
+ * message naming @p name and the line on @p err, or -ENOMEM.
+ */
+int sx_cdf_parse(struct sx_cdf *cdf, const char *name, const char *text, FILE *err);
+/* The same from a file; also -errno when it cannot be read. */
+int sx_cdf_load(struct sx_cdf *cdf, const char *path, FILE *err);
 void sx_cdf_free(struct sx_cdf *cdf);
 /* Mean flow size, bytes. */
 double sx_cdf_mean(const struct sx_cdf *cdf);

@@ -24,6 +24,8 @@
 
 #include <scalex/wire.h>
 
+#include "../dataplane/util/rng.h"
+
 #define PROG "scalex-pcap"
 
 enum exit_code {
@@ -125,7 +127,7 @@ static const uint8_t ip6_b[16] = {0x20, 0x01, 0x0d, 0xb8, [14] = 0x5c, [15] = 2}
 
 struct synth {
 	pcap_dumper_t *dumper;
-	uint32_t rng;
+	struct sx_rng rng;
 	unsigned long frames;
 	unsigned long ipv4;
 	unsigned long ipv6;
@@ -138,21 +140,13 @@ struct synth {
 static uint32_t
 synth_rand(struct synth *s)
 {
-	uint32_t x = s->rng;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	s->rng = x;
-	return x;
+	return (uint32_t)(sx_rng_next(&s->rng) >> 32);
 }
 
 static uint64_t
 synth_rand64(struct synth *s)
 {
-	uint64_t hi = synth_rand(s);
-
-	return hi << 32 | synth_rand(s);
+	return sx_rng_next(&s->rng);
 }
 
 /* Addresses, QoS and transport fields of frame number s->frames. */
@@ -340,7 +334,7 @@ cmd_synth(int argc, char **argv)
 		fprintf(stderr, PROG ": out of memory\n");
 		goto out;
 	}
-	s->rng = 0x5ca1e;
+	sx_rng_seed(&s->rng, 0x5ca1e);
 	dead = pcap_open_dead(DLT_EN10MB, SNAPLEN_BYTES);
 	if (dead == NULL) {
 		fprintf(stderr, PROG ": pcap_open_dead failed\n");

@@ -49,7 +49,6 @@
 #include <scalex/bootstrap.h>
 #include <scalex/scalex.h>
 
-#include "../dataplane/engine/context.h"
 #include "common/tool.h"
 
 #define PROG "scalex-perf"
@@ -1304,60 +1303,13 @@ print_header(struct perf *p)
 	free(lines);
 }
 
-/* Transport counters of this side: QPs summed, engine, port. */
+/* Transport counters of this side (counters API): QPs summed, engine, port. */
 static void
 print_counters(struct perf *p)
 {
-	struct sx_tool_counter c[SX_QPC_MAX + SX_EDROP_MAX + 32];
-	const struct sx_port_stats *ps;
-	const struct sx_engine_stats *es;
-	unsigned int n = 0, i;
-	uint32_t q;
-	uint64_t drops = 0;
-
 	if (p->ctx == NULL)
 		return;
-	for (i = 0; i < SX_QPC_MAX; i++) {
-		uint64_t v = 0;
-
-		for (q = 0; q < p->o->qps; q++)
-			if (p->qp[q] != NULL)
-				v += p->qp[q]->cnt[i];
-		c[n++] = (struct sx_tool_counter){"qp", sx_qp_counter_name(i), v};
-	}
-	c[n++] =
-	    (struct sx_tool_counter){"qp", "cq_overflow", p->cq ? p->cq->overflow : 0};
-	es = &p->ctx->engine.stats;
-	c[n++] = (struct sx_tool_counter){"engine", "rx_frames", es->rx_frames};
-	c[n++] = (struct sx_tool_counter){"engine", "tx_frames", es->tx_frames};
-	for (i = 0; i < SX_EDROP_MAX; i++)
-		drops += es->drop[i];
-	c[n++] = (struct sx_tool_counter){"engine", "rx_drops", drops};
-	for (i = 0; i < SX_EDROP_MAX; i++)
-		if (es->drop[i] != 0)
-			c[n++] = (struct sx_tool_counter){
-			    "engine", sx_engine_drop_name(i), es->drop[i]};
-	ps = &p->ctx->port->stats;
-	c[n++] = (struct sx_tool_counter){"port", "rx_frames", ps->rx_frames};
-	c[n++] = (struct sx_tool_counter){"port", "rx_bytes", ps->rx_bytes};
-	c[n++] = (struct sx_tool_counter){"port", "tx_frames", ps->tx_frames};
-	c[n++] = (struct sx_tool_counter){"port", "tx_bytes", ps->tx_bytes};
-	c[n++] = (struct sx_tool_counter){"port", "tx_full", ps->tx_full};
-	c[n++] = (struct sx_tool_counter){"port", "tx_drop", ps->tx_drop};
-	c[n++] = (struct sx_tool_counter){"port", "rx_drop", ps->rx_drop};
-	c[n++] = (struct sx_tool_counter){"port", "alloc_fail", ps->alloc_fail};
-	c[n++] = (struct sx_tool_counter){"port", "fault_drop_tx", ps->fault_drop[0]};
-	c[n++] = (struct sx_tool_counter){"port", "fault_drop_rx", ps->fault_drop[1]};
-	c[n++] = (struct sx_tool_counter){"port", "fault_reorder",
-	                                  ps->fault_reorder[0] + ps->fault_reorder[1]};
-	c[n++] = (struct sx_tool_counter){
-	    "port", "fault_duplicate", ps->fault_duplicate[0] + ps->fault_duplicate[1]};
-	c[n++] = (struct sx_tool_counter){"port", "fault_corrupt",
-	                                  ps->fault_corrupt[0] + ps->fault_corrupt[1]};
-	if (p->o->pcap)
-		c[n++] =
-		    (struct sx_tool_counter){"port", "capture_drop", ps->capture_drop};
-	sx_tool_report_counters(&p->rep, c, n);
+	sx_tool_report_stats(&p->rep, p->ctx, p->cq ? sx_cq_overflows(p->cq) : 0);
 }
 
 /* The bootstrap connection, and a check that both sides run one test. */

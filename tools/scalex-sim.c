@@ -31,12 +31,18 @@ usage(FILE *out)
 		"  -o, --out DIR        output directory (default: sim-out)\n"
 		"  -s, --set S.K=V      override one config entry, e.g. -s sim.seed=7\n"
 		"      --seed N         same as -s sim.seed=N\n"
-		"      --cc NAME        congestion control of every host (dcqcn, timely,\n"
-		"                       fixed, none): -s transport.cc=NAME\n"
+		"      --cc NAME        congestion control of every host: -s transport.cc=NAME\n"
 		"      --cc-preset P    e.g. paper or nic: -s transport.cc_preset=P\n"
 		"      --cc-param N=V   one CC parameter, repeatable (docs/cc.md)\n"
 		"  -q, --quiet          no results block\n"
-		"  -h, --help\n");
+		"      --keys-md        print the key table of docs/sim.md and exit\n"
+		"  -h, --help\n"
+		"congestion controls: none");
+	sx_scn_cc_list(out);
+	fprintf(out, "\n"
+		"exit status: 0; 1 bad configuration or output; 2 a flow failed or its data\n"
+		"was corrupt; 3 a figure broke a physical invariant (a simulator bug)\n\n");
+	sx_scn_keys_help(out);
 }
 
 static double
@@ -60,6 +66,7 @@ main(int argc, char **argv)
 		{"cc-param", required_argument, NULL, 'R'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
+		{"keys-md", no_argument, NULL, 'K'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *out = "sim-out";
@@ -102,6 +109,10 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			rc = 0;
+			goto early;
+		case 'K':
+			sx_scn_keys_md(stdout);
 			rc = 0;
 			goto early;
 		default:

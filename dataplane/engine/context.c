@@ -75,19 +75,18 @@ sx_context_attr_init(struct sx_context_attr *attr)
 	attr->mtu = 1024;
 }
 
-/* The notification point's knobs live in the CC table when the algorithm
- * has them (DCQCN: min_time_between_cnps in us, cnp_dscp), so operators
- * tune them with the rest; otherwise the context attributes hold. */
+/* The notification point: the context's attributes, overridden by the CC
+ * algorithm's own knobs when it has them (struct sx_cc_np). */
 static void
 np_from_params(struct sx_context *ctx)
 {
-	int gap = sx_cc_param_index(ctx->ccp.ops, "min_time_between_cnps");
-	int dscp = sx_cc_param_index(ctx->ccp.ops, "cnp_dscp");
+	struct sx_cc_np np = ctx->np;
 
-	if (gap >= 0)
-		ctx->env.cnp_gap_ns = (uint64_t)(ctx->ccp.v[gap] * 1000.0);
-	if (dscp >= 0)
-		ctx->engine.cnp_tos = (uint8_t)((unsigned int)ctx->ccp.v[dscp] << 2);
+	if (ctx->ccp.ops != NULL && ctx->ccp.ops->np_config != NULL)
+		ctx->ccp.ops->np_config(ctx->ccp.v, &np);
+	ctx->env.cnp_gap_ns = np.cnp_gap_ns;
+	ctx->engine.cnp_tos = (uint8_t)(np.cnp_dscp << 2 | SX_ECN_NOT_ECT);
+	ctx->engine.cnp_pcp = np.cnp_pcp;
 }
 
 struct sx_context *
@@ -97,7 +96,8 @@ sx_context_create(struct sx_port *port, const struct sx_context_attr *attr, sx_c
 	struct sx_context *ctx;
 
 	if (port == NULL || attr == NULL ||
-	    (attr->ip_version != 4 && attr->ip_version != 6)) {
+	    (attr->ip_version != 4 && attr->ip_version != 6) || attr->vlan_id > 4094 ||
+	    attr->pcp > 7 || attr->cnp_pcp > 7 || attr->dscp > 63 || attr->cnp_dscp > 63) {
 		sx_port_close(port);
 		errno = EINVAL;
 		return NULL;
@@ -121,8 +121,12 @@ sx_context_create(struct sx_port *port, const struct sx_context_attr *attr, sx_c
 	ctx->psn_seed = ctx->clock(ctx->clock_arg) ^ (uint64_t)(uintptr_t)ctx;
 	ctx->line_rate_bps = attr->line_rate_bps ? attr->line_rate_bps : 100000000000ull;
 	ctx->engine.tos = (uint8_t)((attr->dscp ? attr->dscp : 26) << 2 | SX_ECN_ECT0);
-	ctx->engine.cnp_tos = (uint8_t)((attr->cnp_dscp ? attr->cnp_dscp : 48) << 2);
-	ctx->env.cnp_gap_ns = attr->cnp_gap_ns ? attr->cnp_gap_ns : 4000;
+	ctx->engine.vlan_id = attr->vlan_id;
+	ctx->engine.pcp = attr->pcp ? attr->pcp : 3;
+	ctx->np.cnp_gap_ns = attr->cnp_gap_ns ? attr->cnp_gap_ns : 4000;
+	ctx->np.cnp_dscp = attr->cnp_dscp ? attr->cnp_dscp : 48;
+	ctx->np.cnp_pcp = attr->cnp_pcp ? attr->cnp_pcp : 6;
+	np_from_params(ctx);
 	if (attr->cc != NULL) {
 		const struct sx_cc_ops *ops = sx_cc_find(attr->cc);
 
@@ -362,6 +366,12 @@ sx_destroy_cq(struct sx_cq *cq)
 	sx_cq_fini(cq);
 	free(cq);
 	return 0;
+}
+
+uint64_t
+sx_cq_overflows(const struct sx_cq *cq)
+{
+	return cq != NULL ? cq->overflow : 0;
 }
 
 int

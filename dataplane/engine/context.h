@@ -27,6 +27,7 @@ struct sx_context {
 	uint64_t psn_seed;
 	/* congestion control: shared read-mostly by every QP */
 	bool cc_on;
+	struct sx_cc_np np; /* notification point from the attributes */
 	struct sx_cc_params ccp;
 	uint64_t line_rate_bps;
 	FILE *cc_trace;

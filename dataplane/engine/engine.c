@@ -180,16 +180,18 @@ build_frame(struct sx_engine *e, struct sx_qp *qp, struct sx_txd *d, struct sx_f
 
 	memcpy(h->eth_dst, qp->remote.mac, 6);
 	memcpy(h->eth_src, e->port->mac, 6);
-	h->vlan = false;
+	/* 802.1Q: PFC classes are per priority, so CNPs can take their own
+	 * (cnp_802p_prio) past a paused data class. */
+	h->vlan = e->vlan_id != 0;
+	h->vlan_tci = (uint16_t)((h->bth.opcode == SX_OP_CNP ? e->cnp_pcp : e->pcp) << 13 |
+				 e->vlan_id);
 	h->ip_version = e->ip_version;
 	h->tos = h->bth.opcode == SX_OP_CNP ? e->cnp_tos : e->tos;
 	h->ttl = 64;
 	h->flow_label = 0;
 	memcpy(h->ip_src, e->ip, 16);
 	memcpy(h->ip_dst, qp->remote.ip, 16);
-	/* Path entropy: one UDP source port per QP (RoCE's default "flow"
-	 * policy), in the range RoCEv2 recommends. */
-	h->udp_sport = (uint16_t)(0xc000 | ((qp->qpn * 2654435761u) >> 18));
+	/* h->udp_sport, the ECMP entropy, is the QP's (dataplane/path). */
 	h->udp_dport = SX_ROCE_UDP_PORT;
 	off = sx_wire_build_hdr(f->data, f->cap, h);
 	if (off < 0)

@@ -47,6 +47,9 @@ struct sx_engine {
 	uint8_t ip[16];
 	uint8_t tos;          /* DSCP << 2 | ECN codepoint of data packets */
 	uint8_t cnp_tos;      /* of CNPs: their own DSCP, not ECN-capable */
+	uint16_t vlan_id;     /* 802.1Q VLAN of every frame; 0: untagged */
+	uint8_t pcp;          /* 802.1p priority of data frames (VLAN only) */
+	uint8_t cnp_pcp;      /* of CNPs (DCQCN's cnp_802p_prio) */
 	struct sx_qp **qps;   /* by qpn - SX_QPN_BASE */
 	struct sx_eqp *eqp;   /* likewise */
 	struct sx_wheel pacer;

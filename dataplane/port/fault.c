@@ -35,6 +35,7 @@
 
 #include <scalex/wire.h>
 
+#include "../util/rng.h"
 #include "port.h"
 
 enum sx_fault_side {
@@ -84,7 +85,7 @@ struct sx_fault_copy {
 struct sx_port_fault {
 	struct sx_port port; /* first: the ops cast back to this */
 	struct sx_port *inner;
-	uint64_t rng[4];
+	struct sx_rng rng;
 	uint64_t calls; /* rx_burst and tx_burst calls so far */
 	struct sx_fault_dirstate dir[2];
 	struct sx_fault_copy *copies[SX_FAULT_COPIES_MAX];
@@ -98,57 +99,6 @@ fault_of(struct sx_port *port)
 }
 
 /* ------------------------------------------------------------------------ */
-/* PRNG: splitmix64 to seed, xoshiro256** to draw (Blackman & Vigna).        */
-
-static uint64_t
-splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t
-rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t
-rng_next(struct sx_port_fault *w)
-{
-	uint64_t *s = w->rng;
-	uint64_t out = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return out;
-}
-
-/* True with probability p: a uniform double in [0, 1) below p. */
-static bool
-rng_chance(struct sx_port_fault *w, double p)
-{
-	if (p <= 0.0)
-		return false;
-	return (double)(rng_next(w) >> 11) * 0x1.0p-53 < p;
-}
-
-/* Uniform in [0, n), n > 0: the high half scaled, bias below 2^-32 * n. */
-static uint32_t
-rng_below(struct sx_port_fault *w, uint32_t n)
-{
-	return (uint32_t)(((rng_next(w) >> 32) * n) >> 32);
-}
-
-/* ------------------------------------------------------------------------ */
 /* Shared by both directions.                                                */
 
 static bool
@@ -158,8 +108,8 @@ corrupt(struct sx_port_fault *w, struct sx_frame *f)
 
 	if (f->len <= SX_FAULT_ETH_HLEN)
 		return false;
-	off = SX_FAULT_ETH_HLEN + rng_below(w, f->len - SX_FAULT_ETH_HLEN);
-	f->data[off] ^= (uint8_t)(1u << rng_below(w, 8));
+	off = SX_FAULT_ETH_HLEN + sx_rng_below(&w->rng, f->len - SX_FAULT_ETH_HLEN);
+	f->data[off] ^= (uint8_t)(1u << sx_rng_below(&w->rng, 8));
 	return true;
 }
 
@@ -243,12 +193,12 @@ maybe_hold(struct sx_port_fault *w, enum sx_fault_side side, const struct sx_fra
 	struct sx_fault_dirstate *d = &w->dir[side];
 	struct sx_fault_held *h;
 
-	if (!rng_chance(w, d->p.reorder) || d->nheld == SX_FAULT_HOLD_MAX)
+	if (!sx_rng_chance(&w->rng, d->p.reorder) || d->nheld == SX_FAULT_HOLD_MAX)
 		return false;
 	h = &d->held[d->nheld++];
 	h->f = *f;
 	h->call = w->calls;
-	h->after = (uint8_t)(1 + rng_below(w, SX_FAULT_REORDER_SPAN));
+	h->after = (uint8_t)(1 + sx_rng_below(&w->rng, SX_FAULT_REORDER_SPAN));
 	w->port.stats.fault_reorder[side]++;
 	return true;
 }
@@ -303,16 +253,16 @@ tx_one(struct sx_port_fault *w, struct sx_frame *f)
 	struct sx_frame dup;
 	bool have_dup = false;
 
-	if (rng_chance(w, d->p.drop)) {
+	if (sx_rng_chance(&w->rng, d->p.drop)) {
 		sx_port_tx_free(w->inner, f, 1);
 		st->fault_drop[SX_FAULT_TX]++;
 		return;
 	}
-	if (rng_chance(w, d->p.corrupt) && corrupt(w, f))
+	if (sx_rng_chance(&w->rng, d->p.corrupt) && corrupt(w, f))
 		st->fault_corrupt[SX_FAULT_TX]++;
-	if (rng_chance(w, d->p.ecn) && mark_ce(f))
+	if (sx_rng_chance(&w->rng, d->p.ecn) && mark_ce(f))
 		st->fault_ecn[SX_FAULT_TX]++;
-	if (rng_chance(w, d->p.duplicate) && sx_port_tx_alloc(w->inner, &dup, 1) == 1) {
+	if (sx_rng_chance(&w->rng, d->p.duplicate) && sx_port_tx_alloc(w->inner, &dup, 1) == 1) {
 		if (dup.cap >= f->len) {
 			memcpy(dup.data, f->data, f->len);
 			dup.len = f->len;
@@ -451,16 +401,16 @@ rx_one(struct sx_port_fault *w, struct sx_frame *f)
 	struct sx_frame dup;
 	bool have_dup = false;
 
-	if (rng_chance(w, d->p.drop)) {
+	if (sx_rng_chance(&w->rng, d->p.drop)) {
 		rx_release(w, f, 1);
 		st->fault_drop[SX_FAULT_RX]++;
 		return;
 	}
-	if (rng_chance(w, d->p.corrupt) && corrupt(w, f))
+	if (sx_rng_chance(&w->rng, d->p.corrupt) && corrupt(w, f))
 		st->fault_corrupt[SX_FAULT_RX]++;
-	if (rng_chance(w, d->p.ecn) && mark_ce(f))
+	if (sx_rng_chance(&w->rng, d->p.ecn) && mark_ce(f))
 		st->fault_ecn[SX_FAULT_RX]++;
-	if (rng_chance(w, d->p.duplicate) && rx_dup(w, f, &dup)) {
+	if (sx_rng_chance(&w->rng, d->p.duplicate) && rx_dup(w, f, &dup)) {
 		have_dup = true;
 		st->fault_duplicate[SX_FAULT_RX]++;
 	}
@@ -597,8 +547,6 @@ sx_port_fault_wrap(struct sx_port *inner, const struct sx_fault_dir *tx,
 {
 	static const struct sx_fault_dir none;
 	struct sx_port_fault *w;
-	uint64_t sm = seed;
-	int i;
 
 	if (inner == NULL) {
 		errno = EINVAL;
@@ -627,8 +575,7 @@ sx_port_fault_wrap(struct sx_port *inner, const struct sx_fault_dir *tx,
 	w->dir[SX_FAULT_RX].active = fault_dir_active(rx);
 	/* xoshiro must not start from all zeros; splitmix64 never yields four
 	 * zero words in a row, whatever the seed. */
-	for (i = 0; i < 4; i++)
-		w->rng[i] = splitmix64(&sm);
+	sx_rng_seed(&w->rng, seed);
 	return &w->port;
 }
 

@@ -93,6 +93,13 @@ sx_qp_init(struct sx_qp *qp, struct sx_qp_env *env, struct sx_pd *pd, uint32_t q
 	qp->last_ackreq = start_psn;
 	qp->sr_high = start_psn;
 	qp->cc_timer_ns = SX_CC_NO_TIMER;
+	/* A policy that sprays needs a receiver that places out of order. */
+	qp->pathp = env->path != NULL ? env->path : sx_path_params_default();
+	if (qp->pathp->ops->reorders && qp->rel != SX_REL_SR) {
+		sx_qp_fini(qp);
+		return -EINVAL;
+	}
+	sx_path_init(&qp->path, qp->pathp, sx_path_base(qpn));
 	return 0;
 }
 
@@ -318,9 +325,16 @@ sx_qp_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd, bool data)
 		txd->hdr.bth.becn = true;
 		qp->cnt[SX_QPC_CNP_SENT]++;
 		got = true;
+		txd->hdr.udp_sport = qp->path.base;
+	} else if (sx_resp_tx(qp, txd, data)) {
+		/* Responses first: they unblock the peer's window. They take
+		 * the QP's own entropy: the path policy steers requests. */
+		txd->hdr.udp_sport = qp->path.base;
+		got = true;
 	} else {
-		/* Responses first: they unblock the peer's window. */
-		got = sx_resp_tx(qp, txd, data) || (data && sx_req_tx(qp, now_ns, txd));
+		got = data && sx_req_tx(qp, now_ns, txd);
+		if (got)
+			txd->hdr.udp_sport = sx_path_next(&qp->path, qp->pathp, now_ns);
 	}
 	if (got) {
 		txd->hdr.bth.dqpn = qp->remote.qpn;

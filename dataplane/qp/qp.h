@@ -25,6 +25,7 @@
 #include <scalex/wire.h>
 
 #include "../../cc/cc.h"
+#include "../path/path.h"
 
 #define SX_QPN_BASE          0x100 /* QPN 0 and 1 are special in IBA */
 #define SX_DEFAULT_MAX_RD    16
@@ -178,6 +179,8 @@ struct sx_qp_env {
 	/* Notification point (RoCEv2 annex A17.9): at most one CNP per QP per
 	 * cnp_gap_ns. */
 	uint64_t cnp_gap_ns;
+	/* Path selection of every QP (NULL: `flow`, one entropy per QP). */
+	const struct sx_path_params *path;
 };
 
 struct sx_qp {
@@ -194,6 +197,9 @@ struct sx_qp {
 	uint8_t rnr_retry;
 	uint8_t max_rd;
 	uint64_t timeout_ns;
+	/* ECMP entropy (UDP source port) of each packet: dataplane/path. */
+	const struct sx_path_params *pathp;
+	struct sx_path_state path;
 
 	/* send queue: head <= cur <= tail (indices mod sq_size) */
 	struct sx_wqe *sq;

@@ -4,7 +4,7 @@
  * scalex public API: reliable-connected (RC) RDMA over RoCEv2, shaped like
  * libibverbs so RDMA programmers feel at home. Enum values for work-request
  * opcodes, access flags, completion opcodes and completion status are the
- * ibv_ values (checked against <infiniband/verbs.h> when it is available).
+ * ibv_ values (checked against <infiniband/verbs.h> by tests/verbs_abi_test.c: a mismatch fails the build).
  *
  * Threading: a context is driven by one thread (run to completion). That
  * thread posts work and polls completions; sx_poll_cq() also makes progress
@@ -208,6 +208,9 @@ struct sx_context_attr {
 	uint8_t dscp;            /**< DSCP of data packets; 0: 26 */
 	uint8_t cnp_dscp;        /**< DSCP of CNPs; 0: 48 */
 	uint32_t cnp_gap_ns;     /**< at most one CNP per QP per this; 0: 4000 */
+	uint8_t cnp_pcp;         /**< 802.1p priority of CNPs (VLAN only); 0: 6 */
+	uint16_t vlan_id;        /**< 802.1Q VLAN ID of every frame, 1..4094; 0: untagged */
+	uint8_t pcp;             /**< 802.1p priority of data frames (VLAN only); 0: 3 */
 };
 
 /** Initialize DPDK's EAL (arguments pass through); see rte_eal_init(). */
@@ -242,6 +245,9 @@ struct sx_cq *sx_create_cq(struct sx_context *ctx, uint32_t cqe);
 int sx_destroy_cq(struct sx_cq *cq);
 /** Make progress, then return up to @p n completions. */
 int sx_poll_cq(struct sx_cq *cq, int n, struct sx_wc *wc);
+/** Completions lost because the CQ was full (the application polled too
+ *  little for the work it posted; verbs reports this as IBV_EVENT_CQ_ERR). */
+uint64_t sx_cq_overflows(const struct sx_cq *cq);
 
 struct sx_qp *sx_create_qp(struct sx_pd *pd, const struct sx_qp_init_attr *attr);
 int sx_destroy_qp(struct sx_qp *qp);

@@ -24,6 +24,7 @@
  * SX_SIM_OUT. Run one group with: sim_test <name>.
  */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -264,7 +265,7 @@ workload_cdf_load(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/websearch.cdf", env_or("SX_SIM_DATADIR", "tools/data"));
-	assert_int_equal(sx_cdf_load(&cdf, path), 0);
+	assert_int_equal(sx_cdf_load(&cdf, path, stderr), 0);
 	c.cdf = &cdf;
 	assert_int_equal(sx_wl_init(&w, &c), 0);
 	while (sx_wl_next(&w, &f)) {
@@ -309,6 +310,229 @@ config_rejects_bad_entries(void **state)
 	assert_int_equal(cfg.flows[0].start_ns, 2500);
 	sx_scn_cfg_fini(&cfg);
 	fclose(devnull);
+}
+
+/*
+ * Load @p text as the file "t.ini", apply @p set (or NULL), then check the
+ * relations between keys; the messages go to @p msg. Returns what failed
+ * first: the load's bad line (> 0), the override's or check's -errno, or 0.
+ */
+static int
+try_config(const char *text, const char *set, char *msg, size_t cap)
+{
+	struct sx_scn_cfg cfg;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&buf, &len);
+	int rc;
+
+	assert_non_null(err);
+	sx_scn_cfg_init(&cfg);
+	rc = sx_scn_load_string(&cfg, "t.ini", text, err);
+	if (rc == 0 && set != NULL)
+		rc = sx_scn_set(&cfg, set, err);
+	if (rc == 0)
+		rc = sx_scn_check(&cfg, err);
+	fclose(err);
+	snprintf(msg, cap, "%s", buf);
+	free(buf);
+	sx_scn_cfg_fini(&cfg);
+	return rc;
+}
+
+/*
+ * Issue 10 item 5: every bad input gets an error naming the key, the value
+ * and what is allowed, before anything runs. Each row failed before the key
+ * table (accepted, overflowed, hung or ran on silently).
+ */
+static void
+config_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *set;
+		int rc; /* > 0: the bad line */
+		const char *want[3]; /* in the message */
+	} cases[] = {
+		/* nan, inf, 1e30, negative: each names key, value and range */
+		{"[switch]\npmax = nan\n", NULL, 2,
+		 {"t.ini:2: [switch] pmax = nan", "not a finite number", "[0, 1]"}},
+		{"[sim]\nduration_us = inf\n", NULL, 2,
+		 {"t.ini:2: [sim] duration_us = inf", "not a finite number", "(0, 100000000] us"}},
+		{"[topology]\nhost_rate_gbps = inf\n", NULL, 2,
+		 {"host_rate_gbps = inf", "not a finite number", "[0.001, 10000] Gb/s"}},
+		{"[topology]\nhost_rate_gbps = 1e30\n", NULL, 2,
+		 {"host_rate_gbps = 1e30", "out of range", "[0.001, 10000] Gb/s"}},
+		{"[workload]\nstart_us = -5\n", NULL, 2,
+		 {"start_us = -5", "out of range", "[0, 100000000] us"}},
+		{"[sim]\nseed = -1\n", NULL, 2, {"seed = -1", "not a whole number", "0 .. "}},
+		{"[sim]\nseed = 18446744073709551616\n", NULL, 2, {"seed", "out of range"}},
+		{"[switch]\nbuffer_bytes = 1e30\n", NULL, 2, {"buffer_bytes = 1e30", "not a whole number"}},
+		{"[wan]\nwan_delay_us = 1e30\n", NULL, 2, {"wan_delay_us = 1e30", "out of range"}},
+		/* a failure at 1e30 us happened at time 0; a rate of inf was 0 b/s */
+		{"[fault]\nfail = l0-s0 1e30\n", NULL, 2, {"fail = l0-s0 1e30", "at_us '1e30'"}},
+		{"[fault]\nrate = l0-s0 10 inf\n", NULL, 2, {"rate = l0-s0 10 inf", "gbps 'inf'"}},
+		{"[workload]\nflow = 0 1 1000 nan\n", NULL, 2, {"flow = 0 1 1000 nan", "start_us 'nan'"}},
+		{"[workload]\nflow = 0 1 -1000\n", NULL, 2, {"flow = 0 1 -1000", "bytes '-1000'"}},
+		{"[workload]\nflow = 0 1 1000 5 junk\n", NULL, 2, {"flow", "src dst bytes [start_us]"}},
+		/* a line without '=' */
+		{"[sim]\nseed = 3\nduration_us 100\n", NULL, 3,
+		 {"t.ini:3: expected 'key = value' or '[section]': duration_us 100"}},
+		{"[sim\nseed = 3\n", NULL, 1, {"t.ini:1: expected '[section]'"}},
+		/* every bad line is reported; the first is returned */
+		{"[sim]\nseed = x\nnosuch = 1\n", NULL, 2,
+		 {"t.ini:2: [sim] seed = x", "t.ini:3: [sim] nosuch: unknown key"}},
+		/* relations between keys */
+		{"[switch]\nkmin_bytes = 300000\nkmax_bytes = 200000\n", NULL, -EINVAL,
+		 {"kmin_bytes = 300000 is above kmax_bytes = 200000"}},
+		{"[sim]\nduration_us = 100\nwindow_us = 200\n", NULL, -EINVAL,
+		 {"window_us = 200.000 is not before the end", "duration_us = 100.000"}},
+		{"[sim]\nduration_us = 100\nwindow_us = 100\n", NULL, -EINVAL, {"window_us = 100.000"}},
+		{"[switch]\npfc = 1\npfc_xon_bytes = 60000\n", NULL, -EINVAL,
+		 {"pfc_xon_bytes = 60000 is above pfc_xoff_bytes = 50000"}},
+		{"[topology]\nleaves = 2\n", NULL, -EINVAL, {"spines = 0", "more than one leaf"}},
+		{"[workload]\ntype = incast\n", NULL, -EINVAL, {"type = incast needs flow_bytes"}},
+		{"[workload]\ntype = incast\nflow_bytes = 1000\nreceiver = 2\n", NULL, -EINVAL,
+		 {"receiver = 2", "below the 2 hosts"}},
+		{"[workload]\nflow = 0 5 1000\n", NULL, -EINVAL, {"flow 0 -> 5", "hosts 0 .. 1"}},
+		/* --cc bogus names the algorithm; --cc none with --cc-param is refused */
+		{"", "transport.cc=bogus", -EINVAL,
+		 {"cc = bogus", "no such congestion control", "known: none, dcqcn"}},
+		{"[transport]\ncc = dcqcn\n", "transport.cc_param=rai=5", 0, {""}},
+		{"[transport]\ncc_param = rai=5\n", NULL, -EINVAL,
+		 {"cc_param needs a congestion control (cc is none)"}},
+		{"[transport]\ncc = dcqcn\ncc_preset = bogus\n", NULL, -EINVAL,
+		 {"cc_preset = bogus: dcqcn has no such preset"}},
+		{"[transport]\ncc = dcqcn\n", "transport.cc=none", 0, {""}},
+		{"", "sim.duration_us", -EINVAL, {"expected section.key=value"}},
+		{"", "sim.nosuch=1", -EINVAL, {"unknown key [sim] nosuch"}},
+		{"", "transport.mtu=1000", -EINVAL, {"mtu = 1000", "a power of two"}},
+	};
+	char msg[2048];
+	unsigned int i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = try_config(cases[i].text, cases[i].set, msg, sizeof(msg));
+
+		if (rc != cases[i].rc)
+			fail_msg("case %u (%s%s): rc %d, want %d; messages:\n%s", i, cases[i].text,
+				 cases[i].set ? cases[i].set : "", rc, cases[i].rc, msg);
+		for (j = 0; j < 3 && cases[i].want[j] != NULL; j++) {
+			if (strstr(msg, cases[i].want[j]) == NULL)
+				fail_msg("case %u: no '%s' in:\n%s", i, cases[i].want[j], msg);
+		}
+	}
+}
+
+/* A directory given as the configuration is an error, not an empty file. */
+static void
+config_directory(void **state)
+{
+	struct sx_scn_cfg cfg;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&buf, &len);
+	const char *dir = env_or("SX_SIM_TESTDIR", "tests/sim");
+
+	(void)state;
+	assert_non_null(err);
+	sx_scn_cfg_init(&cfg);
+	assert_int_equal(sx_scn_load(&cfg, dir, err), -EISDIR);
+	fclose(err);
+	assert_non_null(strstr(buf, "is a directory"));
+	free(buf);
+	sx_scn_cfg_fini(&cfg);
+}
+
+/*
+ * A CDF with a mean flow size of 0 made the Poisson generator emit flows
+ * without end; a nan size hung in sx_cdf_sample (UBSan: nan to integer).
+ * Each bad CDF is refused with its line.
+ */
+static void
+cdf_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *want;
+	} bad[] = {
+		{"0 0\n0 100\n", "mean flow size 0 bytes"},
+		{"0 0\nnan 50\n1000 100\n", "c.cdf:2: expected two finite numbers"},
+		{"0 0\n1000 nan\n", "c.cdf:2: expected two finite numbers"},
+		{"0 0\ninf 100\n", "c.cdf:2: expected two finite numbers"},
+		{"-5 0\n1000 100\n", "c.cdf:1: size -5"},
+		{"0 0\n1000 -1\n", "c.cdf:2: percent -1"},
+		{"0 0\n1000 60\n500 100\n", "c.cdf:3: '500 100' after '1000 60'"},
+		{"0 0\n1000 60\n2000 50\n3000 100\n", "c.cdf:3: '2000 50' after '1000 60'"},
+		{"0 0\n1000 90\n", "not 100%"},
+		{"1000 100\n", "1 entries"},
+		{"0 0\n1e12 100\n", "size 1e+12"},
+		{"0 0\n1000 50 7\n2000 100\n", "c.cdf:2: expected two finite numbers"},
+		{"0 0\nabc\n", "c.cdf:2: expected two finite numbers"},
+	};
+	struct sx_cdf cdf;
+	char *buf;
+	size_t len;
+	unsigned int i;
+	FILE *err;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		buf = NULL;
+		err = open_memstream(&buf, &len);
+		assert_non_null(err);
+		assert_int_equal(sx_cdf_parse(&cdf, "c.cdf", bad[i].text, err), -EINVAL);
+		fclose(err);
+		if (strstr(buf, bad[i].want) == NULL)
+			fail_msg("cdf %u: no '%s' in: %s", i, bad[i].want, buf);
+		free(buf);
+	}
+	/* comments, blank lines; a first percent above 0 is a point mass */
+	assert_int_equal(sx_cdf_parse(&cdf, "c.cdf", "# sizes\n\n100 50\n300 100 # end\n", NULL),
+			 0);
+	/* half the flows of 100 bytes, half uniform over [100, 300]: 150 */
+	assert_true(fabs(sx_cdf_mean(&cdf) - 150) < 1e-9);
+	sx_cdf_free(&cdf);
+}
+
+/* The key table: consistent, its defaults valid, and docs/sim.md carries it
+ * exactly as scalex-sim --keys-md prints it. */
+static void
+config_keys_doc(void **state)
+{
+	const char *path = getenv("SX_SIM_DOC");
+	const char *begin = "<!-- keys: begin", *end = "<!-- keys: end -->";
+	char *doc = NULL, *gen = NULL, *b, *e;
+	size_t doc_len = 0, gen_len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(sx_scn_keys_selfcheck(stderr), 0);
+	assert_non_null(path);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	doc = malloc(1 << 20);
+	assert_non_null(doc);
+	doc_len = fread(doc, 1, (1 << 20) - 1, f);
+	doc[doc_len] = '\0';
+	fclose(f);
+	f = open_memstream(&gen, &gen_len);
+	assert_non_null(f);
+	sx_scn_keys_md(f);
+	fclose(f);
+	b = strstr(doc, begin);
+	assert_non_null(b);
+	b = strchr(b, '\n');
+	assert_non_null(b);
+	b++;
+	e = strstr(b, end);
+	assert_non_null(e);
+	if ((size_t)(e - b) != gen_len || memcmp(b, gen, gen_len) != 0)
+		fail_msg("docs/sim.md's key table differs from the generated one: replace the lines "
+			 "between the keys markers with the output of scalex-sim --keys-md");
+	free(gen);
+	free(doc);
 }
 
 /* ---- end to end ---- */
@@ -418,7 +642,7 @@ fairness(void **state)
 static void
 incast(void **state)
 {
-	static const char *const nocc[] = {"transport.cc=none", "sim.duration_us=2000", NULL};
+	static const char *const nocc[] = {"transport.cc=none", "transport.cc_preset=", "sim.duration_us=2000", NULL};
 	struct sx_scn_result r = run("incast16", NULL, NULL), n;
 
 	(void)state;
@@ -522,9 +746,9 @@ linkfail(void **state)
 static void
 pfc(void **state)
 {
-	static const char *const on[] = {"transport.cc=none", "sim.duration_us=2000",
+	static const char *const on[] = {"transport.cc=none", "transport.cc_preset=", "sim.duration_us=2000",
 					 "switch.pfc=1", NULL};
-	static const char *const off[] = {"transport.cc=none", "sim.duration_us=2000", NULL};
+	static const char *const off[] = {"transport.cc=none", "transport.cc_preset=", "sim.duration_us=2000", NULL};
 	static const char *const hol_on[] = {"switch.pfc=1", NULL};
 	struct sx_scn_result r = run("incast16", on, NULL), n = run("incast16", off, NULL), h, hn;
 	double victim_on, victim_off;
@@ -772,6 +996,10 @@ main(int argc, char **argv)
 		cmocka_unit_test(workload_patterns),
 		cmocka_unit_test(workload_cdf_load),
 		cmocka_unit_test(config_rejects_bad_entries),
+		cmocka_unit_test(config_keys_doc),
+		cmocka_unit_test(config_errors),
+		cmocka_unit_test(config_directory),
+		cmocka_unit_test(cdf_errors),
 	};
 	const struct CMUnitTest e2e[] = {
 		cmocka_unit_test(determinism),

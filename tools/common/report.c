@@ -307,6 +307,67 @@ sx_tool_report_counters(struct sx_tool_report *r, const struct sx_tool_counter *
 	fflush(r->out);
 }
 
+/* Collects counters for sx_tool_report_stats(). */
+struct stats_acc {
+	struct sx_tool_counter *c;
+	unsigned int n;
+	unsigned int cap;
+	unsigned int qp0; /* first QP row: QPs are summed by name */
+};
+
+static int
+stats_acc_cb(void *arg, const struct sx_stat_desc *d, uint32_t id, uint64_t value)
+{
+	struct stats_acc *a = arg;
+	const char *group = sx_stats_scope_name(d->scope);
+	unsigned int i;
+
+	(void)id;
+	if (d->type == SX_STAT_GAUGE)
+		return 0;
+	if (d->scope == SX_STATS_QP) {
+		for (i = a->qp0; i < a->n; i++) {
+			if (strcmp(a->c[i].name, d->name) == 0) {
+				a->c[i].value += value;
+				return 0;
+			}
+		}
+	} else if (value == 0 && (strncmp(d->name, "drop_", 5) == 0 ||
+				  strncmp(d->name, "fault_", 6) == 0 ||
+				  strcmp(d->name, "capture_drop") == 0)) {
+		return 0;
+	}
+	if (a->n == a->cap) {
+		unsigned int cap = a->cap ? 2 * a->cap : 64;
+		struct sx_tool_counter *c = realloc(a->c, cap * sizeof(*c));
+
+		if (c == NULL)
+			return -ENOMEM;
+		a->c = c;
+		a->cap = cap;
+	}
+	a->c[a->n++] = (struct sx_tool_counter){group, d->name, value};
+	return 0;
+}
+
+void
+sx_tool_report_stats(struct sx_tool_report *r, struct sx_context *ctx, uint64_t cq_overflow)
+{
+	struct stats_acc a = {0};
+
+	/* QPs first, summed; then one row for the CQs; then engine and port. */
+	if (sx_stats_foreach(ctx, 1u << SX_STATS_QP, stats_acc_cb, &a) == 0 &&
+	    stats_acc_cb(&a, &(struct sx_stat_desc){SX_STATS_QP, SX_STAT_COUNTER,
+						       "cq_overflow", NULL},
+			 0, cq_overflow) == 0) {
+		a.qp0 = a.n; /* engine and port rows are never merged */
+		sx_stats_foreach(ctx, 1u << SX_STATS_ENGINE | 1u << SX_STATS_PORT,
+				 stats_acc_cb, &a);
+	}
+	sx_tool_report_counters(r, a.c, a.n);
+	free(a.c);
+}
+
 void
 sx_tool_report_note(struct sx_tool_report *r, const char *fmt, ...)
 {

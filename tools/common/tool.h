@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include <scalex/scalex.h>
+#include <scalex/stats.h>
 
 /* Exit status of every tool. */
 enum sx_tool_exit {
@@ -254,6 +255,14 @@ void sx_tool_report_header(struct sx_tool_report *r, const char *lines);
 void sx_tool_report_row(struct sx_tool_report *r, const struct sx_tool_row *row);
 void sx_tool_report_counters(struct sx_tool_report *r, const struct sx_tool_counter *c,
                              unsigned int n);
+/**
+ * The counters of @p ctx, read through the counters API
+ * (<scalex/stats.h>): every QP counter summed over the QPs, then the
+ * engine's and the port's; drop and fault counters only when non-zero.
+ * @p cq_overflow: completions the application's CQs lost.
+ */
+void sx_tool_report_stats(struct sx_tool_report *r, struct sx_context *ctx,
+                          uint64_t cq_overflow);
 /** A line under the table, also kept as "note" in the JSON. */
 void sx_tool_report_note(struct sx_tool_report *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

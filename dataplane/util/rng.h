@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The simulator's PRNG: xoshiro256** seeded through splitmix64 (the same
- * generator as the fault-injection port), so every random choice is a pure
- * function of the scenario's seed.
+ * scalex's one PRNG: xoshiro256** seeded through splitmix64 (Blackman and
+ * Vigna). The fault-injection port, the simulator, path policies and the
+ * tools all draw from it, so every random choice is a pure function of a
+ * seed the caller owns. Header-only and pure: no global state, no clock.
  */
-#ifndef SX_SIM_RNG_H
-#define SX_SIM_RNG_H
+#ifndef SX_UTIL_RNG_H
+#define SX_UTIL_RNG_H
+
+#include <stdbool.h>
 
 #include <math.h>
 #include <stdint.h>
@@ -60,6 +63,15 @@ static inline uint32_t
 sx_rng_below(struct sx_rng *r, uint32_t n)
 {
 	return (uint32_t)(((sx_rng_next(r) >> 32) * (uint64_t)n) >> 32);
+}
+
+/* True with probability p (false for p <= 0, NaN included). */
+static inline bool
+sx_rng_chance(struct sx_rng *r, double p)
+{
+	if (!(p > 0.0))
+		return false;
+	return sx_rng_double(r) < p;
 }
 
 /* Exponential with the given mean. */
