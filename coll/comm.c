@@ -20,6 +20,7 @@
  *                 new /tmp/scalex-coll-XXXXXX)
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -710,6 +711,15 @@ close_links(struct sx_coll_comm *c, bool server)
 /* The links of a communicator that failed (see sx_coll_comm_destroy). */
 static struct sx_coll_link **abandoned_links;
 
+static int
+print_stat(void *arg, const struct sx_stat_desc *d, uint32_t id, uint64_t value)
+{
+	if (value != 0)
+		fprintf(stderr, " %s%s%u.%s=%" PRIu64, (const char *)arg,
+			sx_stats_scope_name(d->scope), id, d->name, value);
+	return 0;
+}
+
 int
 sx_coll_comm_destroy(struct sx_coll_comm *c)
 {
@@ -717,6 +727,12 @@ sx_coll_comm_destroy(struct sx_coll_comm *c)
 
 	if (c == NULL)
 		return 0;
+	for (i = 0; c->attr.verbose > 1 && c->link && i < c->size; i++)
+		if (c->link[i] != NULL) {
+			fprintf(stderr, "scalex-coll: rank %d link to %d:", c->rank, i);
+			sx_stats_foreach(c->link[i]->ctx, SX_STATS_ALL, print_stat, "");
+			fprintf(stderr, "\n");
+		}
 	/* Orderly memif shutdown (tests/integration/xfer.c found the order):
 	 * nobody polls past the first barrier; clients close, then servers. */
 	if (c->err == 0 && c->hub_fd != NULL)
@@ -830,9 +846,24 @@ sx_coll_nic_links(const struct sx_coll_comm *c, int *used)
 	return n;
 }
 
-uint64_t
-sx_coll_port_tx_bytes(const struct sx_coll_comm *c)
+int
+sx_coll_stats_sum(const struct sx_coll_comm *c, enum sx_stats_scope scope, const char *name,
+		  int inter_only, uint64_t *sum)
 {
-	(void)c;
-	return 0; /* filled from the counters API once it is on main */
+	int p, rc;
+
+	*sum = 0;
+	for (p = 0; p < c->size; p++) {
+		struct sx_coll_link *l = c->link[p];
+		uint64_t v;
+
+		if (l == NULL || (inter_only && !l->inter))
+			continue;
+		rc = sx_stats_get(l->ctx, scope, scope == SX_STATS_QP ? sx_qp_num(l->qp) : 0, name,
+				  &v);
+		if (rc < 0)
+			return rc;
+		*sum += v;
+	}
+	return 0;
 }

@@ -157,10 +157,13 @@ sx_coll_link_open(struct sx_coll_net *net, struct sx_coll_link *l, int peer, boo
 	qa.reliability = SX_REL_SR;
 	qa.retry_cnt = 7;
 	qa.rnr_retry = 7;
-	/* Up to ~4 s of silence (16 ms doubling, 7 retries) before a QP gives
-	 * up: ranks sharing two cores are descheduled for tens of ms. A dead
-	 * peer is found sooner through the control channel. */
-	qa.timeout_us = 16000;
+	/* 50 ms doubling to 0.5 s, 7 retries: ~3 s of silence before a QP
+	 * gives up. Ranks sharing two cores with a dozen others are
+	 * descheduled for tens of ms (a 16 ms RTO fired spuriously here and
+	 * its go-back resends overflowed the memif ring); real losses are
+	 * repaired by selective repeat's SACKs well before the RTO, and a
+	 * dead peer is found sooner through the control channel. */
+	qa.timeout_us = 50000;
 	l->qp = sx_create_qp(l->pd, &qa);
 	if (l->qp == NULL)
 		goto fail;

@@ -446,7 +446,7 @@ main(int argc, char **argv)
 	size_t es, bytes, count, maxc;
 	double sum_busbw = 0;
 	int n, me, rows_n = 0, rc;
-	uint64_t nic0, loc0;
+	uint64_t nic0, loc0, port0;
 
 	if (parse(argc, argv, &o) < 0) {
 		usage();
@@ -505,6 +505,8 @@ main(int argc, char **argv)
 	}
 	nic0 = sx_coll_nic_tx_bytes(c);
 	loc0 = sx_coll_local_link_tx_bytes(c);
+	if (sx_coll_stats_sum(c, SX_STATS_PORT, "tx_bytes", 1, &port0) < 0)
+		port0 = 0;
 	for (bytes = o.min_bytes; bytes <= o.max_bytes;
 	     bytes = o.step ? bytes + o.step : (size_t)(bytes * o.factor > bytes ? bytes * o.factor : bytes + 1)) {
 		double t[2] = {0, 0}, algbw[2], busbw[2];
@@ -566,35 +568,52 @@ main(int argc, char **argv)
 			rows_n++;
 		}
 	}
-	/* NIC bytes per node: what the node's ranks sent on inter-node links. */
+	/* NIC bytes per node: what the node's ranks sent on inter-node links,
+	 * as payload (posted) and as frames (the ports' counters). */
 	{
-		int64_t mine[3] = {(int64_t)(sx_coll_nic_tx_bytes(c) - nic0),
-				   (int64_t)(sx_coll_local_link_tx_bytes(c) - loc0), sx_coll_node(c)};
-		int64_t *all = calloc((size_t)n * 3, sizeof(int64_t));
+		enum { F_NIC, F_LOC, F_PORT, F_RETX, F_RTO, F_NODE, F_N };
+		int64_t mine[F_N], *all = calloc((size_t)n * F_N, sizeof(int64_t));
 		json_t *nodes = json_array();
-		int m, r, wrong_total = 0;
+		uint64_t v;
+		int m, r;
 
-		rc = sx_coll_allgather(c, mine, all, 3, SX_COLL_I64);
+		mine[F_NIC] = (int64_t)(sx_coll_nic_tx_bytes(c) - nic0);
+		mine[F_LOC] = (int64_t)(sx_coll_local_link_tx_bytes(c) - loc0);
+		mine[F_PORT] = sx_coll_stats_sum(c, SX_STATS_PORT, "tx_bytes", 1, &v) == 0
+				       ? (int64_t)(v - port0)
+				       : -1;
+		mine[F_RETX] = sx_coll_stats_sum(c, SX_STATS_QP, "retransmits", 0, &v) == 0
+				       ? (int64_t)v
+				       : -1;
+		mine[F_RTO] = sx_coll_stats_sum(c, SX_STATS_QP, "timeouts", 0, &v) == 0 ? (int64_t)v
+											: -1;
+		mine[F_NODE] = sx_coll_node(c);
+		rc = sx_coll_allgather(c, mine, all, F_N, SX_COLL_I64);
 		if (rc == 0 && me == 0) {
 			printf("# Avg bus bandwidth    : %.4f GB/s\n#\n",
 			       rows_n ? sum_busbw / rows_n : 0);
 			for (m = 0; m < sx_coll_nnodes(c); m++) {
-				int64_t nic = 0, loc = 0;
+				int64_t t[F_N] = {0};
+				int f;
 
 				for (r = 0; r < n; r++)
-					if (all[3 * r + 2] == m) {
-						nic += all[3 * r];
-						loc += all[3 * r + 1];
-					}
-				printf("# node %d: NIC tx %" PRId64 " B payload (inter-node links)",
-				       m, nic);
-				if (loc)
-					printf(", %" PRId64 " B on intra-node links", loc);
-				printf("\n");
-				json_array_append_new(nodes, json_pack("{s:i,s:I,s:I}", "node", m,
-								       "nic_tx_bytes", (json_int_t)nic,
-								       "local_link_tx_bytes",
-								       (json_int_t)loc));
+					if (all[F_N * r + F_NODE] == m)
+						for (f = 0; f < F_NODE; f++)
+							t[f] += all[F_N * r + f];
+				printf("# node %d: NIC tx %" PRId64 " B payload, %" PRId64
+				       " B frames (inter-node ports)",
+				       m, t[F_NIC], t[F_PORT]);
+				if (t[F_LOC])
+					printf(", %" PRId64 " B on intra-node links", t[F_LOC]);
+				printf("; %" PRId64 " retransmits, %" PRId64 " timeouts\n",
+				       t[F_RETX], t[F_RTO]);
+				json_array_append_new(
+					nodes, json_pack("{s:i,s:I,s:I,s:I,s:I,s:I}", "node", m,
+							 "nic_tx_bytes", (json_int_t)t[F_NIC],
+							 "port_tx_bytes", (json_int_t)t[F_PORT],
+							 "local_link_tx_bytes", (json_int_t)t[F_LOC],
+							 "retransmits", (json_int_t)t[F_RETX],
+							 "timeouts", (json_int_t)t[F_RTO]));
 			}
 		}
 		free(all);
@@ -612,7 +631,6 @@ main(int argc, char **argv)
 		} else {
 			json_decref(nodes);
 		}
-		(void)wrong_total;
 	}
 	json_decref(rows);
 	rc = sx_coll_comm_destroy(c);

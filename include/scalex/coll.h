@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <scalex/stats.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -149,8 +151,15 @@ uint64_t sx_coll_nic_tx_bytes(const struct sx_coll_comm *comm);
 uint64_t sx_coll_local_link_tx_bytes(const struct sx_coll_comm *comm);
 /** Number of inter-node links (QPs) of this rank, with at least one byte sent (@p used). */
 int sx_coll_nic_links(const struct sx_coll_comm *comm, int *used);
-/** Frames-level bytes the link ports transmitted (headers, ACKs, credits included). */
-uint64_t sx_coll_port_tx_bytes(const struct sx_coll_comm *comm);
+/**
+ * Sum of one counter of the counters API (include/scalex/stats.h) over this
+ * rank's links: @p scope SX_STATS_PORT (each link's port) or SX_STATS_QP
+ * (each link's QP); @p inter_only: only links to other nodes. 0 or -ENOENT.
+ * E.g. ("tx_bytes", SX_STATS_PORT): the frames the NIC carried, headers,
+ * ACKs and credit writes included.
+ */
+int sx_coll_stats_sum(const struct sx_coll_comm *comm, enum sx_stats_scope scope,
+		      const char *name, int inter_only, uint64_t *sum);
 
 /**
  * Scalar reference of one reduction step, acc[i] = acc[i] op in[i], for
