@@ -518,6 +518,28 @@ scenario_faults(struct sx_coll_comm *c)
 		check_allreduce(c, 3000, dt, SX_COLL_MAX, "leader-rhd/faults", 60 + dt);
 		check_moves(c, 5000, dt, 70 + dt);
 	}
+	/* The faults happened, and the transport repaired them. */
+	{
+		uint64_t v, mine[4] = {0}, sum[4];
+
+		if (sx_coll_stats_sum(c, SX_STATS_PORT, "fault_drop_tx", 0, &v) == 0)
+			mine[0] = v;
+		if (sx_coll_stats_sum(c, SX_STATS_PORT, "fault_reorder_tx", 0, &v) == 0)
+			mine[1] = v;
+		if (sx_coll_stats_sum(c, SX_STATS_PORT, "fault_reorder_rx", 0, &v) == 0)
+			mine[2] = v;
+		if (sx_coll_stats_sum(c, SX_STATS_QP, "retransmits", 0, &v) == 0)
+			mine[3] = v;
+		if (must(c, "allreduce of counters",
+			 sx_coll_allreduce(c, mine, sum, 4, SX_COLL_I64, SX_COLL_SUM)) == 0) {
+			if (sx_coll_rank(c) == 0)
+				printf("faults: %" PRIu64 " frames dropped, %" PRIu64 " + %" PRIu64
+				       " reordered (tx + rx), %" PRIu64 " retransmits\n",
+				       sum[0], sum[1], sum[2], sum[3]);
+			if (sum[0] == 0 || sum[1] + sum[2] == 0 || sum[3] == 0)
+				FAIL("no fault was injected or nothing was retransmitted");
+		}
+	}
 	if (sx_coll_rank(c) == 0 && !failures)
 		printf("faults: results exact\n");
 	return failures ? -1 : 0;
