@@ -106,3 +106,13 @@ echo
 echo "== 5. simulated leaf-spine: 16 hosts, 100G, DCQCN, permutation of 1 MB WRITEs"
 "$build/tools/scalex-sim" -o "$out/sim" -s sim.duration_us=3000 tools/sim/leafspine-small.ini
 tools/sim/plot.sh "$out/sim" >/dev/null && echo "plots: $out/sim/*.png"
+
+echo
+echo "== 6. hierarchical all-reduce across 3 emulated nodes x 2 ranks (mpirun, memif links)"
+# Open MPI starts the ranks; SCALEX_LOCAL_SIZE puts 2 consecutive ranks on
+# one emulated node (shared memory inside it, one scalex QP per node pair).
+coll_port=$((29900 + RANDOM % 90))
+mpirun --allow-run-as-root --oversubscribe --bind-to none -n 6 \
+	-x SCALEX_LOCAL_SIZE=2 -x MASTER_ADDR=127.0.0.1 -x MASTER_PORT="$coll_port" \
+	"$build/tools/scalex-coll-perf" -b 8 -e 4M -f 8 -n 5 -w 2 -c 1 --json "$out/coll.json" |
+	tee "$out/coll.txt"

@@ -27,7 +27,7 @@ port=$((29700 + RANDOM % 200))
 
 run_perf() { # algo json
 	"${mpi[@]}" -x MASTER_PORT=$((port++)) "$build/tools/scalex-coll-perf" \
-		-b 8 -e "$max" -f 4 -n "$iters" -w "$warmup" -c 1 -a "$1" --json "$2"
+		-b 8 -e "$max" -f 2 -n "$iters" -w "$warmup" -c 1 -a "$1" --json "$2"
 }
 
 echo "== scalex-coll-perf all_reduce, hierarchical (leader), $nodes nodes x $local_size ranks"
