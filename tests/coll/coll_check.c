@@ -416,6 +416,16 @@ scenario_full(struct sx_coll_comm *c, unsigned int links, bool quick)
 /* ------------------------------------------------------------------------ */
 /* Scenario bytes                                                            */
 
+/* QP payload, port frame bytes and retransmits on this rank's inter-node links. */
+static void
+counters(struct sx_coll_comm *c, uint64_t *v)
+{
+	if (sx_coll_stats_sum(c, SX_STATS_QP, "tx_bytes", 1, &v[0]) < 0 ||
+	    sx_coll_stats_sum(c, SX_STATS_PORT, "tx_bytes", 1, &v[1]) < 0 ||
+	    sx_coll_stats_sum(c, SX_STATS_QP, "retransmits", 1, &v[2]) < 0)
+		FAIL("counters API");
+}
+
 static int
 scenario_bytes(struct sx_coll_comm *c, bool flat)
 {
@@ -426,17 +436,42 @@ scenario_bytes(struct sx_coll_comm *c, bool flat)
 	size_t count = 4096 * 9 * 5 * 7, S = count * 4;
 	float *buf = calloc(count, 4);
 	int64_t mine[3], *all = calloc((size_t)n * 3, sizeof(int64_t));
-	uint64_t b0, hier_node = 0, flat_node = 0;
+	uint64_t b0, hier_node = 0, flat_node = 0, cnt0[3], cnt1[3];
 	uint64_t want_hier = 2 * S * (uint64_t)(N - 1) / (uint64_t)N;
 	uint64_t want_flat = 2 * S * (uint64_t)(n - 1) / (uint64_t)n;
 
 	(void)L;
 	sx_coll_set_algo(c, SX_COLL_ALGO_HIER, SX_COLL_HIER_LEADER, SX_COLL_INTER_RING);
 	b0 = sx_coll_nic_tx_bytes(c);
+	counters(c, cnt0);
 	if (must(c, "allreduce leader-ring", sx_coll_allreduce(c, buf, buf, count, SX_COLL_F32,
 							       SX_COLL_SUM)))
 		return -1;
 	mine[0] = (int64_t)(sx_coll_nic_tx_bytes(c) - b0);
+	counters(c, cnt1);
+	for (m = 0; m < 3; m++)
+		cnt1[m] -= cnt0[m];
+	if (must(c, "allreduce of counters",
+		 sx_coll_allreduce(c, cnt1, cnt0, 3, SX_COLL_I64, SX_COLL_SUM)) == 0) {
+		/* The counters API, all nodes together: QP payload = what was
+		 * posted + 8-byte credit writes (one per 4 messages of 64 KiB)
+		 * + resends; port frames = that + headers (58 B per frame of up
+		 * to 4096 B payload) + ACK frames. */
+		uint64_t want_all = want_hier * (uint64_t)N, credits = want_all / (4 * 65536) + 8;
+		uint64_t qp_max = want_all + 8 * credits + cnt0[2] * 4096;
+
+		if (r == 0)
+			printf("bytes: counters, all nodes: QP payload %" PRIu64 " B (posted %" PRIu64
+			       "), port frames %" PRIu64 " B (x%.4f), %" PRIu64 " retransmits\n",
+			       cnt0[0], want_all, cnt0[1], (double)cnt0[1] / (double)want_all,
+			       cnt0[2]);
+		if (cnt0[0] < want_all || cnt0[0] > qp_max)
+			FAIL("QP tx_bytes %" PRIu64 " outside [%" PRIu64 ", %" PRIu64 "]", cnt0[0],
+			     want_all, qp_max);
+		if (cnt0[1] < cnt0[0] || cnt0[1] > cnt0[0] + cnt0[0] / 4096 * 2 * 64 + 65536)
+			FAIL("port tx_bytes %" PRIu64 " not within the header and ACK overhead "
+			     "of %" PRIu64 " B of payload", cnt0[1], cnt0[0]);
+	}
 	mine[1] = 0;
 	if (flat) {
 		sx_coll_set_algo(c, SX_COLL_ALGO_FLAT, SX_COLL_HIER_LEADER, SX_COLL_INTER_RING);
