@@ -22,7 +22,8 @@ n=$((nodes * local_size))
 mkdir -p "$out"
 
 mpi=(mpirun --allow-run-as-root --oversubscribe -n "$n" --bind-to none
-	-x SCALEX_LOCAL_SIZE="$local_size" -x MASTER_ADDR=127.0.0.1)
+	-x SCALEX_LOCAL_SIZE="$local_size" -x MASTER_ADDR=127.0.0.1
+	-x SCALEX_COLL_TIMEOUT_MS=120000)
 port=$((29700 + RANDOM % 200))
 
 run_perf() { # algo json
