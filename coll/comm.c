@@ -847,6 +847,28 @@ sx_coll_nic_links(const struct sx_coll_comm *c, int *used)
 }
 
 int
+sx_coll_flush(struct sx_coll_comm *c)
+{
+	uint64_t deadline = sx_coll_deadline(c);
+	int p, rc;
+
+	for (;;) {
+		bool idle = true;
+
+		for (p = 0; p < c->size; p++)
+			if (c->link[p] != NULL && !sx_coll_link_idle(c->link[p]))
+				idle = false;
+		if (idle)
+			break;
+		rc = sx_coll_tick(c, false, deadline);
+		if (rc < 0)
+			return rc;
+	}
+	/* Everyone idle: no one still needs an acknowledgement from us. */
+	return sx_coll_barrier(c);
+}
+
+int
 sx_coll_stats_sum(const struct sx_coll_comm *c, enum sx_stats_scope scope, const char *name,
 		  int inter_only, uint64_t *sum)
 {

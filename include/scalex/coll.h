@@ -145,7 +145,13 @@ int sx_coll_alltoallv(struct sx_coll_comm *comm, const void *sendbuf, const size
 int sx_coll_alltoall(struct sx_coll_comm *comm, const void *sendbuf, void *recvbuf, size_t count,
 		     enum sx_coll_dtype dt);
 
-/** Payload bytes this rank sent on its inter-node links since creation. */
+/**
+ * Wait until every message this rank posted has been acknowledged (a
+ * collective returns once its own part is done, possibly before its last
+ * messages left): for reading the counters. Collective.
+ */
+int sx_coll_flush(struct sx_coll_comm *comm);
+/** Payload bytes this rank posted on its inter-node links since creation. */
 uint64_t sx_coll_nic_tx_bytes(const struct sx_coll_comm *comm);
 /** Same, on links to ranks of the same node (only the flat ring has them). */
 uint64_t sx_coll_local_link_tx_bytes(const struct sx_coll_comm *comm);

@@ -442,12 +442,16 @@ scenario_bytes(struct sx_coll_comm *c, bool flat)
 
 	(void)L;
 	sx_coll_set_algo(c, SX_COLL_ALGO_HIER, SX_COLL_HIER_LEADER, SX_COLL_INTER_RING);
+	if (must(c, "flush", sx_coll_flush(c)))
+		return -1;
 	b0 = sx_coll_nic_tx_bytes(c);
 	counters(c, cnt0);
 	if (must(c, "allreduce leader-ring", sx_coll_allreduce(c, buf, buf, count, SX_COLL_F32,
 							       SX_COLL_SUM)))
 		return -1;
 	mine[0] = (int64_t)(sx_coll_nic_tx_bytes(c) - b0);
+	if (must(c, "flush", sx_coll_flush(c)))
+		return -1;
 	counters(c, cnt1);
 	for (m = 0; m < 3; m++)
 		cnt1[m] -= cnt0[m];
@@ -457,7 +461,8 @@ scenario_bytes(struct sx_coll_comm *c, bool flat)
 		 * posted + 8-byte credit writes (one per 4 messages of 64 KiB)
 		 * + resends; port frames = that + headers (58 B per frame of up
 		 * to 4096 B payload) + ACK frames. */
-		uint64_t want_all = want_hier * (uint64_t)N, credits = want_all / (4 * 65536) + 8;
+		/* (+ 64 B: the flush's barrier, a tree all-reduce of one int) */
+		uint64_t want_all = want_hier * (uint64_t)N, credits = want_all / (4 * 65536) + 16;
 		uint64_t qp_max = want_all + 8 * credits + cnt0[2] * 4096;
 
 		if (r == 0)
