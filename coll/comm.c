@@ -10,7 +10,8 @@
  *                 else GROUP_RANK (torchrun), else the first rank of the
  *                 process' launcher-local group: rank - LOCAL_RANK
  *                 (OMPI_COMM_WORLD_LOCAL_RANK); SCALEX_COLL_TOPO: a file
- *   rendezvous    MASTER_ADDR, MASTER_PORT (defaults 127.0.0.1:29500)
+ *   rendezvous    MASTER_ADDR, MASTER_PORT (defaults 127.0.0.1:29500); under
+ *                 torchrun MASTER_PORT + 1; SCALEX_COLL_PORT overrides
  *   algorithms    SCALEX_COLL_ALGO=hier|flat, SCALEX_COLL_HIER=leader|rail,
  *                 SCALEX_COLL_INTER=auto|ring|rhd|tree, SCALEX_COLL_LINKS
  *   limits        SCALEX_COLL_CHUNK (bytes), SCALEX_COLL_SHM_MB,
@@ -79,6 +80,11 @@ sx_coll_attr_init(struct sx_coll_attr *a)
 	}
 	a->master_addr = getenv("MASTER_ADDR") ? getenv("MASTER_ADDR") : "127.0.0.1";
 	a->master_port = env_int("MASTER_PORT", NULL, 29500);
+	/* torchrun's agent of node 0 may serve its own store on MASTER_PORT
+	 * (static rendezvous, --nnodes > 1): the next port is ours. */
+	if (getenv("TORCHELASTIC_RUN_ID") != NULL)
+		a->master_port++;
+	a->master_port = env_int("SCALEX_COLL_PORT", NULL, a->master_port);
 	a->topo_path = getenv("SCALEX_COLL_TOPO");
 	v = getenv("SCALEX_COLL_ALGO");
 	a->algo = v && strcmp(v, "flat") == 0 ? SX_COLL_ALGO_FLAT : SX_COLL_ALGO_HIER;
