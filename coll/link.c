@@ -157,13 +157,14 @@ sx_coll_link_open(struct sx_coll_net *net, struct sx_coll_link *l, int peer, boo
 	qa.reliability = SX_REL_SR;
 	qa.retry_cnt = 7;
 	qa.rnr_retry = 7;
-	/* 50 ms doubling to 0.5 s, 7 retries: ~3 s of silence before a QP
-	 * gives up. Ranks sharing two cores with a dozen others are
-	 * descheduled for tens of ms (a 16 ms RTO fired spuriously here and
-	 * its go-back resends overflowed the memif ring); real losses are
-	 * repaired by selective repeat's SACKs well before the RTO, and a
-	 * dead peer is found sooner through the control channel. */
-	qa.timeout_us = 50000;
+	/* 200 ms initial RTO, doubling to 0.5 s, 7 retries: ~3 s of silence
+	 * before a QP gives up. Ranks sharing two cores with a dozen others
+	 * wait ~50 ms for a time slice: a 16 ms RTO fired spuriously (1566
+	 * resends in one 4-rank run, 1129 of them duplicates at the peer)
+	 * and its go-back resends overflowed the memif ring; 200 ms cut that
+	 * to tens. Real losses are repaired by selective repeat's SACKs well
+	 * before the RTO; a dead peer is found through the control channel. */
+	qa.timeout_us = 200000;
 	l->qp = sx_create_qp(l->pd, &qa);
 	if (l->qp == NULL)
 		goto fail;
