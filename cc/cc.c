@@ -13,16 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../dataplane/param/param.h"
+#include "cc_builtin.h"
 #include "cc_priv.h"
 
 #define SX_CC_MAX_EXTRA 16
-#define SX_CC_NAME_MAX 64 /* parameter names, with the NUL */
 
-static const struct sx_cc_ops *const builtin[] = {
-	&sx_cc_dcqcn,
-	&sx_cc_timely,
-	&sx_cc_fixed,
-};
+/* Each cc/<name>.c defines sx_cc_<name>; cc/meson.build lists the names. */
+#define SX_CC_DECLARE(name) extern const struct sx_cc_ops sx_cc_##name;
+#define SX_CC_ENTRY(name) &sx_cc_##name,
+SX_CC_BUILTINS(SX_CC_DECLARE)
+
+static const struct sx_cc_ops *const builtin[] = {SX_CC_BUILTINS(SX_CC_ENTRY)};
 #define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
 
 static const struct sx_cc_ops *extra[SX_CC_MAX_EXTRA];
@@ -71,18 +73,7 @@ sx_cc_find(const char *name)
 	return NULL;
 }
 
-/* Whole numbers only, for SX_CC_PARAM_INT rows. */
-static int
-param_value_ok(const struct sx_cc_param *row, double v)
-{
-	if (!(v >= row->min && v <= row->max)) /* also false for NaN */
-		return 0;
-	if ((row->flags & SX_CC_PARAM_INT) && v != floor(v))
-		return 0;
-	return 1;
-}
-
-/* A table the API can trust: named rows, sane ranges, defaults and presets inside them. */
+/* A table the API can trust: sane rows (dataplane/param), presets inside their ranges. */
 static int
 ops_valid(const struct sx_cc_ops *ops)
 {
@@ -94,24 +85,15 @@ ops_valid(const struct sx_cc_ops *ops)
 		return 0;
 	if (ops->npresets > 0 && ops->presets == NULL)
 		return 0;
-	for (unsigned int i = 0; i < ops->nparams; i++) {
-		const struct sx_cc_param *row = &ops->params[i];
-
-		if (row->name == NULL || row->name[0] == '\0' || strchr(row->name, '=') ||
-		    strlen(row->name) >= SX_CC_NAME_MAX ||
-		    row->unit == NULL || !(row->min <= row->max) || !param_value_ok(row, row->def))
-			return 0;
-		for (unsigned int j = 0; j < i; j++)
-			if (strcmp(ops->params[j].name, row->name) == 0)
-				return 0;
-	}
+	if (!sx_param_table_ok(ops->params, ops->nparams))
+		return 0;
 	for (unsigned int k = 0; k < ops->npresets; k++) {
 		const struct sx_cc_preset *pr = &ops->presets[k];
 
 		if (pr->name == NULL || pr->name[0] == '\0')
 			return 0;
 		for (unsigned int i = 0; i < ops->nparams; i++)
-			if (!param_value_ok(&ops->params[i], pr->v[i]))
+			if (!sx_param_ok(&ops->params[i], pr->v[i]))
 				return 0;
 	}
 	return 1;
@@ -137,12 +119,9 @@ sx_cc_register(const struct sx_cc_ops *ops)
 int
 sx_cc_param_index(const struct sx_cc_ops *ops, const char *name)
 {
-	if (ops == NULL || name == NULL)
+	if (ops == NULL)
 		return -1;
-	for (unsigned int i = 0; i < ops->nparams; i++)
-		if (strcmp(ops->params[i].name, name) == 0)
-			return (int)i;
-	return -1;
+	return sx_param_index(ops->params, ops->nparams, name);
 }
 
 void
@@ -180,59 +159,16 @@ sx_cc_params_set(struct sx_cc_params *cp, const char *name, double value)
 
 	if (i < 0)
 		return -ENOENT;
-	if (!param_value_ok(&cp->ops->params[i], value))
+	if (!sx_param_ok(&cp->ops->params[i], value))
 		return -ERANGE;
 	cp->v[i] = value;
 	return 0;
 }
 
-static int
-is_space(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 int
 sx_cc_params_parse(struct sx_cc_params *cp, const char *assignment)
 {
-	char name[SX_CC_NAME_MAX];
-	const char *eq, *b, *e, *vs;
-	char *end;
-	double v;
-	size_t len;
-
-	if (assignment == NULL)
-		return -EINVAL;
-	eq = strchr(assignment, '=');
-	if (eq == NULL)
-		return -EINVAL;
-	/* The name, without surrounding blanks. */
-	for (b = assignment; b < eq && is_space(*b); b++)
-		;
-	for (e = eq; e > b && is_space(e[-1]); e--)
-		;
-	len = (size_t)(e - b);
-	if (len == 0)
-		return -EINVAL;
-	if (len < sizeof(name))
-		memcpy(name, b, len);
-	name[len < sizeof(name) ? len : 0] = '\0'; /* too long for any row: -ENOENT below */
-	/* The value: one number, nothing else but blanks after it. */
-	for (vs = eq + 1; is_space(*vs); vs++)
-		;
-	if (*vs == '\0')
-		return -EINVAL;
-	errno = 0;
-	v = strtod(vs, &end);
-	if (end == vs)
-		return -EINVAL;
-	while (is_space(*end))
-		end++;
-	if (*end != '\0')
-		return -EINVAL;
-	if (name[0] == '\0' || sx_cc_param_index(cp->ops, name) < 0)
-		return -ENOENT;
-	if (errno == ERANGE)
-		return -ERANGE;
-	return sx_cc_params_set(cp, name, v);
+	if (cp->ops == NULL)
+		return assignment == NULL || strchr(assignment, '=') == NULL ? -EINVAL : -ENOENT;
+	return sx_param_assign(cp->ops->params, cp->ops->nparams, cp->v, assignment);
 }

@@ -20,10 +20,6 @@
 	_Static_assert(sizeof(type) <= SX_CC_PRIV_BYTES,                                 \
 		       #type " does not fit in SX_CC_PRIV_BYTES")
 
-extern const struct sx_cc_ops sx_cc_dcqcn;
-extern const struct sx_cc_ops sx_cc_timely;
-extern const struct sx_cc_ops sx_cc_fixed;
-
 /* x clamped to [lo, hi]; lo wins if the caller passes lo > hi. */
 static inline double
 sx_cc_clamp(double x, double lo, double hi)

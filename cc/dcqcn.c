@@ -55,10 +55,10 @@ enum {
 };
 _Static_assert(NPARAMS <= SX_CC_MAX_PARAMS, "DCQCN parameter table too large");
 
-#define I SX_CC_PARAM_INT
+#define I SX_PARAM_INT
 
 /* Defaults are the "nic" preset; ranges cover both presets and the NIC's fields. */
-static const struct sx_cc_param dcqcn_params[NPARAMS] = {
+static const struct sx_param dcqcn_params[NPARAMS] = {
 	[P_TIME_RESET] = {"rpg_time_reset", "us", 300, 1, 131071,
 			  "rate-increase timer period T", I},
 	[P_BYTE_RESET] = {"rpg_byte_reset", "bytes", 32767, 0, 1073741824,

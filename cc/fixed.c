@@ -15,7 +15,7 @@ enum {
 	NPARAMS
 };
 
-static const struct sx_cc_param fixed_params[NPARAMS] = {
+static const struct sx_param fixed_params[NPARAMS] = {
 	[P_RATE] = {"rate_gbps", "Gb/s", 0, 0, 100000,
 		    "sending rate, capped at the line rate (0: line rate)", 0},
 };

@@ -34,9 +34,9 @@ enum {
 };
 _Static_assert(NPARAMS <= SX_CC_MAX_PARAMS, "TIMELY parameter table too large");
 
-#define I SX_CC_PARAM_INT
+#define I SX_PARAM_INT
 
-static const struct sx_cc_param timely_params[NPARAMS] = {
+static const struct sx_param timely_params[NPARAMS] = {
 	[P_T_LOW] = {"t_low", "us", 50, 0, 1000000,
 		     "below this RTT: additive increase by delta", 0},
 	[P_T_HIGH] = {"t_high", "us", 500, 1, 1000000,

@@ -28,7 +28,7 @@
 
 #include <ini.h>
 
-#include "../cc/cc.h"
+#include <scalex/cc.h>
 #include "scenario.h"
 
 /* Times in the configuration: up to 100 s of virtual time (1e17 ps). */
@@ -38,6 +38,8 @@
 #define MAX_GBPS 10000.0
 /* Sizes: buffers and thresholds up to 1 TB. */
 #define MAX_BYTES 1000000000000ull
+/* Tokens the MoE generator draws at most (a few seconds of work). */
+#define MAX_MOE_TOKENS (1ull << 28)
 /* One flow is one WRITE: at most 2 GiB (the sge length is 32 bits). */
 #define MAX_FLOW_BYTES (1ull << 31)
 
@@ -927,6 +929,14 @@ sx_scn_check(const struct sx_scn_cfg *c, FILE *err)
 	if (c->wl.kind == SX_WL_MOE && c->wl.moe_hot_experts >= hosts)
 		return check_fail(err, "[workload] moe_hot_experts = %u: fewer than the %llu hosts",
 				  c->wl.moe_hot_experts, (unsigned long long)hosts);
+	/* the MoE generator draws every token of every host up front */
+	if (c->wl.kind == SX_WL_MOE &&
+	    (c->wl.flow_bytes + c->wl.moe_token_bytes - 1) / c->wl.moe_token_bytes * hosts >
+		    MAX_MOE_TOKENS)
+		return check_fail(err,
+				  "[workload] moe: %llu hosts x flow_bytes / moe_token_bytes tokens "
+				  "is more than %llu draws; use larger tokens",
+				  (unsigned long long)hosts, (unsigned long long)MAX_MOE_TOKENS);
 	if (c->wl.kind == SX_WL_ALLREDUCE && c->wl.flow_bytes < hosts)
 		return check_fail(err,
 				  "[workload] allreduce: flow_bytes = %llu is below the %llu hosts "

@@ -440,7 +440,14 @@ link_start(struct sx_fabric *fab, struct sx_fab_link *l, uint64_t now)
 		l->ser_len = p->len;
 		l->ser_ps = sx_fab_ser_ps(l, p->len, fab->cfg.wire_overhead_bytes);
 	}
+	/* one frame at a time: a start before the last one ended would send
+	 * faster than the line rate */
+	if (now < l->busy_until_ps)
+		fab->overruns++;
 	end = now + l->ser_ps;
+	l->busy_ps += l->ser_ps;
+	if (l->kind == SX_LINK_HOST_UP && fab->hooks.tx_start != NULL)
+		fab->hooks.tx_start(fab->hooks.arg, l->from->index, p->dst, p->data, p->len);
 
 	l->head = p->next;
 	if (l->head == NULL)
@@ -614,6 +621,7 @@ arrive(struct sx_fabric *fab, struct sx_fab_link *in, struct sx_fab_pkt *p, uint
 
 		sx_sim_frame_from_meta(p, &f);
 		fab->pkts_delivered++;
+		fab->bytes_delivered += p->len;
 		fab->hooks.deliver(fab->hooks.arg, n->index, &f);
 		return;
 	}
@@ -822,6 +830,7 @@ sx_fabric_window(struct sx_fabric *fab)
 
 		l->tx_bytes_win = l->tx_bytes;
 		l->tx_pkts_win = l->tx_pkts;
+		l->busy_win_ps = sx_fabric_busy_ps(fab, l);
 		l->drops_win = 0;
 		for (d = 0; d < SX_DROP_MAX; d++)
 			l->drops_win += l->drop[d];

@@ -146,6 +146,7 @@ struct sx_fab_link {
 	uint64_t ingress_bytes; /* PFC: bytes its receiving switch holds from it */
 	bool txdone_pending;
 	uint64_t busy_until_ps;
+	uint64_t busy_ps;       /* wire time of every frame started (utilization) */
 	uint32_t ser_len;       /* the last frame length started, 0: none */
 	uint64_t ser_ps;        /* its serialization time at rate_bps */
 	/* counters */
@@ -159,6 +160,7 @@ struct sx_fab_link {
 	uint64_t tx_bytes_sampled; /* at the last time-series sample */
 	uint64_t tx_bytes_win;     /* at the measurement window's start */
 	uint64_t tx_pkts_win;
+	uint64_t busy_win_ps;      /* sx_fabric_busy_ps() at the window's start */
 	uint64_t drops_win;        /* drops at the window's start */
 	uint64_t qmax_win;         /* deepest queue seen in the window */
 	struct sx_hist *qhist;     /* queue seen by arriving frames (switch ports) */
@@ -185,6 +187,9 @@ struct sx_fabric_hooks {
 	void (*deliver)(void *arg, uint32_t h, struct sx_frame *f);
 	/* Host @p h's tx ring has room again after it was refused. */
 	void (*tx_room)(void *arg, uint32_t h);
+	/* Optional: host @p h starts @p len bytes of @p frame for host @p dst
+	 * on its wire (the end of its host queueing). */
+	void (*tx_start)(void *arg, uint32_t h, uint32_t dst, const uint8_t *frame, uint32_t len);
 	void *arg;
 };
 
@@ -216,6 +221,8 @@ struct sx_fabric {
 	uint64_t drop[SX_DROP_MAX];
 	uint64_t ecn_marked;
 	uint64_t pkts_delivered;
+	uint64_t bytes_delivered;  /* frame bytes handed to hosts */
+	uint64_t overruns;         /* frames started before the wire was free: a bug */
 	uint64_t hops;
 	uint64_t reordered;      /* frames held back for later ones to overtake */
 	uint64_t pfc_pauses;       /* XOFFs that took effect, every link */
@@ -244,6 +251,19 @@ static inline uint32_t
 sx_fabric_dc_of(const struct sx_fabric *fab, uint32_t h)
 {
 	return h / fab->hosts_per_dc;
+}
+/*
+ * Time @p l's wire has been busy up to now, ps: the serialization of every
+ * frame started, less what the frame on the wire still has to go. Over an
+ * interval it is at most the interval (a link sends one frame at a time),
+ * whatever the rate was, so utilization from it cannot exceed 100%.
+ */
+static inline uint64_t
+sx_fabric_busy_ps(const struct sx_fabric *fab, const struct sx_fab_link *l)
+{
+	uint64_t now = fab->sched->now_ps;
+
+	return l->busy_ps - (l->busy_until_ps > now ? l->busy_until_ps - now : 0);
 }
 /* Start of the measurement window: counters snapshot from here. */
 void sx_fabric_window(struct sx_fabric *fab);

@@ -17,16 +17,27 @@
  * plus store-and-forward of one full frame on each other hop, propagation
  * there and back, and the returning ACK's serialization.
  *
- * Link utilization counts wire bytes (frame + preamble, FCS, gap): the
- * fraction of time the link was busy.
+ * Link utilization is the fraction of an interval the link's wire was busy
+ * (frame + preamble, FCS, gap at the rate the frame was sent at): never
+ * above 1, even across a rate change. Goodput is acknowledged bytes over
+ * the interval they were delivered in (scenario.h). Queue depths: per
+ * switch port, the fabric's pooled distribution, and the worst port named.
+ *
+ * A run ends with invariant checks: no link started a frame before the
+ * last one ended or was busy more than 100% of the run, hosts received no
+ * more bytes than hosts sent, no pair had more acknowledged than posted and
+ * no host received payload faster than its link. A broken one is a
+ * simulator bug: the result says which, and sx_scn_run() fails.
  */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include <jansson.h>
+#include <scalex/stats.h>
 
 #include "scenario_priv.h"
 
@@ -76,13 +87,6 @@ sx_quantile_sorted(const double *v, size_t n, double q)
 	if (i + 1 >= n)
 		return v[n - 1];
 	return v[i] + frac * (v[i + 1] - v[i]);
-}
-
-static double
-wire_bytes(const struct sx_scn *s, const struct sx_fab_link *l, uint64_t bytes, uint64_t pkts)
-{
-	(void)l;
-	return (double)bytes + (double)pkts * s->cfg.fab.wire_overhead_bytes;
 }
 
 /* ---- during the run ---- */
@@ -173,16 +177,14 @@ sx_scn_window(struct sx_scn *s, bool end)
 	s->fab.in_window = false;
 	for (i = 0; i < s->npairs; i++)
 		s->pairs[i]->acked_win1 = sx_scn_pair_acked(s, s->pairs[i]);
-	s->link_tx_win1 = calloc(s->fab.nlinks, sizeof(uint64_t));
-	s->link_pkts_win1 = calloc(s->fab.nlinks, sizeof(uint64_t));
+	s->link_busy_win1 = calloc(s->fab.nlinks, sizeof(uint64_t));
 	s->link_drops_win1 = calloc(s->fab.nlinks, sizeof(uint64_t));
-	if (s->link_tx_win1 == NULL || s->link_pkts_win1 == NULL || s->link_drops_win1 == NULL)
+	if (s->link_busy_win1 == NULL || s->link_drops_win1 == NULL)
 		return;
 	for (i = 0; i < s->fab.nlinks; i++) {
 		const struct sx_fab_link *l = &s->fab.links[i];
 
-		s->link_tx_win1[i] = l->tx_bytes;
-		s->link_pkts_win1[i] = l->tx_pkts;
+		s->link_busy_win1[i] = sx_fabric_busy_ps(&s->fab, l);
 		for (d = 0; d < SX_DROP_MAX; d++)
 			s->link_drops_win1[i] += l->drop[d];
 	}
@@ -247,21 +249,193 @@ dbl_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Record a broken invariant (the first in words). */
+static void
+broken(struct sx_scn *s, const char *fmt, ...)
+{
+	struct sx_scn_result *r = &s->res;
+	va_list ap;
+
+	if (r->invariants_broken++ == 0) {
+		va_start(ap, fmt);
+		vsnprintf(r->invariant, sizeof(r->invariant), fmt, ap);
+		va_end(ap);
+	}
+}
+
+/* Utilization of @p l over the run: busy time over [T0, now]. */
+static double
+run_util(const struct sx_scn *s, const struct sx_fab_link *l)
+{
+	uint64_t span = s->sched.now_ps - SCN_T0_NS * SX_PS_PER_NS;
+
+	return span ? (double)sx_fabric_busy_ps(&s->fab, l) / (double)span : 0;
+}
+
+/* The pooled queue distribution of every switch port, and the worst port's
+ * p99 (the highest). */
+static void
+queues(const struct sx_scn *s, bool win, uint64_t *p50, uint64_t *p99, uint64_t *max,
+       uint64_t *worst_p99, char *worst, size_t worst_cap)
+{
+	struct sx_hist *all = calloc(1, sizeof(*all));
+	uint32_t i, k;
+
+	*p50 = *p99 = *max = *worst_p99 = 0;
+	snprintf(worst, worst_cap, "%s", "");
+	for (i = 0; i < s->fab.nlinks; i++) {
+		const struct sx_fab_link *l = &s->fab.links[i];
+		const struct sx_hist *h = win ? l->qhist_win : l->qhist;
+		uint64_t q;
+
+		if (!is_switch_port(l) || h == NULL || h->count == 0)
+			continue;
+		q = sx_hist_quantile(h, 0.99);
+		if (q > *worst_p99) {
+			*worst_p99 = q;
+			snprintf(worst, worst_cap, "%s", l->name);
+		}
+		if (h->max > *max)
+			*max = h->max;
+		if (all == NULL)
+			continue;
+		for (k = 0; k < SX_HIST_BUCKETS; k++)
+			all->b[k] += h->b[k];
+		all->count += h->count;
+		all->sum += h->sum;
+		if (h->max > all->max)
+			all->max = h->max;
+	}
+	if (all != NULL) {
+		*p50 = sx_hist_quantile(all, 0.5);
+		*p99 = sx_hist_quantile(all, 0.99);
+	}
+	free(all);
+}
+
+/* The physical invariants of a finished run. */
+static void
+check_invariants(struct sx_scn *s)
+{
+	struct sx_scn_result *r = &s->res;
+	double span_s = (double)(r->goodput_end_ns - r->goodput_start_ns) / 1e9, max_rate = 0;
+	uint64_t sent = 0, *rx = calloc(s->nhosts ? s->nhosts : 1, sizeof(uint64_t));
+	uint32_t i;
+
+	if (s->fab.overruns)
+		broken(s, "%lu frames started on a link before the previous frame ended (faster "
+			  "than the line rate)", (unsigned long)s->fab.overruns);
+	for (i = 0; i < s->fab.nlinks; i++) {
+		const struct sx_fab_link *l = &s->fab.links[i];
+		double u = run_util(s, l);
+
+		if (l->kind == SX_LINK_HOST_UP)
+			sent += l->tx_bytes;
+		if (u > 1 + 1e-9)
+			broken(s, "link %s busy %.4f%% of the run", l->name, 100 * u);
+	}
+	if (r->win_max_util > 1 + 1e-9)
+		broken(s, "switch port %s busy %.4f%% of the window", r->win_max_util_port,
+		       100 * r->win_max_util);
+	if (s->fab.bytes_delivered > sent)
+		broken(s, "hosts received %lu frame bytes but sent %lu",
+		       (unsigned long)s->fab.bytes_delivered, (unsigned long)sent);
+	/* payload a host received over the goodput interval, against what its
+	 * downlink can carry then (the fastest rate it may have had) */
+	max_rate = (double)s->cfg.fab.host_rate_bps;
+	for (i = 0; i < s->cfg.nevents; i++) {
+		if ((double)s->cfg.events[i].rate_bps > max_rate)
+			max_rate = (double)s->cfg.events[i].rate_bps;
+	}
+	for (i = 0; i < s->npairs; i++) {
+		const struct sx_pair *p = s->pairs[i];
+		uint64_t acked = sx_scn_pair_acked(s, p);
+
+		if (acked > p->posted_bytes)
+			broken(s, "pair %u -> %u: %lu bytes acknowledged of %lu posted", p->src, p->dst,
+			       (unsigned long)acked, (unsigned long)p->posted_bytes);
+		if (rx != NULL)
+			rx[p->dst] += acked;
+	}
+	for (i = 0; rx != NULL && span_s > 0 && i < s->nhosts; i++) {
+		/* one frame of slack: the interval ends at an ACK, not at the data */
+		if ((double)rx[i] * 8 > max_rate * span_s + 8.0 * (s->cfg.mtu + 128))
+			broken(s, "host %u received %.3f Gb/s of payload through a %.3f Gb/s link", i,
+			       (double)rx[i] * 8 / span_s / 1e9, max_rate / 1e9);
+	}
+	free(rx);
+	if (r->invariants_broken && s->err != NULL)
+		fprintf(s->err, "scalex-sim: %u broken invariant(s), a simulator bug; the first: %s\n",
+			r->invariants_broken, r->invariant);
+}
+
+/* Adds one counter to the named sums of its scope. */
+static int
+sum_cb(void *arg, const struct sx_stat_desc *d, uint32_t id, uint64_t value)
+{
+	struct sx_scn *s = arg;
+	struct sx_scn_counter *t = d->scope == SX_STATS_QP ? s->qpc : s->edrop;
+	uint32_t *n = d->scope == SX_STATS_QP ? &s->nqpc : &s->nedrop;
+	uint32_t i;
+
+	(void)id;
+	if (d->type != SX_STAT_COUNTER)
+		return 0;
+	if (d->scope == SX_STATS_PORT) {
+		if (strcmp(d->name, "tx_full") == 0)
+			s->nic_ring_full += value;
+		return 0;
+	}
+	if (d->scope == SX_STATS_ENGINE && strncmp(d->name, "drop_", 5) != 0)
+		return 0;
+	for (i = 0; i < *n; i++) {
+		if (strcmp(t[i].name, d->name) == 0) {
+			t[i].value += value;
+			return 0;
+		}
+	}
+	if (*n == SX_SCN_MAX_COUNTERS)
+		return 0;
+	t[(*n)++] = (struct sx_scn_counter){d->name, value};
+	return 0;
+}
+
+/* The transport's counters, summed over the hosts, through the counters API. */
+static void
+sum_counters(struct sx_scn *s)
+{
+	s->nqpc = s->nedrop = 0;
+	s->nic_ring_full = 0;
+	for (uint32_t i = 0; i < s->nhosts; i++)
+		sx_stats_foreach(s->hosts[i].ctx,
+				 1u << SX_STATS_QP | 1u << SX_STATS_ENGINE | 1u << SX_STATS_PORT,
+				 sum_cb, s);
+}
+
+static uint64_t
+counter_sum(const struct sx_scn *s, const char *name)
+{
+	for (uint32_t i = 0; i < s->nqpc; i++)
+		if (strcmp(s->qpc[i].name, name) == 0)
+			return s->qpc[i].value;
+	return 0;
+}
+
 void
 sx_scn_finish(struct sx_scn *s)
 {
 	struct sx_scn_result *r = &s->res;
-	double dur_s = (double)s->cfg.duration_ns / 1e9;
-	double win_s = (double)(s->win1_ps - s->win0_ps) / 1e12;
-	double sum = 0, sumsq = 0;
+	uint64_t win_ps = s->win1_ps - s->win0_ps, end_ps;
+	double win_s = (double)win_ps / 1e12;
+	double sum = 0, sumsq = 0, span_s;
 	uint32_t i, c;
 
+	sum_counters(s);
 	for (i = 0; i < s->npairs; i++) {
 		struct sx_pair *p = s->pairs[i];
 		double x = (double)(p->acked_win1 - p->acked_win0);
 
-		for (c = 0; c < SX_QPC_MAX; c++)
-			s->qpc[c] += p->sq->cnt[c] + p->rq->cnt[c];
+		r->bytes_acked += sx_scn_pair_acked(s, p);
 		if (x > 0) {
 			r->win_pairs++;
 			sum += x;
@@ -270,11 +444,19 @@ sx_scn_finish(struct sx_scn *s)
 	}
 	r->win_jain = r->win_pairs ? sum * sum / (r->win_pairs * sumsq) : 0;
 	r->win_goodput_gbps = win_s > 0 ? sum * 8 / win_s / 1e9 : 0;
-	r->goodput_gbps = (double)r->bytes_completed * 8 / dur_s / 1e9;
-	r->cnp_sent = s->qpc[SX_QPC_CNP_SENT];
-	r->cnp_rcvd = s->qpc[SX_QPC_CNP_RCVD];
-	r->retransmits = s->qpc[SX_QPC_RETRANSMITS];
-	r->timeouts = s->qpc[SX_QPC_TIMEOUTS];
+	/* delivered over the interval of delivery: first start to the last
+	 * completion, or to the end while flows are unfinished */
+	end_ps = s->done == s->nflows && s->last_end_ps ? s->last_end_ps : s->sched.now_ps;
+	if (s->first_start_ps != 0 && end_ps > s->first_start_ps) {
+		r->goodput_start_ns = s->first_start_ps / SX_PS_PER_NS - SCN_T0_NS;
+		r->goodput_end_ns = end_ps / SX_PS_PER_NS - SCN_T0_NS;
+		span_s = (double)(end_ps - s->first_start_ps) / 1e12;
+		r->goodput_gbps = (double)r->bytes_acked * 8 / span_s / 1e9;
+	}
+	r->cnp_sent = counter_sum(s, "cnp_sent");
+	r->cnp_rcvd = counter_sum(s, "cnp_rcvd");
+	r->retransmits = counter_sum(s, "retransmits");
+	r->timeouts = counter_sum(s, "timeouts");
 	for (c = 0; c < SX_DROP_MAX; c++) {
 		r->drops[c] = s->fab.drop[c];
 		r->drops_total += s->fab.drop[c];
@@ -286,32 +468,29 @@ sx_scn_finish(struct sx_scn *s)
 		r->pfc_paused_ps += sx_fabric_paused_ps(&s->fab, &s->fab.links[i]);
 	r->frames = s->fab.pkts_delivered;
 	r->hops = s->fab.hops;
+	queues(s, false, &r->q_p50_bytes, &r->q_p99_bytes, &r->q_max_bytes, &r->q_worst_p99_bytes,
+	       r->q_worst_port, sizeof(r->q_worst_port));
+	queues(s, true, &r->win_q_p50_bytes, &r->win_q_p99_bytes, &r->win_q_max_bytes,
+	       &r->win_q_worst_p99_bytes, r->win_q_worst_port, sizeof(r->win_q_worst_port));
 	for (i = 0; i < s->fab.nlinks; i++) {
 		const struct sx_fab_link *l = &s->fab.links[i];
-		uint64_t q;
+		double u = run_util(s, l);
 
+		if (u > r->max_util)
+			r->max_util = u;
 		if (!is_switch_port(l))
 			continue;
-		q = sx_hist_quantile(l->qhist, 0.99);
-		if (q > r->q_p99_bytes)
-			r->q_p99_bytes = q;
-		if (l->qhist->max > r->q_max_bytes)
-			r->q_max_bytes = l->qhist->max;
-		q = sx_hist_quantile(l->qhist_win, 0.99);
-		if (q > r->win_q_p99_bytes)
-			r->win_q_p99_bytes = q;
-		if (l->qmax_win > r->win_q_max_bytes)
-			r->win_q_max_bytes = l->qmax_win;
-		if (s->link_tx_win1 != NULL && win_s > 0) {
-			double u = wire_bytes(s, l, s->link_tx_win1[i] - l->tx_bytes_win,
-					      s->link_pkts_win1[i] - l->tx_pkts_win) *
-				   8 / ((double)l->rate_bps * win_s);
-
-			if (u > r->win_max_util)
+		if (s->link_busy_win1 != NULL && win_ps > 0) {
+			u = (double)(s->link_busy_win1[i] - l->busy_win_ps) / (double)win_ps;
+			if (u > r->win_max_util) {
 				r->win_max_util = u;
+				snprintf(r->win_max_util_port, sizeof(r->win_max_util_port), "%s",
+					 l->name);
+			}
 			r->win_drops += s->link_drops_win1[i] - l->drops_win;
 		}
 	}
+	check_invariants(s);
 }
 
 /* ---- files ---- */
@@ -349,25 +528,31 @@ write_flows(struct sx_scn *s, const char *dir)
 	f = fopen(path, "w");
 	if (f == NULL)
 		return -errno;
-	fprintf(f, "id,src,dst,bytes,start_us,fct_us,ideal_us,slowdown,status\n");
+	fprintf(f, "id,src,dst,bytes,start_us,fct_us,ideal_us,slowdown,status,host_queue_us,"
+		   "goodput_gbps\n");
 	for (i = 0; i < s->nflows; i++) {
 		const struct sx_scn_flowrec *fl = &s->flows[i];
 		double ideal = ideal_fct_ns(s, fl) / 1e3;
 		const char *st = !fl->started           ? "not_started"
+				 : fl->reject           ? sx_scn_reject_name(fl->reject)
 				 : !fl->finished        ? "unfinished"
 				 : fl->verify_error     ? "corrupt"
 				 : fl->failed           ? sx_wc_status_str(fl->status)
 							: "ok";
+		char hq[32] = "";
 
+		/* host queueing: start (post) to the first frame on the wire */
+		if (fl->wire_ps != 0)
+			snprintf(hq, sizeof(hq), "%.3f", (double)(fl->wire_ps - fl->start_ps) / 1e6);
 		if (fl->finished && !fl->failed) {
 			double fct = (double)(fl->end_ps - fl->start_ps) / 1e6;
 
-			fprintf(f, "%u,%u,%u,%lu,%.3f,%.3f,%.3f,%.4f,%s\n", i, fl->src, fl->dst,
+			fprintf(f, "%u,%u,%u,%lu,%.3f,%.3f,%.3f,%.4f,%s,%s,%.3f\n", i, fl->src, fl->dst,
 				(unsigned long)fl->bytes, (double)fl->at_ns / 1e3, fct, ideal,
-				fct / ideal, st);
+				fct / ideal, st, hq, (double)fl->bytes * 8 / fct / 1e3);
 		} else {
-			fprintf(f, "%u,%u,%u,%lu,%.3f,,%.3f,,%s\n", i, fl->src, fl->dst,
-				(unsigned long)fl->bytes, (double)fl->at_ns / 1e3, ideal, st);
+			fprintf(f, "%u,%u,%u,%lu,%.3f,,%.3f,,%s,%s,\n", i, fl->src, fl->dst,
+				(unsigned long)fl->bytes, (double)fl->at_ns / 1e3, ideal, st, hq);
 		}
 	}
 	return fclose(f) == 0 ? 0 : -errno;
@@ -517,7 +702,7 @@ json_fct(const struct sx_scn *s)
 static json_t *
 json_fabric(const struct sx_scn *s)
 {
-	double dur_s = (double)s->cfg.duration_ns / 1e9;
+	const struct sx_scn_result *r = &s->res;
 	json_t *kinds = json_object(), *ports = json_array(), *drops = json_object();
 	json_t *pfc_ports = json_array();
 	double util_sum[SX_LINK_KINDS] = {0}, util_max[SX_LINK_KINDS] = {0};
@@ -525,7 +710,7 @@ json_fabric(const struct sx_scn *s)
 
 	for (i = 0; i < s->fab.nlinks; i++) {
 		const struct sx_fab_link *l = &s->fab.links[i];
-		double u = wire_bytes(s, l, l->tx_bytes, l->tx_pkts) * 8 / ((double)l->rate_bps * dur_s);
+		double u = run_util(s, l);
 		uint64_t ldrops = 0;
 
 		util_sum[l->kind] += u;
@@ -562,14 +747,18 @@ json_fabric(const struct sx_scn *s)
 	for (d = 0; d < SX_DROP_MAX; d++)
 		json_object_set_new(drops, sx_drop_name((enum sx_drop)d),
 				    json_integer((json_int_t)s->fab.drop[d]));
-	return json_pack("{s:o,s:I,s:I,s:I,s:{s:b,s:I,s:I,s:o,s:o},s:o,s:o}", "drops", drops,
+	return json_pack("{s:o,s:I,s:I,s:I,s:{s:b,s:I,s:I,s:o,s:o},s:o,s:{s:I,s:I,s:I,s:s,s:I},s:o}",
+			 "drops", drops,
 			 "ecn_marked", (json_int_t)s->fab.ecn_marked, "frames_delivered",
 			 (json_int_t)s->fab.pkts_delivered, "reordered",
 			 (json_int_t)s->fab.reordered, "pfc", "enabled", s->cfg.fab.pfc, "pauses",
 			 (json_int_t)s->fab.pfc_pauses, "pauses_host_nic",
 			 (json_int_t)s->fab.pfc_pauses_host, "paused_us",
 			 jreal((double)s->res.pfc_paused_ps / 1e6), "ports", pfc_ports,
-			 "link_kinds", kinds, "ports", ports);
+			 "link_kinds", kinds, "queue", "fabric_p50_bytes", (json_int_t)r->q_p50_bytes,
+			 "fabric_p99_bytes", (json_int_t)r->q_p99_bytes, "max_bytes",
+			 (json_int_t)r->q_max_bytes, "worst_port", r->q_worst_port,
+			 "worst_port_p99_bytes", (json_int_t)r->q_worst_p99_bytes, "ports", ports);
 }
 
 static json_t *
@@ -591,38 +780,34 @@ json_window(const struct sx_scn *s)
 						(json_int_t)p->dst, "goodput_gbps",
 						jreal(win_s > 0 ? (double)d * 8 / win_s / 1e9 : 0)));
 	}
-	return json_pack("{s:o,s:o,s:o,s:o,s:I,s:o,s:I,s:I,s:I,s:o}", "start_us",
-			 jreal((double)(s->win0_ps / SX_PS_PER_NS - SCN_T0_NS) / 1e3), "end_us",
-			 jreal((double)(s->win1_ps / SX_PS_PER_NS - SCN_T0_NS) / 1e3),
+	return json_pack("{s:o,s:o,s:o,s:o,s:I,s:o,s:s,s:I,s:{s:I,s:I,s:I,s:s,s:I},s:o}",
+			 "start_us", jreal((double)(s->win0_ps / SX_PS_PER_NS - SCN_T0_NS) / 1e3),
+			 "end_us", jreal((double)(s->win1_ps / SX_PS_PER_NS - SCN_T0_NS) / 1e3),
 			 "goodput_gbps", jreal(r->win_goodput_gbps), "jain", jreal(r->win_jain),
 			 "pairs_active", (json_int_t)r->win_pairs, "max_switch_port_util",
-			 jreal(r->win_max_util), "drops", (json_int_t)r->win_drops,
-			 "switch_queue_p99_bytes", (json_int_t)r->win_q_p99_bytes,
-			 "switch_queue_max_bytes", (json_int_t)r->win_q_max_bytes, "pairs", pairs);
+			 jreal(r->win_max_util), "max_switch_port", r->win_max_util_port, "drops",
+			 (json_int_t)r->win_drops, "queue", "fabric_p50_bytes",
+			 (json_int_t)r->win_q_p50_bytes, "fabric_p99_bytes",
+			 (json_int_t)r->win_q_p99_bytes, "max_bytes", (json_int_t)r->win_q_max_bytes,
+			 "worst_port", r->win_q_worst_port, "worst_port_p99_bytes",
+			 (json_int_t)r->win_q_worst_p99_bytes, "pairs", pairs);
 }
 
 static json_t *
 json_transport(const struct sx_scn *s)
 {
 	json_t *o = json_object(), *edrop = json_object();
-	uint64_t ed[SX_EDROP_MAX] = {0}, tx_full = 0;
-	uint32_t c, i;
+	uint32_t c;
 
-	for (c = 0; c < SX_QPC_MAX; c++)
-		json_object_set_new(o, sx_qp_counter_name((enum sx_qp_counter)c),
-				    json_integer((json_int_t)s->qpc[c]));
-	for (i = 0; i < s->nhosts; i++) {
-		for (c = 0; c < SX_EDROP_MAX; c++)
-			ed[c] += s->hosts[i].ctx->engine.stats.drop[c];
-		tx_full += s->hosts[i].port->stats.tx_full;
-	}
-	for (c = 0; c < SX_EDROP_MAX; c++) {
-		if (ed[c])
-			json_object_set_new(edrop, sx_engine_drop_name(c),
-					    json_integer((json_int_t)ed[c]));
+	for (c = 0; c < s->nqpc; c++)
+		json_object_set_new(o, s->qpc[c].name, json_integer((json_int_t)s->qpc[c].value));
+	for (c = 0; c < s->nedrop; c++) {
+		if (s->edrop[c].value) /* the reason, without "drop_" */
+			json_object_set_new(edrop, s->edrop[c].name + 5,
+					    json_integer((json_int_t)s->edrop[c].value));
 	}
 	json_object_set_new(o, "engine_drops", edrop);
-	json_object_set_new(o, "nic_ring_full", json_integer((json_int_t)tx_full));
+	json_object_set_new(o, "nic_ring_full", json_integer((json_int_t)s->nic_ring_full));
 	json_object_set_new(o, "qp_pairs", json_integer((json_int_t)s->npairs));
 	return o;
 }
@@ -632,7 +817,8 @@ sx_scn_write(struct sx_scn *s, const char *dir)
 {
 	const struct sx_scn_result *r = &s->res;
 	char path[SX_SCN_PATH + 32];
-	json_t *root;
+	json_t *root, *rejected;
+	unsigned int i;
 	int rc;
 
 	if (strlen(dir) >= SX_SCN_PATH)
@@ -644,18 +830,28 @@ sx_scn_write(struct sx_scn *s, const char *dir)
 		rc = write_series(s, dir);
 	if (rc < 0)
 		return rc;
-	root = json_pack("{s:s,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:o},s:o,s:o,s:o,s:o,"
-			 "s:{s:I,s:I,s:I,s:I,s:I,s:I}}",
+	rejected = json_object();
+	for (i = 1; i < SX_SCN_REJECT_MAX; i++) {
+		if (r->rejected[i])
+			json_object_set_new(rejected, sx_scn_reject_name(i),
+					    json_integer((json_int_t)r->rejected[i]));
+	}
+	root = json_pack("{s:s,s:o,s:{s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:o,s:o,s:o},s:o,s:o,s:o,s:o,"
+			 "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I}}",
 			 "tool", "scalex-sim", "config", json_config(s), "flows", "total",
 			 (json_int_t)r->flows, "completed", (json_int_t)r->completed, "failed",
-			 (json_int_t)r->failed, "corrupt", (json_int_t)r->verify_errors,
-			 "bytes_completed", (json_int_t)r->bytes_completed, "goodput_gbps",
-			 jreal(r->goodput_gbps), "fct_slowdown", json_fct(s), "window",
+			 (json_int_t)r->failed, "rejected", rejected, "corrupt",
+			 (json_int_t)r->verify_errors, "bytes_completed",
+			 (json_int_t)r->bytes_completed, "bytes_acked", (json_int_t)r->bytes_acked,
+			 "goodput_gbps", jreal(r->goodput_gbps), "goodput_start_us",
+			 jreal((double)r->goodput_start_ns / 1e3), "goodput_end_us",
+			 jreal((double)r->goodput_end_ns / 1e3), "fct_slowdown", json_fct(s), "window",
 			 json_window(s), "fabric", json_fabric(s), "transport", json_transport(s),
 			 "sim", "events", (json_int_t)r->events, "host_steps",
 			 (json_int_t)r->host_steps, "frames_delivered", (json_int_t)r->frames,
 			 "hops", (json_int_t)r->hops, "end_us", (json_int_t)(r->end_ns / 1000),
-			 "pool_buffers", (json_int_t)sx_sim_pool_allocated(s->pool));
+			 "pool_buffers", (json_int_t)sx_sim_pool_allocated(s->pool),
+			 "invariants_broken", (json_int_t)r->invariants_broken);
 	if (root == NULL)
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "%s/summary.json", dir);

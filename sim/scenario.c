@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <scalex/cc.h>
 #include "../dataplane/engine/context.h"
 #include "scenario_priv.h"
 
@@ -83,6 +84,87 @@ fab_tx_room(void *arg, uint32_t hi)
 	host_wake_at(h, s->sched.now_ps);
 }
 
+/*
+ * A host's frame starts on its wire. The first frame of a WRITE (FIRST or
+ * ONLY, RC or SR form) carrying the PSN of the oldest posted flow of its
+ * pair not yet seen there ends that flow's host queueing; retransmissions
+ * carry older PSNs and are ignored.
+ */
+static void
+fab_tx_start(void *arg, uint32_t hi, uint32_t dst, const uint8_t *d, uint32_t len)
+{
+	const uint32_t bth = SX_ETH_HLEN + SX_IPV4_HLEN + SX_UDP_HLEN;
+	struct sx_scn *s = arg;
+	struct sx_pair *p;
+	struct sx_scn_flowrec *f;
+	uint32_t psn;
+	uint8_t op;
+
+	if (len < bth + SX_BTH_LEN || d[12] != 0x08 || d[13] != 0x00 || dst >= s->nhosts)
+		return;
+	op = d[bth];
+	if (op >= SX_OP_SR_BASE && op < SX_OP_SR_ACK)
+		op = (uint8_t)(op - SX_OP_SR_BASE);
+	if (op != SX_OP_RC_WRITE_FIRST && op != SX_OP_RC_WRITE_ONLY)
+		return;
+	p = s->pair_of[(size_t)hi * s->nhosts + dst];
+	if (p == NULL)
+		return;
+	psn = (uint32_t)d[bth + 9] << 16 | (uint32_t)d[bth + 10] << 8 | d[bth + 11];
+	/* flows that failed before reaching the wire leave the queue */
+	while (p->wire_head != SCN_NO_FLOW && s->flows[p->wire_head].finished &&
+	       s->flows[p->wire_head].wire_ps == 0)
+		p->wire_head = s->flows[p->wire_head].next_wire;
+	if (p->wire_head == SCN_NO_FLOW) {
+		p->wire_tail = SCN_NO_FLOW;
+		return;
+	}
+	f = &s->flows[p->wire_head];
+	if (f->first_psn != psn)
+		return;
+	f->wire_ps = s->sched.now_ps;
+	p->wire_head = f->next_wire;
+	if (p->wire_head == SCN_NO_FLOW)
+		p->wire_tail = SCN_NO_FLOW;
+}
+
+static const char *const reject_names[SX_SCN_REJECT_MAX] = {
+	[SX_SCN_REJECT_NONE] = "none",
+	[SX_SCN_REJECT_QP_LIMIT] = "rejected_qp_limit",
+	[SX_SCN_REJECT_POST] = "rejected_post",
+	[SX_SCN_REJECT_MEMORY] = "rejected_memory",
+	[SX_SCN_REJECT_PREDECESSOR] = "predecessor_failed",
+};
+
+const char *
+sx_scn_reject_name(enum sx_scn_reject r)
+{
+	return r < SX_SCN_REJECT_MAX ? reject_names[r] : "invalid";
+}
+
+static void flow_release(struct sx_scn *s, uint32_t fi, bool ok);
+
+/*
+ * The simulator refuses flow @p fi before it reaches the wire: the first
+ * refusal of each kind says which limit and how to raise it (the run's end
+ * counts them all).
+ */
+static void
+flow_reject(struct sx_scn *s, uint32_t fi, enum sx_scn_reject why, const char *detail)
+{
+	struct sx_scn_flowrec *f = &s->flows[fi];
+
+	f->failed = true;
+	f->finished = true;
+	f->reject = why;
+	s->res.failed++;
+	s->done++;
+	if (s->res.rejected[why]++ == 0 && s->err != NULL && why != SX_SCN_REJECT_PREDECESSOR)
+		fprintf(s->err, "scalex-sim: flow %u (host %u -> %u, %lu bytes) refused: %s\n", fi,
+			f->src, f->dst, (unsigned long)f->bytes, detail);
+	flow_release(s, fi, false);
+}
+
 /* ---- memory for payloads ---- */
 
 /*
@@ -136,6 +218,32 @@ pattern(uint32_t id, uint64_t i)
 	return (uint8_t)(sx_mix64(((uint64_t)id << 40) ^ (i >> 3)) >> ((i & 7) * 8));
 }
 
+/* Why [transport] cc_param = @p a was refused, with the parameter's range
+ * (the same words as scalex-perf's --cc-param). */
+static void
+cc_param_error(FILE *err, const char *cc, const char *a, int rc)
+{
+	const struct sx_cc_ops *ops = sx_cc_find(cc);
+	size_t n = strcspn(a, "=");
+	unsigned int i;
+
+	fprintf(err, "[transport] cc_param = %s: ", a);
+	if (rc == -ENOENT) {
+		fprintf(err, "%s has no such parameter (docs/cc.md)\n", cc);
+		return;
+	}
+	for (i = 0; ops != NULL && i < ops->nparams; i++) {
+		if (strlen(ops->params[i].name) == n && strncmp(ops->params[i].name, a, n) == 0) {
+			fprintf(err, "%s; allowed: %s[%.10g, %.10g] %s\n",
+				rc == -ERANGE ? "outside the parameter's range" : "not a number",
+				ops->params[i].flags & SX_PARAM_INT ? "a whole number in " : "",
+				ops->params[i].min, ops->params[i].max, ops->params[i].unit);
+			return;
+		}
+	}
+	fprintf(err, "%s\n", strerror(-rc));
+}
+
 /* ---- hosts ---- */
 
 static int
@@ -181,20 +289,26 @@ host_init(struct sx_scn *s, struct sx_host *h, uint32_t id, FILE *err)
 
 		if (rc < 0) {
 			if (err != NULL)
-				fprintf(err, "cc_param %s: %s\n", c->cc_param[i], strerror(-rc));
+				cc_param_error(err, c->cc, c->cc_param[i], rc);
 			return rc;
 		}
 	}
 	h->pd = sx_alloc_pd(h->ctx);
 	h->cq = sx_create_cq(h->ctx, 1u << 14);
-	if (h->pd == NULL || h->cq == NULL)
+	if (h->pd == NULL || h->cq == NULL) {
+		if (err != NULL)
+			fprintf(err, "host %u: no memory for its PD or CQ\n", id);
 		return -ENOMEM;
+	}
 	if (!c->verify) {
 		h->src_mr = sx_reg_mr(h->pd, s->src_region, s->region_len, 0);
 		h->sink_mr = sx_reg_mr(h->pd, s->sink_region, s->region_len,
 				       SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE);
-		if (h->src_mr == NULL || h->sink_mr == NULL)
+		if (h->src_mr == NULL || h->sink_mr == NULL) {
+			if (err != NULL)
+				fprintf(err, "host %u: cannot register the payload regions\n", id);
 			return -ENOMEM;
+		}
 	}
 	return 0;
 }
@@ -224,9 +338,10 @@ next_psn(struct sx_scn *s)
 	return (uint32_t)(sx_rng_next(&s->psn_rng) % (SX_PSN_MASK - 1)) + 1;
 }
 
-/* The QP pair that carries src -> dst, created on first use. */
+/* The QP pair that carries src -> dst, created on first use; NULL with
+ * @p full the host whose QPs ran out (UINT32_MAX: another failure). */
 static struct sx_pair *
-pair_get(struct sx_scn *s, uint32_t src, uint32_t dst)
+pair_get(struct sx_scn *s, uint32_t src, uint32_t dst, uint32_t *full)
 {
 	const struct sx_scn_cfg *c = &s->cfg;
 	struct sx_pair **slot = &s->pair_of[(size_t)src * s->nhosts + dst], *p;
@@ -234,6 +349,7 @@ pair_get(struct sx_scn *s, uint32_t src, uint32_t dst)
 	struct sx_host *hs = &s->hosts[src], *hd = &s->hosts[dst];
 	struct sx_qp_init_attr qa;
 
+	*full = UINT32_MAX;
 	if (*slot != NULL)
 		return *slot;
 	p = calloc(1, sizeof(*p));
@@ -249,9 +365,13 @@ pair_get(struct sx_scn *s, uint32_t src, uint32_t dst)
 	qa.send_cq = qa.recv_cq = hs->cq;
 	qa.sq_psn = next_psn(s);
 	p->sq = sx_create_qp(hs->pd, &qa);
+	if (p->sq == NULL && errno == ENOSPC)
+		*full = src;
 	qa.send_cq = qa.recv_cq = hd->cq;
 	qa.sq_psn = next_psn(s);
 	p->rq = sx_create_qp(hd->pd, &qa);
+	if (p->rq == NULL && p->sq != NULL && errno == ENOSPC)
+		*full = dst;
 	if (p->sq == NULL || p->rq == NULL)
 		goto fail;
 	sx_qp_local(p->sq, &ep[0]);
@@ -263,6 +383,8 @@ pair_get(struct sx_scn *s, uint32_t src, uint32_t dst)
 	p->id = s->npairs;
 	p->pending_tail = UINT32_MAX;
 	p->pending_head = UINT32_MAX;
+	p->wire_head = SCN_NO_FLOW;
+	p->wire_tail = SCN_NO_FLOW;
 	if (s->npairs == s->pairs_cap) {
 		uint32_t cap = s->pairs_cap ? 2 * s->pairs_cap : 64;
 		struct sx_pair **np = realloc(s->pairs, cap * sizeof(*np));
@@ -284,9 +406,10 @@ fail:
 	return NULL;
 }
 
-/* Post flow @p fi's WRITE on its pair's QP. */
+/* The WRITE of flow @p fi on its pair's QP (with verification, on its own
+ * registered buffers); 0 or -errno. */
 static int
-flow_post(struct sx_scn *s, struct sx_pair *p, uint32_t fi)
+flow_post_wr(struct sx_scn *s, struct sx_pair *p, uint32_t fi)
 {
 	struct sx_scn_flowrec *f = &s->flows[fi];
 	struct sx_host *hs = &s->hosts[f->src], *hd = &s->hosts[f->dst];
@@ -323,12 +446,42 @@ flow_post(struct sx_scn *s, struct sx_pair *p, uint32_t fi)
 	wr.send_flags = SX_SEND_SIGNALED;
 	wr.wr.rdma.remote_addr = (uintptr_t)rmr->addr;
 	wr.wr.rdma.rkey = rmr->rkey;
+	/* the WQE takes the QP's next PSN: its first frame carries it */
+	f->first_psn = p->sq->sq_psn;
 	rc = sx_post_send(p->sq, &wr, &bad);
 	if (rc < 0)
 		return rc;
 	f->posted = true;
 	p->outstanding++;
+	p->posted_bytes += f->bytes;
+	f->next_wire = SCN_NO_FLOW;
+	if (p->wire_tail != SCN_NO_FLOW)
+		s->flows[p->wire_tail].next_wire = fi;
+	else
+		p->wire_head = fi;
+	p->wire_tail = fi;
 	return 0;
+}
+
+/* Post flow @p fi, or refuse it with the reason; 0 or -errno. */
+static int
+flow_post(struct sx_scn *s, struct sx_pair *p, uint32_t fi)
+{
+	char why[200];
+	int rc = flow_post_wr(s, p, fi);
+
+	if (rc == 0)
+		return 0;
+	if (rc == -ENOMEM && s->cfg.verify) {
+		flow_reject(s, fi, SX_SCN_REJECT_MEMORY,
+			    "no memory or memory region for its verification buffers "
+			    "([transport] verify = 1 gives every flow its own): use smaller flows "
+			    "or verify = 0");
+	} else {
+		snprintf(why, sizeof(why), "sx_post_send: %s", strerror(-rc));
+		flow_reject(s, fi, SX_SCN_REJECT_POST, why);
+	}
+	return rc;
 }
 
 /*
@@ -350,11 +503,7 @@ flow_release(struct sx_scn *s, uint32_t fi, bool ok)
 			     SX_EV_FLOW_START, d);
 			continue;
 		}
-		f->failed = true;
-		f->finished = true;
-		s->res.failed++;
-		s->done++;
-		flow_release(s, d, false);
+		flow_reject(s, d, SX_SCN_REJECT_PREDECESSOR, "");
 	}
 }
 
@@ -362,27 +511,32 @@ static void
 flow_start(struct sx_scn *s, uint32_t fi)
 {
 	struct sx_scn_flowrec *f = &s->flows[fi];
-	struct sx_pair *p = pair_get(s, f->src, f->dst);
+	uint32_t full;
+	struct sx_pair *p = pair_get(s, f->src, f->dst, &full);
+	char why[320];
 
 	f->start_ps = s->sched.now_ps;
 	f->started = true;
 	s->started++;
+	if (s->first_start_ps == 0)
+		s->first_start_ps = f->start_ps;
 	if (p == NULL) {
-		f->failed = true;
-		s->res.failed++;
-		s->done++;
-		flow_release(s, fi, false);
+		if (full != UINT32_MAX) {
+			snprintf(why, sizeof(why),
+				 "host %u has no QP left: a scalex context has %u (MAX_QPS in "
+				 "dataplane/engine/context.c) and every host it sends to or receives "
+				 "from takes one; use fewer peers per host, or raise MAX_QPS",
+				 full, s->hosts[full].ctx->engine.max_qps);
+			flow_reject(s, fi, SX_SCN_REJECT_QP_LIMIT, why);
+		} else {
+			flow_reject(s, fi, SX_SCN_REJECT_POST, "cannot create or connect its QPs");
+		}
 		return;
 	}
 	f->pair = p->id;
 	if (p->outstanding < s->cfg.max_send_wr && p->pending_head == UINT32_MAX) {
-		if (flow_post(s, p, fi) < 0) {
-			f->failed = true;
-			s->res.failed++;
-			s->done++;
-			flow_release(s, fi, false);
+		if (flow_post(s, p, fi) < 0)
 			return;
-		}
 	} else {
 		/* the send queue is full: wait behind the pair's earlier flows */
 		f->next_pending = UINT32_MAX;
@@ -409,6 +563,7 @@ flow_done(struct sx_scn *s, const struct sx_wc *wc)
 	p = s->pairs[f->pair];
 	f->finished = true;
 	f->end_ps = s->sched.now_ps;
+	s->last_end_ps = f->end_ps;
 	f->status = wc->status;
 	s->done++;
 	p->outstanding--;
@@ -451,13 +606,7 @@ flow_done(struct sx_scn *s, const struct sx_wc *wc)
 		p->pending_head = s->flows[fi].next_pending;
 		if (p->pending_head == UINT32_MAX)
 			p->pending_tail = UINT32_MAX;
-		if (flow_post(s, p, fi) < 0) {
-			s->flows[fi].failed = true;
-			s->flows[fi].finished = true;
-			s->res.failed++;
-			s->done++;
-			flow_release(s, fi, false);
-		}
+		flow_post(s, p, fi); /* a refusal is recorded there */
 	}
 }
 
@@ -704,7 +853,8 @@ flows_build(struct sx_scn *s, FILE *err)
 		return rc;
 sort:
 	/* stable order for equal starts: the ids are the sorted positions */
-	qsort(s->flows, s->nflows, sizeof(*s->flows), flow_cmp);
+	if (s->nflows > 0) /* no flows, no array: qsort() wants one */
+		qsort(s->flows, s->nflows, sizeof(*s->flows), flow_cmp);
 	return flows_link(s);
 }
 
@@ -724,6 +874,7 @@ sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err)
 		return NULL;
 	}
 	s->cfg = *cfg;
+	s->err = err;
 	/* the flow list stays the caller's; keep a copy */
 	s->cfg.flows = NULL;
 	if (cfg->nflows) {
@@ -744,7 +895,8 @@ sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err)
 	s->pool = sx_sim_pool_create(cfg->mtu + 128);
 	if (s->pool == NULL)
 		goto fail;
-	hooks = (struct sx_fabric_hooks){.deliver = fab_deliver, .tx_room = fab_tx_room, .arg = s};
+	hooks = (struct sx_fabric_hooks){
+		.deliver = fab_deliver, .tx_room = fab_tx_room, .tx_start = fab_tx_start, .arg = s};
 	rc = sx_fabric_init(&s->fab, &s->cfg.fab, &s->sched, s->pool, &hooks);
 	if (rc < 0) {
 		if (err != NULL)
@@ -766,8 +918,13 @@ sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err)
 	}
 	s->pair_of = calloc((size_t)s->nhosts * s->nhosts, sizeof(*s->pair_of));
 	s->hosts = calloc(s->nhosts, sizeof(*s->hosts));
-	if (s->pair_of == NULL || s->hosts == NULL)
+	if (s->pair_of == NULL || s->hosts == NULL) {
+		if (err != NULL)
+			fprintf(err, "%u hosts: no memory for their pair table (%llu bytes)\n",
+				s->nhosts,
+				(unsigned long long)s->nhosts * s->nhosts * sizeof(*s->pair_of));
 		goto fail;
+	}
 	for (i = 0; i < s->nhosts; i++) {
 		if (host_init(s, &s->hosts[i], i, err) < 0)
 			goto fail;
@@ -779,7 +936,10 @@ sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err)
 
 		if (l == NULL) {
 			if (err != NULL)
-				fprintf(err, "fault: no link %s\n", e->link);
+				fprintf(err,
+					"[fault] %s: no link %s in this fabric (names: h3-l0, "
+					"l0-s1, s1-b0, b0-b1; '>' for one direction)\n",
+					e->rate_bps ? "rate" : "fail", e->link);
 			goto fail;
 		}
 		rc = e->rate_bps ? sx_fabric_rate_at(&s->fab, l, at, e->rate_bps)
@@ -872,7 +1032,7 @@ sx_scn_run(struct sx_scn *s)
 	}
 	s->res.end_ns = s->sched.now_ps / SX_PS_PER_NS - SCN_T0_NS;
 	sx_scn_finish(s);
-	return 0;
+	return s->res.invariants_broken ? -ERANGE : 0;
 }
 
 const struct sx_scn_result *
@@ -919,8 +1079,7 @@ sx_scn_destroy(struct sx_scn *s)
 	sx_sim_pool_destroy(s->pool);
 	sx_sched_fini(&s->sched);
 	sx_cdf_free(&s->cdf);
-	free(s->link_tx_win1);
-	free(s->link_pkts_win1);
+	free(s->link_busy_win1);
 	free(s->link_drops_win1);
 	free(s->series_q);
 	free(s->series_r);

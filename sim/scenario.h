@@ -78,22 +78,51 @@ struct sx_scn_cfg {
 	char data_dir[SX_SCN_PATH]; /* where a bare CDF name is looked up last */
 };
 
-/* What the tests and the benchmark read after a run. */
+/* Why the simulator refused a flow before it reached the wire. */
+enum sx_scn_reject {
+	SX_SCN_REJECT_NONE,
+	SX_SCN_REJECT_QP_LIMIT, /* a host has no QP left for a new peer */
+	SX_SCN_REJECT_POST,     /* sx_post_send refused the WRITE */
+	SX_SCN_REJECT_MEMORY,   /* verification buffers: out of memory or MRs */
+	SX_SCN_REJECT_PREDECESSOR, /* the flow that releases it failed */
+	SX_SCN_REJECT_MAX,
+};
+
+/*
+ * What the tests and the benchmark read after a run.
+ *
+ * Goodput is bytes the receivers acknowledged (completed flows, and the
+ * acknowledged part of unfinished ones) over the interval they were
+ * delivered in: from the first flow's start to the last completion, or to
+ * the end of the run if a flow is still unfinished. Utilization is the
+ * time a link's wire was busy over an interval, so neither can exceed what
+ * the links carry. Queue depths are those seen by frames arriving at switch
+ * ports (bytes): "fabric" figures pool every switch port's samples, the
+ * worst port is the one with the highest p99, named.
+ */
 struct sx_scn_result {
 	uint64_t flows;
 	uint64_t completed;
-	uint64_t failed;         /* completed with an error status */
+	uint64_t failed;         /* completed with an error status, or rejected */
+	uint64_t rejected[SX_SCN_REJECT_MAX]; /* of the failed: refused before the wire */
 	uint64_t verify_errors;  /* completed but the data differs */
 	uint64_t bytes_completed;
-	double goodput_gbps;     /* completed bytes over the duration */
+	uint64_t bytes_acked;    /* completed + acknowledged parts of the others */
+	double goodput_gbps;     /* bytes_acked over [goodput_start, goodput_end] */
+	uint64_t goodput_start_ns;
+	uint64_t goodput_end_ns;
 	/* measurement window [window, duration) */
 	double win_goodput_gbps; /* acknowledged bytes, all pairs */
 	double win_jain;         /* over pairs that moved data */
 	uint32_t win_pairs;
 	double win_max_util;     /* busiest switch port */
+	char win_max_util_port[24];
 	uint64_t win_drops;
-	uint64_t win_q_p99_bytes; /* worst switch port's p99 queue */
-	uint64_t win_q_max_bytes;
+	uint64_t win_q_p50_bytes; /* fabric: every switch port's samples */
+	uint64_t win_q_p99_bytes;
+	uint64_t win_q_max_bytes; /* deepest at any switch port */
+	uint64_t win_q_worst_p99_bytes; /* the switch port with the highest p99 */
+	char win_q_worst_port[24];
 	/* whole run */
 	uint64_t drops[SX_DROP_MAX];
 	uint64_t drops_total;
@@ -101,12 +130,19 @@ struct sx_scn_result {
 	uint64_t pfc_pauses;      /* XOFFs that took effect */
 	uint64_t pfc_pauses_host; /* of which on host NICs */
 	uint64_t pfc_paused_ps;   /* summed over links */
+	uint64_t q_p50_bytes;     /* fabric: every switch port's samples */
 	uint64_t q_p99_bytes;
 	uint64_t q_max_bytes;
+	uint64_t q_worst_p99_bytes;
+	char q_worst_port[24];
+	double max_util;          /* busiest link of any kind, over the run */
 	uint64_t cnp_sent;
 	uint64_t cnp_rcvd;
 	uint64_t retransmits;
 	uint64_t timeouts;
+	/* figures that cannot be physically true: a simulator bug */
+	uint32_t invariants_broken;
+	char invariant[256];      /* the first one, in words */
 	/* the simulator itself */
 	uint64_t events;
 	uint64_t host_steps;
@@ -146,11 +182,18 @@ void sx_scn_keys_md(FILE *out);
 /* The key table's own consistency (field sizes against ranges); 0 or -EINVAL. */
 int sx_scn_keys_selfcheck(FILE *err);
 
-/* Build the fabric, the hosts and the workload; NULL with a message on @p err. */
+/* Build the fabric, the hosts and the workload; NULL with a message on @p err,
+ * which later also gets the run's messages (flows refused, broken invariants). */
 struct sx_scn *sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err);
-/* Run to the end (duration + drain, or every flow done); 0 or -errno. */
+/*
+ * Run to the end (duration + drain, or every flow done); 0, or -ERANGE when
+ * a figure broke a physical invariant (no link above its line rate or 100%
+ * busy, no more bytes delivered than sent, no host receiving faster than
+ * its link): the result's invariant says which.
+ */
 int sx_scn_run(struct sx_scn *s);
 const struct sx_scn_result *sx_scn_result(const struct sx_scn *s);
+const char *sx_scn_reject_name(enum sx_scn_reject r);
 /* Write flows.csv, summary.json (and the series) into @p dir; 0 or -errno. */
 int sx_scn_write(struct sx_scn *s, const char *dir);
 void sx_scn_destroy(struct sx_scn *s);

@@ -6,6 +6,9 @@
 #include "../dataplane/engine/context.h"
 #include "scenario.h"
 
+/* Distinct counter names per scope the summary sums (QP, engine drops). */
+#define SX_SCN_MAX_COUNTERS 96
+
 /* Virtual time of the simulation's start; outputs are relative to it. */
 #define SCN_T0_NS 1000000ull
 /* No flow: an independent flow's `after`, the end of a dependents list. */
@@ -40,6 +43,9 @@ struct sx_pair {
 	uint64_t acked_win0;   /* at the window's start */
 	uint64_t acked_win1;   /* at its end */
 	uint64_t acked_sampled;
+	uint64_t posted_bytes; /* of the flows posted on its QP */
+	uint32_t wire_head;    /* posted flows whose first frame is not yet on */
+	uint32_t wire_tail;    /* the wire, in post order (through next_wire) */
 };
 
 struct sx_scn_flowrec {
@@ -49,6 +55,9 @@ struct sx_scn_flowrec {
 	uint64_t at_ns;        /* start, from the origin */
 	uint64_t start_ps;
 	uint64_t end_ps;
+	uint64_t wire_ps;      /* its first frame started on the host's wire, 0: not yet */
+	uint32_t first_psn;    /* of its WQE */
+	uint32_t next_wire;
 	uint32_t pair;
 	uint32_t next_pending;
 	uint32_t seq;          /* order of creation: ties in the start order */
@@ -56,6 +65,7 @@ struct sx_scn_flowrec {
 	uint32_t dep_head;     /* the flows this one releases, */
 	uint32_t dep_next;     /* linked through dep_next */
 	enum sx_wc_status status;
+	enum sx_scn_reject reject;
 	bool started;
 	bool posted;
 	bool finished;
@@ -86,6 +96,7 @@ struct sx_series_r {
 struct sx_scn {
 	struct sx_scn_cfg cfg;
 	bool cc_on;
+	FILE *err;                /* messages during the run */
 	struct sx_sched sched;
 	struct sx_sim_pool *pool;
 	struct sx_fabric fab;
@@ -112,16 +123,23 @@ struct sx_scn {
 	bool ended;
 	uint64_t win0_ps;
 	uint64_t win1_ps;
-	uint64_t *link_tx_win1;   /* tx bytes per link at the window's end */
-	uint64_t *link_pkts_win1;
+	uint64_t *link_busy_win1; /* sx_fabric_busy_ps() per link at the window's end */
 	uint64_t *link_drops_win1;
+	uint64_t first_start_ps;  /* the first flow's start, 0: none started */
+	uint64_t last_end_ps;     /* the last completion */
 	uint64_t last_sample_ps;
 	struct sx_series_q *series_q;
 	size_t nseries_q, series_q_cap;
 	struct sx_series_r *series_r;
 	size_t nseries_r, series_r_cap;
 	/* transport counters summed at the end */
-	uint64_t qpc[SX_QPC_MAX];
+	/* Transport counters summed over every host (counters API). */
+	struct sx_scn_counter {
+		const char *name; /* the descriptor's: static storage */
+		uint64_t value;
+	} qpc[SX_SCN_MAX_COUNTERS], edrop[SX_SCN_MAX_COUNTERS];
+	uint32_t nqpc, nedrop;
+	uint64_t nic_ring_full;
 	struct sx_scn_result res;
 };
 

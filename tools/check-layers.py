@@ -32,7 +32,7 @@ ALLOWED = {
                          "dataplane/path", "dataplane/param"],
     "control": ["cc", "dataplane/path", "dataplane/param"],
     # The simulator drives real engines on its own port and clock.
-    "sim": ["dataplane/engine", "dataplane/port", "cc"],
+    "sim": ["dataplane/engine", "dataplane/port"],
     "coll": [],
     "tools": ["sim"],
 }

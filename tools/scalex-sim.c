@@ -9,8 +9,9 @@
  * [sim] series = 1), prints a results block on stdout and the simulator's
  * own speed (wall clock: not part of any output file) on stderr. Exit
  * status 0, 1 on a bad configuration, 2 if a flow failed or its data was
- * corrupt.
+ * corrupt, 3 if a figure broke a physical invariant (a simulator bug).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +41,8 @@ usage(FILE *out)
 		"congestion controls: none");
 	sx_scn_cc_list(out);
 	fprintf(out, "\n"
-		"exit status: 0; 1 bad configuration or output; 2 a flow failed or its data\n"
-		"was corrupt; 3 a figure broke a physical invariant (a simulator bug)\n\n");
+		"exit status: 0; 1 bad configuration or output; 2 a flow failed, was refused\n"
+		"or arrived corrupt; 3 a figure broke a physical invariant (a simulator bug)\n\n");
 	sx_scn_keys_help(out);
 }
 
@@ -72,7 +73,7 @@ main(int argc, char **argv)
 	const char *out = "sim-out";
 	char **sets = calloc((size_t)argc, sizeof(char *));
 	char **owned = calloc((size_t)argc, sizeof(char *)); /* sets built here */
-	int nsets = 0, nowned = 0, c, i, rc = 0;
+	int nsets = 0, nowned = 0, c, i, rc = 0, run_rc;
 	bool quiet = false;
 	struct sx_scn_cfg cfg;
 	const struct sx_scn_result *r;
@@ -145,7 +146,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	t1 = wall_s();
-	sx_scn_run(s);
+	run_rc = sx_scn_run(s);
 	t2 = wall_s();
 	r = sx_scn_result(s);
 	if (sx_scn_write(s, out) < 0) {
@@ -159,13 +160,27 @@ main(int argc, char **argv)
 		printf(" flows            %lu (completed %lu, failed %lu, corrupt %lu)\n",
 		       (unsigned long)r->flows, (unsigned long)r->completed, (unsigned long)r->failed,
 		       (unsigned long)r->verify_errors);
-		printf(" goodput          %.3f Gb/s (completed bytes over the duration)\n",
-		       r->goodput_gbps);
-		printf(" window goodput   %.3f Gb/s  jain %.4f over %u pairs  busiest port %.2f%%\n",
-		       r->win_goodput_gbps, r->win_jain, r->win_pairs, 100 * r->win_max_util);
-		printf(" switch queue     p99 %lu B  max %lu B (window: p99 %lu B, max %lu B)\n",
-		       (unsigned long)r->q_p99_bytes, (unsigned long)r->q_max_bytes,
-		       (unsigned long)r->win_q_p99_bytes, (unsigned long)r->win_q_max_bytes);
+		for (i = 1; i < SX_SCN_REJECT_MAX; i++) {
+			if (r->rejected[i])
+				printf("   refused        %lu %s\n", (unsigned long)r->rejected[i],
+				       sx_scn_reject_name((enum sx_scn_reject)i));
+		}
+		printf(" goodput          %.3f Gb/s (%lu bytes acknowledged over the %.3f us from "
+		       "the first start to the last completion or the end)\n",
+		       r->goodput_gbps, (unsigned long)r->bytes_acked,
+		       (double)(r->goodput_end_ns - r->goodput_start_ns) / 1e3);
+		printf(" window goodput   %.3f Gb/s  jain %.4f over %u pairs  busiest port %s %.2f%%\n",
+		       r->win_goodput_gbps, r->win_jain, r->win_pairs,
+		       r->win_max_util_port[0] ? r->win_max_util_port : "-", 100 * r->win_max_util);
+		printf(" switch queues    fabric p50 %lu B p99 %lu B, max %lu B; worst port %s p99 %lu B\n",
+		       (unsigned long)r->q_p50_bytes, (unsigned long)r->q_p99_bytes,
+		       (unsigned long)r->q_max_bytes, r->q_worst_port[0] ? r->q_worst_port : "-",
+		       (unsigned long)r->q_worst_p99_bytes);
+		printf(" window queues    fabric p50 %lu B p99 %lu B, max %lu B; worst port %s p99 %lu B\n",
+		       (unsigned long)r->win_q_p50_bytes, (unsigned long)r->win_q_p99_bytes,
+		       (unsigned long)r->win_q_max_bytes,
+		       r->win_q_worst_port[0] ? r->win_q_worst_port : "-",
+		       (unsigned long)r->win_q_worst_p99_bytes);
 		printf(" drops            %lu (tail %lu, link down %lu, loss %lu, no route %lu; "
 		       "window %lu)\n",
 		       (unsigned long)r->drops_total, (unsigned long)r->drops[SX_DROP_TAIL],
@@ -193,6 +208,8 @@ main(int argc, char **argv)
 		(unsigned long)r->host_steps);
 	if (r->failed || r->verify_errors)
 		rc = rc ? rc : 2;
+	if (run_rc == -ERANGE)
+		rc = 3; /* the message is on stderr already */
 	sx_scn_destroy(s);
 out:
 	sx_scn_cfg_fini(&cfg);

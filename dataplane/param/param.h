@@ -13,20 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The value must be a whole number (counts, flags, NIC fixed-point fields). */
-#define SX_PARAM_INT 0x1u
-/* Longest parameter name, with its NUL. */
-#define SX_PARAM_NAME_MAX 64
-
-struct sx_param {
-	const char *name;
-	const char *unit;
-	double def;
-	double min;
-	double max;
-	const char *help;
-	unsigned int flags; /* SX_PARAM_* */
-};
+#include <scalex/param.h> /* struct sx_param, SX_PARAM_INT, SX_PARAM_NAME_MAX */
 
 /* @p v is finite, inside [min, max], and whole for an SX_PARAM_INT row. */
 bool sx_param_ok(const struct sx_param *row, double v);

@@ -222,6 +222,21 @@ sr_resend_hole(struct sx_qp *qp, struct sx_txd *txd, uint64_t now_ns)
 	return false;
 }
 
+/*
+ * The CC's window (Swift, NSCC: docs/cc.md): new data at @p psn may go
+ * while the PSNs in flight before it hold fewer than cwnd_bytes. One packet
+ * always may (below a packet, the CC paces instead). Retransmissions are
+ * not held back. The packet that fills the window asks for an ACK, which
+ * kicks the QP again when the window opens.
+ */
+static bool
+cc_window_open(const struct sx_qp *qp, uint32_t psn)
+{
+	uint64_t cwnd = qp->ccp != NULL ? qp->cc.cwnd_bytes : 0;
+
+	return cwnd == 0 || (uint64_t)sx_psn_fwd(qp->snd_una, psn) * qp->mtu < cwnd;
+}
+
 bool
 sx_req_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd)
 {
@@ -275,7 +290,9 @@ sx_req_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd)
 	if (sx_psn_fwd(qp->snd_una, psn) >= SX_WINDOW_PKTS)
 		return false;
 	if (sx_psn_cmp(psn, qp->snd_max) >= 0) {
-		/* New work: fences and the outstanding READ/atomic limit apply. */
+		/* New work: the CC window, fences and the outstanding READ/atomic limit apply. */
+		if (!cc_window_open(qp, psn))
+			return false;
 		if ((w->flags & SX_SEND_FENCE) && qp->rd_outstanding > 0)
 			return false;
 		if (sx_wqe_is_rd_atomic(w)) {
@@ -290,8 +307,9 @@ sx_req_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd)
 	fill_pkt(qp, w, idx, psn, txd);
 	/* Ask for an ACK every few packets of a long message too, so the
 	 * window keeps moving (IBA 9.7.2); the last packet always asks. */
-	if (sx_psn_fwd(qp->last_ackreq, psn) >= SX_ACK_REQ_EVERY)
-		txd->hdr.bth.ackreq = true;
+	if (sx_psn_fwd(qp->last_ackreq, psn) >= SX_ACK_REQ_EVERY ||
+	    !cc_window_open(qp, sx_psn_add(psn, 1)))
+		txd->hdr.bth.ackreq = true; /* ... and the packet that fills the CC window */
 	if (txd->hdr.bth.ackreq) {
 		qp->last_ackreq = psn;
 		if (!qp->rtt_probe && sx_psn_cmp(psn, qp->snd_max) >= 0) {

@@ -5,9 +5,11 @@
  * the real engine, QP and CC code on the virtual-time fabric:
  *
  *   determinism  same config and seed -> byte-identical output files
- *   fairness     two DCQCN flows into one 40 Gb/s port: Jain, utilization
+ *   fairness     two DCQCN flows into one 40 Gb/s port: Jain, utilization;
+ *                the same for Swift and the NSCC-style CC
  *   incast       16:1 at 100 Gb/s, ECN, no PFC: DCQCN bounds the queue and
- *                stops dropping; without CC the same scenario drops
+ *                stops dropping, Swift and NSCC never drop; without CC the
+ *                same scenario drops
  *   loss         1% random loss: selective repeat ahead of go-back-N
  *   degrade      a cable's rate drops mid-run: goodput follows
  *   linkfail     a leaf-spine cable fails mid-run: every flow completes
@@ -395,6 +397,10 @@ config_errors(void **state)
 		{"[workload]\ntype = incast\nflow_bytes = 1000\nreceiver = 2\n", NULL, -EINVAL,
 		 {"receiver = 2", "below the 2 hosts"}},
 		{"[workload]\nflow = 0 5 1000\n", NULL, -EINVAL, {"flow 0 -> 5", "hosts 0 .. 1"}},
+		/* 1.6 G token draws before the run: refused, not run away */
+		{"[topology]\nhosts_per_leaf = 16\n[workload]\ntype = moe\nflow_bytes = 100000000\n"
+		 "moe_token_bytes = 1\n",
+		 NULL, -EINVAL, {"moe: 16 hosts", "more than 268435456 draws"}},
 		/* --cc bogus names the algorithm; --cc none with --cc-param is refused */
 		{"", "transport.cc=bogus", -EINVAL,
 		 {"cc = bogus", "no such congestion control", "known: none, dcqcn"}},
@@ -422,6 +428,42 @@ config_errors(void **state)
 			if (strstr(msg, cases[i].want[j]) == NULL)
 				fail_msg("case %u: no '%s' in:\n%s", i, cases[i].want[j], msg);
 		}
+	}
+}
+
+/* A CC parameter out of its range names the range (at sx_scn_create, where
+ * the CC checks it). */
+static void
+config_cc_param(void **state)
+{
+	static const struct {
+		const char *param;
+		const char *want;
+	} cases[] = {
+		{"rpg_ai_rate=nan", "rpg_ai_rate=nan: outside the parameter's range; allowed: [0, 1000000] Mb/s"},
+		{"rpg_gd=2.5", "allowed: a whole number in [0, 15] log2"},
+		{"nosuch=1", "dcqcn has no such parameter"},
+	};
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sx_scn_cfg cfg;
+		char *buf = NULL, set[96];
+		size_t len = 0;
+		FILE *err = open_memstream(&buf, &len);
+
+		assert_non_null(err);
+		sx_scn_cfg_init(&cfg);
+		snprintf(set, sizeof(set), "transport.cc_param=%s", cases[i].param);
+		assert_int_equal(sx_scn_set(&cfg, "transport.cc=dcqcn", err), 0);
+		assert_int_equal(sx_scn_set(&cfg, set, err), 0);
+		assert_null(sx_scn_create(&cfg, err));
+		fclose(err);
+		if (strstr(buf, cases[i].want) == NULL)
+			fail_msg("cc_param %s: no '%s' in: %s", cases[i].param, cases[i].want, buf);
+		free(buf);
+		sx_scn_cfg_fini(&cfg);
 	}
 }
 
@@ -623,6 +665,55 @@ determinism_pfc_wan(void **state)
 	}
 }
 
+/*
+ * The window algorithms (Swift, NSCC-style) on the same scenario as DCQCN,
+ * each with its default preset: the same fairness, utilization and
+ * no-drop bounds.
+ */
+static const char *const window_ccs[][3] = {
+	{"transport.cc=swift", "transport.cc_preset=paper", NULL},
+	{"transport.cc=nscc", "transport.cc_preset=default", NULL},
+};
+
+static void
+window_ccs_fair(const char *scn)
+{
+	for (size_t i = 0; i < sizeof(window_ccs) / sizeof(window_ccs[0]); i++) {
+		struct sx_scn_result r = run(scn, window_ccs[i], NULL);
+
+		printf("fairness (2 flows, 40G, %s), second half: jain %.4f, bottleneck "
+		       "utilization %.2f%%, queue p99 %lu B, drops %lu\n",
+		       window_ccs[i][0] + 13, r.win_jain, 100 * r.win_max_util,
+		       (unsigned long)r.win_q_p99_bytes, (unsigned long)r.drops_total);
+		assert_int_equal(r.win_pairs, 2);
+		assert_true(r.win_jain >= 0.99);
+		assert_true(r.win_max_util >= 0.95);
+		assert_int_equal(r.drops_total, 0);
+	}
+}
+
+static void
+window_ccs_incast(const char *scn)
+{
+	for (size_t i = 0; i < sizeof(window_ccs) / sizeof(window_ccs[0]); i++) {
+		struct sx_scn_result r = run(scn, window_ccs[i], NULL);
+
+		printf("incast 16:1 at 100G, %s: queue p99 %lu B (max %lu B) over the run, "
+		       "p99 %lu B (max %lu B) in the second half; drops %lu; goodput %.3f Gb/s, "
+		       "jain %.4f\n",
+		       window_ccs[i][0] + 13, (unsigned long)r.q_p99_bytes,
+		       (unsigned long)r.q_max_bytes, (unsigned long)r.win_q_p99_bytes,
+		       (unsigned long)r.win_q_max_bytes, (unsigned long)r.drops_total,
+		       r.win_goodput_gbps, r.win_jain);
+		/* The window holds the first RTT's burst too: no drop at all. */
+		assert_int_equal(r.drops_total, 0);
+		assert_int_equal(r.win_pairs, 16);
+		assert_true(r.win_q_max_bytes < 1000000);
+		assert_true(r.win_goodput_gbps > 85);
+		assert_int_equal(r.failed, 0);
+	}
+}
+
 static void
 fairness(void **state)
 {
@@ -630,13 +721,14 @@ fairness(void **state)
 
 	(void)state;
 	printf("fairness (2 DCQCN flows, 40G, paper preset), second half: jain %.4f, "
-	       "bottleneck utilization %.2f%%, goodput %.3f Gb/s, queue p99 %lu B\n",
+	       "bottleneck utilization %.2f%%, goodput %.3f Gb/s, queue p99 %lu B at %s\n",
 	       r.win_jain, 100 * r.win_max_util, r.win_goodput_gbps,
-	       (unsigned long)r.win_q_p99_bytes);
+	       (unsigned long)r.win_q_worst_p99_bytes, r.win_q_worst_port);
 	assert_int_equal(r.win_pairs, 2);
 	assert_true(r.win_jain >= 0.99);
 	assert_true(r.win_max_util >= 0.95);
 	assert_int_equal(r.drops_total, 0);
+	window_ccs_fair("fair2");
 }
 
 static void
@@ -646,11 +738,11 @@ incast(void **state)
 	struct sx_scn_result r = run("incast16", NULL, NULL), n;
 
 	(void)state;
-	printf("incast 16:1 at 100G, DCQCN: queue p99 %lu B (max %lu B) over the run, "
+	printf("incast 16:1 at 100G, DCQCN: worst port %s p99 %lu B (max %lu B) over the run, "
 	       "p99 %lu B (max %lu B) in the second half; drops %lu total, %lu in the second "
 	       "half; goodput %.3f Gb/s, jain %.4f\n",
-	       (unsigned long)r.q_p99_bytes, (unsigned long)r.q_max_bytes,
-	       (unsigned long)r.win_q_p99_bytes, (unsigned long)r.win_q_max_bytes,
+	       r.q_worst_port, (unsigned long)r.q_worst_p99_bytes, (unsigned long)r.q_max_bytes,
+	       (unsigned long)r.win_q_worst_p99_bytes, (unsigned long)r.win_q_max_bytes,
 	       (unsigned long)r.drops_total, (unsigned long)r.win_drops, r.win_goodput_gbps,
 	       r.win_jain);
 	assert_int_equal(r.win_drops, 0);
@@ -658,6 +750,7 @@ incast(void **state)
 	/* bounded: well under the 2 MB buffer once converged */
 	assert_true(r.win_q_max_bytes < 1000000);
 	assert_int_equal(r.failed, 0);
+	window_ccs_incast("incast16");
 	n = run("incast16", nocc, NULL);
 	printf("incast 16:1 at 100G, no CC: drops %lu (second half %lu), queue max %lu B\n",
 	       (unsigned long)n.drops_total, (unsigned long)n.win_drops,
@@ -986,6 +1079,202 @@ collectives(void **state)
 	sx_scn_cfg_fini(&cfg);
 }
 
+/*
+ * Issue 10 item 10: figures that cannot be physically true.
+ *
+ * Goodput: 16 senders x 1 MB into one 100G port with a 50 us duration and a
+ * long drain reported 2560 Gb/s (completed bytes over the duration). Now it
+ * is acknowledged bytes over the interval they were delivered in, which the
+ * receiver's link bounds: at most 100 Gb/s, minus headers.
+ *
+ * Utilization: a window that straddles a cable's fall from 100G to 10G
+ * reported 228% (bytes at the new rate); busy time cannot exceed 100%.
+ */
+static void
+figures(void **state)
+{
+	static const char *const burst[] = {"workload.flow_bytes=1000000", "sim.duration_us=50",
+					    "sim.drain_us=10000", NULL};
+	static const char *const straddle[] = {"fault.loss=0", "fault.rate=h1-l0 200 10",
+					       "sim.duration_us=800", "sim.window_us=100", NULL};
+	struct sx_scn_result r = run("incast16", burst, NULL), d;
+	double span_s;
+
+	(void)state;
+	span_s = (double)(r.goodput_end_ns - r.goodput_start_ns) / 1e9;
+	printf("16:1 incast of 1 MB each, 50 us + drain: goodput %.3f Gb/s (16 MB over %.1f us), "
+	       "busiest port %s %.2f%% in the window, busiest link %.2f%% over the run; queues: "
+	       "fabric p50 %lu B p99 %lu B, worst port %s p99 %lu B\n",
+	       r.goodput_gbps, span_s * 1e6, r.win_max_util_port, 100 * r.win_max_util,
+	       100 * r.max_util, (unsigned long)r.q_p50_bytes, (unsigned long)r.q_p99_bytes,
+	       r.q_worst_port, (unsigned long)r.q_worst_p99_bytes);
+	assert_int_equal(r.completed, 16);
+	assert_int_equal(r.bytes_acked, 16000000);
+	assert_true(fabs(r.goodput_gbps - 16e6 * 8 / span_s / 1e9) < 1e-6 * r.goodput_gbps);
+	/* the receiver's 100G link carries the payload and its headers */
+	assert_true(r.goodput_gbps > 1 && r.goodput_gbps < 100);
+	assert_true(r.win_max_util <= 1.0 && r.max_util <= 1.0);
+	assert_string_equal(r.win_max_util_port, "l0>h0");
+	/* the only congested port is named, and the pooled figure is not it */
+	assert_string_equal(r.q_worst_port, "l0>h0");
+	assert_true(r.q_p50_bytes < r.q_worst_p99_bytes);
+
+	d = run("loss", straddle, NULL);
+	printf("window across a 100G -> 10G change: busiest port %s %.2f%%, goodput %.3f Gb/s\n",
+	       d.win_max_util_port, 100 * d.win_max_util, d.win_goodput_gbps);
+	assert_true(d.win_max_util <= 1.0 && d.win_max_util > 0.95);
+	assert_true(d.max_util <= 1.0);
+}
+
+/*
+ * Pacing far beyond the engine's timing-wheel horizon: two QPs at 1 Mb/s
+ * (a 1 KB frame every ~9 ms) for 50 ms. The wheel once filed such a QP
+ * into the slot being emptied and never fired it: the loop aborted on the
+ * livelock (docs/sim.md). 50 ms at 1 Mb/s is 6250 bytes: 5 to 7 frames
+ * per QP, the first at once.
+ */
+static void
+slow_pacing(void **state)
+{
+	struct sx_scn_cfg cfg;
+	struct sx_scn *s;
+	const struct sx_scn_result *r;
+
+	(void)state;
+	sx_scn_cfg_init(&cfg);
+	assert_int_equal(sx_scn_load_string(&cfg, "slow.ini",
+					    "[transport]\ncc = fixed\ncc_param = rate_gbps=0.001\n"
+					    "[workload]\nflow = 0 1 1000000 0\nflow = 1 0 1000000 0\n"
+					    "[sim]\nduration_us = 50000\n",
+					    stderr),
+			 0);
+	s = sx_scn_create(&cfg, stderr);
+	assert_non_null(s);
+	assert_int_equal(sx_scn_run(s), 0);
+	r = sx_scn_result(s);
+	printf("two QPs at 1 Mb/s for 50 ms: %lu frames delivered\n", (unsigned long)r->frames);
+	assert_in_range(r->frames, 10, 14);
+	sx_scn_destroy(s);
+	sx_scn_cfg_fini(&cfg);
+}
+
+/*
+ * Host queueing in flows.csv: a short flow posted behind a long one of the
+ * same host (another QP) waits for the frames ahead of it: the 64-frame NIC
+ * ring, refilled when half empty (32 to 64 frames), and the engine's
+ * backlog of built frames the ring refused (up to SX_ENGINE_BURST, 32).
+ */
+static void
+host_queueing(void **state)
+{
+	static const char *const sets[] = {"fault.loss=0", "workload.flow=0 1 10000000 0",
+					   "sim.duration_us=200", NULL};
+	struct sx_scn_cfg cfg;
+	struct sx_scn *s;
+	const struct sx_scn_flowrec *big, *small;
+	double frame_ns_min, frame_ns_max, q_ns;
+
+	(void)state;
+	load(&cfg, "loss", sets);
+	/* the loss scenario has 2 hosts; the short flow goes 0 -> 1 on the
+	 * same QP would wait for the long one: use a third host */
+	assert_int_equal(sx_scn_set(&cfg, "topology.hosts_per_leaf=3", stderr), 0);
+	assert_int_equal(sx_scn_set(&cfg, "workload.flow=0 2 1000 20", stderr), 0);
+	s = sx_scn_create(&cfg, stderr);
+	assert_non_null(s);
+	assert_int_equal(sx_scn_run(s), 0);
+	assert_int_equal(s->nflows, 3);
+	big = &s->flows[0];
+	small = &s->flows[2];
+	assert_int_equal(small->bytes, 1000);
+	assert_true(big->wire_ps != 0 && small->wire_ps != 0);
+	/* a wire frame of MTU payload: the payload, 58 to 128 bytes of headers,
+	 * 24 of Ethernet overhead, at 100 Gb/s */
+	frame_ns_min = (1024 + 58 + 24) * 8 / 100.0;
+	frame_ns_max = (1024 + 128 + 24) * 8 / 100.0;
+	q_ns = (double)(small->wire_ps - small->start_ps) / 1e3;
+	printf("host queueing of a 1000-byte flow behind a 10 MB flow of its host: %.1f ns "
+	       "(%.1f frames); the long flow's own: %.1f ns\n",
+	       q_ns, q_ns / ((frame_ns_min + frame_ns_max) / 2),
+	       (double)(big->wire_ps - big->start_ps) / 1e3);
+	assert_true(q_ns >= 31 * frame_ns_min && q_ns <= 97 * frame_ns_max);
+	sx_scn_destroy(s);
+	sx_scn_cfg_fini(&cfg);
+}
+
+/* Each physical invariant fails the run when broken (here by hand). */
+static void
+invariants(void **state)
+{
+	static const char *const want[] = {"started on a link before the previous frame ended",
+					   "busy", "hosts received"};
+	unsigned int k;
+
+	(void)state;
+	for (k = 0; k < 3; k++) {
+		struct sx_scn_cfg cfg;
+		struct sx_scn *s;
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *err = open_memstream(&buf, &len);
+
+		assert_non_null(err);
+		load(&cfg, "loss", (const char *const[]){"sim.duration_us=50", NULL});
+		s = sx_scn_create(&cfg, err);
+		assert_non_null(s);
+		if (k == 0)
+			s->fab.overruns = 1;
+		else if (k == 1)
+			s->fab.links[0].busy_ps = 1000000000000000ull; /* 1000 s */
+		else
+			s->fab.bytes_delivered = 1ull << 50;
+		assert_int_equal(sx_scn_run(s), -ERANGE);
+		assert_true(sx_scn_result(s)->invariants_broken >= 1);
+		fclose(err);
+		if (strstr(buf, want[k]) == NULL || strstr(sx_scn_result(s)->invariant, want[k]) == NULL)
+			fail_msg("invariant %u: no '%s' in: %s", k, want[k], buf);
+		free(buf);
+		sx_scn_destroy(s);
+		sx_scn_cfg_fini(&cfg);
+	}
+}
+
+/* A host's 1025th QP: the flow is refused with the limit named and how to
+ * raise it (before: marked failed with no message). */
+static void
+limits(void **state)
+{
+	struct sx_scn_cfg cfg;
+	struct sx_scn *s;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&buf, &len);
+	const struct sx_scn_result *r;
+
+	(void)state;
+	assert_non_null(err);
+	sx_scn_cfg_init(&cfg);
+	assert_int_equal(sx_scn_load_string(&cfg, "qp.ini",
+					    "[topology]\nhosts_per_leaf = 1026\n"
+					    "[workload]\ntype = incast\nflow_bytes = 1000\n"
+					    "[sim]\nduration_us = 10\n",
+					    stderr),
+			 0);
+	s = sx_scn_create(&cfg, err);
+	assert_non_null(s);
+	assert_int_equal(sx_scn_run(s), 0);
+	r = sx_scn_result(s);
+	fclose(err);
+	printf("%s", buf);
+	assert_int_equal(r->rejected[SX_SCN_REJECT_QP_LIMIT], 1);
+	assert_true(r->failed >= 1);
+	assert_non_null(strstr(buf, "host 0 has no QP left"));
+	assert_non_null(strstr(buf, "MAX_QPS"));
+	free(buf);
+	sx_scn_destroy(s);
+	sx_scn_cfg_fini(&cfg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -999,6 +1288,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(config_keys_doc),
 		cmocka_unit_test(config_errors),
 		cmocka_unit_test(config_directory),
+		cmocka_unit_test(config_cc_param),
 		cmocka_unit_test(cdf_errors),
 	};
 	const struct CMUnitTest e2e[] = {
@@ -1013,6 +1303,11 @@ main(int argc, char **argv)
 		cmocka_unit_test(pfc),
 		cmocka_unit_test(wan),
 		cmocka_unit_test(collectives),
+		cmocka_unit_test(figures),
+		cmocka_unit_test(slow_pacing),
+		cmocka_unit_test(host_queueing),
+		cmocka_unit_test(invariants),
+		cmocka_unit_test(limits),
 	};
 
 	if (argc > 1 && strcmp(argv[1], "parts") != 0) {

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <scalex/cc.h>
+
 #include "tool.h"
 
 #define DEFAULT_SERVER_IP "10.0.0.1"
@@ -118,8 +120,8 @@ static const char *const usage_text[] = {
     "                      page-faults under --no-huge)",
     "",
     "congestion control (docs/cc.md):",
-    "  --cc NAME           dcqcn, timely or fixed (default: none)",
-    "  --cc-preset NAME    e.g. paper or nic for dcqcn",
+    "  --cc NAME           an algorithm below (default: none)",
+    "  --cc-preset NAME    one of the algorithm's presets",
     "  --cc-param N=V      set one parameter; repeatable, applied in order",
     "  --trace FILE        CSV of every CC event: time_ns,qpn,event,rate_bps,",
     "                      target_bps,alpha",
@@ -153,8 +155,28 @@ sx_tool_usage(const struct sx_tool_spec *spec, FILE *out)
 	fprintf(out, "%s\n\nmodes:\n", spec->summary);
 	for (i = 0; i < spec->nmodes; i++)
 		fprintf(out, "  %-12s %s\n", spec->modes[i].name, spec->modes[i].help);
-	for (i = 0; i < sizeof(usage_text) / sizeof(usage_text[0]); i++)
+	for (i = 0; i < sizeof(usage_text) / sizeof(usage_text[0]); i++) {
 		fprintf(out, "%s\n", usage_text[i]);
+		if (strncmp(usage_text[i], "  --cc-preset", 13) == 0)
+			sx_tool_print_cc(out);
+	}
+}
+
+void
+sx_tool_print_cc(FILE *out)
+{
+	const struct sx_cc_ops *ops;
+
+	/* From the registry, so that a new algorithm shows up without an edit here. */
+	fprintf(out, "                      algorithms (presets):");
+	for (unsigned int i = 0; (ops = sx_cc_at(i)) != NULL; i++) {
+		fprintf(out, "%s %s", i ? "," : "", ops->name);
+		for (unsigned int k = 0; k < ops->npresets; k++)
+			fprintf(out, "%s%s", k ? " " : " (", ops->presets[k].name);
+		if (ops->npresets)
+			fputc(')', out);
+	}
+	fputc('\n', out);
 }
 
 __attribute__((format(printf, 2, 3))) static int

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "tool.h"
 
 #define RULE                                                                             \
@@ -385,96 +387,64 @@ sx_tool_report_note(struct sx_tool_report *r, const char *fmt, ...)
 		         line);
 }
 
-static void
-json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 /* A JSON number: finite, or null (JSON has no NaN or infinity). */
-static void
-json_num(FILE *f, double v)
+static json_t *
+jnum(double v)
 {
-	if (isfinite(v))
-		fprintf(f, "%.6g", v);
-	else
-		fputs("null", f);
+	return isfinite(v) ? json_real(v) : json_null();
 }
 
-static void
+/* The run as one JSON document (jansson: one JSON library everywhere):
+ * 0, or -EIO when it could not be built or written. */
+static int
 json_write(const struct sx_tool_report *r, FILE *f, int exit_status)
 {
 	const struct sx_tool_opts *o = r->o;
+	json_t *root, *settings, *results, *counters;
 	unsigned int i;
+	int rc;
 
-	fprintf(f, "{\n  \"tool\": ");
-	json_str(f, o->prog);
-	fprintf(f, ",\n  \"mode\": ");
-	json_str(f, o->mode->name);
-	fprintf(f, ",\n  \"role\": ");
-	json_str(f, o->server ? "server" : "client");
-	fprintf(f, ",\n  \"kind\": ");
-	json_str(f, r->kind == SX_TOOL_BW ? "bw" : "lat");
-	fprintf(f, ",\n  \"settings\": {");
-	for (i = 0; i < r->nsettings; i++) {
-		fprintf(f, "%s\n    ", i ? "," : "");
-		json_str(f, r->settings[i].key);
-		fputs(": ", f);
-		json_str(f, r->settings[i].val);
-	}
-	fprintf(f, "\n  },\n  \"results\": [");
+	settings = json_object();
+	for (i = 0; i < r->nsettings; i++)
+		json_object_set_new(settings, r->settings[i].key, json_string(r->settings[i].val));
+	results = json_array();
 	for (i = 0; i < r->nrows; i++) {
 		const struct sx_tool_row *w = &r->rows[i];
+		json_t *row = json_pack("{s:I,s:I}", "bytes", (json_int_t)w->bytes,
+					"iterations", (json_int_t)w->iters);
 
-		fprintf(f, "%s\n    {\"bytes\": %llu, \"iterations\": %llu", i ? "," : "",
-		        (unsigned long long)w->bytes, (unsigned long long)w->iters);
 		if (r->kind == SX_TOOL_BW) {
-			fputs(", \"bw_peak_gbps\": ", f);
-			json_num(f, w->bw.peak_gbps);
-			fputs(", \"bw_avg_gbps\": ", f);
-			json_num(f, w->bw.avg_gbps);
-			fputs(", \"msg_rate_mpps\": ", f);
-			json_num(f, w->bw.mpps);
+			json_object_set_new(row, "bw_peak_gbps", jnum(w->bw.peak_gbps));
+			json_object_set_new(row, "bw_avg_gbps", jnum(w->bw.avg_gbps));
+			json_object_set_new(row, "msg_rate_mpps", jnum(w->bw.mpps));
 		} else {
-			fputs(", \"t_min_us\": ", f);
-			json_num(f, w->lat.min_us);
-			fputs(", \"t_median_us\": ", f);
-			json_num(f, w->lat.median_us);
-			fputs(", \"t_avg_us\": ", f);
-			json_num(f, w->lat.avg_us);
-			fputs(", \"t_p99_us\": ", f);
-			json_num(f, w->lat.p99_us);
-			fputs(", \"t_p99_9_us\": ", f);
-			json_num(f, w->lat.p999_us);
-			fputs(", \"t_max_us\": ", f);
-			json_num(f, w->lat.max_us);
+			json_object_set_new(row, "t_min_us", jnum(w->lat.min_us));
+			json_object_set_new(row, "t_median_us", jnum(w->lat.median_us));
+			json_object_set_new(row, "t_avg_us", jnum(w->lat.avg_us));
+			json_object_set_new(row, "t_p99_us", jnum(w->lat.p99_us));
+			json_object_set_new(row, "t_p99_9_us", jnum(w->lat.p999_us));
+			json_object_set_new(row, "t_max_us", jnum(w->lat.max_us));
 		}
-		fputc('}', f);
+		json_array_append_new(results, row);
 	}
-	fprintf(f, "\n  ],\n  \"counters\": {");
+	counters = json_object();
 	for (i = 0; i < r->ncounters; i++) {
 		char key[96];
 
-		snprintf(key, sizeof(key), "%s.%s", r->counters[i].group,
-		         r->counters[i].name);
-		fprintf(f, "%s\n    ", i ? "," : "");
-		json_str(f, key);
-		fprintf(f, ": %llu", (unsigned long long)r->counters[i].value);
+		snprintf(key, sizeof(key), "%s.%s", r->counters[i].group, r->counters[i].name);
+		json_object_set_new(counters, key, json_integer((json_int_t)r->counters[i].value));
 	}
-	fprintf(f, "\n  },\n  \"note\": ");
-	json_str(f, r->note);
-	fprintf(f, ",\n  \"exit_status\": %d\n}\n", exit_status);
+	root = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s,s:i}", "tool", o->prog, "mode",
+			 o->mode->name, "role", o->server ? "server" : "client", "kind",
+			 r->kind == SX_TOOL_BW ? "bw" : "lat", "settings", settings, "results",
+			 results, "counters", counters, "note", r->note, "exit_status",
+			 exit_status);
+	rc = root != NULL && json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 &&
+		     fputc('\n', f) != EOF
+		 ? 0
+		 : -EIO;
+	json_decref(root);
+	return rc;
 }
 
 int
@@ -488,15 +458,14 @@ sx_tool_report_end(struct sx_tool_report *r, int exit_status)
 	if (r->o->json == NULL)
 		return 0;
 	if (strcmp(r->o->json, "-") == 0) {
-		json_write(r, stdout, exit_status);
+		rc = json_write(r, stdout, exit_status);
 		fflush(stdout);
-		return 0;
+		return rc;
 	}
 	f = fopen(r->o->json, "w");
 	if (f == NULL)
 		return -errno;
-	json_write(r, f, exit_status);
-	if (ferror(f))
+	if (json_write(r, f, exit_status) != 0 || ferror(f))
 		rc = -EIO;
 	if (fclose(f) != 0 && rc == 0)
 		rc = -errno;

@@ -121,6 +121,8 @@ struct sx_tool_opts {
 int sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
                   struct sx_tool_opts *o);
 void sx_tool_usage(const struct sx_tool_spec *spec, FILE *out);
+/* One line listing the registered CC algorithms and their presets (for --help). */
+void sx_tool_print_cc(FILE *out);
 void sx_tool_opts_free(struct sx_tool_opts *o);
 
 /**
