@@ -243,8 +243,8 @@ rail_ok(const struct sx_coll_comm *c)
 	return c->rail.n == c->nnodes && (c->attr.links & SX_COLL_LINKS_RAIL);
 }
 
-int
-sx_coll_allreduce(struct sx_coll_comm *c, const void *sendbuf, void *recvbuf, size_t count,
+static int
+allreduce_impl(struct sx_coll_comm *c, const void *sendbuf, void *recvbuf, size_t count,
 		  enum sx_coll_dtype dt, enum sx_coll_op op)
 {
 	struct ar_ctx a = {c, sendbuf, recvbuf, count, 0, sx_coll_dtype_size(dt), dt, op};
@@ -334,8 +334,8 @@ fits(const struct sx_coll_comm *c, size_t bytes)
 	return bytes <= c->stage_bytes ? 0 : -E2BIG;
 }
 
-int
-sx_coll_reduce_scatter(struct sx_coll_comm *c, const void *sendbuf, void *recvbuf, size_t count,
+static int
+reduce_scatter_impl(struct sx_coll_comm *c, const void *sendbuf, void *recvbuf, size_t count,
 		       enum sx_coll_dtype dt, enum sx_coll_op op)
 {
 	size_t es = sx_coll_dtype_size(dt), blk = count * es, t = round64(blk * (size_t)c->size);
@@ -374,8 +374,8 @@ sx_coll_reduce_scatter(struct sx_coll_comm *c, const void *sendbuf, void *recvbu
 	return rc;
 }
 
-int
-sx_coll_allgather(struct sx_coll_comm *c, const void *sendbuf, void *recvbuf, size_t count,
+static int
+allgather_impl(struct sx_coll_comm *c, const void *sendbuf, void *recvbuf, size_t count,
 		  enum sx_coll_dtype dt)
 {
 	size_t es = sx_coll_dtype_size(dt), blk = count * es;
@@ -399,8 +399,8 @@ sx_coll_allgather(struct sx_coll_comm *c, const void *sendbuf, void *recvbuf, si
 	return rc;
 }
 
-int
-sx_coll_broadcast(struct sx_coll_comm *c, void *buf, size_t count, enum sx_coll_dtype dt,
+static int
+broadcast_impl(struct sx_coll_comm *c, void *buf, size_t count, enum sx_coll_dtype dt,
 		  int root)
 {
 	size_t bytes = count * sx_coll_dtype_size(dt);
@@ -423,8 +423,8 @@ sx_coll_broadcast(struct sx_coll_comm *c, void *buf, size_t count, enum sx_coll_
 	return rc;
 }
 
-int
-sx_coll_reduce(struct sx_coll_comm *c, const void *sendbuf, void *recvbuf, size_t count,
+static int
+reduce_impl(struct sx_coll_comm *c, const void *sendbuf, void *recvbuf, size_t count,
 	       enum sx_coll_dtype dt, enum sx_coll_op op, int root)
 {
 	size_t es = sx_coll_dtype_size(dt), bytes = count * es, t = round64(bytes);
@@ -456,8 +456,8 @@ sx_coll_reduce(struct sx_coll_comm *c, const void *sendbuf, void *recvbuf, size_
 	return rc;
 }
 
-int
-sx_coll_barrier(struct sx_coll_comm *c)
+static int
+barrier_impl(struct sx_coll_comm *c)
 {
 	int32_t one = 1;
 	int rc = check(c, SX_COLL_I32, SX_COLL_SUM);
@@ -482,8 +482,8 @@ sx_coll_barrier(struct sx_coll_comm *c)
  * leaders know its layout: the sender from the sendcounts, the receiver
  * from its ranks' recvcounts.
  */
-int
-sx_coll_alltoallv(struct sx_coll_comm *c, const void *sendbuf, const size_t *sendcounts,
+static int
+alltoallv_impl(struct sx_coll_comm *c, const void *sendbuf, const size_t *sendcounts,
 		  const size_t *sdispls, void *recvbuf, const size_t *recvcounts,
 		  const size_t *rdispls, enum sx_coll_dtype dt)
 {
@@ -647,8 +647,8 @@ out:
 	return rc;
 }
 
-int
-sx_coll_alltoall(struct sx_coll_comm *c, const void *sendbuf, void *recvbuf, size_t count,
+static int
+alltoall_impl(struct sx_coll_comm *c, const void *sendbuf, void *recvbuf, size_t count,
 		 enum sx_coll_dtype dt)
 {
 	size_t *v = malloc(sizeof(size_t) * 2 * (size_t)c->size);
@@ -662,5 +662,97 @@ sx_coll_alltoall(struct sx_coll_comm *c, const void *sendbuf, void *recvbuf, siz
 	}
 	rc = sx_coll_alltoallv(c, sendbuf, v, v + c->size, recvbuf, v, v + c->size, dt);
 	free(v);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Entry points: the communicator's thread owns the links for the call       */
+/* (sx_coll_enter); between calls the progress thread keeps them answered.  */
+
+int
+sx_coll_allreduce(struct sx_coll_comm *c, const void *sendbuf, void *recvbuf, size_t count, enum sx_coll_dtype dt, enum sx_coll_op op)
+{
+	int rc;
+
+	sx_coll_enter(c);
+	rc = allreduce_impl(c, sendbuf, recvbuf, count, dt, op);
+	sx_coll_leave(c);
+	return rc;
+}
+
+int
+sx_coll_reduce_scatter(struct sx_coll_comm *c, const void *sendbuf, void *recvbuf, size_t count, enum sx_coll_dtype dt, enum sx_coll_op op)
+{
+	int rc;
+
+	sx_coll_enter(c);
+	rc = reduce_scatter_impl(c, sendbuf, recvbuf, count, dt, op);
+	sx_coll_leave(c);
+	return rc;
+}
+
+int
+sx_coll_allgather(struct sx_coll_comm *c, const void *sendbuf, void *recvbuf, size_t count, enum sx_coll_dtype dt)
+{
+	int rc;
+
+	sx_coll_enter(c);
+	rc = allgather_impl(c, sendbuf, recvbuf, count, dt);
+	sx_coll_leave(c);
+	return rc;
+}
+
+int
+sx_coll_broadcast(struct sx_coll_comm *c, void *buf, size_t count, enum sx_coll_dtype dt, int root)
+{
+	int rc;
+
+	sx_coll_enter(c);
+	rc = broadcast_impl(c, buf, count, dt, root);
+	sx_coll_leave(c);
+	return rc;
+}
+
+int
+sx_coll_reduce(struct sx_coll_comm *c, const void *sendbuf, void *recvbuf, size_t count, enum sx_coll_dtype dt, enum sx_coll_op op, int root)
+{
+	int rc;
+
+	sx_coll_enter(c);
+	rc = reduce_impl(c, sendbuf, recvbuf, count, dt, op, root);
+	sx_coll_leave(c);
+	return rc;
+}
+
+int
+sx_coll_barrier(struct sx_coll_comm *c)
+{
+	int rc;
+
+	sx_coll_enter(c);
+	rc = barrier_impl(c);
+	sx_coll_leave(c);
+	return rc;
+}
+
+int
+sx_coll_alltoallv(struct sx_coll_comm *c, const void *sendbuf, const size_t *sendcounts, const size_t *sdispls, void *recvbuf, const size_t *recvcounts, const size_t *rdispls, enum sx_coll_dtype dt)
+{
+	int rc;
+
+	sx_coll_enter(c);
+	rc = alltoallv_impl(c, sendbuf, sendcounts, sdispls, recvbuf, recvcounts, rdispls, dt);
+	sx_coll_leave(c);
+	return rc;
+}
+
+int
+sx_coll_alltoall(struct sx_coll_comm *c, const void *sendbuf, void *recvbuf, size_t count, enum sx_coll_dtype dt)
+{
+	int rc;
+
+	sx_coll_enter(c);
+	rc = alltoall_impl(c, sendbuf, recvbuf, count, dt);
+	sx_coll_leave(c);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #ifndef SX_COLL_PRIV_H
 #define SX_COLL_PRIV_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -78,7 +79,19 @@ struct sx_coll_comm {
 
 	struct sx_coll_group leaders, rail, ring;
 	uint64_t idle;
+
+	/* Between calls a thread polls the links, so that peers already in
+	 * the next collective get their acknowledgements while this rank
+	 * computes (no NIC here acknowledges on its own). The lock is the
+	 * right to drive the links: held by a call for its whole length. */
+	pthread_mutex_t lock;
+	pthread_t progress;
+	bool progress_on;
+	volatile bool progress_stop;
 };
+
+void sx_coll_enter(struct sx_coll_comm *c);
+void sx_coll_leave(struct sx_coll_comm *c);
 
 uint64_t sx_coll_now_ns(void);
 /* Progress every link, watch the control channel and the deadline; sleeps

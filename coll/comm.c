@@ -121,6 +121,52 @@ sx_coll_attr_init(struct sx_coll_attr *a)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Who drives the links                                                      */
+
+void
+sx_coll_enter(struct sx_coll_comm *c)
+{
+	pthread_mutex_lock(&c->lock);
+}
+
+void
+sx_coll_leave(struct sx_coll_comm *c)
+{
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Between calls: poll every link each millisecond. A peer that entered
+ * the next collective sends to us while we compute; unanswered, its QP
+ * would retransmit and give up after ~3 s (seen with a 256 MiB check). */
+static void *
+progress_main(void *arg)
+{
+	struct sx_coll_comm *c = arg;
+	int p;
+
+	while (!c->progress_stop) {
+		if (pthread_mutex_trylock(&c->lock) == 0) {
+			for (p = 0; p < c->size; p++)
+				if (c->link[p] != NULL && c->link[p]->error == 0)
+					sx_coll_link_poll(c->link[p]);
+			pthread_mutex_unlock(&c->lock);
+		}
+		usleep(1000);
+	}
+	return NULL;
+}
+
+static void
+progress_stop(struct sx_coll_comm *c)
+{
+	if (!c->progress_on)
+		return;
+	c->progress_stop = true;
+	pthread_join(c->progress, NULL);
+	c->progress_on = false;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Waiting                                                                   */
 
 uint64_t
@@ -581,6 +627,15 @@ sx_coll_comm_create(const struct sx_coll_attr *attr)
 	if (c == NULL)
 		goto fail;
 	t0 = sx_coll_now_ns();
+	{
+		pthread_mutexattr_t ma;
+
+		/* Recursive: collectives call collectives (flush, all-to-all). */
+		pthread_mutexattr_init(&ma);
+		pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+		pthread_mutex_init(&c->lock, &ma);
+		pthread_mutexattr_destroy(&ma);
+	}
 	c->attr = *attr;
 	c->rank = attr->rank;
 	c->size = attr->size;
@@ -680,6 +735,12 @@ sx_coll_comm_create(const struct sx_coll_attr *attr)
 	rc = rc ?: sx_coll_hub_barrier(c);
 	if (rc < 0)
 		goto fail;
+	if (nlinks > 0) {
+		rc = -pthread_create(&c->progress, NULL, progress_main, c);
+		if (rc < 0)
+			goto fail;
+		c->progress_on = true;
+	}
 	if (attr->verbose)
 		fprintf(stderr, "scalex-coll: rank %d/%d node %d/%d local %d/%d, %d links\n",
 			c->rank, c->size, c->node, c->nnodes, c->local_rank, c->local_size, nlinks);
@@ -733,6 +794,7 @@ sx_coll_comm_destroy(struct sx_coll_comm *c)
 
 	if (c == NULL)
 		return 0;
+	progress_stop(c);
 	for (i = 0; c->attr.verbose > 1 && c->link && i < c->size; i++)
 		if (c->link[i] != NULL) {
 			fprintf(stderr, "scalex-coll: rank %d link to %d:", c->rank, i);
@@ -780,6 +842,7 @@ sx_coll_comm_destroy(struct sx_coll_comm *c)
 			rc = rc ?: -errno;
 	}
 	sx_coll_hub_close(c);
+	pthread_mutex_destroy(&c->lock);
 	if (c->node_ranks != NULL)
 		for (i = 0; i < c->nnodes; i++)
 			free(c->node_ranks[i]);
@@ -858,6 +921,7 @@ sx_coll_flush(struct sx_coll_comm *c)
 	uint64_t deadline = sx_coll_deadline(c);
 	int p, rc;
 
+	sx_coll_enter(c);
 	for (;;) {
 		bool idle = true;
 
@@ -867,11 +931,15 @@ sx_coll_flush(struct sx_coll_comm *c)
 		if (idle)
 			break;
 		rc = sx_coll_tick(c, false, deadline);
-		if (rc < 0)
+		if (rc < 0) {
+			sx_coll_leave(c);
 			return rc;
+		}
 	}
 	/* Everyone idle: no one still needs an acknowledgement from us. */
-	return sx_coll_barrier(c);
+	rc = sx_coll_barrier(c);
+	sx_coll_leave(c);
+	return rc;
 }
 
 int
@@ -881,7 +949,8 @@ sx_coll_stats_sum(const struct sx_coll_comm *c, enum sx_stats_scope scope, const
 	int p, rc;
 
 	*sum = 0;
-	for (p = 0; p < c->size; p++) {
+	sx_coll_enter((struct sx_coll_comm *)c);
+	for (p = 0, rc = 0; p < c->size && rc == 0; p++) {
 		struct sx_coll_link *l = c->link[p];
 		uint64_t v;
 
@@ -889,9 +958,9 @@ sx_coll_stats_sum(const struct sx_coll_comm *c, enum sx_stats_scope scope, const
 			continue;
 		rc = sx_stats_get(l->ctx, scope, scope == SX_STATS_QP ? sx_qp_num(l->qp) : 0, name,
 				  &v);
-		if (rc < 0)
-			return rc;
-		*sum += v;
+		if (rc == 0)
+			*sum += v;
 	}
-	return 0;
+	sx_coll_leave((struct sx_coll_comm *)c);
+	return rc;
 }

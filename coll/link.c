@@ -6,11 +6,11 @@
  * DPDK 22.11 PMD unmaps the shared regions from its interrupt thread while
  * the thread polling the port may be inside a burst, which then touches
  * unmapped memory (a crash seen in a sizeable share of runs). A collective
- * must survive a dead peer, so this file interposes munmap: the polling
- * thread makes a sequence odd around every poll of a link, and munmap,
- * called from any other thread, waits until the sequence has moved past an
- * odd value before it unmaps. The polling thread never waits for the
- * interrupt thread, so this cannot deadlock. Executables export the symbol
+ * must survive a dead peer, so this file interposes munmap: the thread
+ * polling a link makes a sequence odd around the poll, and munmap, called
+ * from any other thread, waits until the sequence has moved past an odd
+ * value before it unmaps. A polling thread never waits for the interrupt
+ * thread, so this cannot deadlock. Executables export the symbol
  * (-Wl,--export-dynamic-symbol=munmap) so that the PMD binds to it.
  */
 #include <errno.h>
@@ -29,25 +29,25 @@
 #include "link.h"
 
 static _Atomic uint64_t poll_seq;
-static _Atomic int poller_set;
-static pthread_t poller;
+static __thread int in_poll; /* this thread is inside a poll */
 
 int
 munmap(void *addr, size_t len)
 {
-	if (atomic_load(&poller_set) && !pthread_equal(pthread_self(), poller)) {
-		uint64_t s = atomic_load(&poll_seq);
+	uint64_t s = atomic_load(&poll_seq);
 
-		/* Odd: the poller is inside a burst; wait until it leaves. */
+	/* Odd: a thread is inside a burst; unless it is us, wait until it
+	 * leaves. (One thread polls at a time: the communicator's lock.) */
+	if (!in_poll)
 		while ((s & 1) && atomic_load(&poll_seq) == s)
 			sched_yield();
-	}
 	return (int)syscall(SYS_munmap, addr, len);
 }
 
 static void
 poll_enter(void)
 {
+	in_poll = 1;
 	atomic_fetch_add(&poll_seq, 1);
 }
 
@@ -55,6 +55,7 @@ static void
 poll_leave(void)
 {
 	atomic_fetch_add(&poll_seq, 1);
+	in_poll = 0;
 }
 
 int
@@ -84,8 +85,6 @@ sx_coll_net_init(struct sx_coll_net *net, const char *prefix, const char *dir, i
 		return rc;
 	if (have_set)
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	poller = pthread_self();
-	atomic_store(&poller_set, 1);
 	net->eal_up = true;
 	return 0;
 }
@@ -95,7 +94,6 @@ sx_coll_net_fini(struct sx_coll_net *net)
 {
 	if (!net->eal_up)
 		return;
-	atomic_store(&poller_set, 0);
 	sx_eal_cleanup();
 	net->eal_up = false;
 }
