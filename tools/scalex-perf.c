@@ -47,6 +47,7 @@
 #include <rte_ethdev.h>
 
 #include <scalex/bootstrap.h>
+#include <scalex/control.h>
 #include <scalex/scalex.h>
 
 #include "common/tool.h"
@@ -127,6 +128,7 @@ struct perf {
 	struct sx_tool_opts *o;
 	enum perf_mode mode;
 	struct sx_context *ctx;
+	struct sx_ctl *ctl; /* control socket, telemetry, --prom-port */
 	struct sx_pd *pd;
 	struct sx_cq *cq;
 	struct sx_qp *qp[SX_TOOL_MAX_QPS];
@@ -1058,6 +1060,7 @@ open_resources(struct perf *p)
 	struct sx_context_attr attr;
 	struct sx_qp_init_attr qa;
 	uint32_t q, rq = o->tx_depth + RQ_EXTRA;
+	bool ctl_failed;
 
 	sx_context_attr_init(&attr);
 	attr.port = o->dev;
@@ -1078,6 +1081,9 @@ open_resources(struct perf *p)
 		return -1;
 	}
 	if (sx_tool_apply_cc(o, p->ctx, &p->trace) < 0)
+		return -1;
+	p->ctl = sx_tool_open_ctl(o, p->ctx, &ctl_failed); /* scalex-ctl, --prom-port */
+	if (ctl_failed)
 		return -1;
 	p->pd = sx_alloc_pd(p->ctx);
 	p->cq =
@@ -1143,6 +1149,8 @@ close_resources(struct perf *p)
 		sx_destroy_cq(p->cq);
 	if (p->pd != NULL)
 		sx_dealloc_pd(p->pd);
+	sx_ctl_close(p->ctl);
+	p->ctl = NULL;
 	if (p->ctx != NULL) {
 		sx_cc_trace(p->ctx, NULL);
 		sx_close_device(p->ctx);

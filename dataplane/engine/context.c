@@ -16,6 +16,7 @@
 #include <rte_pause.h>
 
 #include "context.h"
+#include "control_hook.h"
 
 #define MAX_QPS         1024
 #define MAX_MRS         4096
@@ -77,8 +78,8 @@ sx_context_attr_init(struct sx_context_attr *attr)
 
 /* The notification point: the context's attributes, overridden by the CC
  * algorithm's own knobs when it has them (struct sx_cc_np). */
-static void
-np_from_params(struct sx_context *ctx)
+void
+sx_ctx_np_update(struct sx_context *ctx)
 {
 	struct sx_cc_np np = ctx->np;
 
@@ -126,7 +127,7 @@ sx_context_create(struct sx_port *port, const struct sx_context_attr *attr, sx_c
 	ctx->np.cnp_gap_ns = attr->cnp_gap_ns ? attr->cnp_gap_ns : 4000;
 	ctx->np.cnp_dscp = attr->cnp_dscp ? attr->cnp_dscp : 48;
 	ctx->np.cnp_pcp = attr->cnp_pcp ? attr->cnp_pcp : 6;
-	np_from_params(ctx);
+	sx_ctx_np_update(ctx);
 	if (attr->cc != NULL) {
 		const struct sx_cc_ops *ops = sx_cc_find(attr->cc);
 
@@ -137,8 +138,12 @@ sx_context_create(struct sx_port *port, const struct sx_context_attr *attr, sx_c
 		}
 		sx_cc_params_init(&ctx->ccp, ops);
 		ctx->cc_on = true;
-		np_from_params(ctx);
+		sx_ctx_np_update(ctx);
 	}
+	/* Control hook: every value the live store holds starts from here. */
+	if (sx_ctx_params_init(ctx) < 0)
+		goto fail;
+	sx_ctx_sync(ctx);
 	return ctx;
 fail:
 	if (ctx != NULL) {
@@ -190,6 +195,7 @@ sx_close_device(struct sx_context *ctx)
 		return -EINVAL;
 	if (ctx->nqp || ctx->ncq || ctx->npd)
 		return -EBUSY;
+	sx_ctx_params_fini(ctx); /* control hook */
 	sx_engine_fini(&ctx->engine);
 	sx_mr_table_fini(&ctx->mrs);
 	sx_port_close(ctx->port);
@@ -209,7 +215,10 @@ sx_context_endpoint(const struct sx_context *ctx, struct sx_qp_endpoint *ep)
 int
 sx_context_step(struct sx_context *ctx)
 {
-	return sx_engine_poll(&ctx->engine, ctx->clock(ctx->clock_arg));
+	uint64_t now_ns = ctx->clock(ctx->clock_arg);
+
+	sx_ctx_control_poll(ctx, now_ns); /* control hook: parameters, requests, QSBR */
+	return sx_engine_poll(&ctx->engine, now_ns);
 }
 
 int
@@ -222,7 +231,7 @@ sx_progress(struct sx_context *ctx)
 	if (work > 0) {
 		ctx->idle = 0;
 	} else if (++ctx->idle > ctx->idle_spins) {
-		usleep(ctx->idle_sleep_us);
+		sx_ctx_control_sleep(ctx, ctx->idle_sleep_us); /* control hook: offline */
 	} else {
 		rte_pause();
 	}
@@ -441,6 +450,7 @@ sx_destroy_qp(struct sx_qp *qp)
 		return -EINVAL;
 	ctx = qp->pd->ctx;
 	sx_engine_del_qp(&ctx->engine, qp);
+	sx_ctx_qp_gone(ctx, qp->qpn); /* control hook */
 	qp->pd->nqp--;
 	ctx->nqp--;
 	sx_qp_fini(qp);
@@ -466,8 +476,8 @@ sx_qp_connect(struct sx_qp *qp, const struct sx_qp_endpoint *remote)
 		return -EINVAL;
 	ctx = qp->pd->ctx;
 	rc = sx_qp_do_connect(qp, remote);
-	if (rc == 0 && ctx->cc_on)
-		sx_qp_set_cc(qp, &ctx->ccp, ctx->line_rate_bps, ctx->clock(ctx->clock_arg));
+	if (rc == 0 && ctx->cc_on) /* control hook: the QP's own values, if any */
+		sx_qp_set_cc(qp, sx_ctx_qp_params(ctx, qp->qpn), ctx->line_rate_bps, ctx->clock(ctx->clock_arg));
 	if (rc == 0)
 		sx_engine_kick(&ctx->engine, qp); /* its timers count from now on */
 	return rc;
@@ -478,14 +488,7 @@ sx_cc_param(struct sx_context *ctx, const char *assignment)
 {
 	if (ctx == NULL || assignment == NULL)
 		return -EINVAL;
-	int rc;
-
-	if (!ctx->cc_on)
-		return -ENOENT;
-	rc = sx_cc_params_parse(&ctx->ccp, assignment);
-	if (rc == 0)
-		np_from_params(ctx);
-	return rc;
+	return sx_ctx_cc_assign(ctx, assignment); /* control hook: the live store */
 }
 
 int
@@ -493,14 +496,7 @@ sx_cc_preset(struct sx_context *ctx, const char *preset)
 {
 	if (ctx == NULL || preset == NULL)
 		return -EINVAL;
-	int rc;
-
-	if (!ctx->cc_on)
-		return -ENOENT;
-	rc = sx_cc_params_preset(&ctx->ccp, preset);
-	if (rc == 0)
-		np_from_params(ctx);
-	return rc;
+	return sx_ctx_cc_preset(ctx, preset); /* control hook: the live store */
 }
 
 static void

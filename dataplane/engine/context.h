@@ -31,6 +31,8 @@ struct sx_context {
 	struct sx_cc_params ccp;
 	uint64_t line_rate_bps;
 	FILE *cc_trace;
+	/* control plane (control/ctx_hook.h): live parameters, requests */
+	struct sx_ctx_ctl *ctl;
 };
 
 struct sx_pd {
@@ -45,6 +47,10 @@ struct sx_pd {
  */
 struct sx_context *sx_context_create(struct sx_port *port, const struct sx_context_attr *attr,
 				     sx_clock_fn clock, void *clock_arg);
+
+/* The notification point from the attributes and the CC values (again
+ * after every change of them). */
+void sx_ctx_np_update(struct sx_context *ctx);
 
 /* One engine round at the context's time, without idle backoff. */
 int sx_context_step(struct sx_context *ctx);

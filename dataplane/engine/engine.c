@@ -8,7 +8,7 @@
 static const char *const drop_names[SX_EDROP_MAX - SX_WIRE_RC_MAX] = {
 	[SX_EDROP_UNKNOWN_QP - SX_WIRE_RC_MAX] = "unknown_qp",
 	[SX_EDROP_BAD_SOURCE - SX_WIRE_RC_MAX] = "bad_source",
-	[SX_EDROP_NOT_FOR_US - SX_WIRE_RC_MAX] = "not_for_us",
+	[SX_EDROP_NOT_FOR_US - SX_WIRE_RC_MAX] = "other_dst",
 };
 
 const char *
@@ -188,6 +188,9 @@ build_frame(struct sx_engine *e, struct sx_qp *qp, struct sx_txd *d, struct sx_f
 	h->ip_version = e->ip_version;
 	h->tos = h->bth.opcode == SX_OP_CNP ? e->cnp_tos : e->tos;
 	h->ttl = 64;
+	/* DF is set, so the ID identifies no fragments (RFC 6864 4.1): zero,
+	 * never what the descriptor's stack memory held. */
+	h->ip_id = 0;
 	h->flow_label = 0;
 	memcpy(h->ip_src, e->ip, 16);
 	memcpy(h->ip_dst, qp->remote.ip, 16);

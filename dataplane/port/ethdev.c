@@ -356,6 +356,28 @@ ethdev_close(struct sx_port *port)
 	free(e);
 }
 
+static int capture_open(struct sx_port_ethdev *e, const char *path, uint32_t max_frame,
+			int socket);
+
+/* Capture on demand (scalex-ctl capture start|stop): engine thread only,
+ * like rx and tx, which write the capture. */
+static int
+ethdev_capture(struct sx_port *port, const char *path)
+{
+	struct sx_port_ethdev *e = ethdev_of(port);
+
+	if (path == NULL) {
+		if (e->pcap == NULL)
+			return -ENOENT;
+		rte_pcapng_close(e->pcap);
+		e->pcap = NULL;
+		return 0;
+	}
+	if (e->pcap != NULL)
+		return -EBUSY;
+	return capture_open(e, path, port->max_frame, rte_eth_dev_socket_id(e->port_id));
+}
+
 static const struct sx_port_ops sx_ethdev_ops = {
 	.name = "ethdev",
 	.rx_burst = ethdev_rx_burst,
@@ -364,6 +386,7 @@ static const struct sx_port_ops sx_ethdev_ops = {
 	.tx_burst = ethdev_tx_burst,
 	.tx_free = ethdev_free_frames,
 	.close = ethdev_close,
+	.capture = ethdev_capture,
 };
 
 /* The value of devarg @p key in "name,k=v,k=v" copied to @p out, or false. */
@@ -539,9 +562,10 @@ capture_open(struct sx_port_ethdev *e, const char *path, uint32_t max_frame, int
 	int fd;
 
 	snprintf(name, sizeof(name), "sx_cap%u", e->port_id);
-	e->pcap_pool = rte_pktmbuf_pool_create(name, SX_ETHDEV_CAPTURE_MBUFS, 0, 0,
-					       (uint16_t)rte_pcapng_mbuf_size(max_frame),
-					       socket);
+	if (e->pcap_pool == NULL) /* kept from an earlier capture of this port */
+		e->pcap_pool = rte_pktmbuf_pool_create(name, SX_ETHDEV_CAPTURE_MBUFS, 0, 0,
+						       (uint16_t)rte_pcapng_mbuf_size(max_frame),
+						       socket);
 	if (e->pcap_pool == NULL)
 		return -rte_errno;
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

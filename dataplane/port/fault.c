@@ -512,6 +512,13 @@ fault_close(struct sx_port *port)
 	free(w);
 }
 
+/* Capture is the inner port's: frames as the device carries them. */
+static int
+fault_capture(struct sx_port *port, const char *path)
+{
+	return sx_port_capture(fault_of(port)->inner, path);
+}
+
 static const struct sx_port_ops sx_fault_ops = {
 	.name = "fault",
 	.rx_burst = fault_rx_burst,
@@ -520,6 +527,7 @@ static const struct sx_port_ops sx_fault_ops = {
 	.tx_burst = fault_tx_burst,
 	.tx_free = fault_tx_free,
 	.close = fault_close,
+	.capture = fault_capture,
 };
 
 static bool

@@ -12,6 +12,7 @@
 #ifndef SX_PORT_H
 #define SX_PORT_H
 
+#include <errno.h>
 #include <stdint.h>
 
 #include <scalex/scalex.h>
@@ -52,6 +53,9 @@ struct sx_port_ops {
 	uint16_t (*tx_burst)(struct sx_port *port, struct sx_frame *f, uint16_t n);
 	void (*tx_free)(struct sx_port *port, struct sx_frame *f, uint16_t n);
 	void (*close)(struct sx_port *port);
+	/** Optional: start a pcapng capture into @p path, or stop it (NULL).
+	 *  0, -EBUSY (already capturing), -ENOENT (nothing to stop), -errno. */
+	int (*capture)(struct sx_port *port, const char *path);
 };
 
 struct sx_port {
@@ -94,6 +98,13 @@ static inline void
 sx_port_tx_free(struct sx_port *p, struct sx_frame *f, uint16_t n)
 {
 	p->ops->tx_free(p, f, n);
+}
+
+/* Start (@p path) or stop (NULL) capturing; -ENOTSUP where the port cannot. */
+static inline int
+sx_port_capture(struct sx_port *p, const char *path)
+{
+	return p->ops->capture != NULL ? p->ops->capture(p, path) : -ENOTSUP;
 }
 
 static inline void

@@ -35,7 +35,7 @@ wc_opcode(const struct sx_wqe *w)
 }
 
 void
-sx_comp_wqe(struct sx_qp *qp, struct sx_wqe *w, enum sx_wc_status status)
+sx_comp_wqe(struct sx_qp *qp, struct sx_wqe *w, enum sx_wc_status status, uint32_t vendor_err)
 {
 	struct sx_wc wc;
 
@@ -54,6 +54,7 @@ sx_comp_wqe(struct sx_qp *qp, struct sx_wqe *w, enum sx_wc_status status)
 	wc.opcode = wc_opcode(w);
 	wc.qp_num = qp->qpn;
 	wc.src_qp = qp->remote.qpn;
+	wc.vendor_err = vendor_err;
 	if (w->opcode == SX_WR_RDMA_READ || sx_wqe_is_rd_atomic(w))
 		wc.byte_len = w->length;
 	sx_cq_push(qp->scq, &wc);
@@ -131,7 +132,7 @@ ack_upto(struct sx_qp *qp, uint32_t a, uint64_t now_ns)
 				sx_req_rewind(qp, next);
 			break;
 		}
-		sx_comp_wqe(qp, w, SX_WC_SUCCESS);
+		sx_comp_wqe(qp, w, SX_WC_SUCCESS, 0);
 	}
 	advance_una(qp, next, now_ns);
 	retire(qp);
@@ -146,28 +147,133 @@ fail(struct sx_qp *qp, uint32_t psn, enum sx_wc_status status, uint32_t vendor_e
 {
 	uint32_t i;
 
-	for (i = qp->sq_head; i != qp->sq_tail; i++) {
+	/* From the WQE holding psn (or the first after it), the first not done. */
+	for (i = sx_sq_find(qp, psn); i != qp->sq_tail; i++) {
 		struct sx_wqe *w = sx_sq_at(qp, i);
 
-		if (!w->done && (sx_psn_in_window(psn, w->first_psn, w->npkts) ||
-				 sx_psn_cmp(w->first_psn, psn) > 0)) {
-			sx_comp_wqe(qp, w, status);
+		if (!w->done) {
+			sx_comp_wqe(qp, w, status, vendor_err);
 			break;
 		}
 	}
-	(void)vendor_err;
 	sx_qp_error(qp);
 }
 
-/* SR ACK: cumulative PSN in the BTH, then what arrived beyond the hole. */
-static void
-on_sr_ack(struct sx_qp *qp, const struct sx_pkt *pkt, uint64_t now_ns)
+/* The oldest READ/atomic WQE still waiting for its answer; completes the
+ * SEND/WRITE WQEs before it, which the answer acknowledges implicitly. */
+static struct sx_wqe *
+oldest_rd_atomic(struct sx_qp *qp, uint32_t psn, uint64_t now_ns)
 {
+	uint32_t i;
+
+	for (i = qp->sq_head; i != qp->sq_tail; i++) {
+		struct sx_wqe *w = sx_sq_at(qp, i);
+
+		if (w->done)
+			continue;
+		if (sx_psn_cmp(w->first_psn, qp->snd_max) >= 0 ||
+		    sx_psn_cmp(w->first_psn, psn) > 0)
+			return NULL;
+		if (sx_wqe_is_rd_atomic(w))
+			return w;
+		if (sx_psn_cmp(sx_wqe_last_psn(w), psn) < 0)
+			ack_upto(qp, sx_wqe_last_psn(w), now_ns);
+		else
+			return NULL;
+	}
+	return NULL;
+}
+
+/* What the completer knows about the packet it works on. */
+struct comp_pkt {
+	const struct sx_pkt *pkt;
+	const uint8_t *payload;
+	uint64_t now_ns;
+	struct sx_wqe *wqe;             /* READ / atomic the response answers */
+	uint32_t err_psn;               /* COMPST_ERROR: the failed PSN, */
+	enum sx_wc_status status;       /* its completion status */
+	uint32_t vendor_err;            /* and the NAK syndrome received, if any */
+};
+
+static const char *const comp_state_names[SX_COMPST_MAX] = {
+	[SX_COMPST_GET_ACK] = "GET_ACK",
+	[SX_COMPST_CHECK_AETH] = "CHECK_AETH",
+	[SX_COMPST_ACK] = "ACK",
+	[SX_COMPST_SACK] = "SACK",
+	[SX_COMPST_RNR_NAK] = "RNR_NAK",
+	[SX_COMPST_CHECK_NAK] = "CHECK_NAK",
+	[SX_COMPST_NAK_SEQ] = "NAK_SEQ",
+	[SX_COMPST_NAK_CLASS_C] = "NAK_CLASS_C",
+	[SX_COMPST_READ] = "READ",
+	[SX_COMPST_READ_GAP] = "READ_GAP",
+	[SX_COMPST_ATOMIC] = "ATOMIC",
+	[SX_COMPST_STALE] = "STALE",
+	[SX_COMPST_ERROR] = "ERROR",
+	[SX_COMPST_DONE] = "DONE",
+};
+
+const char *
+sx_comp_state_name(unsigned int state)
+{
+	return state < SX_COMPST_MAX && comp_state_names[state] != NULL
+		       ? comp_state_names[state]
+		       : "invalid";
+}
+
+static enum sx_comp_state
+get_ack(struct sx_qp *qp, struct comp_pkt *cp)
+{
+	uint32_t flags = cp->pkt->op->flags;
+
+	(void)qp;
+	/* READ responses carrying an AETH may also be NAKs: none are sent by
+	 * scalex, and IBA uses plain ACK packets for NAKs. */
+	if (flags & SX_OPF_READ)
+		return SX_COMPST_READ;
+	if (flags & SX_OPF_ATOMIC)
+		return SX_COMPST_ATOMIC;
+	if (flags & SX_OPF_SACK)
+		return SX_COMPST_SACK;
+	if (flags & SX_OPF_ACK)
+		return SX_COMPST_CHECK_AETH;
+	return SX_COMPST_DONE;
+}
+
+/* AETH syndrome (IBA 9.7.5.1, table 43): ACK, RNR NAK or NAK. */
+static enum sx_comp_state
+check_aeth(struct sx_qp *qp, struct comp_pkt *cp)
+{
+	switch (sx_aeth_type(cp->pkt->aeth.syndrome)) {
+	case SX_AETH_ACK:
+		qp->cnt[SX_QPC_ACKS_RCVD]++;
+		return SX_COMPST_ACK;
+	case SX_AETH_RNR_NAK:
+		qp->cnt[SX_QPC_NAK_RNR_RCVD]++;
+		return SX_COMPST_RNR_NAK;
+	case SX_AETH_NAK:
+		return SX_COMPST_CHECK_NAK;
+	default:
+		return SX_COMPST_STALE;
+	}
+}
+
+static enum sx_comp_state
+ack(struct sx_qp *qp, struct comp_pkt *cp)
+{
+	ack_upto(qp, cp->pkt->bth.psn, cp->now_ns);
+	return SX_COMPST_DONE;
+}
+
+/* SR ACK: cumulative PSN in the BTH, then what arrived beyond the hole. */
+static enum sx_comp_state
+sack(struct sx_qp *qp, struct comp_pkt *cp)
+{
+	const struct sx_pkt *pkt = cp->pkt;
 	uint32_t i, p;
 
 	qp->cnt[SX_QPC_ACKS_RCVD]++;
-	if (!ack_upto(qp, pkt->bth.psn, now_ns))
-		return;
+	if (!ack_upto(qp, pkt->bth.psn, cp->now_ns))
+		return SX_COMPST_DONE;
 	qp->sr_answer_follows = (pkt->sack.flags & SX_SACK_F_ANSWER_FOLLOWS) != 0;
 	qp->sr_answer_psn = pkt->sack.base;
 	/* A READ still waiting for answers holds snd_una back; what the
@@ -198,164 +304,217 @@ on_sr_ack(struct sx_qp *qp, const struct sx_pkt *pkt, uint64_t now_ns)
 			qp->sr_recover = qp->snd_max;
 		}
 	}
+	return SX_COMPST_DONE;
 }
 
-static void
-on_ack(struct sx_qp *qp, const struct sx_pkt *pkt, uint64_t now_ns)
+/* RNR NAK (IBA 9.7.5.2.8): what came before is acknowledged; the request
+ * goes again after the timer the responder named. */
+static enum sx_comp_state
+rnr_nak(struct sx_qp *qp, struct comp_pkt *cp)
 {
-	uint8_t syn = pkt->aeth.syndrome;
-	uint32_t psn = pkt->bth.psn;
-	uint32_t prev = sx_psn_add(psn, SX_PSN_MASK);
+	uint8_t syn = cp->pkt->aeth.syndrome;
+	uint32_t psn = cp->pkt->bth.psn;
 
-	switch (sx_aeth_type(syn)) {
-	case SX_AETH_ACK:
-		qp->cnt[SX_QPC_ACKS_RCVD]++;
-		ack_upto(qp, psn, now_ns);
-		return;
-	case SX_AETH_RNR_NAK:
-		qp->cnt[SX_QPC_NAK_RNR_RCVD]++;
-		if (!ack_upto(qp, prev, now_ns))
-			return;
-		if (qp->rnr_retry != 7 && qp->rnr_left-- == 0) {
-			fail(qp, psn, SX_WC_RNR_RETRY_EXC_ERR, 0);
-			return;
-		}
-		qp->rnr_until = now_ns + (uint64_t)rnr_timer_10us[sx_aeth_value(syn)] * 10000;
-		sx_req_rewind(qp, psn);
-		return;
-	case SX_AETH_NAK:
-		break;
-	default:
-		qp->cnt[SX_QPC_STALE_RESPONSES]++;
-		return;
+	if (!ack_upto(qp, sx_psn_add(psn, SX_PSN_MASK), cp->now_ns))
+		return SX_COMPST_DONE;
+	if (qp->rnr_retry != 7 && qp->rnr_left-- == 0) {
+		cp->err_psn = psn;
+		cp->status = SX_WC_RNR_RETRY_EXC_ERR;
+		cp->vendor_err = syn;
+		return SX_COMPST_ERROR;
 	}
+	qp->rnr_until = cp->now_ns + (uint64_t)rnr_timer_10us[sx_aeth_value(syn)] * 10000;
+	sx_req_rewind(qp, psn);
+	return SX_COMPST_DONE;
+}
+
+static enum sx_comp_state
+check_nak(struct sx_qp *qp, struct comp_pkt *cp)
+{
+	uint8_t syn = cp->pkt->aeth.syndrome;
+
 	switch (sx_aeth_value(syn)) {
 	case SX_NAK_PSN_SEQ_ERR:
 		qp->cnt[SX_QPC_NAK_SEQ_RCVD]++;
-		if (!ack_upto(qp, prev, now_ns))
-			return;
-		sx_cc_loss(qp, now_ns);
-		/* Go back to the PSN the responder expects (IBA 9.7.5.1.3). */
-		if (sx_psn_cmp(psn, qp->snd_nxt) < 0)
-			sx_req_rewind(qp, psn);
-		return;
+		return SX_COMPST_NAK_SEQ;
 	case SX_NAK_REM_ACCESS_ERR:
 		qp->cnt[SX_QPC_NAK_ACCESS_RCVD]++;
-		if (ack_upto(qp, prev, now_ns))
-			fail(qp, psn, SX_WC_REM_ACCESS_ERR, syn);
-		return;
+		cp->status = SX_WC_REM_ACCESS_ERR;
+		break;
 	case SX_NAK_REM_OP_ERR:
 		qp->cnt[SX_QPC_NAK_INVALID_RCVD]++;
-		if (ack_upto(qp, prev, now_ns))
-			fail(qp, psn, SX_WC_REM_OP_ERR, syn);
-		return;
+		cp->status = SX_WC_REM_OP_ERR;
+		break;
 	default:
 		qp->cnt[SX_QPC_NAK_INVALID_RCVD]++;
-		if (ack_upto(qp, prev, now_ns))
-			fail(qp, psn, SX_WC_REM_INV_REQ_ERR, syn);
-		return;
+		cp->status = SX_WC_REM_INV_REQ_ERR;
+		break;
 	}
+	return SX_COMPST_NAK_CLASS_C;
 }
 
-/* The oldest READ/atomic WQE still waiting for its answer; completes the
- * SEND/WRITE WQEs before it, which the answer acknowledges implicitly. */
-static struct sx_wqe *
-oldest_rd_atomic(struct sx_qp *qp, uint32_t psn, uint64_t now_ns)
+/* PSN sequence error (class B): go back to the PSN the responder expects
+ * (IBA 9.7.5.1.3). */
+static enum sx_comp_state
+nak_seq(struct sx_qp *qp, struct comp_pkt *cp)
 {
-	uint32_t i;
+	uint32_t psn = cp->pkt->bth.psn;
 
-	for (i = qp->sq_head; i != qp->sq_tail; i++) {
-		struct sx_wqe *w = sx_sq_at(qp, i);
-
-		if (w->done)
-			continue;
-		if (sx_psn_cmp(w->first_psn, qp->snd_max) >= 0 ||
-		    sx_psn_cmp(w->first_psn, psn) > 0)
-			return NULL;
-		if (sx_wqe_is_rd_atomic(w))
-			return w;
-		if (sx_psn_cmp(sx_wqe_last_psn(w), psn) < 0)
-			ack_upto(qp, sx_wqe_last_psn(w), now_ns);
-		else
-			return NULL;
-	}
-	return NULL;
+	if (!ack_upto(qp, sx_psn_add(psn, SX_PSN_MASK), cp->now_ns))
+		return SX_COMPST_DONE;
+	sx_cc_loss(qp, cp->now_ns);
+	if (sx_psn_cmp(psn, qp->snd_nxt) < 0)
+		sx_req_rewind(qp, psn);
+	return SX_COMPST_DONE;
 }
 
-static void
-on_read_response(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload,
-		 uint64_t now_ns)
+/* Remote access, invalid request or operational error (class C, IBA
+ * 9.9.3.1.3): the WQE fails and the QP goes to error. */
+static enum sx_comp_state
+nak_class_c(struct sx_qp *qp, struct comp_pkt *cp)
 {
-	struct sx_wqe *w = oldest_rd_atomic(qp, pkt->bth.psn, now_ns);
+	uint32_t psn = cp->pkt->bth.psn;
+
+	if (!ack_upto(qp, sx_psn_add(psn, SX_PSN_MASK), cp->now_ns))
+		return SX_COMPST_DONE;
+	cp->err_psn = psn;
+	cp->vendor_err = cp->pkt->aeth.syndrome;
+	return SX_COMPST_ERROR;
+}
+
+static enum sx_comp_state
+read_response(struct sx_qp *qp, struct comp_pkt *cp)
+{
+	const struct sx_pkt *pkt = cp->pkt;
+	struct sx_wqe *w = oldest_rd_atomic(qp, pkt->bth.psn, cp->now_ns);
 	uint32_t expected, off, want;
 
-	if (w == NULL || w->opcode != SX_WR_RDMA_READ) {
-		qp->cnt[SX_QPC_STALE_RESPONSES]++;
-		return;
-	}
+	if (w == NULL || w->opcode != SX_WR_RDMA_READ)
+		return SX_COMPST_STALE;
+	cp->wqe = w;
 	expected = sx_psn_add(w->first_psn, w->rd_pkts);
 	if (pkt->bth.psn != expected) {
-		if (sx_psn_in_window(pkt->bth.psn, expected, w->npkts - w->rd_pkts)) {
-			/* A response went missing: read again from there, once. */
-			qp->cnt[SX_QPC_OUT_OF_ORDER]++;
-			if (!qp->rd_gap) {
-				qp->rd_gap = true;
-				sx_req_rewind(qp, expected);
-			}
-		} else {
-			qp->cnt[SX_QPC_STALE_RESPONSES]++;
-		}
-		return;
+		if (sx_psn_in_window(pkt->bth.psn, expected, w->npkts - w->rd_pkts))
+			return SX_COMPST_READ_GAP;
+		return SX_COMPST_STALE;
 	}
 	qp->rd_gap = false;
 	off = w->rd_pkts * qp->mtu;
 	want = w->length - off < qp->mtu ? w->length - off : qp->mtu;
 	if (pkt->payload_len != want) {
-		fail(qp, pkt->bth.psn, SX_WC_BAD_RESP_ERR, 0);
-		return;
+		cp->err_psn = pkt->bth.psn;
+		cp->status = SX_WC_BAD_RESP_ERR;
+		return SX_COMPST_ERROR;
 	}
-	sx_sg_copy_in(w->sge_ptr, w->sge_len, w->num_sge, off, payload, want);
+	sx_sg_copy_in(w->sge_ptr, w->sge_len, w->num_sge, off, cp->payload, want);
 	w->rd_pkts++;
 	if (w->rd_pkts == w->npkts) {
-		sx_comp_wqe(qp, w, SX_WC_SUCCESS);
-		ack_upto(qp, sx_wqe_last_psn(w), now_ns);
+		sx_comp_wqe(qp, w, SX_WC_SUCCESS, 0);
+		ack_upto(qp, sx_wqe_last_psn(w), cp->now_ns);
 	} else {
-		advance_una(qp, sx_psn_add(expected, 1), now_ns);
+		advance_una(qp, sx_psn_add(expected, 1), cp->now_ns);
 	}
+	return SX_COMPST_DONE;
 }
 
-static void
-on_atomic_ack(struct sx_qp *qp, const struct sx_pkt *pkt, uint64_t now_ns)
+/* A READ response went missing: read again from there, once. */
+static enum sx_comp_state
+read_gap(struct sx_qp *qp, struct comp_pkt *cp)
 {
-	struct sx_wqe *w = oldest_rd_atomic(qp, pkt->bth.psn, now_ns);
+	struct sx_wqe *w = cp->wqe;
 
-	if (w == NULL || w->opcode == SX_WR_RDMA_READ || w->first_psn != pkt->bth.psn) {
-		qp->cnt[SX_QPC_STALE_RESPONSES]++;
-		return;
+	qp->cnt[SX_QPC_OUT_OF_ORDER]++;
+	if (!qp->rd_gap) {
+		qp->rd_gap = true;
+		sx_req_rewind(qp, sx_psn_add(w->first_psn, w->rd_pkts));
 	}
+	return SX_COMPST_DONE;
+}
+
+static enum sx_comp_state
+atomic_ack(struct sx_qp *qp, struct comp_pkt *cp)
+{
+	const struct sx_pkt *pkt = cp->pkt;
+	struct sx_wqe *w = oldest_rd_atomic(qp, pkt->bth.psn, cp->now_ns);
+
+	if (w == NULL || w->opcode == SX_WR_RDMA_READ || w->first_psn != pkt->bth.psn)
+		return SX_COMPST_STALE;
 	w->atomic_orig = pkt->atomic_orig;
 	sx_sg_copy_in(w->sge_ptr, w->sge_len, w->num_sge, 0, (const uint8_t *)&w->atomic_orig,
 		      8);
 	w->rd_pkts = 1;
-	sx_comp_wqe(qp, w, SX_WC_SUCCESS);
-	ack_upto(qp, w->first_psn, now_ns);
+	sx_comp_wqe(qp, w, SX_WC_SUCCESS, 0);
+	ack_upto(qp, w->first_psn, cp->now_ns);
+	return SX_COMPST_DONE;
+}
+
+static enum sx_comp_state
+stale(struct sx_qp *qp, struct comp_pkt *cp)
+{
+	(void)cp;
+	qp->cnt[SX_QPC_STALE_RESPONSES]++;
+	return SX_COMPST_DONE;
+}
+
+static enum sx_comp_state
+error(struct sx_qp *qp, struct comp_pkt *cp)
+{
+	fail(qp, cp->err_psn, cp->status, cp->vendor_err);
+	return SX_COMPST_DONE;
 }
 
 void
 sx_comp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload, uint64_t now_ns)
 {
-	uint32_t flags = pkt->op->flags;
+	struct comp_pkt cp = {.pkt = pkt, .payload = payload, .now_ns = now_ns};
+	enum sx_comp_state state = SX_COMPST_GET_ACK;
 
-	if (flags & SX_OPF_READ) {
-		/* READ responses carrying an AETH may also be NAKs: none are sent
-		 * by scalex, and IBA uses plain ACK packets for NAKs. */
-		on_read_response(qp, pkt, payload, now_ns);
-	} else if (flags & SX_OPF_ATOMIC) {
-		on_atomic_ack(qp, pkt, now_ns);
-	} else if (flags & SX_OPF_SACK) {
-		on_sr_ack(qp, pkt, now_ns);
-	} else if (flags & SX_OPF_ACK) {
-		on_ack(qp, pkt, now_ns);
+	while (state != SX_COMPST_DONE) {
+		qp->comp_state = (uint8_t)state;
+		switch (state) {
+		case SX_COMPST_GET_ACK:
+			state = get_ack(qp, &cp);
+			break;
+		case SX_COMPST_CHECK_AETH:
+			state = check_aeth(qp, &cp);
+			break;
+		case SX_COMPST_ACK:
+			state = ack(qp, &cp);
+			break;
+		case SX_COMPST_SACK:
+			state = sack(qp, &cp);
+			break;
+		case SX_COMPST_RNR_NAK:
+			state = rnr_nak(qp, &cp);
+			break;
+		case SX_COMPST_CHECK_NAK:
+			state = check_nak(qp, &cp);
+			break;
+		case SX_COMPST_NAK_SEQ:
+			state = nak_seq(qp, &cp);
+			break;
+		case SX_COMPST_NAK_CLASS_C:
+			state = nak_class_c(qp, &cp);
+			break;
+		case SX_COMPST_READ:
+			state = read_response(qp, &cp);
+			break;
+		case SX_COMPST_READ_GAP:
+			state = read_gap(qp, &cp);
+			break;
+		case SX_COMPST_ATOMIC:
+			state = atomic_ack(qp, &cp);
+			break;
+		case SX_COMPST_STALE:
+			state = stale(qp, &cp);
+			break;
+		case SX_COMPST_ERROR:
+			state = error(qp, &cp);
+			break;
+		default:
+			state = SX_COMPST_DONE;
+			break;
+		}
 	}
 }
 

@@ -207,6 +207,8 @@ post_one_send(struct sx_qp *qp, const struct sx_send_wr *wr)
 	if (w->npkts > SX_PSN_HALF / 4)
 		return -EINVAL;
 	w->first_psn = qp->sq_psn;
+	w->psn_seq = qp->sq_psn_seq;
+	qp->sq_psn_seq += w->npkts;
 	qp->sq_psn = sx_psn_add(qp->sq_psn, w->npkts);
 	if (w->opcode == SX_WR_SEND || w->opcode == SX_WR_SEND_WITH_IMM ||
 	    w->opcode == SX_WR_RDMA_WRITE_WITH_IMM)
@@ -260,6 +262,34 @@ sx_qp_post_recv(struct sx_qp *qp, struct sx_recv_wr *wr, struct sx_recv_wr **bad
 	return rc;
 }
 
+uint32_t
+sx_sq_find(const struct sx_qp *qp, uint32_t psn)
+{
+	const struct sx_wqe *head;
+	uint32_t lo = qp->sq_head, n = qp->sq_tail - qp->sq_head;
+	uint64_t target;
+
+	if (n == 0)
+		return qp->sq_tail;
+	head = sx_sq_at(qp, lo);
+	if (sx_psn_cmp(psn, head->first_psn) < 0)
+		return lo;
+	target = head->psn_seq + sx_psn_fwd(head->first_psn, psn);
+	/* lower bound: the first WQE whose last PSN is at or after target */
+	while (n > 0) {
+		uint32_t half = n / 2;
+		const struct sx_wqe *w = sx_sq_at(qp, lo + half);
+
+		if (w->psn_seq + w->npkts <= target) {
+			lo += half + 1;
+			n -= half + 1;
+		} else {
+			n = half;
+		}
+	}
+	return lo;
+}
+
 void
 sx_qp_error(struct sx_qp *qp)
 {
@@ -275,7 +305,7 @@ sx_qp_error(struct sx_qp *qp)
 		struct sx_wqe *w = sx_sq_at(qp, qp->sq_head);
 
 		if (!w->done)
-			sx_comp_wqe(qp, w, SX_WC_WR_FLUSH_ERR);
+			sx_comp_wqe(qp, w, SX_WC_WR_FLUSH_ERR, 0);
 		qp->sq_head++;
 	}
 	qp->sq_cur = qp->sq_tail;

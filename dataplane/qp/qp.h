@@ -109,6 +109,7 @@ struct sx_wqe {
 	uint8_t *sge_ptr[SX_MAX_SGE];
 	uint32_t sge_len[SX_MAX_SGE];
 	uint32_t first_psn;
+	uint64_t psn_seq; /* first_psn counted without wrapping: the PSN index */
 	uint32_t npkts;   /* PSNs the message uses (a READ: one per response) */
 	uint32_t msg_seq; /* SR: index among receive-consuming messages */
 	uint32_t rd_pkts; /* READ responses placed, in order (GBN) */
@@ -132,6 +133,80 @@ struct sx_rqe {
 	uint32_t sr_imm; /* host order */
 };
 
+/* Responder states (resp.c), in the spirit of rxe_resp.c: every request
+ * packet runs from CHECK_MODE to DONE; the RESPST_ERR_* states decide the
+ * NAK, the completion and the counters of a refused request. */
+enum sx_resp_state {
+	SX_RESPST_CHECK_STATE,
+	SX_RESPST_CHECK_MODE,
+	SX_RESPST_CHECK_PSN,
+	SX_RESPST_SR_CHECK_PSN,
+	SX_RESPST_CHECK_LENGTH,
+	SX_RESPST_CHECK_OP,
+	SX_RESPST_EXECUTE_SEND,
+	SX_RESPST_CHECK_RKEY_WRITE,
+	SX_RESPST_EXECUTE_WRITE,
+	SX_RESPST_EXECUTE_READ,
+	SX_RESPST_EXECUTE_ATOMIC,
+	SX_RESPST_COMPLETE,
+	SX_RESPST_SR_PLACE,
+	SX_RESPST_SR_ACCEPT,
+	SX_RESPST_SR_ADVANCE,
+	SX_RESPST_DUPLICATE,
+	SX_RESPST_ERR_WRONG_MODE,
+	SX_RESPST_ERR_PSN_OUT_OF_SEQ,
+	SX_RESPST_ERR_SR_OUT_OF_ORDER,
+	SX_RESPST_ERR_SR_BEYOND_WINDOW,
+	SX_RESPST_ERR_RNR,
+	SX_RESPST_ERR_LENGTH,
+	SX_RESPST_ERR_INVALID_REQ,
+	SX_RESPST_ERR_MISALIGNED_ATOMIC,
+	SX_RESPST_ERR_RKEY_VIOLATION,
+	SX_RESPST_DONE,
+	SX_RESPST_MAX,
+};
+
+const char *sx_resp_state_name(unsigned int state);
+
+/* Completer states (comp.c), in the spirit of rxe_comp.c: every ACK, NAK,
+ * READ response or atomic ACK runs from GET_ACK to DONE. */
+enum sx_comp_state {
+	SX_COMPST_GET_ACK,
+	SX_COMPST_CHECK_AETH,
+	SX_COMPST_ACK,
+	SX_COMPST_SACK,
+	SX_COMPST_RNR_NAK,
+	SX_COMPST_CHECK_NAK,
+	SX_COMPST_NAK_SEQ,
+	SX_COMPST_NAK_CLASS_C,
+	SX_COMPST_READ,
+	SX_COMPST_READ_GAP,
+	SX_COMPST_ATOMIC,
+	SX_COMPST_STALE,
+	SX_COMPST_ERROR,
+	SX_COMPST_DONE,
+	SX_COMPST_MAX,
+};
+
+const char *sx_comp_state_name(unsigned int state);
+
+/* Requester states (req.c), in the spirit of rxe_req.c: each call for a
+ * packet runs from CHECK_RNR to SENT or IDLE. */
+enum sx_req_state {
+	SX_REQST_CHECK_RNR,
+	SX_REQST_SR_PROBE,
+	SX_REQST_SR_RESEND,
+	SX_REQST_NEXT_WQE,
+	SX_REQST_CHECK_WINDOW,
+	SX_REQST_CHECK_LIMITS,
+	SX_REQST_BUILD,
+	SX_REQST_SENT,
+	SX_REQST_IDLE,
+	SX_REQST_MAX,
+};
+
+const char *sx_req_state_name(unsigned int state);
+
 enum sx_resp_kind {
 	SX_RESP_ACK,       /* ACK or NAK: AETH only */
 	SX_RESP_READ,      /* a stream of READ response packets */
@@ -142,6 +217,8 @@ enum sx_resp_kind {
 struct sx_resp {
 	uint8_t kind;
 	bool dead;         /* a READ stream superseded by a repeated READ */
+	bool fatal;        /* a class C NAK: the QP goes to error once it is sent */
+	bool dup;          /* a READ stream answering a repeated READ */
 	uint8_t syndrome;
 	uint32_t psn;
 	uint32_t msn;
@@ -208,6 +285,7 @@ struct sx_qp {
 	uint32_t sq_cur;   /* next to (re)transmit */
 	uint32_t sq_tail;  /* next free */
 	uint32_t sq_psn;   /* PSN the next posted WQE gets */
+	uint64_t sq_psn_seq; /* and its psn_seq */
 	uint32_t sq_msg_seq; /* SR: msg_seq the next receive-consuming WQE gets */
 
 	/* requester / completer */
@@ -218,6 +296,8 @@ struct sx_qp {
 	uint8_t retries_left;
 	uint8_t rnr_left;
 	uint8_t rd_outstanding;
+	uint8_t comp_state; /* enum sx_comp_state: the last state run (debug) */
+	uint8_t req_state;  /* enum sx_req_state: the last state run (debug) */
 	bool rd_gap;       /* READ response gap seen, re-read issued */
 	uint64_t rto_ns;
 	uint64_t rto_deadline; /* 0: not armed */
@@ -241,8 +321,10 @@ struct sx_qp {
 
 	/* responder */
 	uint32_t epsn;     /* next expected request PSN */
+	uint8_t resp_state; /* enum sx_resp_state: the last state run (debug) */
 	uint32_t msn;
-	bool nak_sent;     /* a NAK is outstanding for epsn: send no more */
+	bool nak_sent;     /* a sequence NAK is outstanding for epsn: send no more */
+	bool resp_error;   /* a class C NAK is queued: drop requests until it is out */
 	uint64_t wr_va;    /* current RDMA WRITE: next byte to place, and its key */
 	uint32_t wr_rkey;
 	uint32_t wr_left;  /* bytes of it still expected */
@@ -330,7 +412,8 @@ bool sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd, bool data);
 void sx_comp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload,
 		uint64_t now_ns);
 void sx_comp_timer(struct sx_qp *qp, uint64_t now_ns);
-void sx_comp_wqe(struct sx_qp *qp, struct sx_wqe *w, enum sx_wc_status status);
+void sx_comp_wqe(struct sx_qp *qp, struct sx_wqe *w, enum sx_wc_status status,
+		 uint32_t vendor_err);
 
 /* Bitmaps of SX_WINDOW_PKTS bits (SR scoreboards). */
 static inline bool
@@ -375,6 +458,15 @@ sx_sq_at(const struct sx_qp *qp, uint32_t i)
 {
 	return &qp->sq[i & (qp->sq_size - 1)];
 }
+
+/*
+ * The PSN index of the send queue: the first WQE in [sq_head, sq_tail) whose
+ * PSNs reach @p psn (it holds @p psn, or starts after it), sq_tail if none,
+ * sq_head if @p psn is before every WQE. PSNs are given out in send-queue
+ * order, so psn_seq, which does not wrap, is sorted: a binary search, O(log
+ * n), in place of a walk from the head.
+ */
+uint32_t sx_sq_find(const struct sx_qp *qp, uint32_t psn);
 
 static inline uint32_t
 sx_wqe_last_psn(const struct sx_wqe *w)

@@ -122,13 +122,14 @@ fill_pkt(struct sx_qp *qp, const struct sx_wqe *w, uint32_t idx, uint32_t psn,
 void
 sx_req_rewind(struct sx_qp *qp, uint32_t psn)
 {
-	uint32_t i;
+	uint32_t i = sx_sq_find(qp, psn);
 
-	for (i = qp->sq_head; i != qp->sq_tail; i++) {
-		struct sx_wqe *w = sx_sq_at(qp, i);
+	/* The WQE holding psn, if it is still to be done. */
+	if (i != qp->sq_tail) {
+		const struct sx_wqe *w = sx_sq_at(qp, i);
 
-		if (!w->done && sx_psn_in_window(psn, w->first_psn, w->npkts))
-			break;
+		if (w->done || !sx_psn_in_window(psn, w->first_psn, w->npkts))
+			i = qp->sq_tail;
 	}
 	qp->sq_cur = i;
 	qp->snd_nxt = psn;
@@ -154,15 +155,15 @@ sx_req_arm_timer(struct sx_qp *qp, uint64_t now_ns)
 static struct sx_wqe *
 wqe_of(struct sx_qp *qp, uint32_t psn)
 {
-	uint32_t i;
+	uint32_t i = sx_sq_find(qp, psn);
+	struct sx_wqe *w;
 
-	for (i = qp->sq_head; i != qp->sq_tail; i++) {
-		struct sx_wqe *w = sx_sq_at(qp, i);
-
-		if (sx_psn_in_window(psn, w->first_psn, w->npkts))
-			return w->done ? NULL : w;
-	}
-	return NULL;
+	if (i == qp->sq_tail)
+		return NULL;
+	w = sx_sq_at(qp, i);
+	if (!sx_psn_in_window(psn, w->first_psn, w->npkts))
+		return NULL;
+	return w->done ? NULL : w;
 }
 
 /* SR: resend one PSN the SACKs show lost. */
@@ -237,39 +238,82 @@ cc_window_open(const struct sx_qp *qp, uint32_t psn)
 	return cwnd == 0 || (uint64_t)sx_psn_fwd(qp->snd_una, psn) * qp->mtu < cwnd;
 }
 
-bool
-sx_req_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd)
+static const char *const req_state_names[SX_REQST_MAX] = {
+	[SX_REQST_CHECK_RNR] = "CHECK_RNR",
+	[SX_REQST_SR_PROBE] = "SR_PROBE",
+	[SX_REQST_SR_RESEND] = "SR_RESEND",
+	[SX_REQST_NEXT_WQE] = "NEXT_WQE",
+	[SX_REQST_CHECK_WINDOW] = "CHECK_WINDOW",
+	[SX_REQST_CHECK_LIMITS] = "CHECK_LIMITS",
+	[SX_REQST_BUILD] = "BUILD",
+	[SX_REQST_SENT] = "SENT",
+	[SX_REQST_IDLE] = "IDLE",
+};
+
+const char *
+sx_req_state_name(unsigned int state)
+{
+	return state < SX_REQST_MAX && req_state_names[state] != NULL ? req_state_names[state]
+								      : "invalid";
+}
+
+/* The packet the requester is working on. */
+struct req_pkt {
+	struct sx_txd *txd;
+	uint64_t now_ns;
+	struct sx_wqe *w;
+	uint32_t idx; /* packet index within w */
+	uint32_t psn;
+};
+
+/* An RNR NAK holds every request until its timer ran out (IBA 9.7.5.2.8). */
+static enum sx_req_state
+check_rnr(struct sx_qp *qp, struct req_pkt *rq)
+{
+	if (qp->rnr_until != 0 && rq->now_ns < qp->rnr_until)
+		return SX_REQST_IDLE;
+	return qp->sr_probe ? SX_REQST_SR_PROBE : SX_REQST_SR_RESEND;
+}
+
+/* After a timeout, snd_una goes out even if SACKed: the ACK that would
+ * have moved it may be what was lost, and only a packet makes the
+ * responder send another. */
+static enum sx_req_state
+sr_probe(struct sx_qp *qp, struct req_pkt *rq)
 {
 	struct sx_wqe *w;
-	uint32_t idx, psn;
 
-	if (qp->rnr_until != 0 && now_ns < qp->rnr_until)
-		return false;
-	if (qp->sr_probe) {
-		/* After a timeout, snd_una goes out even if SACKed: the ACK that
-		 * would have moved it may be what was lost, and only a packet
-		 * makes the responder send another. */
-		qp->sr_probe = false;
-		w = wqe_of(qp, qp->snd_una);
-		if (w != NULL) {
-			fill_pkt(qp, w, sx_psn_fwd(w->first_psn, qp->snd_una), qp->snd_una, txd);
-			txd->hdr.bth.ackreq = true;
-			qp->cnt[SX_QPC_RETRANSMITS]++;
-			sx_req_arm_timer(qp, now_ns);
-			return true;
-		}
-	}
-	if (qp->rel == SX_REL_SR && sr_resend_hole(qp, txd, now_ns)) {
-		sx_req_arm_timer(qp, now_ns);
-		return true;
-	}
+	qp->sr_probe = false;
+	w = wqe_of(qp, qp->snd_una);
+	if (w == NULL)
+		return SX_REQST_SR_RESEND;
+	fill_pkt(qp, w, sx_psn_fwd(w->first_psn, qp->snd_una), qp->snd_una, rq->txd);
+	rq->txd->hdr.bth.ackreq = true;
+	qp->cnt[SX_QPC_RETRANSMITS]++;
+	return SX_REQST_SENT;
+}
+
+static enum sx_req_state
+sr_resend(struct sx_qp *qp, struct req_pkt *rq)
+{
+	if (qp->rel == SX_REL_SR && sr_resend_hole(qp, rq->txd, rq->now_ns))
+		return SX_REQST_SENT;
+	return SX_REQST_NEXT_WQE;
+}
+
+/* The cursor: the next PSN to (re)transmit and the WQE holding it. */
+static enum sx_req_state
+next_wqe(struct sx_qp *qp, struct req_pkt *rq)
+{
 	for (;;) {
+		struct sx_wqe *w;
+
 		if (qp->sq_cur == qp->sq_tail)
-			return false;
-		w = sx_sq_at(qp, qp->sq_cur);
-		psn = qp->snd_nxt;
-		idx = sx_psn_fwd(w->first_psn, psn);
-		if (w->done || idx >= w->npkts) {
+			return SX_REQST_IDLE;
+		w = rq->w = sx_sq_at(qp, qp->sq_cur);
+		rq->psn = qp->snd_nxt;
+		rq->idx = sx_psn_fwd(w->first_psn, rq->psn);
+		if (w->done || rq->idx >= w->npkts) {
 			/* Completed while queued for resending: move on. */
 			qp->sq_cur++;
 			if (qp->sq_cur != qp->sq_tail)
@@ -278,33 +322,56 @@ sx_req_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd)
 		}
 		/* SR: what the responder holds is not sent again. */
 		if (qp->rel == SX_REL_SR && !sx_wqe_is_rd_atomic(w) &&
-		    sx_bit_test(qp->sacked, sx_psn_fwd(qp->snd_una, psn)) &&
-		    sx_psn_cmp(psn, qp->snd_una) >= 0) {
-			if (idx == w->npkts - 1)
+		    sx_bit_test(qp->sacked, sx_psn_fwd(qp->snd_una, rq->psn)) &&
+		    sx_psn_cmp(rq->psn, qp->snd_una) >= 0) {
+			if (rq->idx == w->npkts - 1)
 				qp->sq_cur++;
-			qp->snd_nxt = sx_psn_add(psn, 1);
+			qp->snd_nxt = sx_psn_add(rq->psn, 1);
 			continue;
 		}
-		break;
+		return SX_REQST_CHECK_WINDOW;
 	}
-	if (sx_psn_fwd(qp->snd_una, psn) >= SX_WINDOW_PKTS)
-		return false;
-	if (sx_psn_cmp(psn, qp->snd_max) >= 0) {
-		/* New work: the CC window, fences and the outstanding READ/atomic limit apply. */
-		if (!cc_window_open(qp, psn))
-			return false;
-		if ((w->flags & SX_SEND_FENCE) && qp->rd_outstanding > 0)
-			return false;
-		if (sx_wqe_is_rd_atomic(w)) {
-			if (qp->rd_outstanding >= qp->max_rd)
-				return false;
-			qp->rd_outstanding++;
-			w->rd_counted = true;
-		}
-	} else {
-		qp->cnt[SX_QPC_RETRANSMITS]++;
+}
+
+static enum sx_req_state
+check_window(struct sx_qp *qp, struct req_pkt *rq)
+{
+	if (sx_psn_fwd(qp->snd_una, rq->psn) >= SX_WINDOW_PKTS)
+		return SX_REQST_IDLE;
+	if (sx_psn_cmp(rq->psn, qp->snd_max) >= 0)
+		return SX_REQST_CHECK_LIMITS;
+	qp->cnt[SX_QPC_RETRANSMITS]++;
+	return SX_REQST_BUILD;
+}
+
+/* New work: the CC window, fences and the outstanding READ/atomic limit
+ * apply (IBA 9.7.7.2, 10.8.3.3). */
+static enum sx_req_state
+check_limits(struct sx_qp *qp, struct req_pkt *rq)
+{
+	struct sx_wqe *w = rq->w;
+
+	if (!cc_window_open(qp, rq->psn))
+		return SX_REQST_IDLE;
+	if ((w->flags & SX_SEND_FENCE) && qp->rd_outstanding > 0)
+		return SX_REQST_IDLE;
+	if (sx_wqe_is_rd_atomic(w)) {
+		if (qp->rd_outstanding >= qp->max_rd)
+			return SX_REQST_IDLE;
+		qp->rd_outstanding++;
+		w->rd_counted = true;
 	}
-	fill_pkt(qp, w, idx, psn, txd);
+	return SX_REQST_BUILD;
+}
+
+static enum sx_req_state
+build(struct sx_qp *qp, struct req_pkt *rq)
+{
+	struct sx_wqe *w = rq->w;
+	struct sx_txd *txd = rq->txd;
+	uint32_t psn = rq->psn;
+
+	fill_pkt(qp, w, rq->idx, psn, txd);
 	/* Ask for an ACK every few packets of a long message too, so the
 	 * window keeps moving (IBA 9.7.2); the last packet always asks. */
 	if (sx_psn_fwd(qp->last_ackreq, psn) >= SX_ACK_REQ_EVERY ||
@@ -315,10 +382,10 @@ sx_req_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd)
 		if (!qp->rtt_probe && sx_psn_cmp(psn, qp->snd_max) >= 0) {
 			qp->rtt_probe = true;
 			qp->rtt_psn = psn;
-			qp->rtt_sent_ns = now_ns;
+			qp->rtt_sent_ns = rq->now_ns;
 		}
 	}
-	if (sx_wqe_is_rd_atomic(w) || idx == w->npkts - 1) {
+	if (sx_wqe_is_rd_atomic(w) || rq->idx == w->npkts - 1) {
 		qp->sq_cur++;
 		qp->snd_nxt = sx_psn_add(w->first_psn, w->npkts);
 	} else {
@@ -326,6 +393,50 @@ sx_req_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd)
 	}
 	if (sx_psn_cmp(qp->snd_nxt, qp->snd_max) > 0)
 		qp->snd_max = qp->snd_nxt;
-	sx_req_arm_timer(qp, now_ns);
-	return true;
+	return SX_REQST_SENT;
+}
+
+/*
+ * The requester's state machine, as rxe_req.c runs it: one packet per
+ * call, from CHECK_RNR to SENT (a packet is in @p txd) or IDLE (nothing
+ * may go now).
+ */
+bool
+sx_req_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd)
+{
+	struct req_pkt rq = {.txd = txd, .now_ns = now_ns};
+	enum sx_req_state state = SX_REQST_CHECK_RNR;
+
+	for (;;) {
+		qp->req_state = (uint8_t)state;
+		switch (state) {
+		case SX_REQST_CHECK_RNR:
+			state = check_rnr(qp, &rq);
+			break;
+		case SX_REQST_SR_PROBE:
+			state = sr_probe(qp, &rq);
+			break;
+		case SX_REQST_SR_RESEND:
+			state = sr_resend(qp, &rq);
+			break;
+		case SX_REQST_NEXT_WQE:
+			state = next_wqe(qp, &rq);
+			break;
+		case SX_REQST_CHECK_WINDOW:
+			state = check_window(qp, &rq);
+			break;
+		case SX_REQST_CHECK_LIMITS:
+			state = check_limits(qp, &rq);
+			break;
+		case SX_REQST_BUILD:
+			state = build(qp, &rq);
+			break;
+		case SX_REQST_SENT:
+			sx_req_arm_timer(qp, now_ns);
+			return true;
+		case SX_REQST_IDLE:
+		default:
+			return false;
+		}
+	}
 }

@@ -53,18 +53,22 @@ queue_ack(struct sx_qp *qp)
 	r->msn = qp->msn;
 }
 
-static void
+static struct sx_resp *
 queue_nak(struct sx_qp *qp, enum sx_aeth_type type, uint8_t code, uint32_t psn)
 {
 	struct sx_resp *r = respq_push(qp);
 
 	if (r == NULL)
-		return;
+		return NULL;
 	r->kind = SX_RESP_ACK;
 	r->syndrome = sx_aeth_syndrome(type, code);
 	r->psn = psn;
 	r->msn = qp->msn;
-	qp->nak_sent = true;
+	/* Only a sequence NAK waits for the gap to close before another is
+	 * sent (IBA 9.7.5.2.1; rxe's sent_psn_nak): an RNR NAK or an error
+	 * NAK must not silence the NAK of a later gap. */
+	if (type == SX_AETH_NAK && code == SX_NAK_PSN_SEQ_ERR)
+		qp->nak_sent = true;
 	if (type == SX_AETH_RNR_NAK)
 		qp->cnt[SX_QPC_NAK_RNR_SENT]++;
 	else if (code == SX_NAK_PSN_SEQ_ERR)
@@ -73,10 +77,30 @@ queue_nak(struct sx_qp *qp, enum sx_aeth_type type, uint8_t code, uint32_t psn)
 		qp->cnt[SX_QPC_NAK_ACCESS_SENT]++;
 	else
 		qp->cnt[SX_QPC_NAK_INVALID_SENT]++;
+	return r;
+}
+
+/*
+ * Class C error (IBA 9.9.3.1.3: invalid request, remote access error,
+ * remote operational error): the responder NAKs the request and its QP goes
+ * to the error state once the NAK is out, as rxe does (do_class_ac_error,
+ * then RESPST_ERROR). Until then every request is dropped.
+ */
+static void
+queue_class_c(struct sx_qp *qp, uint8_t code, uint32_t psn)
+{
+	struct sx_resp *r = queue_nak(qp, SX_AETH_NAK, code, psn);
+
+	qp->resp_error = true;
+	if (r == NULL) {
+		sx_qp_error(qp); /* no room for the NAK: the requester times out */
+		return;
+	}
+	r->fatal = true;
 }
 
 /* Queue the READ response stream for [psn ...) covering @p len bytes at @p va. */
-static void
+static struct sx_resp *
 queue_read(struct sx_qp *qp, uint32_t psn, uint64_t va, uint32_t rkey, uint32_t len)
 {
 	struct sx_resp *r;
@@ -98,13 +122,14 @@ queue_read(struct sx_qp *qp, uint32_t psn, uint64_t va, uint32_t rkey, uint32_t 
 	}
 	r = respq_push(qp);
 	if (r == NULL)
-		return;
+		return NULL;
 	r->kind = SX_RESP_READ;
 	r->psn = psn;
 	r->va = va;
 	r->rkey = rkey;
 	r->len = len;
 	r->msn = qp->msn;
+	return r;
 }
 
 static void
@@ -155,170 +180,6 @@ payload_len_ok(const struct sx_qp *qp, const struct sx_pkt *pkt)
 	return pkt->payload_len == qp->mtu;
 }
 
-/* A request that arrived in order. Returns false if it was not consumed. */
-static bool
-execute(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
-{
-	uint32_t flags = pkt->op->flags;
-	const struct sx_mr_table *mrs = qp->env->mrs;
-
-	if ((flags & SX_OPF_PAYLOAD) && !payload_len_ok(qp, pkt)) {
-		queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, pkt->bth.psn);
-		return false;
-	}
-	if (flags & SX_OPF_SEND) {
-		struct sx_rqe *r;
-
-		if (qp->rq_head == qp->rq_tail) {
-			/* Receiver not ready: the requester retries later (IBA 9.7.5.2.8). */
-			queue_nak(qp, SX_AETH_RNR_NAK, SX_RNR_TIMER_CODE, pkt->bth.psn);
-			return false;
-		}
-		r = &qp->rq[qp->rq_head & (qp->rq_size - 1)];
-		if (flags & SX_OPF_FIRST)
-			qp->rcv_off = 0;
-		if (pkt->payload_len > r->length - qp->rcv_off) {
-			/* Message longer than the receive buffer. */
-			queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, pkt->bth.psn);
-			complete_recv(qp, 0, false, false, 0, SX_WC_LOC_LEN_ERR);
-			return false;
-		}
-		sx_sg_copy_in(r->sge_ptr, r->sge_len, r->num_sge, qp->rcv_off, payload,
-			      pkt->payload_len);
-		qp->rcv_off += pkt->payload_len;
-		if (flags & SX_OPF_LAST) {
-			complete_recv(qp, qp->rcv_off, false, (flags & SX_OPF_IMMDT) != 0,
-				      pkt->immdt, SX_WC_SUCCESS);
-			qp->msn = sx_psn_add(qp->msn, 1);
-		}
-		return true;
-	}
-	if (flags & SX_OPF_WRITE) {
-		uint8_t *dst;
-
-		if (flags & SX_OPF_FIRST) {
-			if (sx_mr_resolve(mrs, qp->pd, pkt->reth.rkey, pkt->reth.va,
-					  pkt->reth.dma_len, SX_ACCESS_REMOTE_WRITE) == NULL) {
-				queue_nak(qp, SX_AETH_NAK, SX_NAK_REM_ACCESS_ERR, pkt->bth.psn);
-				return false;
-			}
-			qp->wr_va = pkt->reth.va;
-			qp->wr_rkey = pkt->reth.rkey;
-			qp->wr_left = qp->wr_len = pkt->reth.dma_len;
-		}
-		if (pkt->payload_len > qp->wr_left ||
-		    ((flags & SX_OPF_LAST) && pkt->payload_len != qp->wr_left)) {
-			/* More or less data than the RETH announced. */
-			queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, pkt->bth.psn);
-			return false;
-		}
-		if ((flags & SX_OPF_IMMDT) && qp->rq_head == qp->rq_tail) {
-			queue_nak(qp, SX_AETH_RNR_NAK, SX_RNR_TIMER_CODE, pkt->bth.psn);
-			return false;
-		}
-		/* Every packet is checked against the region again: it may have
-		 * been deregistered since the first one. */
-		dst = sx_mr_resolve(mrs, qp->pd, qp->wr_rkey, qp->wr_va, pkt->payload_len,
-				    SX_ACCESS_REMOTE_WRITE);
-		if (dst == NULL) {
-			queue_nak(qp, SX_AETH_NAK, SX_NAK_REM_ACCESS_ERR, pkt->bth.psn);
-			return false;
-		}
-		if (pkt->payload_len != 0 && payload != NULL)
-			memcpy(dst, payload, pkt->payload_len);
-		qp->wr_va += pkt->payload_len;
-		qp->wr_left -= pkt->payload_len;
-		if (flags & SX_OPF_LAST) {
-			if (flags & SX_OPF_IMMDT)
-				complete_recv(qp, qp->wr_len, true, true, pkt->immdt,
-					      SX_WC_SUCCESS);
-			qp->msn = sx_psn_add(qp->msn, 1);
-		}
-		return true;
-	}
-	if (flags & SX_OPF_READ) {
-		uint32_t npkts;
-
-		if (sx_mr_resolve(mrs, qp->pd, pkt->reth.rkey, pkt->reth.va, pkt->reth.dma_len,
-				  SX_ACCESS_REMOTE_READ) == NULL) {
-			queue_nak(qp, SX_AETH_NAK, SX_NAK_REM_ACCESS_ERR, pkt->bth.psn);
-			return false;
-		}
-		npkts = pkt->reth.dma_len ? (pkt->reth.dma_len + qp->mtu - 1) / qp->mtu : 1;
-		qp->msn = sx_psn_add(qp->msn, 1);
-		queue_read(qp, pkt->bth.psn, pkt->reth.va, pkt->reth.rkey, pkt->reth.dma_len);
-		/* A READ consumes one PSN per response packet (IBA 9.7.1.1). */
-		qp->epsn = sx_psn_add(qp->epsn, npkts - 1);
-		return true;
-	}
-	if (flags & SX_OPF_ATOMIC) {
-		uint64_t *p, orig;
-		struct sx_atomic_reply *a;
-
-		if (pkt->atomiceth.va & 7) {
-			queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, pkt->bth.psn);
-			return false;
-		}
-		p = (uint64_t *)sx_mr_resolve(mrs, qp->pd, pkt->atomiceth.rkey,
-					      pkt->atomiceth.va, 8, SX_ACCESS_REMOTE_ATOMIC);
-		if (p == NULL) {
-			queue_nak(qp, SX_AETH_NAK, SX_NAK_REM_ACCESS_ERR, pkt->bth.psn);
-			return false;
-		}
-		/* Atomic with respect to other scalex atomics on this host. */
-		if (pkt->bth.opcode == SX_OP_RC_COMPARE_SWAP) {
-			/* Swap only if *p equals Compare; either way orig is the
-			 * value *p held (IBA 9.4.5). */
-			orig = pkt->atomiceth.compare;
-			__atomic_compare_exchange_n(p, &orig, pkt->atomiceth.swap_add, false,
-						    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-		} else {
-			orig = __atomic_fetch_add(p, pkt->atomiceth.swap_add, __ATOMIC_ACQ_REL);
-		}
-		/* Remember the reply: a duplicate must not execute twice (IBA 9.7.5.1.2). */
-		a = &qp->atomics[qp->atomic_next++ % SX_ATOMIC_CACHE];
-		a->valid = true;
-		a->psn = pkt->bth.psn;
-		a->orig = orig;
-		qp->msn = sx_psn_add(qp->msn, 1);
-		queue_atomic(qp, pkt->bth.psn, orig);
-		return true;
-	}
-	queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, pkt->bth.psn);
-	return false;
-}
-
-/* A request whose PSN is before epsn: answered, never executed again. */
-static void
-duplicate(struct sx_qp *qp, const struct sx_pkt *pkt)
-{
-	uint32_t flags = pkt->op->flags;
-	unsigned int i;
-
-	qp->cnt[SX_QPC_DUPLICATES]++;
-	if (flags & SX_OPF_READ) {
-		/* READ is idempotent: answer the (possibly partial) request again. */
-		if (sx_mr_resolve(qp->env->mrs, qp->pd, pkt->reth.rkey, pkt->reth.va,
-				  pkt->reth.dma_len, SX_ACCESS_REMOTE_READ) != NULL)
-			queue_read(qp, pkt->bth.psn, pkt->reth.va, pkt->reth.rkey,
-				   pkt->reth.dma_len);
-		return;
-	}
-	if (flags & SX_OPF_ATOMIC) {
-		for (i = 0; i < SX_ATOMIC_CACHE; i++) {
-			const struct sx_atomic_reply *a = &qp->atomics[i];
-
-			if (a->valid && a->psn == pkt->bth.psn) {
-				queue_atomic(qp, a->psn, a->orig);
-				return;
-			}
-		}
-		return; /* too old to answer: the requester has moved on */
-	}
-	if (pkt->bth.ackreq && qp->rel == SX_REL_GBN)
-		queue_ack(qp);
-}
-
 /* SR: queue an ACK; what it acknowledges is read from the scoreboard when
  * it is sent, so one queued ACK serves any number of packets. */
 static void
@@ -352,47 +213,324 @@ sr_advance(struct sx_qp *qp, uint32_t n)
 	}
 }
 
-/* SR: place one self-describing SEND/WRITE packet wherever it belongs. */
-static bool
-sr_place(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
+/*
+ * The responder's state machine for one request packet, as rxe_resp.c
+ * runs it: each state is a small function that returns the next one, and
+ * every protocol failure is a state of its own (RESPST_ERR_*) that decides
+ * the NAK, the completion and the counters. A request that fails is not
+ * consumed: epsn stays (IBA 9.7.5.2).
+ */
+
+static const char *const resp_state_names[SX_RESPST_MAX] = {
+	[SX_RESPST_CHECK_STATE] = "CHECK_STATE",
+	[SX_RESPST_CHECK_MODE] = "CHECK_MODE",
+	[SX_RESPST_CHECK_PSN] = "CHECK_PSN",
+	[SX_RESPST_SR_CHECK_PSN] = "SR_CHECK_PSN",
+	[SX_RESPST_CHECK_LENGTH] = "CHECK_LENGTH",
+	[SX_RESPST_CHECK_OP] = "CHECK_OP",
+	[SX_RESPST_EXECUTE_SEND] = "EXECUTE_SEND",
+	[SX_RESPST_CHECK_RKEY_WRITE] = "CHECK_RKEY_WRITE",
+	[SX_RESPST_EXECUTE_WRITE] = "EXECUTE_WRITE",
+	[SX_RESPST_EXECUTE_READ] = "EXECUTE_READ",
+	[SX_RESPST_EXECUTE_ATOMIC] = "EXECUTE_ATOMIC",
+	[SX_RESPST_COMPLETE] = "COMPLETE",
+	[SX_RESPST_SR_PLACE] = "SR_PLACE",
+	[SX_RESPST_SR_ACCEPT] = "SR_ACCEPT",
+	[SX_RESPST_SR_ADVANCE] = "SR_ADVANCE",
+	[SX_RESPST_DUPLICATE] = "DUPLICATE",
+	[SX_RESPST_ERR_WRONG_MODE] = "ERR_WRONG_MODE",
+	[SX_RESPST_ERR_PSN_OUT_OF_SEQ] = "ERR_PSN_OUT_OF_SEQ",
+	[SX_RESPST_ERR_SR_OUT_OF_ORDER] = "ERR_SR_OUT_OF_ORDER",
+	[SX_RESPST_ERR_SR_BEYOND_WINDOW] = "ERR_SR_BEYOND_WINDOW",
+	[SX_RESPST_ERR_RNR] = "ERR_RNR",
+	[SX_RESPST_ERR_LENGTH] = "ERR_LENGTH",
+	[SX_RESPST_ERR_INVALID_REQ] = "ERR_INVALID_REQ",
+	[SX_RESPST_ERR_MISALIGNED_ATOMIC] = "ERR_MISALIGNED_ATOMIC",
+	[SX_RESPST_ERR_RKEY_VIOLATION] = "ERR_RKEY_VIOLATION",
+	[SX_RESPST_DONE] = "DONE",
+};
+
+const char *
+sx_resp_state_name(unsigned int state)
 {
-	uint32_t flags = pkt->op->flags, off = pkt->xeth.offset, len = pkt->payload_len;
+	return state < SX_RESPST_MAX && resp_state_names[state] != NULL
+		       ? resp_state_names[state]
+		       : "invalid";
+}
+
+/* One request packet on its way through the states. */
+struct resp_pkt {
+	const struct sx_pkt *pkt;
+	const uint8_t *payload;
+	uint32_t flags;  /* pkt->op->flags */
+	int32_t d;       /* PSN distance from epsn */
+	uint32_t before; /* SR: epsn before a READ moved it over its responses */
+};
+
+/* A class C NAK is on its way and the QP goes to error after it. */
+static enum sx_resp_state
+check_state(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	(void)rp;
+	if (qp->resp_error) {
+		qp->cnt[SX_QPC_DROP_STATE]++;
+		return SX_RESPST_DONE;
+	}
+	return SX_RESPST_CHECK_MODE;
+}
+
+/* SEND/WRITE must come in the QP's own reliability mode: an RC data packet
+ * carries too little to place out of order, and an SR one is not part of
+ * RoCEv2. */
+static enum sx_resp_state
+check_mode(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	bool sr_pkt = (rp->flags & SX_OPF_XETH) != 0;
+	bool data = (rp->flags & (SX_OPF_SEND | SX_OPF_WRITE)) != 0;
+
+	if (data && sr_pkt != (qp->rel == SX_REL_SR))
+		return SX_RESPST_ERR_WRONG_MODE;
+	return qp->rel == SX_REL_SR ? SX_RESPST_SR_CHECK_PSN : SX_RESPST_CHECK_PSN;
+}
+
+/* Go-back-N (IBA 9.7.5.1): only the expected PSN executes. */
+static enum sx_resp_state
+check_psn(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	rp->d = sx_psn_diff(rp->pkt->bth.psn, qp->epsn);
+	if (rp->d < 0)
+		return SX_RESPST_DUPLICATE;
+	if (rp->d > 0)
+		return SX_RESPST_ERR_PSN_OUT_OF_SEQ;
+	qp->nak_sent = false;
+	return SX_RESPST_CHECK_LENGTH;
+}
+
+/* Selective repeat: SEND/WRITE packets are placed wherever they belong in
+ * the window; READ and atomics still execute in PSN order. */
+static enum sx_resp_state
+sr_check_psn(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	int32_t d = rp->d = sx_psn_diff(rp->pkt->bth.psn, qp->epsn);
+
+	if (d < 0 || (d < SX_WINDOW_PKTS && sx_bit_test(qp->rcvd, (uint32_t)d)))
+		return SX_RESPST_DUPLICATE;
+	if (!(rp->flags & SX_OPF_XETH)) {
+		if (d != 0)
+			return SX_RESPST_ERR_SR_OUT_OF_ORDER;
+		rp->before = qp->epsn;
+		return SX_RESPST_CHECK_LENGTH;
+	}
+	if (d >= SX_WINDOW_PKTS)
+		return SX_RESPST_ERR_SR_BEYOND_WINDOW;
+	return SX_RESPST_SR_PLACE;
+}
+
+static enum sx_resp_state
+check_length(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	if ((rp->flags & SX_OPF_PAYLOAD) && !payload_len_ok(qp, rp->pkt))
+		return SX_RESPST_ERR_INVALID_REQ;
+	return SX_RESPST_CHECK_OP;
+}
+
+static enum sx_resp_state
+check_op(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	(void)qp;
+	if (rp->flags & SX_OPF_SEND)
+		return SX_RESPST_EXECUTE_SEND;
+	if (rp->flags & SX_OPF_WRITE)
+		return (rp->flags & SX_OPF_FIRST) ? SX_RESPST_CHECK_RKEY_WRITE
+						  : SX_RESPST_EXECUTE_WRITE;
+	if (rp->flags & SX_OPF_READ)
+		return SX_RESPST_EXECUTE_READ;
+	if (rp->flags & SX_OPF_ATOMIC)
+		return SX_RESPST_EXECUTE_ATOMIC;
+	return SX_RESPST_ERR_INVALID_REQ;
+}
+
+static enum sx_resp_state
+execute_send(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	const struct sx_pkt *pkt = rp->pkt;
+	struct sx_rqe *r;
+
+	if (qp->rq_head == qp->rq_tail)
+		return SX_RESPST_ERR_RNR;
+	r = &qp->rq[qp->rq_head & (qp->rq_size - 1)];
+	if (rp->flags & SX_OPF_FIRST)
+		qp->rcv_off = 0;
+	if (pkt->payload_len > r->length - qp->rcv_off)
+		return SX_RESPST_ERR_LENGTH;
+	sx_sg_copy_in(r->sge_ptr, r->sge_len, r->num_sge, qp->rcv_off, rp->payload,
+		      pkt->payload_len);
+	qp->rcv_off += pkt->payload_len;
+	if (rp->flags & SX_OPF_LAST) {
+		complete_recv(qp, qp->rcv_off, false, (rp->flags & SX_OPF_IMMDT) != 0,
+			      pkt->immdt, SX_WC_SUCCESS);
+		qp->msn = sx_psn_add(qp->msn, 1);
+	}
+	return SX_RESPST_COMPLETE;
+}
+
+/* The first packet of a WRITE: its RETH names the whole target range. */
+static enum sx_resp_state
+check_rkey_write(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	const struct sx_pkt *pkt = rp->pkt;
+
+	/* A zero-length WRITE need not name a region: R_Key and VA are not
+	 * checked (IBA C9-88; rxe's check_rkey does the same). */
+	if (pkt->reth.dma_len != 0 &&
+	    sx_mr_resolve(qp->env->mrs, qp->pd, pkt->reth.rkey, pkt->reth.va, pkt->reth.dma_len,
+			  SX_ACCESS_REMOTE_WRITE) == NULL)
+		return SX_RESPST_ERR_RKEY_VIOLATION;
+	qp->wr_va = pkt->reth.va;
+	qp->wr_rkey = pkt->reth.rkey;
+	qp->wr_left = qp->wr_len = pkt->reth.dma_len;
+	return SX_RESPST_EXECUTE_WRITE;
+}
+
+static enum sx_resp_state
+execute_write(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	const struct sx_pkt *pkt = rp->pkt;
+	uint8_t *dst;
+
+	if (pkt->payload_len > qp->wr_left ||
+	    ((rp->flags & SX_OPF_LAST) && pkt->payload_len != qp->wr_left))
+		return SX_RESPST_ERR_INVALID_REQ; /* not what the RETH announced */
+	if ((rp->flags & SX_OPF_IMMDT) && qp->rq_head == qp->rq_tail)
+		return SX_RESPST_ERR_RNR;
+	/* Every packet is checked against the region again: it may have been
+	 * deregistered since the first one. An empty one touches nothing. */
+	if (pkt->payload_len != 0) {
+		dst = sx_mr_resolve(qp->env->mrs, qp->pd, qp->wr_rkey, qp->wr_va,
+				    pkt->payload_len, SX_ACCESS_REMOTE_WRITE);
+		if (dst == NULL)
+			return SX_RESPST_ERR_RKEY_VIOLATION;
+		if (rp->payload != NULL)
+			memcpy(dst, rp->payload, pkt->payload_len);
+	}
+	qp->wr_va += pkt->payload_len;
+	qp->wr_left -= pkt->payload_len;
+	if (rp->flags & SX_OPF_LAST) {
+		if (rp->flags & SX_OPF_IMMDT)
+			complete_recv(qp, qp->wr_len, true, true, pkt->immdt, SX_WC_SUCCESS);
+		qp->msn = sx_psn_add(qp->msn, 1);
+	}
+	return SX_RESPST_COMPLETE;
+}
+
+static enum sx_resp_state
+execute_read(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	const struct sx_pkt *pkt = rp->pkt;
+	uint32_t npkts;
+
+	/* IBA C9-88: a zero-length READ is not checked either. */
+	if (pkt->reth.dma_len != 0 &&
+	    sx_mr_resolve(qp->env->mrs, qp->pd, pkt->reth.rkey, pkt->reth.va, pkt->reth.dma_len,
+			  SX_ACCESS_REMOTE_READ) == NULL)
+		return SX_RESPST_ERR_RKEY_VIOLATION;
+	npkts = pkt->reth.dma_len ? (pkt->reth.dma_len + qp->mtu - 1) / qp->mtu : 1;
+	qp->msn = sx_psn_add(qp->msn, 1);
+	queue_read(qp, pkt->bth.psn, pkt->reth.va, pkt->reth.rkey, pkt->reth.dma_len);
+	/* A READ consumes one PSN per response packet (IBA 9.7.1.1). */
+	qp->epsn = sx_psn_add(qp->epsn, npkts - 1);
+	return SX_RESPST_COMPLETE;
+}
+
+static enum sx_resp_state
+execute_atomic(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	const struct sx_pkt *pkt = rp->pkt;
+	struct sx_atomic_reply *a;
+	uint64_t *p, orig;
+
+	/* IBA 9.4.5: the address must be naturally aligned (8 bytes). */
+	if (pkt->atomiceth.va & 7)
+		return SX_RESPST_ERR_MISALIGNED_ATOMIC;
+	p = (uint64_t *)sx_mr_resolve(qp->env->mrs, qp->pd, pkt->atomiceth.rkey,
+				      pkt->atomiceth.va, 8, SX_ACCESS_REMOTE_ATOMIC);
+	if (p == NULL)
+		return SX_RESPST_ERR_RKEY_VIOLATION;
+	/* Atomic with respect to other scalex atomics on this host. */
+	if (pkt->bth.opcode == SX_OP_RC_COMPARE_SWAP) {
+		/* Swap only if *p equals Compare; either way orig is the value
+		 * *p held (IBA 9.4.5). */
+		orig = pkt->atomiceth.compare;
+		__atomic_compare_exchange_n(p, &orig, pkt->atomiceth.swap_add, false,
+					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	} else {
+		orig = __atomic_fetch_add(p, pkt->atomiceth.swap_add, __ATOMIC_ACQ_REL);
+	}
+	/* Remember the reply: a duplicate must not execute twice (IBA 9.7.5.1.2). */
+	a = &qp->atomics[qp->atomic_next++ % SX_ATOMIC_CACHE];
+	a->valid = true;
+	a->psn = pkt->bth.psn;
+	a->orig = orig;
+	qp->msn = sx_psn_add(qp->msn, 1);
+	queue_atomic(qp, pkt->bth.psn, orig);
+	return SX_RESPST_COMPLETE;
+}
+
+/* The request executed: epsn moves past it and it is acknowledged. */
+static enum sx_resp_state
+complete(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	if (qp->rel == SX_REL_SR) {
+		/* execute_read() moved epsn over a READ's response PSNs; the
+		 * scoreboard moves with it. */
+		uint32_t n = sx_psn_fwd(rp->before, qp->epsn) + 1;
+
+		qp->epsn = rp->before;
+		sr_advance(qp, n);
+		return SX_RESPST_SR_ADVANCE;
+	}
+	qp->epsn = sx_psn_add(qp->epsn, 1);
+	if (rp->pkt->bth.ackreq && !(rp->flags & (SX_OPF_READ | SX_OPF_ATOMIC)))
+		queue_ack(qp);
+	return SX_RESPST_DONE;
+}
+
+/* SR: place one self-describing SEND/WRITE packet wherever it belongs. */
+static enum sx_resp_state
+sr_place(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	const struct sx_pkt *pkt = rp->pkt;
+	uint32_t flags = rp->flags, off = pkt->xeth.offset, len = pkt->payload_len;
 	struct sx_rqe *r = NULL;
 
-	if (!payload_len_ok(qp, pkt) || off % qp->mtu != 0) {
-		queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, pkt->bth.psn);
-		return false;
-	}
+	if (!payload_len_ok(qp, pkt) || off % qp->mtu != 0)
+		return SX_RESPST_ERR_INVALID_REQ;
 	if ((flags & SX_OPF_SEND) || (flags & SX_OPF_IMMDT)) {
 		uint32_t slot = pkt->xeth.msg_seq - qp->rq_msg_seq;
 
-		if (slot >= qp->rq_tail - qp->rq_head) {
-			queue_nak(qp, SX_AETH_RNR_NAK, SX_RNR_TIMER_CODE, pkt->bth.psn);
-			return false;
-		}
+		if (slot >= qp->rq_tail - qp->rq_head)
+			return SX_RESPST_ERR_RNR;
 		r = &qp->rq[(qp->rq_head + slot) & (qp->rq_size - 1)];
 	}
 	if (flags & SX_OPF_WRITE) {
-		uint8_t *base = sx_mr_resolve(qp->env->mrs, qp->pd, pkt->reth.rkey, pkt->reth.va,
-					      pkt->reth.dma_len, SX_ACCESS_REMOTE_WRITE);
+		uint8_t *base = NULL;
 
-		if (base == NULL) {
-			queue_nak(qp, SX_AETH_NAK, SX_NAK_REM_ACCESS_ERR, pkt->bth.psn);
-			return false;
+		/* IBA C9-88: a zero-length WRITE is not checked. */
+		if (pkt->reth.dma_len != 0) {
+			base = sx_mr_resolve(qp->env->mrs, qp->pd, pkt->reth.rkey, pkt->reth.va,
+					     pkt->reth.dma_len, SX_ACCESS_REMOTE_WRITE);
+			if (base == NULL)
+				return SX_RESPST_ERR_RKEY_VIOLATION;
 		}
 		if (off > pkt->reth.dma_len || len > pkt->reth.dma_len - off ||
-		    ((flags & SX_OPF_LAST) && off + len != pkt->reth.dma_len)) {
-			queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, pkt->bth.psn);
-			return false;
-		}
-		if (len != 0 && payload != NULL)
-			memcpy(base + off, payload, len);
+		    ((flags & SX_OPF_LAST) && off + len != pkt->reth.dma_len))
+			return SX_RESPST_ERR_INVALID_REQ;
+		if (len != 0 && rp->payload != NULL)
+			memcpy(base + off, rp->payload, len);
 	} else {
-		if (off > r->length || len > r->length - off) {
-			queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, pkt->bth.psn);
-			return false;
-		}
-		sx_sg_copy_in(r->sge_ptr, r->sge_len, r->num_sge, off, payload, len);
+		if (off > r->length || len > r->length - off)
+			return SX_RESPST_ERR_INVALID_REQ;
+		sx_sg_copy_in(r->sge_ptr, r->sge_len, r->num_sge, off, rp->payload, len);
 	}
 	if (r != NULL && (flags & SX_OPF_LAST)) {
 		r->sr_last = true;
@@ -402,53 +540,26 @@ sr_place(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
 		r->sr_has_imm = (flags & SX_OPF_IMMDT) != 0;
 		r->sr_imm = pkt->immdt;
 	}
-	return true;
+	return SX_RESPST_SR_ACCEPT;
 }
 
-static void
-sr_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
+/* SR: the packet is placed; a hole before it is reported at once. */
+static enum sx_resp_state
+sr_accept(struct sx_qp *qp, struct resp_pkt *rp)
 {
-	int32_t d = sx_psn_diff(pkt->bth.psn, qp->epsn);
-	uint32_t before;
-
-	if (d < 0 || (d < SX_WINDOW_PKTS && sx_bit_test(qp->rcvd, (uint32_t)d))) {
-		duplicate(qp, pkt);
-		if (!(pkt->op->flags & (SX_OPF_READ | SX_OPF_ATOMIC)))
-			queue_sack(qp);
-		return;
-	}
-	if (!(pkt->op->flags & SX_OPF_XETH)) {
-		/* READ and atomics execute in PSN order; one that overtook a
-		 * hole is dropped and resent by the requester. */
-		if (d != 0) {
-			qp->cnt[SX_QPC_OUT_OF_ORDER]++;
-			queue_sack(qp);
-			return;
-		}
-		before = qp->epsn;
-		if (!execute(qp, pkt, payload))
-			return;
-		/* execute() moved epsn over a READ's response PSNs; the
-		 * scoreboard moves with it. */
-		d = (int32_t)sx_psn_fwd(before, qp->epsn) + 1;
-		qp->epsn = before;
-		sr_advance(qp, (uint32_t)d);
-		goto advance;
-	}
-	if (d >= SX_WINDOW_PKTS) {
-		qp->cnt[SX_QPC_OUT_OF_ORDER]++;
-		return;
-	}
-	if (!sr_place(qp, pkt, payload))
-		return;
-	sx_bit_set(qp->rcvd, (uint32_t)d);
-	if (d > 0) {
-		/* Tell the requester about the hole at once. */
+	sx_bit_set(qp->rcvd, (uint32_t)rp->d);
+	if (rp->d > 0) {
 		qp->cnt[SX_QPC_OUT_OF_ORDER]++;
 		queue_sack(qp);
-		return;
+		return SX_RESPST_DONE;
 	}
-advance:
+	return SX_RESPST_SR_ADVANCE;
+}
+
+/* SR: epsn moves over every PSN received in a row. */
+static enum sx_resp_state
+sr_advance_all(struct sx_qp *qp, struct resp_pkt *rp)
+{
 	qp->nak_sent = false;
 	while (sx_bit_test(qp->rcvd, 0)) {
 		uint64_t ones = ~qp->rcvd[0];
@@ -457,49 +568,206 @@ advance:
 		sr_advance(qp, run);
 	}
 	sr_advance(qp, 0);
-	if (pkt->bth.ackreq && (pkt->op->flags & SX_OPF_XETH))
+	if (rp->pkt->bth.ackreq && (rp->flags & SX_OPF_XETH))
 		queue_sack(qp);
+	return SX_RESPST_DONE;
+}
+
+/* A request whose PSN was seen before: answered, never executed again. */
+static enum sx_resp_state
+duplicate(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	const struct sx_pkt *pkt = rp->pkt;
+	unsigned int i;
+
+	qp->cnt[SX_QPC_DUPLICATES]++;
+	if (rp->flags & SX_OPF_READ) {
+		/* READ is idempotent: answer the (possibly partial) request again. */
+		if (pkt->reth.dma_len == 0 ||
+		    sx_mr_resolve(qp->env->mrs, qp->pd, pkt->reth.rkey, pkt->reth.va,
+				  pkt->reth.dma_len, SX_ACCESS_REMOTE_READ) != NULL) {
+			struct sx_resp *r = queue_read(qp, pkt->bth.psn, pkt->reth.va,
+						       pkt->reth.rkey, pkt->reth.dma_len);
+
+			if (r != NULL)
+				r->dup = true;
+		}
+		return SX_RESPST_DONE;
+	}
+	if (rp->flags & SX_OPF_ATOMIC) {
+		for (i = 0; i < SX_ATOMIC_CACHE; i++) {
+			const struct sx_atomic_reply *a = &qp->atomics[i];
+
+			if (a->valid && a->psn == pkt->bth.psn) {
+				queue_atomic(qp, a->psn, a->orig);
+				return SX_RESPST_DONE;
+			}
+		}
+		return SX_RESPST_DONE; /* too old to answer: the requester moved on */
+	}
+	if (qp->rel == SX_REL_SR)
+		queue_sack(qp);
+	else if (pkt->bth.ackreq)
+		queue_ack(qp);
+	return SX_RESPST_DONE;
+}
+
+static enum sx_resp_state
+err_wrong_mode(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	qp->cnt[SX_QPC_WRONG_MODE]++;
+	queue_class_c(qp, SX_NAK_INVALID_REQ, rp->pkt->bth.psn);
+	return SX_RESPST_DONE;
+}
+
+/* Go-back-N: one NAK per gap, until the expected PSN arrives (IBA 9.7.5.2.1). */
+static enum sx_resp_state
+err_psn_out_of_seq(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	(void)rp;
+	qp->cnt[SX_QPC_OUT_OF_ORDER]++;
+	if (!qp->nak_sent)
+		queue_nak(qp, SX_AETH_NAK, SX_NAK_PSN_SEQ_ERR, qp->epsn);
+	return SX_RESPST_DONE;
+}
+
+/* SR: a READ or atomic that overtook a hole is dropped; the SACK shows the
+ * hole and the requester resends it. */
+static enum sx_resp_state
+err_sr_out_of_order(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	(void)rp;
+	qp->cnt[SX_QPC_OUT_OF_ORDER]++;
+	queue_sack(qp);
+	return SX_RESPST_DONE;
+}
+
+static enum sx_resp_state
+err_sr_beyond_window(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	(void)rp;
+	qp->cnt[SX_QPC_OUT_OF_ORDER]++;
+	return SX_RESPST_DONE;
+}
+
+/* Receiver not ready: the requester retries later (IBA 9.7.5.2.8). */
+static enum sx_resp_state
+err_rnr(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	queue_nak(qp, SX_AETH_RNR_NAK, SX_RNR_TIMER_CODE, rp->pkt->bth.psn);
+	return SX_RESPST_DONE;
+}
+
+/* A SEND longer than the receive buffer: the receive completes in error. */
+static enum sx_resp_state
+err_length(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	complete_recv(qp, 0, false, false, 0, SX_WC_LOC_LEN_ERR);
+	queue_class_c(qp, SX_NAK_INVALID_REQ, rp->pkt->bth.psn);
+	return SX_RESPST_DONE;
+}
+
+static enum sx_resp_state
+err_invalid_req(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	queue_class_c(qp, SX_NAK_INVALID_REQ, rp->pkt->bth.psn);
+	return SX_RESPST_DONE;
+}
+
+static enum sx_resp_state
+err_rkey_violation(struct sx_qp *qp, struct resp_pkt *rp)
+{
+	queue_class_c(qp, SX_NAK_REM_ACCESS_ERR, rp->pkt->bth.psn);
+	return SX_RESPST_DONE;
 }
 
 void
 sx_resp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload)
 {
-	int32_t d;
-	bool sr_pkt = (pkt->op->flags & SX_OPF_XETH) != 0;
-	bool data = (pkt->op->flags & (SX_OPF_SEND | SX_OPF_WRITE)) != 0;
+	struct resp_pkt rp = {.pkt = pkt, .payload = payload, .flags = pkt->op->flags};
+	enum sx_resp_state state = SX_RESPST_CHECK_STATE;
 
-	/* SEND/WRITE must come in the QP's own reliability mode: an RC data
-	 * packet carries too little to place out of order, and an SR one is
-	 * not part of RoCEv2. */
-	if (data && sr_pkt != (qp->rel == SX_REL_SR)) {
-		qp->cnt[SX_QPC_WRONG_MODE]++;
-		if (!qp->nak_sent)
-			queue_nak(qp, SX_AETH_NAK, SX_NAK_INVALID_REQ, pkt->bth.psn);
-		return;
+	while (state != SX_RESPST_DONE) {
+		qp->resp_state = (uint8_t)state;
+		switch (state) {
+		case SX_RESPST_CHECK_STATE:
+			state = check_state(qp, &rp);
+			break;
+		case SX_RESPST_CHECK_MODE:
+			state = check_mode(qp, &rp);
+			break;
+		case SX_RESPST_CHECK_PSN:
+			state = check_psn(qp, &rp);
+			break;
+		case SX_RESPST_SR_CHECK_PSN:
+			state = sr_check_psn(qp, &rp);
+			break;
+		case SX_RESPST_CHECK_LENGTH:
+			state = check_length(qp, &rp);
+			break;
+		case SX_RESPST_CHECK_OP:
+			state = check_op(qp, &rp);
+			break;
+		case SX_RESPST_EXECUTE_SEND:
+			state = execute_send(qp, &rp);
+			break;
+		case SX_RESPST_CHECK_RKEY_WRITE:
+			state = check_rkey_write(qp, &rp);
+			break;
+		case SX_RESPST_EXECUTE_WRITE:
+			state = execute_write(qp, &rp);
+			break;
+		case SX_RESPST_EXECUTE_READ:
+			state = execute_read(qp, &rp);
+			break;
+		case SX_RESPST_EXECUTE_ATOMIC:
+			state = execute_atomic(qp, &rp);
+			break;
+		case SX_RESPST_COMPLETE:
+			state = complete(qp, &rp);
+			break;
+		case SX_RESPST_SR_PLACE:
+			state = sr_place(qp, &rp);
+			break;
+		case SX_RESPST_SR_ACCEPT:
+			state = sr_accept(qp, &rp);
+			break;
+		case SX_RESPST_SR_ADVANCE:
+			state = sr_advance_all(qp, &rp);
+			break;
+		case SX_RESPST_DUPLICATE:
+			state = duplicate(qp, &rp);
+			break;
+		case SX_RESPST_ERR_WRONG_MODE:
+			state = err_wrong_mode(qp, &rp);
+			break;
+		case SX_RESPST_ERR_PSN_OUT_OF_SEQ:
+			state = err_psn_out_of_seq(qp, &rp);
+			break;
+		case SX_RESPST_ERR_SR_OUT_OF_ORDER:
+			state = err_sr_out_of_order(qp, &rp);
+			break;
+		case SX_RESPST_ERR_SR_BEYOND_WINDOW:
+			state = err_sr_beyond_window(qp, &rp);
+			break;
+		case SX_RESPST_ERR_RNR:
+			state = err_rnr(qp, &rp);
+			break;
+		case SX_RESPST_ERR_LENGTH:
+			state = err_length(qp, &rp);
+			break;
+		case SX_RESPST_ERR_INVALID_REQ:
+		case SX_RESPST_ERR_MISALIGNED_ATOMIC:
+			state = err_invalid_req(qp, &rp);
+			break;
+		case SX_RESPST_ERR_RKEY_VIOLATION:
+			state = err_rkey_violation(qp, &rp);
+			break;
+		default:
+			state = SX_RESPST_DONE;
+			break;
+		}
 	}
-	if (qp->rel == SX_REL_SR) {
-		sr_rx(qp, pkt, payload);
-		return;
-	}
-	d = sx_psn_diff(pkt->bth.psn, qp->epsn);
-
-	if (d < 0) {
-		duplicate(qp, pkt);
-		return;
-	}
-	if (d > 0) {
-		/* Go-back-N: one NAK per gap, until the expected PSN arrives. */
-		qp->cnt[SX_QPC_OUT_OF_ORDER]++;
-		if (!qp->nak_sent)
-			queue_nak(qp, SX_AETH_NAK, SX_NAK_PSN_SEQ_ERR, qp->epsn);
-		return;
-	}
-	qp->nak_sent = false;
-	if (!execute(qp, pkt, payload))
-		return;
-	qp->epsn = sx_psn_add(qp->epsn, 1);
-	if (pkt->bth.ackreq && !(pkt->op->flags & (SX_OPF_READ | SX_OPF_ATOMIC)))
-		queue_ack(qp);
 }
 
 /* Is @p psn answered by a READ/atomic response queued behind the head? */
@@ -568,6 +836,7 @@ sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd, bool data)
 	struct sx_resp *r;
 	uint32_t npkts, idx, len;
 
+again:
 	while (qp->rq_rhead != qp->rq_rtail && qp->respq[qp->rq_rhead % SX_RESPQ_SIZE].dead)
 		qp->rq_rhead++;
 	if (qp->rq_rhead == qp->rq_rtail)
@@ -584,6 +853,8 @@ sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd, bool data)
 		h->aeth.syndrome = r->syndrome;
 		qp->cnt[SX_QPC_ACKS_SENT]++;
 		qp->rq_rhead++;
+		if (r->fatal)
+			sx_qp_error(qp); /* class C: the NAK is out */
 		return true;
 	case SX_RESP_ATOMIC:
 		h->bth.opcode = SX_OP_RC_ATOMIC_ACK;
@@ -611,9 +882,20 @@ sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd, bool data)
 	else
 		h->bth.opcode = SX_OP_RC_READ_RESPONSE_MIDDLE;
 	h->bth.psn = sx_psn_add(r->psn, idx);
-	src = sx_mr_resolve(qp->env->mrs, qp->pd, r->rkey, r->va + r->sent, len,
-			    SX_ACCESS_REMOTE_READ);
-	if (src == NULL) {
+	src = len == 0 ? NULL
+		       : sx_mr_resolve(qp->env->mrs, qp->pd, r->rkey, r->va + r->sent, len,
+				       SX_ACCESS_REMOTE_READ);
+	if (src == NULL && len != 0 && r->dup) {
+		/* The answer to a repeated READ, whose region went away since:
+		 * the first answer already served the requester, or it asks
+		 * again and duplicate() refuses. Dropped, as rxe drops a
+		 * duplicate whose resources are gone (class D, IBA 9.9.3.1.4);
+		 * a NAK here would end a QP that did nothing wrong. */
+		r->dead = true;
+		qp->rq_rhead++;
+		goto again;
+	}
+	if (src == NULL && len != 0) {
 		/* The region went away mid-stream: end it with a NAK in place
 		 * of the packet (IBA 9.7.5.2.4 remote access error). */
 		h->bth.opcode = SX_OP_RC_ACK;
@@ -622,6 +904,8 @@ sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd, bool data)
 		r->dead = true;
 		qp->rq_rhead++;
 		qp->cnt[SX_QPC_NAK_ACCESS_SENT]++;
+		/* Class C (IBA 9.9.3.1.3): the responder QP goes to error. */
+		sx_qp_error(qp);
 		return true;
 	}
 	h->payload_len = len;

@@ -140,7 +140,11 @@ struct sx_wc {
 	uint64_t wr_id;
 	enum sx_wc_status status;
 	enum sx_wc_opcode opcode;
-	uint32_t vendor_err; /**< scalex detail, e.g. the NAK code received */
+	/** The AETH syndrome (IBA 9.7.5.1, table 43) of the NAK the peer sent
+	 *  when that NAK ended this WR: 0x60 | code for a NAK (0x61 invalid
+	 *  request, 0x62 remote access error, 0x63 remote operational error),
+	 *  0x20 | timer for an RNR NAK (RNR_RETRY_EXC_ERR); 0 otherwise. */
+	uint32_t vendor_err;
 	uint32_t byte_len;
 	uint32_t imm_data;   /**< network order */
 	uint32_t qp_num;

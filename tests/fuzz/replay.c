@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Replays inputs through the wire fuzz target without libFuzzer, so that any
+ * Replays inputs through a fuzz target (wire_fuzz.c or qp_fuzz.c, whichever
+ * it is linked with) without libFuzzer, so that any
  * compiler (gcc included) runs the seed corpus and the ICRC vectors through
  * the same checks.
  *
@@ -186,6 +187,6 @@ main(int argc, char **argv)
 		if (replay_path(&r, argv[i]) != 0)
 			return 1;
 	}
-	printf("wire_fuzz_replay: %zu inputs, %zu runs, all passed\n", r.inputs, r.runs);
+	printf("%s: %zu inputs, %zu runs, all passed\n", argv[0], r.inputs, r.runs);
 	return r.inputs != 0 ? 0 : 1;
 }

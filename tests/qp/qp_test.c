@@ -403,6 +403,10 @@ protection_case(unsigned int dst_access, int rkey_delta, size_t off, size_t len,
 	assert_int_equal(vt_wait_wc(&v, 0, wc, 2, SEC), 2);
 	assert_int_equal(wc[0].wr_id, 1);
 	assert_int_equal(wc[0].status, SX_WC_REM_ACCESS_ERR);
+	/* the NAK's AETH syndrome (IBA table 43): NAK type 0b11, code 2 */
+	assert_int_equal(wc[0].vendor_err, 0x62);
+	/* class C: the responder's QP went to error too (IBA 9.9.3.1.3) */
+	assert_int_equal(v.qp[1]->state, SX_QPS_ERROR);
 	assert_int_equal(wc[1].wr_id, 2);
 	assert_int_equal(wc[1].status, SX_WC_WR_FLUSH_ERR);
 	assert_memory_equal(before, b.dst, b.len);

@@ -46,6 +46,9 @@ enum opt_id {
 	OPT_CC_PARAM,
 	OPT_TRACE,
 	OPT_LINE_RATE,
+	OPT_CTL_SOCK,
+	OPT_PROM_PORT,
+	OPT_PROM_ADDR,
 };
 
 static const struct option long_opts[] = {
@@ -75,6 +78,9 @@ static const struct option long_opts[] = {
     {"cc-param", required_argument, NULL, OPT_CC_PARAM},
     {"trace", required_argument, NULL, OPT_TRACE},
     {"line-rate", required_argument, NULL, OPT_LINE_RATE},
+    {"ctl-sock", required_argument, NULL, OPT_CTL_SOCK},
+    {"prom-port", required_argument, NULL, OPT_PROM_PORT},
+    {"prom-addr", required_argument, NULL, OPT_PROM_ADDR},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -126,6 +132,14 @@ static const char *const usage_text[] = {
     "  --trace FILE        CSV of every CC event: time_ns,qpn,event,rate_bps,",
     "                      target_bps,alpha",
     "  --line-rate GBPS    the link rate CC starts from (default 100)",
+    "",
+    "control (docs/tuning.md):",
+    "  --ctl-sock PATH     control socket for scalex-ctl (default",
+    "                      /tmp/scalex-<pid>.sock, or $SCALEX_CTL_DIR/...;",
+    "                      'none': no socket)",
+    "  --prom-port N       serve Prometheus metrics over HTTP on port N",
+    "                      (0: any free port, printed; default: off)",
+    "  --prom-addr ADDR    address of that endpoint (default 127.0.0.1)",
     "",
     "output:",
     "  --json FILE         results as JSON too; '-' for stdout (the table",
@@ -324,6 +338,7 @@ opts_defaults(struct sx_tool_opts *o)
 	o->rel = SX_REL_GBN;
 	o->tx_depth = DEFAULT_TX_DEPTH;
 	o->seed = 1;
+	o->prom_port = -1;
 }
 
 static const struct sx_tool_mode *
@@ -512,6 +527,19 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 				return usage_error(spec, "--line-rate: '%s' is not 1..1600 Gb/s",
 				                   arg);
 			o->line_rate_bps = v * 1000000000ull;
+			break;
+		case OPT_CTL_SOCK:
+			if (*arg == '\0')
+				return usage_error(spec, "--ctl-sock: empty path");
+			o->ctl_sock = arg;
+			break;
+		case OPT_PROM_PORT:
+			if (parse_u64(arg, 0, 65535, &v) < 0)
+				return usage_error(spec, "--prom-port: '%s' is not 0..65535", arg);
+			o->prom_port = (int)v;
+			break;
+		case OPT_PROM_ADDR:
+			o->prom_addr = arg;
 			break;
 		case OPT_WARMUP:
 			if (parse_u64(arg, 0, 1000000000, &v) < 0)

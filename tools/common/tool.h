@@ -104,6 +104,10 @@ struct sx_tool_opts {
 	unsigned int ncc_params;
 	const char *trace;     /**< CC rate trace CSV; NULL: none */
 	uint64_t line_rate_bps; /**< the link rate CC assumes; 0: the library's */
+	/* control plane (docs/tuning.md) */
+	const char *ctl_sock;  /**< NULL: the default path; "none": no socket */
+	int prom_port;         /**< -1: no endpoint; 0: any free port */
+	const char *prom_addr; /**< NULL: 127.0.0.1 */
 	/* EAL: argv[0] and the defaults, or argv[0] and what followed "--". */
 	int eal_argc;
 	char **eal_argv;
@@ -271,5 +275,15 @@ void sx_tool_report_note(struct sx_tool_report *r, const char *fmt, ...)
 /** Close the table, write the JSON; 0 or -errno (the JSON file). */
 int sx_tool_report_end(struct sx_tool_report *r, int exit_status);
 void sx_tool_report_fini(struct sx_tool_report *r);
+
+struct sx_ctl;
+/**
+ * Start the control plane of @p ctx as the options say (control socket,
+ * DPDK telemetry commands, Prometheus endpoint; tools/common/ctl.c).
+ * Returns it (NULL with *failed false: nothing asked for), or NULL with
+ * *failed true after saying why.
+ */
+struct sx_ctl *sx_tool_open_ctl(const struct sx_tool_opts *o, struct sx_context *ctx,
+                                bool *failed);
 
 #endif
