@@ -854,6 +854,11 @@ sx_scn_write(struct sx_scn *s, const char *dir)
 			 "invariants_broken", (json_int_t)r->invariants_broken);
 	if (root == NULL)
 		return -ENOMEM;
+	rc = sx_scn_write_multipath(s, dir, root);
+	if (rc < 0) {
+		json_decref(root);
+		return rc;
+	}
 	snprintf(path, sizeof(path), "%s/summary.json", dir);
 	rc = json_dump_file(root, path, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	json_decref(root);

@@ -35,6 +35,7 @@ struct vt_opts {
 	uint8_t retry_cnt;
 	uint32_t timeout_us;
 	uint32_t max_send_wr;
+	const char *path;          /* path policy on both sides; NULL: flow */
 };
 
 void vt_default_opts(struct vt_opts *o);

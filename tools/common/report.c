@@ -352,6 +352,62 @@ stats_acc_cb(void *arg, const struct sx_stat_desc *d, uint32_t id, uint64_t valu
 	return 0;
 }
 
+/* Path counters by slot (docs/multipath.md), summed over the QPs. */
+enum { PATH_PKTS, PATH_ECN, PATH_LOSSES, PATH_RETIRED, NPATH };
+#define PATH_SLOTS 16
+
+static const char *const path_names[NPATH] = {"tx_pkts", "ecn_marks", "losses", "retirements"};
+static const char *const path_groups[PATH_SLOTS] = {
+    "path.s0", "path.s1", "path.s2",  "path.s3",  "path.s4",  "path.s5",  "path.s6",  "path.s7",
+    "path.s8", "path.s9", "path.s10", "path.s11", "path.s12", "path.s13", "path.s14", "path.s15",
+};
+
+static int
+path_acc_cb(void *arg, const struct sx_stat_desc *d, uint32_t id, uint64_t value)
+{
+	uint64_t (*sum)[NPATH] = arg;
+	uint32_t slot = id & 0xff;
+
+	if (slot >= PATH_SLOTS)
+		return 0;
+	for (unsigned int k = 0; k < NPATH; k++)
+		if (strcmp(d->name, path_names[k]) == 0)
+			sum[slot][k] += value;
+	return 0;
+}
+
+/* One group per slot that carried packets; none at all under `flow`. */
+static void
+stats_path(struct stats_acc *a, struct sx_context *ctx)
+{
+	uint64_t sum[PATH_SLOTS][NPATH] = {{0}};
+	unsigned int used = 0, s, k;
+
+	if (sx_stats_foreach(ctx, 1u << SX_STATS_PATH, path_acc_cb, sum) < 0)
+		return;
+	for (s = 0; s < PATH_SLOTS; s++)
+		used += sum[s][PATH_PKTS] != 0;
+	if (used < 2)
+		return;
+	for (s = 0; s < PATH_SLOTS; s++) {
+		if (sum[s][PATH_PKTS] == 0)
+			continue;
+		for (k = 0; k < NPATH; k++) {
+			if (a->n == a->cap) {
+				unsigned int cap = a->cap ? 2 * a->cap : 64;
+				struct sx_tool_counter *c = realloc(a->c, cap * sizeof(*c));
+
+				if (c == NULL)
+					return;
+				a->c = c;
+				a->cap = cap;
+			}
+			a->c[a->n++] = (struct sx_tool_counter){path_groups[s], path_names[k],
+								sum[s][k]};
+		}
+	}
+}
+
 void
 sx_tool_report_stats(struct sx_tool_report *r, struct sx_context *ctx, uint64_t cq_overflow)
 {
@@ -365,6 +421,7 @@ sx_tool_report_stats(struct sx_tool_report *r, struct sx_context *ctx, uint64_t 
 		a.qp0 = a.n; /* engine and port rows are never merged */
 		sx_stats_foreach(ctx, 1u << SX_STATS_ENGINE | 1u << SX_STATS_PORT,
 				 stats_acc_cb, &a);
+		stats_path(&a, ctx);
 	}
 	sx_tool_report_counters(r, a.c, a.n);
 	free(a.c);
