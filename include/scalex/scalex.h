@@ -180,7 +180,10 @@ struct sx_qp_init_attr {
 	uint32_t sq_psn;       /**< first PSN sent; 0: random */
 	uint8_t retry_cnt;     /**< 0..7 transport retries (IBA 9.7.6.1.3) */
 	uint8_t rnr_retry;     /**< 0..7; 7 = retry forever */
-	uint32_t timeout_us;   /**< initial retransmit timeout; 0: default */
+	uint32_t timeout_us;   /**< initial retransmit timeout, before any RTT
+				    sample (RFC 6298 2.1); 0: default (100 ms) */
+	uint32_t min_rto_us;   /**< floor of the RTT-estimated retransmit timeout
+				    (RFC 6298 2.4); 0: timeout_us */
 	uint8_t max_rd_atomic; /**< outstanding READ/atomic; 0: default (16) */
 };
 

@@ -41,6 +41,7 @@ enum opt_id {
 	OPT_VERIFY,
 	OPT_WARMUP,
 	OPT_QP_TIMEOUT,
+	OPT_MIN_RTO,
 	OPT_CC,
 	OPT_CC_PRESET,
 	OPT_CC_PARAM,
@@ -73,6 +74,7 @@ static const struct option long_opts[] = {
     {"verify", no_argument, NULL, OPT_VERIFY},
     {"warmup", required_argument, NULL, OPT_WARMUP},
     {"qp-timeout", required_argument, NULL, OPT_QP_TIMEOUT},
+    {"min-rto", required_argument, NULL, OPT_MIN_RTO},
     {"cc", required_argument, NULL, OPT_CC},
     {"cc-preset", required_argument, NULL, OPT_CC_PRESET},
     {"cc-param", required_argument, NULL, OPT_CC_PARAM},
@@ -112,6 +114,8 @@ static const char *const usage_text[] = {
     "  --tx-depth N        outstanding work requests per QP (1..4096,",
     "                      default 128)",
     "  --rel gbn|sr        go-back-N (RoCEv2, default) or selective repeat",
+    "  --min-rto US        floor of the RTT-estimated retransmit timeout (us;",
+    "                      default: the initial timeout)",
     "  --qp-timeout US     initial retransmit timeout in microseconds",
     "                      (default: the library's)",
     "  --fault-tx SPEC     inject faults on transmit:",
@@ -499,6 +503,12 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 				                   "--qp-timeout: '%s' is not 1..%u us",
 				                   arg, SX_TOOL_MAX_QP_TIMEOUT_US);
 			o->qp_timeout_us = (uint32_t)v;
+			break;
+		case OPT_MIN_RTO:
+			if (parse_u64(arg, 1, SX_TOOL_MAX_MIN_RTO_US, &v) < 0)
+				return usage_error(spec, "--min-rto: '%s' is not 1..%u us",
+				                   arg, SX_TOOL_MAX_MIN_RTO_US);
+			o->qp_min_rto_us = (uint32_t)v;
 			break;
 		case OPT_CC:
 			if (strcmp(arg, "none") != 0 && *arg == '\0')
