@@ -194,6 +194,13 @@ struct sx_fault_dir {
 	double duplicate;
 	double corrupt;
 	double ecn;  /**< mark ECN-capable packets CE, as a congested switch would */
+	/* tx only (a wrapper with these on rx is refused): each frame waits
+	 * delay_ns + uniform [0, jitter_ns], never passing an earlier frame,
+	 * after leaving at rate_bps (0: no limit); at most SX_FAULT_DELAY_MAX
+	 * frames wait, then tx_burst takes fewer (back-pressure) */
+	uint64_t delay_ns;  /**< one-way delay added, at most 10 s */
+	uint64_t jitter_ns; /**< extra delay, uniform in [0, jitter_ns], at most delay_ns */
+	uint64_t rate_bps;  /**< serialization rate of the delayed link; 0: none */
 };
 
 struct sx_context_attr {

@@ -120,7 +120,9 @@ static const char *const usage_text[] = {
     "                      (default: the library's)",
     "  --fault-tx SPEC     inject faults on transmit:",
     "                      drop=P,reorder=P,duplicate=P,corrupt=P,ecn=P",
-    "                      (0..1; ecn marks ECN-capable frames CE)",
+    "                      (0..1; ecn marks ECN-capable frames CE),",
+    "                      delay=T,jitter=T (10ms, 500us; tx only),",
+    "                      rate=R (10Gbps, 500Mbps)",
     "  --fault-rx SPEC     the same on receive",
     "  --seed N            seed of the fault injection (default 1)",
     "  --verify            checksum the target buffers at the end and compare",
@@ -476,6 +478,9 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 			if (sx_fault_parse(arg, &o->fault_rx) < 0)
 				return usage_error(spec, "--fault-rx: bad spec '%s'",
 				                   arg);
+			if (o->fault_rx.delay_ns || o->fault_rx.jitter_ns || o->fault_rx.rate_bps)
+				return usage_error(spec, "--fault-rx: delay, jitter and rate "
+				                   "are tx only: '%s'", arg);
 			o->fault_rx_spec = arg;
 			break;
 		case OPT_SEED:
