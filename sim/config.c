@@ -107,6 +107,8 @@ static int parse_cc_param(struct sx_scn_cfg *c, const char *v, char *why, size_t
 static int parse_flow(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
 static int parse_fail(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
 static int parse_rate(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
+static int parse_path(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
+static int parse_path_param(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
 
 static const char *const ecn_mark_names[] = {"enqueue", "dequeue", NULL};
 /* indexed by enum sx_reliability */
@@ -175,6 +177,11 @@ static const struct key keys[] = {
 	KEY_UINT("transport", "max_send_wr", max_send_wr, "WRs", 1, 65536, "64",
 		 "send queue per QP; more flows of a pair wait in the simulator"),
 	KEY_BOOL("transport", "verify", verify, "0", "patterned payloads checked at completion"),
+	/* [transport] path selection (docs/multipath.md) */
+	KEY_CUSTOM("transport", "path", 0, parse_path, "flow, spray, flowlet or adaptive", "flow",
+		   NULL, "path policy of every host; all but flow need reliability = sr"),
+	KEY_CUSTOM("transport", "path_param", K_REPEAT, parse_path_param, "name=value", NULL, "",
+		   "one path-policy parameter (docs/multipath.md)"),
 	/* [workload] */
 	KEY_CHOICE("workload", "type", wl.kind, sx_wl_kind_names, "none", "the traffic generator"),
 	KEY_UINT("workload", "flow_bytes", wl.flow_bytes, "bytes", 1, MAX_FLOW_BYTES, NULL,
@@ -480,6 +487,44 @@ parse_cc_param(struct sx_scn_cfg *c, const char *v, char *why, size_t n)
 		return -EINVAL;
 	}
 	strcpy(c->cc_param[c->ncc_param++], v);
+	return 0;
+}
+
+/* ---- path selection (docs/multipath.md) ---- */
+
+static int
+parse_path(struct sx_scn_cfg *c, const char *v, char *why, size_t n)
+{
+	if (sx_path_check(v, SX_REL_SR) == -ENOENT) {
+		say(why, n, "no such path policy");
+		return -EINVAL;
+	}
+	if (strlen(v) >= sizeof(c->path)) {
+		say(why, n, "longer than %zu characters", sizeof(c->path) - 1);
+		return -EINVAL;
+	}
+	strcpy(c->path, v);
+	return 0;
+}
+
+static int
+parse_path_param(struct sx_scn_cfg *c, const char *v, char *why, size_t n)
+{
+	const char *eq = strchr(v, '=');
+
+	if (eq == NULL || eq == v) {
+		say(why, n, "expected name=value");
+		return -EINVAL;
+	}
+	if (c->npath_param == SX_SCN_MAX_PATH_PARAMS) {
+		say(why, n, "more than %u path_param entries", SX_SCN_MAX_PATH_PARAMS);
+		return -EINVAL;
+	}
+	if (strlen(v) >= sizeof(c->path_param[0])) {
+		say(why, n, "longer than %zu characters", sizeof(c->path_param[0]) - 1);
+		return -EINVAL;
+	}
+	strcpy(c->path_param[c->npath_param++], v);
 	return 0;
 }
 
@@ -885,6 +930,11 @@ sx_scn_check(const struct sx_scn_cfg *c, FILE *err)
 				  "[sim] window_us = %.3f is not before the end of the measured "
 				  "run (duration_us = %.3f); 0 puts it at the middle",
 				  (double)c->window_ns / 1e3, (double)c->duration_ns / 1e3);
+	/* A policy that reorders needs a receiver that places out of order. */
+	if (sx_path_check(c->path, c->rel) == -EINVAL)
+		return check_fail(err, "[transport] path = %s needs reliability = sr (it sends a "
+				       "QP over several paths)",
+				  c->path);
 	if (!cc_on && (c->cc_preset[0] != '\0' || c->ncc_param > 0))
 		return check_fail(err, "[transport] %s needs a congestion control (cc is none)",
 				  c->ncc_param ? "cc_param" : "cc_preset");

@@ -45,50 +45,6 @@
 #define WRITE_HDR_BYTES (SX_ETH_HLEN + SX_IPV4_HLEN + SX_UDP_HLEN + SX_BTH_LEN + SX_ICRC_LEN)
 #define ACK_BYTES       (WRITE_HDR_BYTES + SX_AETH_LEN)
 
-uint64_t
-sx_hist_quantile(const struct sx_hist *h, double q)
-{
-	uint64_t want, seen = 0;
-	unsigned int i;
-
-	if (h->count == 0)
-		return 0;
-	want = (uint64_t)ceil(q * (double)h->count);
-	if (want == 0)
-		want = 1;
-	for (i = 0; i < SX_HIST_BUCKETS; i++) {
-		seen += h->b[i];
-		if (seen >= want) {
-			unsigned int e;
-			uint64_t lo, hi;
-
-			if (i < SX_HIST_SUB)
-				return i;
-			e = i / SX_HIST_SUB + 3;
-			lo = (uint64_t)(SX_HIST_SUB + i % SX_HIST_SUB) << (e - 4);
-			hi = lo + (1ull << (e - 4)) - 1;
-			return hi < h->max ? hi : h->max;
-		}
-	}
-	return h->max;
-}
-
-double
-sx_quantile_sorted(const double *v, size_t n, double q)
-{
-	double pos, frac;
-	size_t i;
-
-	if (n == 0)
-		return 0;
-	pos = q * (double)(n - 1);
-	i = (size_t)pos;
-	frac = pos - (double)i;
-	if (i + 1 >= n)
-		return v[n - 1];
-	return v[i] + frac * (v[i + 1] - v[i]);
-}
-
 /* ---- during the run ---- */
 
 static bool
@@ -239,14 +195,6 @@ ideal_fct_ns(const struct sx_scn *s, const struct sx_scn_flowrec *f)
 	for (i = 0; i < hops; i++)
 		t += ser_ns(full, rate[i]) + ser_ns(ack, rate[i]) + 2 * delay[i];
 	return t;
-}
-
-static int
-dbl_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* Record a broken invariant (the first in words). */
@@ -676,8 +624,8 @@ json_fct(const struct sx_scn *s)
 
 		if (sd[b] == NULL || fct[b] == NULL)
 			continue;
-		qsort(sd[b], n[b], sizeof(double), dbl_cmp);
-		qsort(fct[b], n[b], sizeof(double), dbl_cmp);
+		sx_sort_doubles(sd[b], n[b]);
+		sx_sort_doubles(fct[b], n[b]);
 		for (k = 0; k < n[b]; k++)
 			mean += sd[b][k];
 		mean = n[b] ? mean / (double)n[b] : 0;
@@ -854,6 +802,11 @@ sx_scn_write(struct sx_scn *s, const char *dir)
 			 "invariants_broken", (json_int_t)r->invariants_broken);
 	if (root == NULL)
 		return -ENOMEM;
+	rc = sx_scn_write_multipath(s, dir, root);
+	if (rc < 0) {
+		json_decref(root);
+		return rc;
+	}
 	snprintf(path, sizeof(path), "%s/summary.json", dir);
 	rc = json_dump_file(root, path, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	json_decref(root);

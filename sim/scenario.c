@@ -272,6 +272,7 @@ host_init(struct sx_scn *s, struct sx_host *h, uint32_t id, FILE *err)
 	sx_fabric_ip_of_host(id, attr.ip);
 	attr.line_rate_bps = c->fab.host_rate_bps;
 	attr.cc = s->cc_on ? c->cc : NULL;
+	attr.path = c->path[0] != '\0' ? c->path : NULL;
 	h->ctx = sx_context_create(port, &attr, scn_clock, s);
 	if (h->ctx == NULL) {
 		h->port = NULL; /* closed by the failed create */
@@ -279,6 +280,8 @@ host_init(struct sx_scn *s, struct sx_host *h, uint32_t id, FILE *err)
 			fprintf(err, "host %u: context: %s\n", id, strerror(errno));
 		return -errno;
 	}
+	if (sx_scn_path_host(s, h, err) < 0)
+		return -EINVAL;
 	if (s->cc_on && c->cc_preset[0] != '\0' && sx_cc_preset(h->ctx, c->cc_preset) < 0) {
 		if (err != NULL)
 			fprintf(err, "cc preset %s: not found for %s\n", c->cc_preset, c->cc);

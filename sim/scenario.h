@@ -30,6 +30,7 @@
 #define SX_SCN_MAX_CC_PARAMS 32
 #define SX_SCN_MAX_EVENTS    64
 #define SX_SCN_PATH          512
+#define SX_SCN_MAX_PATH_PARAMS 8
 
 /* A flow given explicitly in the configuration. */
 struct sx_scn_flow_spec {
@@ -59,6 +60,10 @@ struct sx_scn_cfg {
 	uint8_t retry_cnt;
 	uint32_t max_send_wr;
 	bool verify;     /* payloads with a pattern, checked at completion */
+	/* path selection (sim/multipath.c): policy, "name=value" parameters */
+	char path[32];   /* "": flow */
+	char path_param[SX_SCN_MAX_PATH_PARAMS][64];
+	uint32_t npath_param;
 	/* workload */
 	struct sx_wl_cfg wl;
 	char cdf_path[SX_SCN_PATH];

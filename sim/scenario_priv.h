@@ -149,4 +149,10 @@ void sx_scn_window(struct sx_scn *s, bool end);
 void sx_scn_finish(struct sx_scn *s);
 uint64_t sx_scn_pair_acked(const struct sx_scn *s, const struct sx_pair *p);
 
+/* multipath.c: a host's path parameters; the multipath section of
+ * summary.json and uplinks.csv. */
+int sx_scn_path_host(struct sx_scn *s, struct sx_host *h, FILE *err);
+struct json_t;
+int sx_scn_write_multipath(const struct sx_scn *s, const char *dir, struct json_t *root);
+
 #endif

@@ -87,6 +87,7 @@ static const struct iba_op {
     {SX_OP_SR(SX_OP_RC_WRITE_ONLY_IMM), PAY_ANY, 3,
      {SX_HDR_XETH, SX_HDR_RETH, SX_HDR_IMMDT}},
     {SX_OP_SR_ACK, PAY_NONE, 2, {SX_HDR_AETH, SX_HDR_SACK}},
+    {SX_OP_SR_ACK_ECE, PAY_NONE, 3, {SX_HDR_AETH, SX_HDR_SACK, SX_HDR_ECE}},
 };
 
 #define N_IBA_OPS (sizeof(iba_ops) / sizeof(iba_ops[0]))
@@ -95,6 +96,7 @@ static const size_t hdr_bytes[SX_HDR_MAX] = {
     [SX_HDR_RETH] = 16,     [SX_HDR_AETH] = 4,  [SX_HDR_ATOMICETH] = 28,
     [SX_HDR_ATOMICACK] = 8, [SX_HDR_IMMDT] = 4, [SX_HDR_CNP_PAD] = 16,
     [SX_HDR_XETH] = 8,      [SX_HDR_SACK] = 36,
+    [SX_HDR_ECE] = 4,
 };
 
 static const enum sx_wire_rc hdr_trunc[SX_HDR_MAX] = {
@@ -106,6 +108,7 @@ static const enum sx_wire_rc hdr_trunc[SX_HDR_MAX] = {
     [SX_HDR_CNP_PAD] = SX_WIRE_TRUNC_CNP,
     [SX_HDR_XETH] = SX_WIRE_TRUNC_XETH,
     [SX_HDR_SACK] = SX_WIRE_TRUNC_SACK,
+    [SX_HDR_ECE] = SX_WIRE_TRUNC_ECE,
 };
 
 static const struct iba_op *
@@ -505,7 +508,7 @@ test_opcode_table(void **state)
 		 * the manufacturer-specific range. */
 		assert_int_equal(io != NULL, op <= 0x14 || op == SX_OP_CNP ||
 		                                 (op >= 0xc0 && op <= 0xcb) ||
-		                                 op == SX_OP_SR_ACK);
+		                                 op == SX_OP_SR_ACK || op == SX_OP_SR_ACK_ECE);
 		if ((info != NULL) != (io != NULL))
 			fail_msg("opcode 0x%02x (%s): %s", op, info ? info->name : "-",
 			         info ? "in the table but not in IBA table 38 / CNP / SR"

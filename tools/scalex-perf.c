@@ -1073,6 +1073,7 @@ open_resources(struct perf *p)
 	attr.pcap_path = o->pcap;
 	attr.cc = o->cc;
 	attr.line_rate_bps = o->line_rate_bps;
+	attr.path = o->path;
 	p->ctx = sx_open_device(&attr);
 	if (p->ctx == NULL) {
 		fprintf(stderr, PROG ": open %s: %s\n", o->dev,
@@ -1080,7 +1081,7 @@ open_resources(struct perf *p)
 		                                 : strerror(errno));
 		return -1;
 	}
-	if (sx_tool_apply_cc(o, p->ctx, &p->trace) < 0)
+	if (sx_tool_apply_cc(o, p->ctx, &p->trace) < 0 || sx_tool_apply_path(o, p->ctx) < 0)
 		return -1;
 	p->ctl = sx_tool_open_ctl(o, p->ctx, &ctl_failed); /* scalex-ctl, --prom-port */
 	if (ctl_failed)
@@ -1246,6 +1247,7 @@ print_header(struct perf *p)
 	sx_tool_report_set(r, "Reliability", "%s",
 	                   o->rel == SX_REL_SR ? "sr (selective repeat)"
 	                                       : "gbn (go-back-N)");
+	sx_tool_report_set(r, "Path policy", "%s", o->path != NULL ? o->path : "flow");
 	sx_tool_report_set(r, "TX depth", "%u", o->tx_depth);
 	sx_tool_report_set(r, "Mtu", "%u[B]", o->mtu);
 	if (o->qp_timeout_us)

@@ -140,6 +140,11 @@ sx_context_create(struct sx_port *port, const struct sx_context_attr *attr, sx_c
 		ctx->cc_on = true;
 		sx_ctx_np_update(ctx);
 	}
+	if (sx_context_path_init(ctx, attr->path) < 0) {
+		sx_close_device(ctx);
+		errno = ENOENT;
+		return NULL;
+	}
 	/* Control hook: every value the live store holds starts from here. */
 	if (sx_ctx_params_init(ctx) < 0)
 		goto fail;

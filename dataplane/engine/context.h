@@ -31,6 +31,8 @@ struct sx_context {
 	struct sx_cc_params ccp;
 	uint64_t line_rate_bps;
 	FILE *cc_trace;
+	/* path policy: shared read-mostly by every QP (env.path points here) */
+	struct sx_path_params pathp;
 	/* control plane (control/ctx_hook.h): live parameters, requests */
 	struct sx_ctx_ctl *ctl;
 };
@@ -48,6 +50,8 @@ struct sx_pd {
 struct sx_context *sx_context_create(struct sx_port *port, const struct sx_context_attr *attr,
 				     sx_clock_fn clock, void *clock_arg);
 
+/* path_api.c: the context's path policy @p name (NULL: flow); -ENOENT. */
+int sx_context_path_init(struct sx_context *ctx, const char *name);
 /* The notification point from the attributes and the CC values (again
  * after every change of them). */
 void sx_ctx_np_update(struct sx_context *ctx);

@@ -56,6 +56,8 @@ enum { ENG_RX, ENG_TX, ENG_POLLS, ENG_PACED, ENG_FIXED };
 
 enum { CC_RATE, CC_TARGET, CC_CWND, CC_ALPHA, NCC };
 
+enum { PATH_ENTROPY, PATH_PKTS, PATH_ECN, PATH_LOSSES, PATH_RETIRED, NPATH };
+
 static const char *const qp_help[SX_QPC_MAX] = {
 	[SX_QPC_TX_PKTS] = "packets sent (data, responses, ACKs, CNPs)",
 	[SX_QPC_TX_BYTES] = "payload bytes sent",
@@ -77,6 +79,7 @@ static struct {
 	struct sx_stat_desc qp[NQP];
 	char qp_help_buf[SX_QPC_MAX][80];
 	struct sx_stat_desc cc[NCC];
+	struct sx_stat_desc path[NPATH];
 } T = {.once = PTHREAD_ONCE_INIT};
 
 static void
@@ -124,6 +127,37 @@ tables_init(void)
 					      "bytes in flight allowed; 0: no window"};
 	T.cc[CC_ALPHA] = (struct sx_stat_desc){SX_STATS_CC, SX_STAT_GAUGE, "alpha_ppm",
 					       "DCQCN alpha in millionths; 0: none"};
+	T.path[PATH_ENTROPY] = (struct sx_stat_desc){
+	    SX_STATS_PATH, SX_STAT_GAUGE, "entropy",
+	    "UDP source port the slot holds (spray, flowlet: the last one sent)"};
+	T.path[PATH_PKTS] = (struct sx_stat_desc){SX_STATS_PATH, SX_STAT_COUNTER, "tx_pkts",
+						  "request packets sent on the slot's entropies"};
+	T.path[PATH_ECN] = (struct sx_stat_desc){
+	    SX_STATS_PATH, SX_STAT_COUNTER, "ecn_marks",
+	    "ACKs whose ECN-CE echo named one of the slot's entropies"};
+	T.path[PATH_LOSSES] = (struct sx_stat_desc){
+	    SX_STATS_PATH, SX_STAT_COUNTER, "losses",
+	    "packets on the slot's entropies declared lost, and timeouts"};
+	T.path[PATH_RETIRED] = (struct sx_stat_desc){
+	    SX_STATS_PATH, SX_STAT_COUNTER, "retirements",
+	    "times the policy replaced the slot's entropy (adaptive)"};
+}
+
+static uint64_t
+path_value(const struct sx_path_slot *sl, unsigned int i)
+{
+	switch (i) {
+	case PATH_ENTROPY:
+		return sl->entropy;
+	case PATH_PKTS:
+		return sl->pkts;
+	case PATH_ECN:
+		return sl->ecn;
+	case PATH_LOSSES:
+		return sl->losses;
+	default:
+		return sl->retired;
+	}
 }
 
 static uint64_t
@@ -204,6 +238,19 @@ walk(struct sx_context *ctx, enum sx_stats_scope scope, sx_stats_cb cb, void *ar
 			}
 		}
 		return 0;
+	case SX_STATS_PATH:
+		for (q = 0; q < e->nslots; q++) {
+			const struct sx_qp *qp = e->qps[q];
+
+			if (qp == NULL)
+				continue;
+			for (unsigned int k = 0; k < qp->path.nslots && k < SX_PATH_SLOTS; k++)
+				for (i = 0; i < NPATH; i++)
+					if ((rc = cb(arg, &T.path[i], qp->qpn << 8 | k,
+						     path_value(&qp->path.slot[k], i))) != 0)
+						return rc;
+		}
+		return 0;
 	default:
 		return 0;
 	}
@@ -262,6 +309,7 @@ sx_stats_scope_name(enum sx_stats_scope scope)
 	    [SX_STATS_ENGINE] = "engine",
 	    [SX_STATS_QP] = "qp",
 	    [SX_STATS_CC] = "cc",
+	    [SX_STATS_PATH] = "path",
 	};
 
 	return (unsigned int)scope < SX_STATS_SCOPE_MAX ? names[scope] : NULL;

@@ -31,6 +31,9 @@ static const char *const counter_names[SX_QPC_MAX] = {
 	[SX_QPC_ECN_CE_RCVD] = "ecn_ce_rcvd",
 	[SX_QPC_CNP_SENT] = "cnp_sent",
 	[SX_QPC_CNP_RCVD] = "cnp_rcvd",
+	[SX_QPC_SPURIOUS_RETX] = "spurious_retransmits",
+	[SX_QPC_ECE_SENT] = "ece_sent",
+	[SX_QPC_RACK_LOST] = "rack_lost",
 };
 
 const char *
@@ -102,6 +105,11 @@ sx_qp_init(struct sx_qp *qp, struct sx_qp_env *env, struct sx_pd *pd, uint32_t q
 		return -EINVAL;
 	}
 	sx_path_init(&qp->path, qp->pathp, sx_path_base(qpn));
+	/* ... and a loss detector that reordering does not fool. */
+	if (qp->pathp->ops->reorders && sx_rack_init(qp) < 0) {
+		sx_qp_fini(qp);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -112,6 +120,7 @@ sx_qp_fini(struct sx_qp *qp)
 	free(qp->rq);
 	qp->sq = NULL;
 	qp->rq = NULL;
+	sx_rack_fini(qp);
 }
 
 int
@@ -324,6 +333,46 @@ sx_qp_error(struct sx_qp *qp)
 	qp->rq_rhead = qp->rq_rtail;
 }
 
+/* PSNs a request packet stands for: a READ one per response packet. */
+static uint32_t
+rack_psns(const struct sx_qp *qp, const struct sx_pkt *h)
+{
+	if (h->bth.opcode != SX_OP_RC_READ_REQUEST || h->reth.dma_len == 0)
+		return 1;
+	return (h->reth.dma_len + qp->mtu - 1) / qp->mtu;
+}
+
+/* SR responder: remember a CE-marked request's entropy for the next ACK. */
+static void
+path_echo_note(struct sx_qp *qp, const struct sx_pkt *pkt)
+{
+	if (qp->rel != SX_REL_SR || (pkt->tos & 3) != SX_ECN_CE)
+		return;
+	qp->ece_entropy = pkt->udp_sport;
+	if (qp->ece_count < UINT16_MAX)
+		qp->ece_count++;
+}
+
+/* An SR ACK on its way out says whether a duplicate arrived, and carries
+ * the echo if there is one (SX_SR_ACK_ECE). */
+static void
+path_echo_fill(struct sx_qp *qp, struct sx_pkt *h)
+{
+	if (h->bth.opcode != SX_OP_SR_ACK)
+		return;
+	if (qp->dsack_pending) {
+		h->sack.flags |= SX_SACK_F_DUPLICATE;
+		qp->dsack_pending = false;
+	}
+	if (qp->ece_count == 0)
+		return;
+	h->bth.opcode = SX_OP_SR_ACK_ECE;
+	h->ece.entropy = qp->ece_entropy;
+	h->ece.count = qp->ece_count;
+	qp->ece_count = 0;
+	qp->cnt[SX_QPC_ECE_SENT]++;
+}
+
 void
 sx_qp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload, uint64_t now_ns)
 {
@@ -333,10 +382,18 @@ sx_qp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload, uin
 	}
 	qp->cnt[SX_QPC_RX_PKTS]++;
 	qp->cnt[SX_QPC_RX_BYTES] += pkt->payload_len;
-	if (pkt->op->flags & SX_OPF_REQUEST)
+	if (pkt->op->flags & SX_OPF_REQUEST) {
+		uint64_t dups = qp->cnt[SX_QPC_DUPLICATES];
+
+		path_echo_note(qp, pkt);
 		sx_resp_rx(qp, pkt, payload);
-	else
+		if (qp->rel == SX_REL_SR && qp->cnt[SX_QPC_DUPLICATES] != dups)
+			qp->dsack_pending = true;
+	} else {
+		if (qp->rack != NULL && (pkt->op->flags & SX_OPF_SACK))
+			sx_rack_on_sack(qp, pkt, now_ns);
 		sx_comp_rx(qp, pkt, payload, now_ns);
+	}
 }
 
 bool
@@ -362,11 +419,20 @@ sx_qp_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd, bool data)
 		/* Responses first: they unblock the peer's window. They take
 		 * the QP's own entropy: the path policy steers requests. */
 		txd->hdr.udp_sport = qp->path.base;
+		path_echo_fill(qp, &txd->hdr);
+		/* READ responses stay on one path: their receiver places
+		 * them in order. ACKs of a sprayed QP spread. */
+		if (txd->hdr.bth.opcode == SX_OP_SR_ACK || txd->hdr.bth.opcode == SX_OP_SR_ACK_ECE)
+			txd->hdr.udp_sport = sx_path_ack_entropy(&qp->path, qp->pathp);
 		got = true;
 	} else {
 		got = data && sx_req_tx(qp, now_ns, txd);
-		if (got)
+		if (got) {
 			txd->hdr.udp_sport = sx_path_next(&qp->path, qp->pathp, now_ns);
+			if (qp->rack != NULL)
+				sx_rack_sent(qp, txd->hdr.bth.psn, rack_psns(qp, &txd->hdr),
+					     txd->hdr.udp_sport, now_ns);
+		}
 	}
 	if (got) {
 		txd->hdr.bth.dqpn = qp->remote.qpn;
@@ -395,6 +461,8 @@ sx_qp_deadline(const struct sx_qp *qp)
 		d = qp->rto_deadline;
 	if (qp->rnr_until != 0 && qp->rnr_until < d)
 		d = qp->rnr_until;
+	if (qp->rack != NULL && sx_rack_deadline(qp) != 0 && sx_rack_deadline(qp) < d)
+		d = sx_rack_deadline(qp);
 	return d;
 }
 
@@ -409,8 +477,14 @@ sx_qp_timer(struct sx_qp *qp, uint64_t now_ns)
 		qp->ccp->ops->on_timer(&qp->cc, qp->ccp->v, now_ns);
 		sx_cc_taken(qp, SX_CC_EV_TIMER, now_ns);
 	}
-	if (qp->rto_deadline != 0 && now_ns >= qp->rto_deadline)
+	if (qp->rack != NULL)
+		sx_rack_timer(qp, now_ns);
+	if (qp->rto_deadline != 0 && now_ns >= qp->rto_deadline) {
+		/* The path of the oldest packet hears of the timeout first. */
+		if (qp->rack != NULL && sx_psn_cmp(qp->snd_una, qp->snd_max) < 0)
+			sx_rack_timeout(qp, now_ns);
 		sx_comp_timer(qp, now_ns);
+	}
 }
 
 void

@@ -71,6 +71,9 @@ enum sx_qp_counter {
 	SX_QPC_ECN_CE_RCVD,
 	SX_QPC_CNP_SENT,
 	SX_QPC_CNP_RCVD,
+	SX_QPC_SPURIOUS_RETX, /* rack.c: resends the original beat */
+	SX_QPC_ECE_SENT,      /* SR ACKs that echoed ECN-CE (SX_SR_ACK_ECE) */
+	SX_QPC_RACK_LOST,     /* rack.c: resends its reorder window ordered */
 	SX_QPC_MAX,
 };
 
@@ -265,6 +268,9 @@ struct sx_qp_env {
 	uint64_t cnp_gap_ns;
 	/* Path selection of every QP (NULL: `flow`, one entropy per QP). */
 	const struct sx_path_params *path;
+	/* rack.c: the reorder window QPs learnt, where a new QP starts (the
+	 * paths' reordering is the fabric's, not one QP's); 0: nothing yet */
+	uint32_t rack_reo_mult;
 };
 
 struct sx_qp {
@@ -365,6 +371,13 @@ struct sx_qp {
 	bool cnp_pending;
 	uint64_t last_cnp_ns;
 	bool active; /* on the engine's transmit list */
+	/* multipath (rack.c): the sender's reorder-tolerant loss detector and
+	 * per-PSN entropies, NULL unless sr with a policy that reorders; the
+	 * responder's echo of ECN-CE marked requests for the next SR ACK */
+	struct sx_rack *rack;
+	uint16_t ece_entropy;
+	uint16_t ece_count;
+	bool dsack_pending; /* a duplicate arrived: tell the next SR ACK */
 };
 
 /* mr.c */
@@ -434,6 +447,27 @@ void sx_comp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *paylo
 void sx_comp_timer(struct sx_qp *qp, uint64_t now_ns);
 void sx_comp_wqe(struct sx_qp *qp, struct sx_wqe *w, enum sx_wc_status status,
 		 uint32_t vendor_err);
+
+/* rack.c: loss detection with a reorder window, and path feedback. */
+int sx_rack_init(struct sx_qp *qp);
+void sx_rack_fini(struct sx_qp *qp);
+/* Request PSN @p psn (and the @p npsn - 1 after it: a READ's responses)
+ * left now on entropy @p sport. */
+void sx_rack_sent(struct sx_qp *qp, uint32_t psn, uint32_t npsn, uint16_t sport,
+		  uint64_t now_ns);
+/* An SR ACK arrived: before the completer applies it. */
+void sx_rack_on_sack(struct sx_qp *qp, const struct sx_pkt *pkt, uint64_t now_ns);
+/* A hole scan is worth it (news since the last one found nothing); it
+ * re-arms the reorder timer through sx_rack_lost(). */
+bool sx_rack_scan(struct sx_qp *qp);
+void sx_rack_scan_done(struct sx_qp *qp);
+/* Un-SACKed PSN @p psn is lost by now. */
+bool sx_rack_lost(struct sx_qp *qp, uint32_t psn, uint64_t now_ns);
+/* PSN @p psn is being resent as lost. */
+void sx_rack_resent(struct sx_qp *qp, uint32_t psn, uint64_t now_ns);
+void sx_rack_timeout(struct sx_qp *qp, uint64_t now_ns);
+uint64_t sx_rack_deadline(const struct sx_qp *qp); /* 0: none */
+void sx_rack_timer(struct sx_qp *qp, uint64_t now_ns);
 
 /* Bitmaps of SX_WINDOW_PKTS bits (SR scoreboards). */
 static inline bool

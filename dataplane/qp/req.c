@@ -176,8 +176,12 @@ sr_resend_hole(struct sx_qp *qp, struct sx_txd *txd, uint64_t now_ns)
 		return false;
 	/* Early retransmit (RFC 5827's idea): with nothing new to send, or
 	 * the window full, no more SACKs will come to reach the threshold,
-	 * so any hole below the highest SACKed PSN counts as lost. */
-	if (qp->sq_cur == qp->sq_tail || sx_psn_fwd(qp->snd_una, qp->snd_nxt) >= SX_WINDOW_PKTS)
+	 * so any hole below the highest SACKed PSN counts as lost. A
+	 * multipath QP asks its time-based detector instead (rack.c). */
+	if (qp->rack != NULL && !sx_rack_scan(qp))
+		return false;
+	if (qp->sq_cur == qp->sq_tail || sx_psn_fwd(qp->snd_una, qp->snd_nxt) >= SX_WINDOW_PKTS ||
+	    qp->rack != NULL)
 		thresh = 0;
 	n = sx_psn_fwd(qp->snd_una, qp->sr_high);
 	if (n <= thresh)
@@ -186,7 +190,7 @@ sr_resend_hole(struct sx_qp *qp, struct sx_txd *txd, uint64_t now_ns)
 	if (n > SX_WINDOW_PKTS)
 		n = SX_WINDOW_PKTS;
 	for (k = 0; k < n; k += 64) {
-		uint64_t free = ~(qp->sacked[k / 64] | qp->resent[k / 64]);
+		uint64_t free = ~(qp->sacked[k / 64] | (qp->rack ? 0 : qp->resent[k / 64]));
 		uint32_t i, psn;
 		struct sx_wqe *w;
 
@@ -199,6 +203,13 @@ sr_resend_hole(struct sx_qp *qp, struct sx_txd *txd, uint64_t now_ns)
 			if (sx_psn_cmp(psn, qp->snd_max) >= 0)
 				return false;
 			w = wqe_of(qp, psn);
+			/* Multipath: the detector's verdict; a READ/atomic, whose
+			 * answers trail its request, is asked again once per
+			 * hole until a timeout, as without multipath. */
+			if (qp->rack != NULL &&
+			    ((w != NULL && sx_wqe_is_rd_atomic(w) && sx_bit_test(qp->resent, i)) ||
+			     !sx_rack_lost(qp, psn, now_ns)))
+				continue;
 			/* A READ/atomic hole: resent only at the request's own
 			 * PSN, and not while the responder says its answer is
 			 * queued right behind the ACK that showed the hole. */
@@ -213,6 +224,8 @@ sr_resend_hole(struct sx_qp *qp, struct sx_txd *txd, uint64_t now_ns)
 			fill_pkt(qp, w, sx_psn_fwd(w->first_psn, psn), psn, txd);
 			txd->hdr.bth.ackreq = true;
 			qp->cnt[SX_QPC_RETRANSMITS]++;
+			if (qp->rack != NULL)
+				sx_rack_resent(qp, psn, now_ns);
 			if (!qp->sr_recovering) {
 				qp->sr_recovering = true;
 				qp->sr_recover = qp->snd_max;
@@ -221,6 +234,8 @@ sr_resend_hole(struct sx_qp *qp, struct sx_txd *txd, uint64_t now_ns)
 			return true;
 		}
 	}
+	if (qp->rack != NULL)
+		sx_rack_scan_done(qp);
 	return false;
 }
 

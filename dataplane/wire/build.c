@@ -54,6 +54,11 @@ build_ext(uint8_t *b, const struct sx_opcode_info *op, const struct sx_pkt *pkt)
 		wr24(h + 1, pkt->sack.base & SX_PSN_MASK);
 		memcpy(h + 4, pkt->sack.bitmap, sizeof(pkt->sack.bitmap));
 	}
+	if (op->flags & SX_OPF_ECE) {
+		h = b + op->offset[SX_HDR_ECE];
+		wr16(h, pkt->ece.entropy);
+		wr16(h + 2, pkt->ece.count);
+	}
 }
 
 ssize_t

@@ -21,6 +21,7 @@ static const enum sx_wire_rc trunc_rc[SX_HDR_MAX] = {
 	[SX_HDR_CNP_PAD] = SX_WIRE_TRUNC_CNP,
 	[SX_HDR_XETH] = SX_WIRE_TRUNC_XETH,
 	[SX_HDR_SACK] = SX_WIRE_TRUNC_SACK,
+	[SX_HDR_ECE] = SX_WIRE_TRUNC_ECE,
 };
 
 static const uint8_t hdr_len[SX_HDR_MAX] = {
@@ -28,6 +29,7 @@ static const uint8_t hdr_len[SX_HDR_MAX] = {
 	[SX_HDR_ATOMICETH] = SX_ATOMICETH_LEN, [SX_HDR_ATOMICACK] = SX_ATOMICACK_LEN,
 	[SX_HDR_IMMDT] = SX_IMMDT_LEN,     [SX_HDR_CNP_PAD] = SX_CNP_PAD_LEN,
 	[SX_HDR_XETH] = SX_XETH_LEN,       [SX_HDR_SACK] = SX_SACK_LEN,
+	[SX_HDR_ECE] = SX_ECE_LEN,
 };
 
 static void
@@ -83,6 +85,11 @@ parse_ext(const uint8_t *b, const struct sx_opcode_info *op, struct sx_pkt *pkt)
 		pkt->sack.flags = h[0];
 		pkt->sack.base = rd24(h + 1);
 		memcpy(pkt->sack.bitmap, h + 4, sizeof(pkt->sack.bitmap));
+	}
+	if (op->flags & SX_OPF_ECE) {
+		h = b + op->offset[SX_HDR_ECE];
+		pkt->ece.entropy = rd16(h);
+		pkt->ece.count = rd16(h + 2);
 	}
 }
 

@@ -225,6 +225,12 @@ struct sx_context_attr {
 	uint8_t cnp_pcp;         /**< 802.1p priority of CNPs (VLAN only); 0: 6 */
 	uint16_t vlan_id;        /**< 802.1Q VLAN ID of every frame, 1..4094; 0: untagged */
 	uint8_t pcp;             /**< 802.1p priority of data frames (VLAN only); 0: 3 */
+	/** Path policy of every QP: which UDP source port (ECMP entropy) each
+	 *  request packet takes — "flow" (one per QP, RoCEv2's default),
+	 *  "spray", "flowlet", "adaptive" (docs/multipath.md); NULL: "flow".
+	 *  Every policy but "flow" sends one QP over several paths and needs
+	 *  SX_REL_SR: sx_create_qp() refuses a SX_REL_GBN QP (EINVAL). */
+	const char *path;
 };
 
 /** Initialize DPDK's EAL (arguments pass through); see rte_eal_init(). */
@@ -291,6 +297,20 @@ int sx_cc_preset(struct sx_context *ctx, const char *preset);
  * time_ns,qpn,event,rate_bps,target_bps,alpha
  */
 int sx_cc_trace(struct sx_context *ctx, FILE *out);
+
+/**
+ * Can QPs of reliability @p rel use path policy @p path (NULL: "flow")?
+ * 0; -ENOENT: no such policy; -EINVAL: the policy reorders packets and
+ * needs SX_REL_SR (a go-back-N receiver would take reordering for loss).
+ * Tools call it to explain a refusal before sx_create_qp() makes one.
+ */
+int sx_path_check(const char *path, enum sx_reliability rel);
+/**
+ * Path-policy parameters, live: "name=value" (docs/multipath.md) changes
+ * the value every QP of the context reads from its next packet on.
+ * 0, -ENOENT (no such parameter), -ERANGE, -EINVAL (syntax).
+ */
+int sx_path_param(struct sx_context *ctx, const char *assignment);
 
 #ifdef __cplusplus
 }

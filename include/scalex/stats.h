@@ -6,8 +6,8 @@
  *
  * Objects come in scopes: the context's port (what the NIC carried), its
  * engine (frames, drops by reason), each QP (packets, retransmits, NAKs,
- * ECN and CNPs), and each QP's congestion-control instance (the rate it
- * grants). A counter only grows; a gauge is a current value. Names are
+ * ECN and CNPs), each QP's congestion-control instance (the rate it
+ * grants), and each entropy slot of a QP's path policy. A counter only grows; a gauge is a current value. Names are
  * snake_case with their unit as suffix (tx_bytes, rate_bps), stable across
  * releases; a new counter may appear, none is renamed.
  *
@@ -30,6 +30,10 @@ enum sx_stats_scope {
 	SX_STATS_ENGINE, /**< the context's engine: one object, id 0 */
 	SX_STATS_QP,     /**< one object per QP, id = QPN */
 	SX_STATS_CC,     /**< one object per QP that has CC, id = QPN */
+	/** one object per counter slot of a QP's path policy (an entropy it
+	 *  keeps, or for spray and flowlet a bucket of entropies: index mod 16),
+	 *  id = QPN << 8 | slot (docs/multipath.md) */
+	SX_STATS_PATH,
 	SX_STATS_SCOPE_MAX,
 };
 
@@ -65,7 +69,7 @@ int sx_stats_foreach(struct sx_context *ctx, unsigned int scope_mask, sx_stats_c
 int sx_stats_get(struct sx_context *ctx, enum sx_stats_scope scope, uint32_t id,
 		 const char *name, uint64_t *value);
 
-/** "port", "engine", "qp", "cc"; NULL past the end. */
+/** "port", "engine", "qp", "cc", "path"; NULL past the end. */
 const char *sx_stats_scope_name(enum sx_stats_scope scope);
 
 #ifdef __cplusplus

@@ -41,6 +41,10 @@ extern "C" {
 #define SX_SACK_BITS      256
 /** SACK flag: Base is a READ/atomic whose answer the responder sends next. */
 #define SX_SACK_F_ANSWER_FOLLOWS 0x01
+/** SACK flag: a request PSN arrived twice since the previous ACK (a
+ *  spurious resend: RFC 8985's DSACK signal, docs/multipath.md). */
+#define SX_SACK_F_DUPLICATE 0x02
+#define SX_ECE_LEN        4  /**< scalex path echo: a marked entropy and a count */
 #define SX_ICRC_LEN       4
 #define SX_ETHERTYPE_IPV4 0x0800
 #define SX_ETHERTYPE_IPV6 0x86dd
@@ -86,6 +90,7 @@ enum sx_opcode {
 	 * with an XETH after the BTH and a RETH on every WRITE packet. */
 	SX_OP_SR_BASE = 0xc0,
 	SX_OP_SR_ACK = 0xe0, /**< AETH + SACK */
+	SX_OP_SR_ACK_ECE = 0xe1, /**< AETH + SACK + ECE: an ACK that echoes ECN-CE per entropy */
 };
 
 /** The selective-repeat form of RC data opcode @p op. */
@@ -101,6 +106,7 @@ enum sx_hdr {
 	SX_HDR_CNP_PAD,
 	SX_HDR_XETH,
 	SX_HDR_SACK,
+	SX_HDR_ECE,
 	SX_HDR_MAX,
 };
 
@@ -114,18 +120,19 @@ enum sx_op_flag {
 	SX_OPF_CNP_PAD = 1u << SX_HDR_CNP_PAD,
 	SX_OPF_XETH = 1u << SX_HDR_XETH,
 	SX_OPF_SACK = 1u << SX_HDR_SACK,
-	SX_OPF_PAYLOAD = 1u << 8,  /**< carries payload bytes */
-	SX_OPF_FIRST = 1u << 9,    /**< starts a message */
-	SX_OPF_MIDDLE = 1u << 10,  /**< neither starts nor ends */
-	SX_OPF_LAST = 1u << 11,    /**< ends a message */
-	SX_OPF_REQUEST = 1u << 12, /**< requester -> responder */
-	SX_OPF_RESPONSE = 1u << 13,/**< responder -> requester */
-	SX_OPF_SEND = 1u << 14,
-	SX_OPF_WRITE = 1u << 15,
-	SX_OPF_READ = 1u << 16,
-	SX_OPF_ATOMIC = 1u << 17,
-	SX_OPF_ACK = 1u << 18,
-	SX_OPF_CNP = 1u << 19,
+	SX_OPF_ECE = 1u << SX_HDR_ECE,
+	SX_OPF_PAYLOAD = 1u << 9,  /**< carries payload bytes */
+	SX_OPF_FIRST = 1u << 10,   /**< starts a message */
+	SX_OPF_MIDDLE = 1u << 11,  /**< neither starts nor ends */
+	SX_OPF_LAST = 1u << 12,    /**< ends a message */
+	SX_OPF_REQUEST = 1u << 13, /**< requester -> responder */
+	SX_OPF_RESPONSE = 1u << 14,/**< responder -> requester */
+	SX_OPF_SEND = 1u << 15,
+	SX_OPF_WRITE = 1u << 16,
+	SX_OPF_READ = 1u << 17,
+	SX_OPF_ATOMIC = 1u << 18,
+	SX_OPF_ACK = 1u << 19,
+	SX_OPF_CNP = 1u << 20,
 };
 
 /** Transport service of an opcode (the top three bits of the opcode). */
@@ -165,6 +172,7 @@ enum sx_wire_rc {
 	SX_WIRE_TRUNC_CNP,
 	SX_WIRE_TRUNC_XETH,
 	SX_WIRE_TRUNC_SACK,
+	SX_WIRE_TRUNC_ECE,
 	SX_WIRE_TRUNC_PAYLOAD,
 	SX_WIRE_TRUNC_ICRC,
 	SX_WIRE_NOT_IP,        /**< EtherType is neither IPv4 nor IPv6 */
@@ -226,6 +234,16 @@ struct sx_sack {
 	uint8_t bitmap[SX_SACK_BITS / 8]; /**< bit i (LSB first): base + 1 + i received */
 };
 
+/**
+ * scalex path echo (sr mode only): the responder tells the requester which
+ * entropy (UDP source port) its ECN-CE marked requests came on, so a path
+ * policy can leave the marked paths (docs/multipath.md).
+ */
+struct sx_ece {
+	uint16_t entropy; /**< UDP source port of the last CE-marked request */
+	uint16_t count;   /**< CE-marked requests since the previous ACK (saturates) */
+};
+
 struct sx_atomiceth {
 	uint64_t va;
 	uint32_t rkey;
@@ -259,6 +277,7 @@ struct sx_pkt {
 	uint64_t atomic_orig; /**< AtomicAckETH */
 	struct sx_xeth xeth;
 	struct sx_sack sack;
+	struct sx_ece ece;
 	uint32_t immdt;       /**< host order */
 	/* layout, filled by the parser and the builder */
 	const struct sx_opcode_info *op;

@@ -44,6 +44,7 @@ vt_setup(struct vt *v, const struct vt_opts *o)
 		sx_context_attr_init(&attr);
 		attr.mtu = o->mtu;
 		attr.cc = o->cc;
+		attr.path = o->path;
 		attr.ip[0] = 10;
 		attr.ip[3] = (uint8_t)(s + 1);
 		p[s]->mac[5] = (uint8_t)(s + 1);

@@ -36,6 +36,7 @@ struct vt_opts {
 	uint32_t timeout_us;
 	uint32_t min_rto_us;
 	uint32_t max_send_wr;
+	const char *path;          /* path policy on both sides; NULL: flow */
 };
 
 void vt_default_opts(struct vt_opts *o);

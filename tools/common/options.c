@@ -47,6 +47,8 @@ enum opt_id {
 	OPT_CC_PARAM,
 	OPT_TRACE,
 	OPT_LINE_RATE,
+	OPT_PATH,
+	OPT_PATH_PARAM,
 	OPT_CTL_SOCK,
 	OPT_PROM_PORT,
 	OPT_PROM_ADDR,
@@ -80,6 +82,8 @@ static const struct option long_opts[] = {
     {"cc-param", required_argument, NULL, OPT_CC_PARAM},
     {"trace", required_argument, NULL, OPT_TRACE},
     {"line-rate", required_argument, NULL, OPT_LINE_RATE},
+    {"path", required_argument, NULL, OPT_PATH},
+    {"path-param", required_argument, NULL, OPT_PATH_PARAM},
     {"ctl-sock", required_argument, NULL, OPT_CTL_SOCK},
     {"prom-port", required_argument, NULL, OPT_PROM_PORT},
     {"prom-addr", required_argument, NULL, OPT_PROM_ADDR},
@@ -138,6 +142,11 @@ static const char *const usage_text[] = {
     "  --trace FILE        CSV of every CC event: time_ns,qpn,event,rate_bps,",
     "                      target_bps,alpha",
     "  --line-rate GBPS    the link rate CC starts from (default 100)",
+    "",
+    "path selection (docs/multipath.md):",
+    "  --path NAME         flow (default), spray, flowlet or adaptive; all but",
+    "                      flow send a QP over several paths and need --rel sr",
+    "  --path-param N=V    set one policy parameter; repeatable, in order",
     "",
     "control (docs/tuning.md):",
     "  --ctl-sock PATH     control socket for scalex-ctl (default",
@@ -537,6 +546,18 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 				return usage_error(spec, "--trace: empty file name");
 			o->trace = arg;
 			break;
+		case OPT_PATH:
+			o->path = arg;
+			break;
+		case OPT_PATH_PARAM:
+			if (strchr(arg, '=') == NULL)
+				return usage_error(spec, "--path-param: '%s' is not name=value",
+				                   arg);
+			if (o->npath_params == SX_TOOL_MAX_PATH_PARAMS)
+				return usage_error(spec, "--path-param: more than %u",
+				                   SX_TOOL_MAX_PATH_PARAMS);
+			o->path_params[o->npath_params++] = arg;
+			break;
 		case OPT_LINE_RATE:
 			if (parse_u64(arg, 1, 1600, &v) < 0)
 				return usage_error(spec, "--line-rate: '%s' is not 1..1600 Gb/s",
@@ -576,6 +597,19 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 	if (optind < argc && strcmp(argv[optind - 1], "--") != 0)
 		return usage_error(spec, "unexpected argument '%s'", argv[optind]);
 
+	switch (sx_path_check(o->path, o->rel)) {
+	case 0:
+		break;
+	case -ENOENT:
+		return usage_error(spec, "--path: '%s' is not flow, spray, flowlet or adaptive",
+		                   o->path);
+	default:
+		/* It sends one QP over several paths: only a selective-repeat
+		 * receiver places what arrives out of order. */
+		return usage_error(spec, "--path %s needs --rel sr", o->path);
+	}
+	if (o->npath_params > 0 && o->path == NULL)
+		return usage_error(spec, "--path-param needs --path");
 	if (o->server && have_connect)
 		return usage_error(spec, "--server and --connect exclude each other");
 	if (!o->server && o->host == NULL)
@@ -698,6 +732,25 @@ sx_tool_apply_cc(const struct sx_tool_opts *o, struct sx_context *ctx, FILE **tr
 			return -1;
 		}
 		sx_cc_trace(ctx, *trace_out);
+	}
+	return 0;
+}
+
+int
+sx_tool_apply_path(const struct sx_tool_opts *o, struct sx_context *ctx)
+{
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < o->npath_params; i++) {
+		rc = sx_path_param(ctx, o->path_params[i]);
+		if (rc < 0) {
+			fprintf(stderr, "%s: --path-param %s: %s\n", o->prog, o->path_params[i],
+			        rc == -ENOENT   ? "no such parameter"
+			        : rc == -ERANGE ? "outside the parameter's range"
+			                        : "not name=value");
+			return -1;
+		}
 	}
 	return 0;
 }

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "../../dataplane/util/quantile.h"
 #include "tool.h"
 
 #define RULE                                                                             \
@@ -142,26 +143,12 @@ sx_tool_lat_fini(struct sx_tool_lat *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of sorted samples: the smallest sample with at
- * least q of all samples at or below it. */
-static uint64_t
+/* The q-quantile of the sorted samples (dataplane/util/quantile.h: the one
+ * definition of a percentile, shared with the simulator and the fabric). */
+static double
 rank(const struct sx_tool_lat *l, double q)
 {
-	uint64_t k = (uint64_t)ceil(q * (double)l->n);
-
-	if (k == 0)
-		k = 1;
-	if (k > l->n)
-		k = l->n;
-	return l->ns[k - 1];
+	return sx_quantile_sorted_u64(l->ns, l->n, q);
 }
 
 void
@@ -173,14 +160,14 @@ sx_tool_row_lat(struct sx_tool_row *r, struct sx_tool_lat *l, double scale)
 	memset(&r->lat, 0, sizeof(r->lat));
 	if (l->n == 0)
 		return;
-	qsort(l->ns, l->n, sizeof(*l->ns), cmp_u64);
+	sx_sort_u64(l->ns, l->n);
 	for (i = 0; i < l->n; i++)
 		sum += (double)l->ns[i];
 	r->lat.min_us = (double)l->ns[0] * us;
-	r->lat.median_us = (double)rank(l, 0.5) * us;
+	r->lat.median_us = rank(l, 0.5) * us;
 	r->lat.avg_us = sum / (double)l->n * us;
-	r->lat.p99_us = (double)rank(l, 0.99) * us;
-	r->lat.p999_us = (double)rank(l, 0.999) * us;
+	r->lat.p99_us = rank(l, 0.99) * us;
+	r->lat.p999_us = rank(l, 0.999) * us;
 	r->lat.max_us = (double)l->ns[l->n - 1] * us;
 }
 
@@ -352,6 +339,62 @@ stats_acc_cb(void *arg, const struct sx_stat_desc *d, uint32_t id, uint64_t valu
 	return 0;
 }
 
+/* Path counters by slot (docs/multipath.md), summed over the QPs. */
+enum { PATH_PKTS, PATH_ECN, PATH_LOSSES, PATH_RETIRED, NPATH };
+#define PATH_SLOTS 16
+
+static const char *const path_names[NPATH] = {"tx_pkts", "ecn_marks", "losses", "retirements"};
+static const char *const path_groups[PATH_SLOTS] = {
+    "path.s0", "path.s1", "path.s2",  "path.s3",  "path.s4",  "path.s5",  "path.s6",  "path.s7",
+    "path.s8", "path.s9", "path.s10", "path.s11", "path.s12", "path.s13", "path.s14", "path.s15",
+};
+
+static int
+path_acc_cb(void *arg, const struct sx_stat_desc *d, uint32_t id, uint64_t value)
+{
+	uint64_t (*sum)[NPATH] = arg;
+	uint32_t slot = id & 0xff;
+
+	if (slot >= PATH_SLOTS)
+		return 0;
+	for (unsigned int k = 0; k < NPATH; k++)
+		if (strcmp(d->name, path_names[k]) == 0)
+			sum[slot][k] += value;
+	return 0;
+}
+
+/* One group per slot that carried packets; none at all under `flow`. */
+static void
+stats_path(struct stats_acc *a, struct sx_context *ctx)
+{
+	uint64_t sum[PATH_SLOTS][NPATH] = {{0}};
+	unsigned int used = 0, s, k;
+
+	if (sx_stats_foreach(ctx, 1u << SX_STATS_PATH, path_acc_cb, sum) < 0)
+		return;
+	for (s = 0; s < PATH_SLOTS; s++)
+		used += sum[s][PATH_PKTS] != 0;
+	if (used < 2)
+		return;
+	for (s = 0; s < PATH_SLOTS; s++) {
+		if (sum[s][PATH_PKTS] == 0)
+			continue;
+		for (k = 0; k < NPATH; k++) {
+			if (a->n == a->cap) {
+				unsigned int cap = a->cap ? 2 * a->cap : 64;
+				struct sx_tool_counter *c = realloc(a->c, cap * sizeof(*c));
+
+				if (c == NULL)
+					return;
+				a->c = c;
+				a->cap = cap;
+			}
+			a->c[a->n++] = (struct sx_tool_counter){path_groups[s], path_names[k],
+								sum[s][k]};
+		}
+	}
+}
+
 void
 sx_tool_report_stats(struct sx_tool_report *r, struct sx_context *ctx, uint64_t cq_overflow)
 {
@@ -365,6 +408,7 @@ sx_tool_report_stats(struct sx_tool_report *r, struct sx_context *ctx, uint64_t 
 		a.qp0 = a.n; /* engine and port rows are never merged */
 		sx_stats_foreach(ctx, 1u << SX_STATS_ENGINE | 1u << SX_STATS_PORT,
 				 stats_acc_cb, &a);
+		stats_path(&a, ctx);
 	}
 	sx_tool_report_counters(r, a.c, a.n);
 	free(a.c);

@@ -40,6 +40,7 @@ enum sx_tool_exit {
 #define SX_TOOL_MAX_QP_TIMEOUT_US 10000000u
 #define SX_TOOL_MAX_MIN_RTO_US    500000u /* the library's maximum RTO */
 #define SX_TOOL_MAX_CC_PARAMS     32
+#define SX_TOOL_MAX_PATH_PARAMS   8
 
 /** What a mode of a tool is. */
 enum sx_tool_kind {
@@ -106,6 +107,10 @@ struct sx_tool_opts {
 	unsigned int ncc_params;
 	const char *trace;     /**< CC rate trace CSV; NULL: none */
 	uint64_t line_rate_bps; /**< the link rate CC assumes; 0: the library's */
+	/* path selection (docs/multipath.md) */
+	const char *path;      /**< policy; NULL: flow */
+	const char *path_params[SX_TOOL_MAX_PATH_PARAMS]; /**< "name=value", in order */
+	unsigned int npath_params;
 	/* control plane (docs/tuning.md) */
 	const char *ctl_sock;  /**< NULL: the default path; "none": no socket */
 	int prom_port;         /**< -1: no endpoint; 0: any free port */
@@ -148,6 +153,11 @@ int sx_tool_eal_init(struct sx_tool_opts *o);
  * receives it for the caller to close). 0, or -1 after saying why.
  */
 int sx_tool_apply_cc(const struct sx_tool_opts *o, struct sx_context *ctx, FILE **trace_out);
+
+/**
+ * Apply --path-param to an open context, in order. 0, or -1 after saying why.
+ */
+int sx_tool_apply_path(const struct sx_tool_opts *o, struct sx_context *ctx);
 
 /** A size with an optional K/M/G suffix (powers of 1024); 0 or -EINVAL. */
 int sx_tool_parse_size(const char *s, uint64_t max, uint64_t *out);
