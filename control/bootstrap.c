@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Bootstrap over TCP. Messages are single lines of text:
+ * Bootstrap over TCP (docs/bootstrap.md). Messages are single lines of
+ * text, fields separated by one space:
  *
  *   SCALEX1 QPS <n>
  *   SCALEX1 QP qpn=<hex> psn=<hex> mac=<aa:bb:..> ip=<addr> addr=<hex> rkey=<hex> len=<dec>
  *   SCALEX1 BARRIER <tag>
  *   SCALEX1 U64 <tag> <dec>
  *
- * A line longer than LINE_MAX_LEN, a wrong magic or a field out of range is
- * -EPROTO: the peer is not a scalex of this version.
+ * Only the canonical form is read, the one the writer makes: decimals and
+ * lower-case hex without sign, padding or leading zeros, MAC bytes as two
+ * hex digits, nothing after the last field. A line longer than
+ * LINE_MAX_LEN, a wrong magic, another form or a field out of range is
+ * -EPROTO: the peer is not a scalex of this version. (sscanf() took
+ * "-1" for 2^64 - 1 and ignored trailing text: found by the bootstrap
+ * fuzz target.)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +23,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +35,8 @@
 
 #define MAGIC        "SCALEX1"
 #define LINE_MAX_LEN 512
+/* Pause between two connect attempts to a server not yet listening. */
+#define CONNECT_RETRY_MS 20
 
 static int64_t
 now_ms(void)
@@ -128,11 +137,20 @@ sx_boot_connect(const char *host, uint16_t port, int timeout_ms)
 		}
 		rc = -errno;
 		close(fd);
+		/* A signal (SIGINT, SIGTERM with a handler) ends the retry: the
+		 * caller decides what it means. */
+		if (rc == -EINTR)
+			break;
 		if (now_ms() >= deadline) {
 			rc = rc == -ECONNREFUSED ? -ECONNREFUSED : -ETIMEDOUT;
 			break;
 		}
-		usleep(20000);
+		/* poll() with no fd sleeps, and unlike a restarted sleep it
+		 * returns EINTR whatever SA_RESTART says. */
+		if (poll(NULL, 0, CONNECT_RETRY_MS) < 0 && errno == EINTR) {
+			rc = -EINTR;
+			break;
+		}
 	}
 	freeaddrinfo(res);
 	return rc;
@@ -160,7 +178,8 @@ send_line(int fd, const char *line, int64_t deadline)
 	return 0;
 }
 
-/* One line, without its newline. Reads byte by byte: lines are few and short. */
+/* One line, without its newline; a NUL byte or a line of LINE_MAX_LEN bytes
+ * or more is -EPROTO. Reads byte by byte: lines are few and short. */
 static int
 recv_line(int fd, char *buf, size_t cap, int64_t deadline)
 {
@@ -184,9 +203,102 @@ recv_line(int fd, char *buf, size_t cap, int64_t deadline)
 			buf[n] = '\0';
 			return 0;
 		}
+		/* A NUL would end the string early: "U64 fin 1\0junk" read as 1
+		 * (found by the bootstrap fuzz target). Lines are text. */
+		if (buf[n] == '\0')
+			return -EPROTO;
 		if (++n == cap - 1)
 			return -EPROTO;
 	}
+}
+
+/* ---- the canonical grammar ---- */
+
+/* @p lit at *@p p; advances past it. */
+static bool
+take(const char **p, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if (strncmp(*p, lit, n) != 0)
+		return false;
+	*p += n;
+	return true;
+}
+
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* A number in @p base (10 or 16, lower case) up to @p max, without leading
+ * zeros; advances past it. */
+static bool
+take_num(const char **p, unsigned int base, uint64_t max, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	int d;
+
+	/* "0" alone, or a first digit that is not 0. */
+	if (s[0] == '0') {
+		d = hex_digit(s[1]);
+		if (d >= 0 && (unsigned int)d < base)
+			return false;
+	}
+	for (; (d = hex_digit(*s)) >= 0 && (unsigned int)d < base; s++) {
+		if (v > (max - (uint64_t)d) / base)
+			return false;
+		v = v * base + (uint64_t)d;
+	}
+	if (s == *p)
+		return false;
+	*p = s;
+	*out = v;
+	return true;
+}
+
+/* A token of up to @p cap - 1 bytes, ended by a space or the line's end. */
+static bool
+take_word(const char **p, char *out, size_t cap)
+{
+	size_t n = strcspn(*p, " ");
+
+	if (n == 0 || n >= cap)
+		return false;
+	memcpy(out, *p, n);
+	out[n] = '\0';
+	*p += n;
+	return true;
+}
+
+/* "SCALEX1 U64 <tag> <dec>" for @p tag. */
+static int
+parse_u64_line(const char *line, const char *tag, uint64_t *v)
+{
+	const char *p = line;
+
+	if (!take(&p, MAGIC " U64 ") || !take(&p, tag) || !take(&p, " ") ||
+	    !take_num(&p, 10, UINT64_MAX, v) || *p != '\0')
+		return -EPROTO;
+	return 0;
+}
+
+static int
+parse_count_line(const char *line, unsigned int *n)
+{
+	const char *p = line;
+	uint64_t v;
+
+	if (!take(&p, MAGIC " QPS ") || !take_num(&p, 10, UINT32_MAX, &v) || *p != '\0')
+		return -EPROTO;
+	*n = (unsigned int)v;
+	return 0;
 }
 
 static void
@@ -200,36 +312,39 @@ format_ip(const struct sx_qp_endpoint *ep, char *out, size_t cap)
 static int
 parse_qp(const char *line, struct sx_boot_qp *q)
 {
-	unsigned int mac[6], qpn, psn, rkey;
 	char ip[INET6_ADDRSTRLEN + 1];
-	uint64_t addr, len;
+	uint64_t qpn, psn, rkey;
+	const char *p = line;
 	int i;
 
-	if (sscanf(line,
-		   MAGIC " QP qpn=%x psn=%x mac=%x:%x:%x:%x:%x:%x ip=%46s addr=%" SCNx64
-			 " rkey=%x len=%" SCNu64,
-		   &qpn, &psn, &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5], ip, &addr,
-		   &rkey, &len) != 12)
-		return -EPROTO;
-	if (qpn > SX_QPN_MASK || psn > SX_PSN_MASK)
-		return -EPROTO;
 	memset(q, 0, sizeof(*q));
+	if (!take(&p, MAGIC " QP qpn=") || !take_num(&p, 16, SX_QPN_MASK, &qpn) ||
+	    !take(&p, " psn=") || !take_num(&p, 16, SX_PSN_MASK, &psn) ||
+	    !take(&p, " mac="))
+		return -EPROTO;
 	for (i = 0; i < 6; i++) {
-		if (mac[i] > 0xff)
+		int hi = hex_digit(p[0]), lo = hi < 0 ? -1 : hex_digit(p[1]);
+
+		if (lo < 0 || (i < 5 && p[2] != ':'))
 			return -EPROTO;
-		q->ep.mac[i] = (uint8_t)mac[i];
+		q->ep.mac[i] = (uint8_t)(hi << 4 | lo);
+		p += i < 5 ? 3 : 2;
 	}
+	if (!take(&p, " ip=") || !take_word(&p, ip, sizeof(ip)))
+		return -EPROTO;
 	if (inet_pton(AF_INET, ip, q->ep.ip) == 1)
 		q->ep.ip_version = 4;
 	else if (inet_pton(AF_INET6, ip, q->ep.ip) == 1)
 		q->ep.ip_version = 6;
 	else
 		return -EPROTO;
-	q->ep.qpn = qpn;
-	q->ep.psn = psn;
-	q->addr = addr;
-	q->rkey = rkey;
-	q->len = len;
+	if (!take(&p, " addr=") || !take_num(&p, 16, UINT64_MAX, &q->addr) ||
+	    !take(&p, " rkey=") || !take_num(&p, 16, UINT32_MAX, &rkey) ||
+	    !take(&p, " len=") || !take_num(&p, 10, UINT64_MAX, &q->len) || *p != '\0')
+		return -EPROTO;
+	q->ep.qpn = (uint32_t)qpn;
+	q->ep.psn = (uint32_t)psn;
+	q->rkey = (uint32_t)rkey;
 	return 0;
 }
 
@@ -260,7 +375,7 @@ sx_boot_exchange(int fd, const struct sx_boot_qp *local, struct sx_boot_qp *remo
 	rc = recv_line(fd, line, sizeof(line), deadline);
 	if (rc < 0)
 		return rc;
-	if (sscanf(line, MAGIC " QPS %u", &peer_n) != 1 || peer_n != n)
+	if (parse_count_line(line, &peer_n) < 0 || peer_n != n)
 		return -EPROTO;
 	for (i = 0; i < n; i++) {
 		rc = recv_line(fd, line, sizeof(line), deadline);
@@ -301,14 +416,12 @@ sx_boot_send_u64(int fd, const char *tag, uint64_t v, int timeout_ms)
 int
 sx_boot_recv_u64(int fd, const char *tag, uint64_t *v, int timeout_ms)
 {
-	char line[LINE_MAX_LEN], got[64];
+	char line[LINE_MAX_LEN];
 	int rc = recv_line(fd, line, sizeof(line), now_ms() + timeout_ms);
 
 	if (rc < 0)
 		return rc;
-	if (sscanf(line, MAGIC " U64 %63s %" SCNu64, got, v) != 2 || strcmp(got, tag) != 0)
-		return -EPROTO;
-	return 0;
+	return parse_u64_line(line, tag, v);
 }
 
 void

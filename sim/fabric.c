@@ -372,20 +372,6 @@ push(struct sx_fabric *fab, uint64_t at_ps, enum sx_sim_ev type, uint32_t idx, v
 
 /* RED on the instant queue: no mark below Kmin, always above Kmax, and a
  * probability rising linearly to Pmax in between (DCQCN, SIGCOMM'15 3.1). */
-static bool
-red_mark(struct sx_fabric *fab, const struct sx_fab_link *l)
-{
-	const struct sx_fabric_cfg *c = &fab->cfg;
-	double p;
-
-	if (l->qbytes <= c->kmin_bytes)
-		return false;
-	if (l->qbytes > c->kmax_bytes)
-		return true;
-	p = c->pmax * (double)(l->qbytes - c->kmin_bytes) / (double)(c->kmax_bytes - c->kmin_bytes);
-	return sx_rng_double(&fab->rng) < p;
-}
-
 static void
 mark_ce(struct sx_fabric *fab, struct sx_fab_link *l, struct sx_fab_pkt *p)
 {
@@ -458,7 +444,7 @@ link_start(struct sx_fabric *fab, struct sx_fab_link *l, uint64_t now)
 	l->qpkts--;
 	if (held_at_switch(fab, l))
 		pfc_release(fab, p->link, p->len, now);
-	if (l->ecn && fab->cfg.ecn_dequeue && p->ect && red_mark(fab, l))
+	if (l->ecn && fab->cfg.ecn_dequeue && p->ect && sx_red_mark(&fab->cfg, l->qbytes, &fab->rng))
 		mark_ce(fab, l, p);
 	l->busy_until_ps = end;
 	l->tx_pkts++;
@@ -507,7 +493,7 @@ link_enqueue(struct sx_fabric *fab, struct sx_fab_link *l, struct sx_fab_pkt *p,
 			drop(fab, l, p, SX_DROP_TAIL);
 			return false;
 		}
-		if (l->ecn && !fab->cfg.ecn_dequeue && p->ect && red_mark(fab, l))
+		if (l->ecn && !fab->cfg.ecn_dequeue && p->ect && sx_red_mark(&fab->cfg, l->qbytes, &fab->rng))
 			mark_ce(fab, l, p);
 		if (held_at_switch(fab, l))
 			pfc_hold(fab, p->link, p->len, now);

@@ -281,4 +281,22 @@ uint32_t sx_fabric_host_of_ip(const uint8_t *ip4);
 /* The address of host @p h. */
 void sx_fabric_ip_of_host(uint32_t h, uint8_t ip[16]);
 
+/*
+ * RED on the instant queue (DCQCN, SIGCOMM'15 5.1), for the simulator's
+ * switches and the real-time fabric's alike: no mark up to Kmin,
+ * probability rising linearly to Pmax at Kmax, every frame above Kmax.
+ */
+static inline bool
+sx_red_mark(const struct sx_fabric_cfg *c, uint64_t qbytes, struct sx_rng *rng)
+{
+	double p;
+
+	if (qbytes <= c->kmin_bytes)
+		return false;
+	if (qbytes > c->kmax_bytes)
+		return true;
+	p = c->pmax * (double)(qbytes - c->kmin_bytes) / (double)(c->kmax_bytes - c->kmin_bytes);
+	return sx_rng_double(rng) < p;
+}
+
 #endif

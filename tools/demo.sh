@@ -134,3 +134,13 @@ print("%-8s goodput %6.0f Gb/s of %d, switch queue p99 %5.0f KB, spine load %s" 
       " ".join("%.2f" % u for u in m["spine_util"])))
 PY
 done
+
+echo
+echo "== 8. hierarchical all-reduce across 3 emulated nodes x 2 ranks (mpirun, memif links)"
+# Open MPI starts the ranks; SCALEX_LOCAL_SIZE puts 2 consecutive ranks on
+# one emulated node (shared memory inside it, one scalex QP per node pair).
+coll_port=$((29900 + RANDOM % 90))
+mpirun --allow-run-as-root --oversubscribe --bind-to none -n 6 \
+	-x SCALEX_LOCAL_SIZE=2 -x MASTER_ADDR=127.0.0.1 -x MASTER_PORT="$coll_port" \
+	"$build/tools/scalex-coll-perf" -b 8 -e 4M -f 8 -n 5 -w 2 -c 1 --json "$out/coll.json" |
+	tee "$out/coll.txt"

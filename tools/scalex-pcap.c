@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pcap/pcap.h>
 
@@ -127,6 +128,7 @@ static const uint8_t ip6_b[16] = {0x20, 0x01, 0x0d, 0xb8, [14] = 0x5c, [15] = 2}
 
 struct synth {
 	pcap_dumper_t *dumper;
+	int write_errno; /* the first failed write's errno; 0: none */
 	struct sx_rng rng;
 	unsigned long frames;
 	unsigned long ipv4;
@@ -233,7 +235,12 @@ synth_emit(struct synth *s, struct sx_pkt *pkt)
 	hdr.ts.tv_usec = (suseconds_t)(ts_us % 1000000);
 	hdr.caplen = (bpf_u_int32)n;
 	hdr.len = (bpf_u_int32)n;
+	errno = 0;
 	pcap_dump((u_char *)s->dumper, &hdr, s->frame);
+	if (ferror(pcap_dump_file(s->dumper))) {
+		s->write_errno = errno != 0 ? errno : EIO;
+		return -s->write_errno;
+	}
 	s->frames++;
 	if (pkt->ip_version == 4)
 		s->ipv4++;
@@ -352,6 +359,11 @@ cmd_synth(int argc, char **argv)
 			if (op == NULL)
 				continue;
 			rc = synth_opcode(s, op, ipv);
+			if (rc < 0 && s->write_errno != 0) {
+				fprintf(stderr, PROG ": %s: write failed: %s\n", file,
+				        strerror(s->write_errno));
+				goto out;
+			}
 			if (rc < 0) {
 				fprintf(stderr, PROG ": building %s over IPv%u: %s\n",
 				        op->name, ipv, strerror(-rc));
@@ -359,8 +371,16 @@ cmd_synth(int argc, char **argv)
 			}
 		}
 	}
-	if (pcap_dump_flush(s->dumper) != 0) {
-		fprintf(stderr, PROG ": %s: write failed: %s\n", file, strerror(errno));
+	/* pcap_dump() returns nothing: a failed write shows only in the
+	 * stream's error flag. fsync() reports what the kernel could not
+	 * write back; a device or pipe that cannot sync (EINVAL) has nothing
+	 * left to lose. */
+	errno = 0;
+	if (pcap_dump_flush(s->dumper) != 0 || ferror(pcap_dump_file(s->dumper)) ||
+	    (fsync(fileno(pcap_dump_file(s->dumper))) != 0 && errno != EINVAL &&
+	     errno != EROFS)) {
+		fprintf(stderr, PROG ": %s: write failed: %s\n", file,
+		        strerror(errno != 0 ? errno : EIO));
 		goto out;
 	}
 	printf("wrote %lu RoCEv2 frames to %s (%lu IPv4, %lu IPv6, %lu 802.1Q-tagged)\n",
@@ -576,6 +596,8 @@ out:
 int
 main(int argc, char **argv)
 {
+	int rc;
+
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -585,8 +607,18 @@ main(int argc, char **argv)
 		return EXIT_PASS;
 	}
 	if (strcmp(argv[1], "synth") == 0)
-		return cmd_synth(argc - 1, argv + 1);
-	if (strcmp(argv[1], "check") == 0)
-		return cmd_check(argc - 1, argv + 1);
-	return usage_error("unknown command '%s'", argv[1]);
+		rc = cmd_synth(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "check") == 0)
+		rc = cmd_check(argc - 1, argv + 1);
+	else
+		return usage_error("unknown command '%s'", argv[1]);
+	/* The verdicts are the output: a report that did not reach stdout is
+	 * an I/O error, not a pass. */
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, PROG ": standard output: %s\n",
+		        strerror(errno != 0 ? errno : EIO));
+		return EXIT_USAGE;
+	}
+	return rc;
 }

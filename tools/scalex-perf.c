@@ -25,8 +25,12 @@
  * neither polls, they agree on "done", the client closes its device and
  * says "closed", and only then the server closes its own.
  *
+ * Every wait on the peer is bounded by --peer-timeout: connecting, each
+ * bootstrap line, and silence (no frame, no line) while the peer should be
+ * sending; a side that gives up says what it waited for and fails.
+ *
  * Exit status: 0 pass, 1 completion error / failed verification / peer
- * failure / setup error, 2 usage.
+ * failure or timeout / setup error, 2 usage, 128+N stopped by signal N.
  *
  * Units: sizes in bytes, times in ns unless named _us, _ms or _s.
  */
@@ -49,6 +53,7 @@
 #include <scalex/bootstrap.h>
 #include <scalex/control.h>
 #include <scalex/scalex.h>
+#include <scalex/stats.h>
 
 #include "common/tool.h"
 
@@ -95,9 +100,11 @@ static const struct sx_tool_spec perf_spec = {
     .nmodes = MODE_MAX,
 };
 
-#define BOOT_ACCEPT_MS 120000
-#define BOOT_MS        30000
 #define LINK_WAIT_MS   10000
+/* What the open agreement allows the peer, beyond --peer-timeout, to start
+ * its device (hot-plug, mempools, EAL memory under --no-huge: seconds on a
+ * loaded machine, more under a sanitizer). */
+#define DEVICE_OPEN_MS 20000
 /* Receives kept posted beyond the send queue depth (send_bw server). */
 #define RQ_EXTRA 64
 /* Receives kept posted by each side of a ping-pong. */
@@ -146,10 +153,13 @@ struct perf {
 	bool peer_fin;        /* the peer's "fin" of this phase has been read */
 	uint64_t peer_status; /* ... and what it said (enum fin_status) */
 	uint64_t peer_fin_ns;
-	bool boot_broken; /* the bootstrap connection failed */
+	bool boot_broken;      /* the bootstrap connection failed or timed out */
+	bool link_seen;        /* the link came up: no memif handshake in progress */
+	bool peer_opened;      /* the peer said it opened its device */
+	uint64_t heard_ns;     /* when the peer was last heard from */
+	uint64_t heard_frames; /* frames received by then */
 	uint32_t spin;
 	struct sx_tool_report rep;
-	FILE *trace;
 
 	/* the size being run */
 	uint32_t size;
@@ -198,10 +208,76 @@ remote_src(const struct perf *p, uint32_t q)
 	return p->remote[q].addr + ((uint64_t)p->o->qps + q) * p->region;
 }
 
+/* A failed bootstrap step: what it waited for, and why it stopped. Further
+ * bootstrap waits are skipped (each would wait the whole timeout again). */
 static void
-boot_error(const char *what, int rc)
+boot_error(struct perf *p, const char *what, int rc)
 {
-	fprintf(stderr, PROG ": bootstrap %s: %s\n", what, strerror(-rc));
+	if (rc == -ETIMEDOUT)
+		fprintf(stderr,
+		        PROG ": bootstrap: no answer from the peer within %.3g s "
+		             "(waiting for %s)\n",
+		        p->o->peer_timeout_ms / 1000.0, what);
+	else if (rc == -EINTR)
+		fprintf(stderr, PROG ": bootstrap (%s): interrupted\n", what);
+	else
+		fprintf(stderr, PROG ": bootstrap (%s): %s\n", what, strerror(-rc));
+	p->boot_broken = true;
+	p->failed = true;
+}
+
+static int
+boot_ms(const struct perf *p)
+{
+	return (int)p->o->peer_timeout_ms;
+}
+
+/* Frames this side has received: the peer's sign of life on the link. */
+static uint64_t
+rx_frames(const struct perf *p)
+{
+	uint64_t v = 0;
+
+	if (p->ctx != NULL)
+		sx_stats_get(p->ctx, SX_STATS_ENGINE, 0, "rx_frames", &v);
+	return v;
+}
+
+static void
+heard_now(struct perf *p)
+{
+	p->heard_ns = sx_tool_now_ns();
+	p->heard_frames = rx_frames(p);
+}
+
+/*
+ * A peer that is frozen (SIGSTOP, a hung host) neither sends frames nor
+ * closes its socket. Silence for longer than --peer-timeout while this side
+ * waits for @p what counts as the peer's failure: says so and marks its
+ * "fin" as a failure, so that every loop that waits for the peer stops.
+ */
+static bool
+peer_silent(struct perf *p, const char *what)
+{
+	uint64_t now = sx_tool_now_ns(), rx = rx_frames(p);
+
+	if (rx != p->heard_frames) {
+		p->heard_frames = rx;
+		p->heard_ns = now;
+		return false;
+	}
+	if (now - p->heard_ns <= (uint64_t)p->o->peer_timeout_ms * 1000000ull)
+		return false;
+	fprintf(stderr,
+	        PROG ": the peer sent nothing for %.3g s (waiting for %s): "
+	             "giving up on it\n",
+	        p->o->peer_timeout_ms / 1000.0, what);
+	p->peer_status = FIN_FAILED;
+	p->peer_fin = true;
+	p->peer_fin_ns = now;
+	p->boot_broken = true;
+	p->failed = true;
+	return true;
 }
 
 /*
@@ -210,7 +286,7 @@ boot_error(const char *what, int rc)
  * @p now: a poll() is a system call.
  */
 static bool
-peer_fin(struct perf *p, bool now)
+peer_fin(struct perf *p, bool now, const char *what)
 {
 	struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
 	int rc;
@@ -220,12 +296,11 @@ peer_fin(struct perf *p, bool now)
 	if (!now && (++p->spin & PEER_CHECK_MASK) != 0)
 		return false;
 	if (poll(&pfd, 1, 0) <= 0)
-		return false;
-	rc = sx_boot_recv_u64(p->fd, "fin", &p->peer_status, BOOT_MS);
+		return peer_silent(p, what);
+	rc = sx_boot_recv_u64(p->fd, "fin", &p->peer_status, boot_ms(p));
 	if (rc < 0) {
-		boot_error("fin", rc);
+		boot_error(p, "the peer's fin", rc);
 		p->peer_status = FIN_FAILED;
-		p->boot_broken = true;
 	}
 	p->peer_fin = true;
 	p->peer_fin_ns = sx_tool_now_ns();
@@ -238,13 +313,12 @@ peer_fin(struct perf *p, bool now)
  * A second signal kills (SA_RESETHAND). A signal flag cannot live in a
  * context: it is the one global.
  */
-static volatile sig_atomic_t perf_signalled;
+static volatile sig_atomic_t perf_signalled; /* the signal's number */
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	perf_signalled = 1;
+	perf_signalled = sig;
 }
 
 static bool
@@ -269,7 +343,7 @@ peer_abort(struct perf *p)
 {
 	if (interrupted(p))
 		return true;
-	if (!peer_fin(p, false))
+	if (!peer_fin(p, false, "the peer's messages"))
 		return false;
 	if (p->peer_status != FIN_OK) {
 		if (!p->boot_broken)
@@ -480,7 +554,7 @@ bw_server(struct perf *p)
 			    0)
 				return;
 		}
-		if (interrupted(p) || peer_fin(p, false))
+		if (interrupted(p) || peer_fin(p, false, "the client's messages or fin"))
 			return;
 	}
 }
@@ -526,8 +600,10 @@ wait_message(struct perf *p, uint64_t i)
 			}
 		}
 		/* A server running for a duration stops at the client's fin. */
-		if (p->o->server && p->iters == 0 ? interrupted(p) || peer_fin(p, false)
-		                                  : peer_abort(p))
+		if (p->o->server && p->iters == 0
+		        ? interrupted(p) ||
+		              peer_fin(p, false, "the client's messages or fin")
+		        : peer_abort(p))
 			return false;
 	}
 }
@@ -731,12 +807,16 @@ finish(struct perf *p, uint64_t *peer_status)
 	struct sx_wc wc[POLL_BATCH];
 	int rc, n, k;
 
-	rc = sx_boot_send_u64(p->fd, "fin", p->failed ? FIN_FAILED : FIN_OK, BOOT_MS);
+	if (p->boot_broken)
+		return -EPIPE;
+	rc = sx_boot_send_u64(p->fd, "fin", p->failed ? FIN_FAILED : FIN_OK, boot_ms(p));
 	if (rc < 0) {
-		boot_error("fin", rc);
+		boot_error(p, "sending our fin", rc);
 		return rc;
 	}
-	while (!peer_fin(p, true)) {
+	/* The peer answers within the timeout: its fin, or frames. */
+	heard_now(p);
+	while (!peer_fin(p, true, "the peer's fin")) {
 		n = sx_poll_cq(p->cq, POLL_BATCH, wc);
 		/* The peer has been told how this side did: an error now
 		 * fails the run, but the exchange goes on as agreed. */
@@ -851,13 +931,13 @@ settle(struct perf *p)
 	for (q = 0; q < o->qps && rc == 0; q++) {
 		if (is_client(p)) {
 			count[q] = p->done[q];
-			rc = sx_boot_send_u64(p->fd, "count", count[q], BOOT_MS);
+			rc = sx_boot_send_u64(p->fd, "count", count[q], boot_ms(p));
 		} else {
-			rc = sx_boot_recv_u64(p->fd, "count", &count[q], BOOT_MS);
+			rc = sx_boot_recv_u64(p->fd, "count", &count[q], boot_ms(p));
 		}
 	}
 	if (rc < 0) {
-		boot_error("count", rc);
+		boot_error(p, "the message counts", rc);
 		return -1;
 	}
 	/* In a ping-pong each side counts what it sent itself. */
@@ -869,15 +949,15 @@ settle(struct perf *p)
 		exp = expected_crc(p, count);
 	if (receives_data(p))
 		act = actual_crc(p);
-	rc = sx_boot_send_u64(p->fd, "exp", exp, BOOT_MS);
+	rc = sx_boot_send_u64(p->fd, "exp", exp, boot_ms(p));
 	if (rc == 0)
-		rc = sx_boot_send_u64(p->fd, "act", act, BOOT_MS);
+		rc = sx_boot_send_u64(p->fd, "act", act, boot_ms(p));
 	if (rc == 0)
-		rc = sx_boot_recv_u64(p->fd, "exp", &peer_exp, BOOT_MS);
+		rc = sx_boot_recv_u64(p->fd, "exp", &peer_exp, boot_ms(p));
 	if (rc == 0)
-		rc = sx_boot_recv_u64(p->fd, "act", &peer_act, BOOT_MS);
+		rc = sx_boot_recv_u64(p->fd, "act", &peer_act, boot_ms(p));
 	if (rc < 0) {
-		boot_error("verify", rc);
+		boot_error(p, "the checksums", rc);
 		return -1;
 	}
 	if (receives_data(p) && act != peer_exp) {
@@ -927,21 +1007,21 @@ share_row(struct perf *p, struct sx_tool_row *row)
 		else
 			sx_tool_row_lat(row, &p->lat,
 			                p->mode == MODE_ATOMIC_LAT ? 1.0 : 0.5);
-		rc = sx_boot_send_u64(p->fd, "iters", row->iters, BOOT_MS);
+		rc = sx_boot_send_u64(p->fd, "iters", row->iters, boot_ms(p));
 		for (i = 0; i < nv && rc == 0; i++) {
 			memcpy(&bits, &v[i], sizeof(bits));
-			rc = sx_boot_send_u64(p->fd, "v", bits, BOOT_MS);
+			rc = sx_boot_send_u64(p->fd, "v", bits, boot_ms(p));
 		}
 	} else {
 		row->bytes = p->size;
-		rc = sx_boot_recv_u64(p->fd, "iters", &row->iters, BOOT_MS);
+		rc = sx_boot_recv_u64(p->fd, "iters", &row->iters, boot_ms(p));
 		for (i = 0; i < nv && rc == 0; i++) {
-			rc = sx_boot_recv_u64(p->fd, "v", &bits, BOOT_MS);
+			rc = sx_boot_recv_u64(p->fd, "v", &bits, boot_ms(p));
 			memcpy(&v[i], &bits, sizeof(bits));
 		}
 	}
 	if (rc < 0)
-		boot_error("results", rc);
+		boot_error(p, "the results", rc);
 	return rc;
 }
 
@@ -957,11 +1037,12 @@ run_phase(struct perf *p, uint32_t size, uint64_t iters, bool measured)
 	if (prepare(p, size, iters) < 0)
 		p->failed = true;
 	/* Receives are posted and targets zeroed on both sides: go. */
-	rc = sx_boot_barrier(p->fd, "go", BOOT_MS);
+	rc = sx_boot_barrier(p->fd, "go", boot_ms(p));
 	if (rc < 0) {
-		boot_error("barrier go", rc);
+		boot_error(p, "the go barrier", rc);
 		return 1;
 	}
+	heard_now(p);
 	if (!p->failed) {
 		switch (p->mode) {
 		case MODE_WRITE_BW:
@@ -986,8 +1067,12 @@ run_phase(struct perf *p, uint32_t size, uint64_t iters, bool measured)
 			break;
 		}
 	}
-	if (finish(p, &peer_status) < 0)
+	/* A lost bootstrap connection (the peer killed) or a silent peer is
+	 * the run's failure, whatever this side's part did. */
+	if (finish(p, &peer_status) < 0) {
+		p->failed = true;
 		return 1;
+	}
 	if (peer_status != FIN_OK) {
 		fprintf(stderr, PROG ": the peer reported a failure\n");
 		p->failed = true;
@@ -1081,7 +1166,7 @@ open_resources(struct perf *p)
 		                                 : strerror(errno));
 		return -1;
 	}
-	if (sx_tool_apply_cc(o, p->ctx, &p->trace) < 0 || sx_tool_apply_path(o, p->ctx) < 0)
+	if (sx_tool_apply_cc(o, p->ctx) < 0 || sx_tool_apply_path(o, p->ctx) < 0)
 		return -1;
 	p->ctl = sx_tool_open_ctl(o, p->ctx, &ctl_failed); /* scalex-ctl, --prom-port */
 	if (ctl_failed)
@@ -1135,10 +1220,18 @@ open_resources(struct perf *p)
 	return 0;
 }
 
+static bool link_wait(const char *dev);
+
 static void
 close_resources(struct perf *p)
 {
 	uint32_t q;
+
+	/* A setup step failed after the device started: let a memif
+	 * handshake in progress finish before the port goes (torn down in the
+	 * middle, DPDK 22.11's server panics in its interrupt thread). */
+	if (p->ctx != NULL && p->peer_opened && !p->link_seen)
+		link_wait(p->o->dev);
 
 	for (q = 0; q < SX_TOOL_MAX_QPS; q++) {
 		if (p->qp[q] != NULL)
@@ -1157,9 +1250,21 @@ close_resources(struct perf *p)
 		sx_cc_trace(p->ctx, NULL);
 		sx_close_device(p->ctx);
 	}
-	if (p->trace != NULL)
-		fclose(p->trace);
-	p->trace = NULL;
+	if (p->o->trace_fp != NULL) {
+		FILE *f = p->o->trace_fp;
+		int err;
+
+		errno = 0;
+		err = fflush(f) != 0 || ferror(f) ? (errno != 0 ? errno : EIO) : 0;
+		if (fclose(f) != 0 && err == 0)
+			err = errno;
+		p->o->trace_fp = NULL;
+		if (err != 0) {
+			fprintf(stderr, PROG ": write %s: %s\n", p->o->trace,
+			        strerror(err));
+			p->late_failed = true;
+		}
+	}
 	p->mr = NULL;
 	p->cq = NULL;
 	p->pd = NULL;
@@ -1195,6 +1300,7 @@ port_id_of(const char *dev, uint16_t *port_id)
 static bool
 link_wait(const char *dev)
 {
+	/* A signal ends the wait as a failure (main says why). */
 	struct rte_eth_link link;
 	uint16_t port_id;
 	uint64_t deadline = sx_tool_now_ns() + LINK_WAIT_MS * 1000000ull;
@@ -1207,7 +1313,7 @@ link_wait(const char *dev)
 		    link.link_status == RTE_ETH_LINK_UP)
 			return true;
 		usleep(1000);
-	} while (sx_tool_now_ns() < deadline);
+	} while (sx_tool_now_ns() < deadline && !perf_signalled);
 	return false;
 }
 
@@ -1301,6 +1407,8 @@ print_header(struct perf *p)
 	                   o->verify ? "on (crc64 of every target byte)" : "off");
 	if (o->pcap)
 		sx_tool_report_set(r, "Capture", "%s", o->pcap);
+	for (q = 0; q < o->nneighbors; q++)
+		sx_tool_report_set(r, "Neighbor", "%s (static)", o->neighbor[q].spec);
 
 	lines = malloc(cap);
 	if (lines != NULL) {
@@ -1340,12 +1448,26 @@ boot_connect(struct perf *p)
 		                    "* Waiting for client to connect... *\n"
 		                    "************************************\n");
 		fflush(p->rep.out);
-		p->fd = sx_boot_accept(o->host, o->boot_port, BOOT_ACCEPT_MS);
+		p->fd = sx_boot_accept(o->host, o->boot_port,
+		                       boot_ms(p) * SX_TOOL_ACCEPT_FACTOR);
 	} else {
-		p->fd = sx_boot_connect(o->host, o->boot_port, BOOT_MS);
+		p->fd = sx_boot_connect(o->host, o->boot_port, boot_ms(p));
 	}
 	if (p->fd < 0) {
-		boot_error(o->server ? "accept" : "connect", p->fd);
+		rc = p->fd;
+		p->fd = -1;
+		if (rc == -ETIMEDOUT && o->server)
+			fprintf(stderr,
+			        PROG ": bootstrap: no client connected within %.3g s\n",
+			        boot_ms(p) * SX_TOOL_ACCEPT_FACTOR / 1000.0);
+		else if (rc == -ETIMEDOUT || rc == -ECONNREFUSED)
+			fprintf(
+			    stderr,
+			    PROG ": bootstrap: could not connect to %s:%u within %.3g s: "
+			         "%s\n",
+			    o->host, o->boot_port, boot_ms(p) / 1000.0, strerror(-rc));
+		else
+			boot_error(p, o->server ? "accept" : "connect", rc);
 		return -1;
 	}
 	/* Both sides must run the same test: compare a hash of the parameters
@@ -1357,11 +1479,11 @@ boot_connect(struct perf *p)
 	         o->mtu, (int)o->rel, o->tx_depth, o->verify, o->warmup);
 	for (i = 0; params[i] != '\0'; i++)
 		h = (h ^ (uint8_t)params[i]) * 0x100000001b3ull;
-	rc = sx_boot_send_u64(p->fd, "params", h, BOOT_MS);
+	rc = sx_boot_send_u64(p->fd, "params", h, boot_ms(p));
 	if (rc == 0)
-		rc = sx_boot_recv_u64(p->fd, "params", &peer_h, BOOT_MS);
+		rc = sx_boot_recv_u64(p->fd, "params", &peer_h, boot_ms(p));
 	if (rc < 0) {
-		boot_error("parameters", rc);
+		boot_error(p, "the parameter hash", rc);
 		return -1;
 	}
 	if (peer_h != h) {
@@ -1377,20 +1499,43 @@ boot_connect(struct perf *p)
 	return 0;
 }
 
-/* Both sides say whether they could open their device; true if both did. */
+/* Both sides say whether they could open their device (or see the link);
+ * true if both did. The peer may first need @p work_ms of its own work. */
 static bool
-agree(struct perf *p, const char *tag, bool ok)
+agree(struct perf *p, const char *tag, bool ok, int work_ms)
 {
 	uint64_t peer_ok = 0;
+	int rc = sx_boot_send_u64(p->fd, tag, ok, boot_ms(p));
 
-	if (sx_boot_send_u64(p->fd, tag, ok, BOOT_MS) < 0 ||
-	    sx_boot_recv_u64(p->fd, tag, &peer_ok, BOOT_MS) < 0) {
-		fprintf(stderr, PROG ": bootstrap %s: connection lost\n", tag);
+	if (rc == 0)
+		rc = sx_boot_recv_u64(p->fd, tag, &peer_ok, boot_ms(p) + work_ms);
+	if (rc < 0) {
+		boot_error(p, tag, rc);
 		return false;
 	}
 	if (ok && !peer_ok)
 		fprintf(stderr, PROG ": the peer failed (%s)\n", tag);
+	if (strcmp(tag, "open") == 0)
+		p->peer_opened = peer_ok != 0;
 	return ok && peer_ok;
+}
+
+/* A static neighbor entry for the peer's IP replaces the MAC it announced:
+ * frames to a peer behind a router go to the router. */
+static void
+use_neighbor(const struct sx_tool_opts *o, struct sx_qp_endpoint *ep)
+{
+	unsigned int i;
+
+	for (i = 0; i < o->nneighbors; i++) {
+		const struct sx_tool_neighbor *n = &o->neighbor[i];
+
+		if (n->ip_version == ep->ip_version &&
+		    memcmp(n->ip, ep->ip, n->ip_version == 4 ? 4 : 16) == 0) {
+			memcpy(ep->mac, n->mac, sizeof(ep->mac));
+			return;
+		}
+	}
 }
 
 /* Exchange endpoints, connect the QPs, wait for the link. */
@@ -1401,12 +1546,13 @@ connect_qps(struct perf *p)
 	uint32_t q;
 	int rc;
 
-	rc = sx_boot_exchange(p->fd, p->local, p->remote, o->qps, BOOT_MS);
+	rc = sx_boot_exchange(p->fd, p->local, p->remote, o->qps, boot_ms(p));
 	if (rc < 0) {
-		boot_error("exchange", rc);
+		boot_error(p, "the QP exchange", rc);
 		return -1;
 	}
 	for (q = 0; q < o->qps; q++) {
+		use_neighbor(o, &p->remote[q].ep);
 		if (p->remote[q].len != p->buf_len) {
 			fprintf(stderr,
 			        PROG ": the peer's buffer is %" PRIu64
@@ -1422,10 +1568,11 @@ connect_qps(struct perf *p)
 	}
 	/* Both devices are open now; the link is up once memif has met. */
 	rc = link_wait(o->dev) ? 0 : -1;
+	p->link_seen = rc == 0;
 	if (rc < 0)
 		fprintf(stderr, PROG ": %s: link still down after %d ms\n", o->dev,
 		        LINK_WAIT_MS);
-	return agree(p, "link", rc == 0) ? 0 : -1;
+	return agree(p, "link", rc == 0, LINK_WAIT_MS) ? 0 : -1;
 }
 
 /* Orderly close: nobody polls any more; the client closes first. */
@@ -1434,25 +1581,30 @@ shutdown_peer(struct perf *p)
 {
 	int rc;
 
-	if (p->fd < 0) {
+	/* A broken or timed-out bootstrap: no agreement is possible; close
+	 * now (the munmap guard in the port keeps a memif peer that is still
+	 * polling safe). */
+	if (p->fd < 0 || p->boot_broken) {
 		close_resources(p);
+		sx_boot_close(p->fd);
+		p->fd = -1;
 		return;
 	}
-	rc = sx_boot_barrier(p->fd, "done", BOOT_MS);
+	rc = sx_boot_barrier(p->fd, "done", boot_ms(p));
 	if (rc < 0)
-		boot_error("barrier done", rc);
+		boot_error(p, "the done barrier", rc);
 	if (is_client(p)) {
 		close_resources(p);
 		if (rc == 0) {
-			rc = sx_boot_barrier(p->fd, "closed", BOOT_MS);
+			rc = sx_boot_barrier(p->fd, "closed", boot_ms(p));
 			if (rc < 0)
-				boot_error("barrier closed", rc);
+				boot_error(p, "the closed barrier", rc);
 		}
 	} else {
 		if (rc == 0) {
-			rc = sx_boot_barrier(p->fd, "closed", BOOT_MS);
+			rc = sx_boot_barrier(p->fd, "closed", boot_ms(p));
 			if (rc < 0)
-				boot_error("barrier closed", rc);
+				boot_error(p, "the closed barrier", rc);
 		}
 		close_resources(p);
 	}
@@ -1469,7 +1621,10 @@ main(int argc, char **argv)
 	int rc, status = SX_TOOL_EXIT_FAIL;
 	bool connected = false;
 
+	/* Every option and every output is checked before a device exists. */
 	rc = sx_tool_parse(&perf_spec, argc, argv, &o);
+	if (rc == 0)
+		rc = sx_tool_open_outputs(&o);
 	if (rc != 0) {
 		sx_tool_opts_free(&o);
 		return rc < 0 ? SX_TOOL_EXIT_OK : rc;
@@ -1482,6 +1637,16 @@ main(int argc, char **argv)
 	p.mode = (enum perf_mode)o.mode_idx;
 	p.fd = -1;
 	sx_tool_report_init(&p.rep, &o, perf_titles[p.mode]);
+	p.rep.json_fp = o.json_fp;
+	o.json_fp = NULL;
+
+	/* What killed processes of this tool left behind. */
+	if (o.eal_default)
+		sx_tool_clean_runtime(PROG);
+	if (o.server && sx_tool_clean_memif_socket(o.dev) < 0)
+		fprintf(stderr,
+		        PROG ": warning: cannot remove a stale memif socket: %s\n",
+		        strerror(errno));
 
 	rc = sx_tool_eal_init(&o);
 	if (rc < 0) {
@@ -1489,15 +1654,17 @@ main(int argc, char **argv)
 		goto out;
 	}
 	p.eal_up = true;
+	if (interrupted(&p))
+		goto out;
 	/* A memif client needs the server's socket: the server opens its
 	 * device before it listens, the client after it has connected. */
 	if (o.server && open_resources(&p) < 0)
 		goto out;
-	if (boot_connect(&p) < 0)
+	if (interrupted(&p) || boot_connect(&p) < 0)
 		goto out;
-	if (!agree(&p, "open", o.server || open_resources(&p) == 0))
+	if (!agree(&p, "open", o.server || open_resources(&p) == 0, DEVICE_OPEN_MS))
 		goto out;
-	if (connect_qps(&p) < 0)
+	if (interrupted(&p) || connect_qps(&p) < 0)
 		goto out;
 	connected = true;
 	print_header(&p);
@@ -1526,6 +1693,13 @@ out:
 		shutdown_peer(&p);
 	else
 		close_resources(&p);
+	if (p.late_failed && status == SX_TOOL_EXIT_OK)
+		status = SX_TOOL_EXIT_FAIL;
+	if (perf_signalled) {
+		if (!p.failed)
+			fprintf(stderr, PROG ": interrupted\n");
+		status = SX_TOOL_EXIT_SIGNAL_BASE + perf_signalled;
+	}
 	if (connected) {
 		rc = sx_tool_report_end(&p.rep, status);
 		if (rc < 0) {

@@ -24,6 +24,20 @@
  * processes). DPDK 22.11's rte_pcapng writes one interface block per ethdev
  * that exists when the file is opened and numbers them in that order.
  *
+ * memif and a peer's exit (DPDK 22.11, unfixed upstream): when the peer
+ * goes, the PMD's disconnect runs in the EAL interrupt thread and unmaps
+ * the shared regions while a worker may be inside eth_memif_rx/tx, which
+ * checks the connected flag only on entry; the survivor then touches
+ * unmapped memory. The guard below closes that window without patching
+ * DPDK: each thread that polls a port keeps a counter that is odd while it
+ * is inside an rx or tx burst, and this file defines munmap() itself. An
+ * executable exports it (-Wl,--export-dynamic-symbol=munmap, set on
+ * scalex's dependency) so that the PMD, a shared library, binds to it; when
+ * called from a thread that is not polling, it waits until every counter
+ * that was odd has moved on, then unmaps with the system call. A polling
+ * thread never waits, so it can neither wait on itself nor on the
+ * interrupt thread.
+ *
  * Units: lengths in bytes, ring sizes in descriptors, pools in mbufs.
  */
 /* rte_pcapng is experimental in DPDK 22.11. */
@@ -35,8 +49,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -94,6 +112,102 @@ frame_set(struct sx_frame *f, struct rte_mbuf *m)
 	f->len = rte_pktmbuf_data_len(m);
 	f->cap = rte_pktmbuf_data_len(m) + rte_pktmbuf_tailroom(m);
 	f->priv = m;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The munmap guard (see the file header)                                    */
+
+/* Threads that ever polled a port; more are unguarded (and logged once). */
+#define SX_ETHDEV_GUARD_SLOTS 64
+
+/*
+ * munmap() has no context argument, so the counters are the one piece of
+ * process-wide state of this file: one slot per polling thread, claimed on
+ * its first burst and never given back (a thread that exits leaves an even
+ * counter, which the waiter skips).
+ */
+static _Atomic uint64_t guard_pass[SX_ETHDEV_GUARD_SLOTS];
+static _Atomic unsigned int guard_nslots;
+static _Thread_local int guard_slot = -1; /* -1: not claimed yet; -2: none left */
+
+static _Atomic uint64_t *
+guard_counter(void)
+{
+	unsigned int i;
+
+	if (likely(guard_slot >= 0))
+		return &guard_pass[guard_slot];
+	if (guard_slot == -2)
+		return NULL;
+	i = atomic_fetch_add(&guard_nslots, 1);
+	if (i >= SX_ETHDEV_GUARD_SLOTS) {
+		guard_slot = -2;
+		SX_PORT_LOG(WARNING,
+		            "more than %d polling threads: a memif peer's exit "
+		            "may crash this one\n",
+		            SX_ETHDEV_GUARD_SLOTS);
+		return NULL;
+	}
+	guard_slot = (int)i;
+	return &guard_pass[i];
+}
+
+/* Before and after a burst: the counter is odd inside. seq_cst read-modify-
+ * writes are full barriers: the PMD's connected-flag load on entry cannot
+ * move above the increment. */
+static inline void
+guard_enter(_Atomic uint64_t *c)
+{
+	if (c != NULL)
+		atomic_fetch_add(c, 1);
+}
+
+static inline void
+guard_leave(_Atomic uint64_t *c)
+{
+	if (c != NULL)
+		atomic_fetch_add(c, 1);
+}
+
+int munmap(void *addr, size_t len);
+
+void
+sx_poll_pass_begin(void)
+{
+	guard_enter(guard_counter());
+}
+
+void
+sx_poll_pass_end(void)
+{
+	guard_leave(guard_counter());
+}
+
+int
+munmap(void *addr, size_t len)
+{
+	unsigned int i, n;
+
+	/* A polling thread unmaps only what it owns (its own port's close). */
+	if (guard_slot < 0) {
+		/* The caller's stores (the PMD clearing its connected flag)
+		 * before our loads of the counters. */
+		atomic_thread_fence(memory_order_seq_cst);
+		n = atomic_load(&guard_nslots);
+		if (n > SX_ETHDEV_GUARD_SLOTS)
+			n = SX_ETHDEV_GUARD_SLOTS;
+		for (i = 0; i < n; i++) {
+			uint64_t c = atomic_load(&guard_pass[i]);
+
+			if ((c & 1) == 0)
+				continue;
+			/* A burst is microseconds; yield rather than spin on a
+			 * shared core. */
+			while (atomic_load(&guard_pass[i]) == c)
+				sched_yield();
+		}
+	}
+	return (int)syscall(SYS_munmap, addr, len);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -172,12 +286,16 @@ ethdev_rx_burst(struct sx_port *port, struct sx_frame *f, uint16_t n)
 	struct sx_port_ethdev *e = ethdev_of(port);
 	struct rte_mbuf *m[SX_ETHDEV_BURST];
 	struct rte_mbuf *cap[SX_ETHDEV_BURST];
+	_Atomic uint64_t *pass = guard_counter();
 	uint16_t got = 0;
 
 	while (got < n) {
 		uint16_t want = RTE_MIN(n - got, SX_ETHDEV_BURST);
-		uint16_t nb = rte_eth_rx_burst(e->port_id, 0, m, want);
-		uint16_t i, first = got;
+		uint16_t nb, i, first = got;
+
+		guard_enter(pass);
+		nb = rte_eth_rx_burst(e->port_id, 0, m, want);
+		guard_leave(pass);
 
 		for (i = 0; i < nb; i++) {
 			struct rte_mbuf *x = m[i];
@@ -281,6 +399,7 @@ ethdev_tx_burst(struct sx_port *port, struct sx_frame *f, uint16_t n)
 	struct rte_mbuf *cap[SX_ETHDEV_BURST];
 	uint16_t idx[SX_ETHDEV_BURST]; /* index in the chunk of each m */
 	bool bad[SX_ETHDEV_BURST];
+	_Atomic uint64_t *pass = guard_counter();
 	uint16_t done = 0;
 
 	while (done < n) {
@@ -297,7 +416,12 @@ ethdev_tx_burst(struct sx_port *port, struct sx_frame *f, uint16_t n)
 		if (e->pcap != NULL)
 			for (i = 0; i < k; i++)
 				cap[i] = capture_copy(e, m[i], RTE_PCAPNG_DIRECTION_OUT);
-		sent = k > 0 ? rte_eth_tx_burst(e->port_id, 0, m, k) : 0;
+		sent = 0;
+		if (k > 0) {
+			guard_enter(pass);
+			sent = rte_eth_tx_burst(e->port_id, 0, m, k);
+			guard_leave(pass);
+		}
 		if (e->pcap != NULL) {
 			capture_write(e, cap, sent);
 			rte_pktmbuf_free_bulk(cap + sent, k - sent);
@@ -571,9 +695,14 @@ capture_open(struct sx_port_ethdev *e, const char *path, uint32_t max_frame, int
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
+	/* rte_pcapng_fdopen() sets rte_errno for its own failures but leaves
+	 * a failed write of the section header in errno (ENOSPC on a full
+	 * disk): clear both so that a stale value is not reported. */
+	errno = 0;
+	rte_errno = 0;
 	e->pcap = rte_pcapng_fdopen(fd, NULL, NULL, "scalex", NULL);
 	if (e->pcap == NULL) {
-		int ret = -rte_errno;
+		int ret = errno != 0 ? -errno : -rte_errno;
 
 		close(fd);
 		return ret != 0 ? ret : -EIO;
@@ -638,6 +767,19 @@ sx_port_ethdev_open(const char *spec, uint32_t max_frame, const char *pcap_path)
 		goto cleanup;
 	}
 
+	/* The capture before the start: a memif client meets its server when
+	 * it starts, and a port torn down in the middle of that handshake
+	 * makes the server's EAL interrupt thread panic (epoll_ctl on a closed
+	 * fd, DPDK 22.11). A capture that cannot be written (a full disk)
+	 * must fail before. */
+	if (pcap_path != NULL) {
+		ret = capture_open(e, pcap_path, max_frame, socket);
+		if (ret != 0) {
+			SX_PORT_LOG(ERR, "capture %s: %s\n", pcap_path, rte_strerror(-ret));
+			goto cleanup;
+		}
+	}
+
 	conf.rxmode.mtu = mtu;
 	ret = rte_eth_dev_configure(e->port_id, 1, 1, &conf);
 	if (ret != 0)
@@ -663,13 +805,6 @@ sx_port_ethdev_open(const char *spec, uint32_t max_frame, const char *pcap_path)
 		goto cleanup;
 	memcpy(e->port.mac, mac.addr_bytes, sizeof(e->port.mac));
 
-	if (pcap_path != NULL) {
-		ret = capture_open(e, pcap_path, max_frame, socket);
-		if (ret != 0) {
-			SX_PORT_LOG(ERR, "capture %s: %s\n", pcap_path, rte_strerror(-ret));
-			goto cleanup;
-		}
-	}
 	SX_PORT_LOG(INFO, "port %u (%s): frames up to %u bytes, %u/%u descriptors\n",
 		    e->port_id, info.driver_name, max_frame, nb_rxd, nb_txd);
 	return &e->port;

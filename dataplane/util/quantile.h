@@ -44,35 +44,45 @@ sx_sort_u64(uint64_t *v, size_t n)
 		qsort(v, n, sizeof(*v), sx_cmp_u64);
 }
 
+/* Where the q-quantile of n sorted values lies: between ranks *i and
+ * *i + 1 (0-based), at fraction *frac of the way; n > 0. */
+static inline void
+sx_quantile_rank(size_t n, double q, size_t *i, double *frac)
+{
+	double pos = q * (double)(n - 1);
+
+	*i = (size_t)pos;
+	*frac = pos - (double)*i;
+	if (*i + 1 >= n) {
+		*i = n - 1;
+		*frac = 0;
+	}
+}
+
 /* The q-quantile (0 <= q <= 1) of @p n sorted values; 0 for none. */
 static inline double
 sx_quantile_sorted(const double *v, size_t n, double q)
 {
-	double pos, frac;
+	double frac;
 	size_t i;
 
 	if (n == 0)
 		return 0;
-	pos = q * (double)(n - 1);
-	i = (size_t)pos;
-	frac = pos - (double)i;
-	return i + 1 >= n ? v[n - 1] : v[i] + frac * (v[i + 1] - v[i]);
+	sx_quantile_rank(n, q, &i, &frac);
+	return frac == 0 ? v[i] : v[i] + frac * (v[i + 1] - v[i]);
 }
 
 /* The same for sorted integers (latency samples in ns). */
 static inline double
 sx_quantile_sorted_u64(const uint64_t *v, size_t n, double q)
 {
-	double pos, frac;
+	double frac;
 	size_t i;
 
 	if (n == 0)
 		return 0;
-	pos = q * (double)(n - 1);
-	i = (size_t)pos;
-	frac = pos - (double)i;
-	return i + 1 >= n ? (double)v[n - 1]
-			  : (double)v[i] + frac * ((double)v[i + 1] - (double)v[i]);
+	sx_quantile_rank(n, q, &i, &frac);
+	return frac == 0 ? (double)v[i] : (double)v[i] + frac * ((double)v[i + 1] - (double)v[i]);
 }
 
 /*

@@ -8,9 +8,12 @@
  * polling their port before either closes it).
  *
  * The exchange is line-oriented text ("SCALEX1 ..."), so a bad or foreign
- * peer gets a clear error, never a misread struct. Every call takes a
- * timeout in milliseconds and returns 0 or a negative errno
- * (-ETIMEDOUT, -ECONNREFUSED, -EPROTO for a malformed message, ...).
+ * peer gets a clear error, never a misread struct; only the canonical form
+ * of each line (the writer's) is read. The grammar and the session
+ * scalex-perf runs on it: docs/bootstrap.md. Every call takes a timeout in
+ * milliseconds and returns 0 or a negative errno: -ETIMEDOUT, -ECONNREFUSED,
+ * -ECONNRESET (the peer closed), -EPIPE, -EPROTO (a malformed or unexpected
+ * line), -EINTR (a signal arrived, also during the connect retry).
  */
 #ifndef SCALEX_BOOTSTRAP_H
 #define SCALEX_BOOTSTRAP_H

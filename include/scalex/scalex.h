@@ -239,6 +239,17 @@ int sx_eal_init(int argc, char **argv);
  *  (primary) process, which DPDK leaves behind. Call after every port is closed. */
 int sx_eal_cleanup(void);
 
+/**
+ * The memif disconnect guard (docs/bootstrap.md): DPDK's memif PMD unmaps
+ * its shared regions from the interrupt thread when the peer leaves, while
+ * a poller may be inside a burst on them. libscalex defines munmap() so
+ * that such an unmap waits for every polling pass in progress; its own
+ * ports bracket their bursts already. A thread that polls DPDK ports
+ * directly brackets each pass with these (they nest with nothing).
+ */
+void sx_poll_pass_begin(void);
+void sx_poll_pass_end(void);
+
 /** Set @p attr to defaults (IPv4 0.0.0.0, MTU 1024, no faults, no capture). */
 void sx_context_attr_init(struct sx_context_attr *attr);
 

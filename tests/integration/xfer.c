@@ -2040,11 +2040,11 @@ side_main(const struct opts *o)
 	}
 down:
 	if (rc < 0 && s.fd >= 0) {
-		/* Without a barrier, the peer learns from the closed connection
-		 * and stops polling; give it time before our port goes. */
+		/* Without a barrier the peer may still be polling when our
+		 * port goes: the port's munmap guard (dataplane/port/ethdev.c)
+		 * keeps it safe, so there is nothing to wait for here. */
 		sx_boot_close(s.fd);
 		s.fd = -1;
-		usleep(500000);
 	}
 	device_down(&s);
 	if (getenv("XFER_DEBUG"))

@@ -6,16 +6,26 @@
  * a crash or an exit from inside the parser.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
+#include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <scalex/cc.h>
+#include <scalex/control.h>
 
 #include "tool.h"
 
@@ -49,17 +59,21 @@ enum opt_id {
 	OPT_LINE_RATE,
 	OPT_PATH,
 	OPT_PATH_PARAM,
+	OPT_PEER_TIMEOUT,
+	OPT_NEIGHBOR,
 	OPT_CTL_SOCK,
 	OPT_PROM_PORT,
 	OPT_PROM_ADDR,
 };
 
 static const struct option long_opts[] = {
-    {"server", no_argument, NULL, OPT_SERVER},
+    {"server", optional_argument, NULL, OPT_SERVER},
     {"connect", required_argument, NULL, OPT_CONNECT},
     {"boot-port", required_argument, NULL, OPT_BOOT_PORT},
+    {"peer-timeout", required_argument, NULL, OPT_PEER_TIMEOUT},
     {"dev", required_argument, NULL, OPT_DEV},
     {"ip", required_argument, NULL, OPT_IP},
+    {"neighbor", required_argument, NULL, OPT_NEIGHBOR},
     {"size", required_argument, NULL, 's'},
     {"all", no_argument, NULL, 'a'},
     {"iters", required_argument, NULL, 'n'},
@@ -95,9 +109,13 @@ static const struct option long_opts[] = {
 static const char *const usage_text[] = {
     "",
     "roles (bootstrap over TCP, as perftest):",
-    "  --server            wait for a client",
+    "  --server[=ADDR]     wait for a client, listening on ADDR (default: any)",
     "  --connect HOST      client of HOST (default 127.0.0.1)",
     "  --boot-port N       bootstrap TCP port (default 18515)",
+    "  --peer-timeout SEC  bound of every wait on the peer: connecting,",
+    "                      each bootstrap line, silence on the link while",
+    "                      the peer should send (default 30; a server waits",
+    "                      4 times as long for its client to connect)",
     "",
     "device:",
     "  --dev VDEV          DPDK device, e.g.",
@@ -106,6 +124,10 @@ static const char *const usage_text[] = {
     "                      socket=/tmp/<prog>-<boot-port>.sock)",
     "  --ip ADDR           local IPv4 or IPv6 address",
     "                      (default 10.0.0.1 server, 10.0.0.2 client)",
+    "  --neighbor IP=MAC   static neighbor entry: frames to IP go to MAC",
+    "                      instead of the MAC the peer announced (a peer",
+    "                      behind a router: its IP, the router's MAC);",
+    "                      repeatable, up to 8",
     "  --mtu N             256, 512, 1024, 2048 or 4096 (default 4096)",
     "  --pcap FILE         capture every frame sent and received (pcapng)",
     "",
@@ -167,7 +189,13 @@ static const char *const usage_text[] = {
     "client on the last (the EAL would put both on core 0); pin with -l N",
     "after '--'.",
     "",
-    "exit status: 0 pass, 1 completion error or failed check, 2 usage",
+    "Every option is checked and every output file opened before the",
+    "device starts. At start-up the EAL runtime directories and control",
+    "sockets of dead processes and a dead server's memif socket are removed",
+    "(docs/bootstrap.md).",
+    "",
+    "exit status: 0 pass, 1 completion error, failed check, peer failure or",
+    "timeout, 2 usage, 128+N stopped by signal N (SIGINT 130, SIGTERM 143)",
 };
 
 _Static_assert(SX_TOOL_DEFAULT_BOOT_PORT == 18515 && DEFAULT_MTU == 4096 &&
@@ -309,6 +337,52 @@ parse_ip(const char *s, struct sx_tool_opts *o)
 	return 0;
 }
 
+/* "xx:xx:xx:xx:xx:xx", two hex digits per byte. */
+static int
+parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int i;
+
+	for (i = 0; i < 6; i++) {
+		char hex[3] = {s[0], s[0] != '\0' ? s[1] : '\0', '\0'};
+		char *end;
+
+		if (strlen(hex) != 2 || !isxdigit((unsigned char)hex[0]) ||
+		    !isxdigit((unsigned char)hex[1]))
+			return -EINVAL;
+		mac[i] = (uint8_t)strtoul(hex, &end, 16);
+		s += 2;
+		if (*s != (i < 5 ? ':' : '\0'))
+			return -EINVAL;
+		if (i < 5)
+			s++;
+	}
+	return 0;
+}
+
+/* --neighbor IP=MAC */
+static int
+parse_neighbor(const char *arg, struct sx_tool_neighbor *n)
+{
+	const char *eq = strchr(arg, '=');
+	char ip[INET6_ADDRSTRLEN];
+	size_t len;
+
+	if (eq == NULL || (len = (size_t)(eq - arg)) == 0 || len >= sizeof(ip))
+		return -EINVAL;
+	memcpy(ip, arg, len);
+	ip[len] = '\0';
+	memset(n, 0, sizeof(*n));
+	if (inet_pton(AF_INET, ip, n->ip) == 1)
+		n->ip_version = 4;
+	else if (inet_pton(AF_INET6, ip, n->ip) == 1)
+		n->ip_version = 6;
+	else
+		return -EINVAL;
+	n->spec = arg;
+	return parse_mac(eq + 1, n->mac);
+}
+
 static int
 build_default_eal(struct sx_tool_opts *o, const char *argv0)
 {
@@ -353,6 +427,7 @@ opts_defaults(struct sx_tool_opts *o)
 	o->rel = SX_REL_GBN;
 	o->tx_depth = DEFAULT_TX_DEPTH;
 	o->seed = 1;
+	o->peer_timeout_ms = SX_TOOL_DEFAULT_PEER_TIMEOUT_S * 1000u;
 	o->prom_port = -1;
 }
 
@@ -368,6 +443,63 @@ find_mode(const struct sx_tool_spec *spec, const char *name, unsigned int *idx)
 		}
 	}
 	return NULL;
+}
+
+/* The algorithms the registry knows, for a message. */
+static void
+cc_names(char *out, size_t cap)
+{
+	const struct sx_cc_ops *ops;
+	size_t len = 0;
+	unsigned int i;
+
+	out[0] = '\0';
+	for (i = 0; (ops = sx_cc_at(i)) != NULL && len < cap; i++)
+		len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? ", " : "",
+		                        ops->name);
+}
+
+/*
+ * The congestion-control options, checked against the registry and the
+ * algorithm's parameter table now, so that a typo is a usage error before
+ * any device starts (a device torn down while a memif peer is meeting it
+ * is what crashed processes). sx_tool_apply_cc() applies them later.
+ */
+static int
+check_cc(const struct sx_tool_spec *spec, const struct sx_tool_opts *o)
+{
+	const struct sx_cc_ops *ops;
+	struct sx_cc_params cp;
+	char names[128];
+	unsigned int i;
+	int rc;
+
+	if (o->cc == NULL) {
+		if (o->cc_preset || o->ncc_params || o->trace)
+			return usage_error(
+			    spec, "--cc-preset, --cc-param and --trace need --cc");
+		return 0;
+	}
+	ops = sx_cc_find(o->cc);
+	if (ops == NULL) {
+		cc_names(names, sizeof(names));
+		return usage_error(spec, "--cc: no congestion control '%s' (%s or none)",
+		                   o->cc, names);
+	}
+	sx_cc_params_init(&cp, ops);
+	if (o->cc_preset != NULL && sx_cc_params_preset(&cp, o->cc_preset) < 0)
+		return usage_error(spec, "--cc-preset: %s has no preset '%s'", o->cc,
+		                   o->cc_preset);
+	for (i = 0; i < o->ncc_params; i++) {
+		rc = sx_cc_params_parse(&cp, o->cc_params[i]);
+		if (rc < 0)
+			return usage_error(spec, "--cc-param %s: %s", o->cc_params[i],
+			                   rc == -ENOENT ? "no such parameter"
+			                   : rc == -ERANGE
+			                       ? "outside the parameter's range"
+			                       : "not name=value");
+	}
+	return 0;
 }
 
 int
@@ -402,8 +534,23 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 
 		switch (c) {
 		case OPT_SERVER:
+			if (arg != NULL && *arg == '\0')
+				return usage_error(spec, "--server=: empty address");
 			o->server = true;
+			o->host = arg; /* NULL: any address */
 			break;
+		case OPT_PEER_TIMEOUT: {
+			double sec;
+
+			if (parse_seconds(arg, &sec) < 0 || sec < 0.001 ||
+			    sec > SX_TOOL_MAX_PEER_TIMEOUT_S)
+				return usage_error(spec,
+				                   "--peer-timeout: '%s' is not a time "
+				                   "in [0.001, %d] seconds",
+				                   arg, SX_TOOL_MAX_PEER_TIMEOUT_S);
+			o->peer_timeout_ms = (uint32_t)(sec * 1000.0 + 0.5);
+			break;
+		}
 		case OPT_CONNECT:
 			if (*arg == '\0')
 				return usage_error(spec, "--connect: empty host");
@@ -423,6 +570,16 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 			break;
 		case OPT_IP:
 			ip = arg;
+			break;
+		case OPT_NEIGHBOR:
+			if (o->nneighbors == SX_TOOL_MAX_NEIGHBORS)
+				return usage_error(spec, "--neighbor: more than %u",
+				                   SX_TOOL_MAX_NEIGHBORS);
+			if (parse_neighbor(arg, &o->neighbor[o->nneighbors]) < 0)
+				return usage_error(
+				    spec, "--neighbor: '%s' is not IP=xx:xx:xx:xx:xx:xx",
+				    arg);
+			o->nneighbors++;
 			break;
 		case 's':
 			if (sx_tool_parse_size(arg, SX_TOOL_MAX_SIZE, &v) < 0 ||
@@ -612,6 +769,9 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 		return usage_error(spec, "--path-param needs --path");
 	if (o->server && have_connect)
 		return usage_error(spec, "--server and --connect exclude each other");
+	rc = check_cc(spec, o);
+	if (rc != 0)
+		return rc;
 	if (!o->server && o->host == NULL)
 		o->host = "127.0.0.1";
 	if (o->iters_given && o->duration_s > 0)
@@ -692,23 +852,232 @@ sx_tool_opts_free(struct sx_tool_opts *o)
 {
 	free(o->eal_argv);
 	o->eal_argv = NULL;
+	if (o->json_fp != NULL)
+		fclose(o->json_fp);
+	o->json_fp = NULL;
+	if (o->trace_fp != NULL)
+		fclose(o->trace_fp);
+	o->trace_fp = NULL;
 }
 
 int
-sx_tool_apply_cc(const struct sx_tool_opts *o, struct sx_context *ctx, FILE **trace_out)
+sx_tool_open_outputs(struct sx_tool_opts *o)
+{
+	int fd;
+
+	if (o->json != NULL && strcmp(o->json, "-") != 0) {
+		o->json_fp = fopen(o->json, "w");
+		if (o->json_fp == NULL)
+			goto fail_json;
+	}
+	if (o->trace != NULL) {
+		o->trace_fp = fopen(o->trace, "w");
+		if (o->trace_fp == NULL) {
+			fprintf(stderr, "%s: --trace %s: %s\n", o->prog, o->trace,
+			        strerror(errno));
+			return SX_TOOL_EXIT_FAIL;
+		}
+	}
+	/* The port opens (and truncates) the capture itself, once the
+	 * device exists; here only whether it can. */
+	if (o->pcap != NULL) {
+		fd = open(o->pcap, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			fprintf(stderr, "%s: --pcap %s: %s\n", o->prog, o->pcap,
+			        strerror(errno));
+			return SX_TOOL_EXIT_FAIL;
+		}
+		close(fd);
+	}
+	return 0;
+fail_json:
+	fprintf(stderr, "%s: --json %s: %s\n", o->prog, o->json, strerror(errno));
+	return SX_TOOL_EXIT_FAIL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Leftovers of killed processes                                             */
+
+/* DPDK's runtime directory (eal_get_runtime_dir()): /var/run/dpdk for root,
+ * else $XDG_RUNTIME_DIR/dpdk or /tmp/dpdk. */
+static void
+runtime_base(char *out, size_t cap)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (getuid() == 0)
+		snprintf(out, cap, "/var/run/dpdk");
+	else
+		snprintf(out, cap, "%s/dpdk", xdg != NULL ? xdg : "/tmp");
+}
+
+static int
+remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	/* Errors are left to the final rmdir: a concurrent cleaner may have
+	 * removed an entry first. */
+	remove(path);
+	return 0;
+}
+
+/* Does process @p pid exist? EPERM: it does, as someone else's. */
+static bool
+pid_alive(long pid)
+{
+	return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+}
+
+/*
+ * The default control sockets (sx_ctl_default_path(): <dir>/scalex-<pid>.sock)
+ * of processes that are gone: a killed process cannot remove its own.
+ */
+static int
+clean_ctl_sockets(const char *prog)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 256], *slash;
+	struct dirent *d;
+	struct stat st;
+	int removed = 0;
+	DIR *dp;
+
+	if (sx_ctl_default_path(getpid(), dir, sizeof(dir)) != 0)
+		return 0;
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		return 0;
+	*slash = '\0';
+	dp = opendir(dir[0] != '\0' ? dir : "/");
+	if (dp == NULL)
+		return 0;
+	while ((d = readdir(dp)) != NULL) {
+		const char *num = d->d_name + strlen("scalex-");
+		char *end;
+		long pid;
+
+		if (strncmp(d->d_name, "scalex-", strlen("scalex-")) != 0 || *num < '1' ||
+		    *num > '9')
+			continue;
+		errno = 0;
+		pid = strtol(num, &end, 10);
+		if (errno != 0 || strcmp(end, ".sock") != 0 || pid > INT_MAX ||
+		    pid == (long)getpid() || pid_alive(pid))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode) || unlink(path) != 0)
+			continue;
+		fprintf(stderr, "%s: removed %s, left by process %ld (gone)\n", prog, path,
+		        pid);
+		removed++;
+	}
+	closedir(dp);
+	return removed;
+}
+
+int
+sx_tool_clean_runtime(const char *prog)
+{
+	char base[PATH_MAX], path[PATH_MAX + 256];
+	size_t plen = strlen(prog);
+	struct dirent *d;
+	int removed = 0;
+	DIR *dir;
+
+	runtime_base(base, sizeof(base));
+	dir = opendir(base);
+	if (dir == NULL)
+		return 0;
+	while ((d = readdir(dir)) != NULL) {
+		const char *num = d->d_name + plen + 1;
+		char *end;
+		long pid;
+
+		/* Exactly "<prog>-<pid>": the file prefix sx_tool_parse() gives. */
+		if (strncmp(d->d_name, prog, plen) != 0 || d->d_name[plen] != '-' ||
+		    *num < '1' || *num > '9')
+			continue;
+		errno = 0;
+		pid = strtol(num, &end, 10);
+		if (errno != 0 || *end != '\0' || pid <= 0 || pid > INT_MAX ||
+		    pid == (long)getpid() || pid_alive(pid))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", base, d->d_name);
+		if (nftw(path, remove_entry, 8, FTW_DEPTH | FTW_PHYS) == 0 &&
+		    access(path, F_OK) != 0) {
+			fprintf(stderr, "%s: removed %s, left by process %ld (gone)\n",
+			        prog, path, pid);
+			removed++;
+		}
+	}
+	closedir(dir);
+	return removed + clean_ctl_sockets(prog);
+}
+
+/* The value of "key=" in a devargs string, into @p out. */
+static bool
+devarg(const char *dev, const char *key, char *out, size_t cap)
+{
+	size_t klen = strlen(key);
+	const char *p = strchr(dev, ',');
+
+	while (p != NULL) {
+		p++;
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			size_t n = strcspn(p + klen + 1, ",");
+
+			if (n >= cap)
+				return false;
+			memcpy(out, p + klen + 1, n);
+			out[n] = '\0';
+			return true;
+		}
+		p = strchr(p, ',');
+	}
+	return false;
+}
+
+int
+sx_tool_clean_memif_socket(const char *dev)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char role[16];
+	struct stat st;
+	int fd, rc;
+
+	if (strncmp(dev, "net_memif", strlen("net_memif")) != 0 ||
+	    !devarg(dev, "role", role, sizeof(role)) || strcmp(role, "server") != 0 ||
+	    !devarg(dev, "socket", sa.sun_path, sizeof(sa.sun_path)))
+		return 0;
+	/* An abstract socket (memif's socket-abstract=yes) leaves no file. */
+	if (lstat(sa.sun_path, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return 0;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	rc = rc == 0 ? 0 : errno;
+	close(fd);
+	/* Refused: a socket file nobody listens on. Anything else (a live
+	 * server, a permission problem) is left alone. */
+	if (rc != ECONNREFUSED)
+		return 0;
+	if (unlink(sa.sun_path) != 0)
+		return -errno;
+	fprintf(stderr, "memif: removed %s, left by a server that is gone\n",
+	        sa.sun_path);
+	return 1;
+}
+
+int
+sx_tool_apply_cc(const struct sx_tool_opts *o, struct sx_context *ctx)
 {
 	unsigned int i;
 	int rc;
 
-	*trace_out = NULL;
-	if (o->cc == NULL) {
-		if (o->cc_preset || o->ncc_params || o->trace) {
-			fprintf(stderr, "%s: --cc-preset, --cc-param and --trace need --cc\n",
-			        o->prog);
-			return -1;
-		}
+	if (o->cc == NULL)
 		return 0;
-	}
 	if (o->cc_preset != NULL && (rc = sx_cc_preset(ctx, o->cc_preset)) < 0) {
 		fprintf(stderr, "%s: --cc-preset %s: %s\n", o->prog, o->cc_preset,
 		        rc == -ENOENT ? "no such preset" : strerror(-rc));
@@ -724,15 +1093,8 @@ sx_tool_apply_cc(const struct sx_tool_opts *o, struct sx_context *ctx, FILE **tr
 			return -1;
 		}
 	}
-	if (o->trace != NULL) {
-		*trace_out = fopen(o->trace, "w");
-		if (*trace_out == NULL) {
-			fprintf(stderr, "%s: --trace %s: %s\n", o->prog, o->trace,
-			        strerror(errno));
-			return -1;
-		}
-		sx_cc_trace(ctx, *trace_out);
-	}
+	if (o->trace_fp != NULL)
+		sx_cc_trace(ctx, o->trace_fp);
 	return 0;
 }
 

@@ -506,11 +506,15 @@ sx_tool_report_end(struct sx_tool_report *r, int exit_status)
 		fflush(stdout);
 		return rc;
 	}
-	f = fopen(r->o->json, "w");
+	/* Opened before the run (sx_tool_open_outputs()); closed here, so
+	 * that a full disk is an error now and not a lost result. */
+	f = r->json_fp;
 	if (f == NULL)
-		return -errno;
-	if (json_write(r, f, exit_status) != 0 || ferror(f))
-		rc = -EIO;
+		return -EBADF;
+	r->json_fp = NULL;
+	errno = 0;
+	if (json_write(r, f, exit_status) != 0 || fflush(f) != 0 || ferror(f))
+		rc = errno != 0 ? -errno : -EIO;
 	if (fclose(f) != 0 && rc == 0)
 		rc = -errno;
 	return rc;
@@ -522,5 +526,7 @@ sx_tool_report_fini(struct sx_tool_report *r)
 	free(r->settings);
 	free(r->rows);
 	free(r->counters);
+	if (r->json_fp != NULL)
+		fclose(r->json_fp);
 	memset(r, 0, sizeof(*r));
 }

@@ -28,6 +28,9 @@ enum sx_tool_exit {
 	SX_TOOL_EXIT_OK = 0,
 	SX_TOOL_EXIT_FAIL = 1,  /**< a completion error, a failed check, a setup error */
 	SX_TOOL_EXIT_USAGE = 2, /**< bad command line */
+	/** 128 + N: stopped by signal N (SIGINT: 130, SIGTERM: 143), as a shell
+	 *  reports a process killed by it, after an orderly shutdown. */
+	SX_TOOL_EXIT_SIGNAL_BASE = 128,
 };
 
 #define SX_TOOL_MIN_SIZE          1u
@@ -41,6 +44,12 @@ enum sx_tool_exit {
 #define SX_TOOL_MAX_MIN_RTO_US    500000u /* the library's maximum RTO */
 #define SX_TOOL_MAX_CC_PARAMS     32
 #define SX_TOOL_MAX_PATH_PARAMS   8
+/* How long any wait on the peer may last (--peer-timeout); a server waits
+ * SX_TOOL_ACCEPT_FACTOR times as long for its client to connect. */
+#define SX_TOOL_DEFAULT_PEER_TIMEOUT_S 30
+#define SX_TOOL_MAX_PEER_TIMEOUT_S     3600
+#define SX_TOOL_ACCEPT_FACTOR          4
+#define SX_TOOL_MAX_NEIGHBORS          8
 
 /** What a mode of a tool is. */
 enum sx_tool_kind {
@@ -66,6 +75,14 @@ struct sx_tool_spec {
 	unsigned int nmodes;
 };
 
+/** A static neighbor entry (--neighbor IP=MAC): frames to IP go to MAC. */
+struct sx_tool_neighbor {
+	uint8_t ip_version;
+	uint8_t ip[16];
+	uint8_t mac[6];
+	const char *spec;
+};
+
 /** Every option of every tool; sx_tool_parse() fills it. */
 struct sx_tool_opts {
 	const char *prog;
@@ -75,11 +92,14 @@ struct sx_tool_opts {
 	const char
 	    *host; /**< bootstrap peer (client) or bind address (server, NULL: any) */
 	uint16_t boot_port;
+	uint32_t peer_timeout_ms; /**< bound of every wait on the peer */
 	const char *dev;   /**< DPDK vdev or "port=N"; NULL: a default memif */
 	char dev_buf[256]; /**< storage for the default dev */
 	uint8_t ip_version;
 	uint8_t ip[16];
 	char ip_str[64];
+	struct sx_tool_neighbor neighbor[SX_TOOL_MAX_NEIGHBORS];
+	unsigned int nneighbors;
 	uint32_t size;
 	bool all_sizes;
 	uint64_t iters; /**< per QP; 0 with a duration */
@@ -98,6 +118,8 @@ struct sx_tool_opts {
 	uint64_t seed;
 	const char *pcap;
 	const char *json; /**< NULL: none; "-": stdout (the table goes to stderr) */
+	FILE *json_fp;  /**< --json FILE, opened before the run (sx_tool_open_outputs) */
+	FILE *trace_fp; /**< --trace FILE, likewise */
 	bool verify;
 	uint64_t warmup; /**< untimed messages per QP before each size */
 	/* congestion control (docs/cc.md) */
@@ -137,6 +159,30 @@ void sx_tool_print_cc(FILE *out);
 void sx_tool_opts_free(struct sx_tool_opts *o);
 
 /**
+ * Open every output file the options name (--json, --trace) and check that
+ * --pcap can be created, before any device starts: a bad path must not
+ * cost a run. Returns 0, or SX_TOOL_EXIT_FAIL after saying why.
+ * sx_tool_opts_free() closes what is still open.
+ */
+int sx_tool_open_outputs(struct sx_tool_opts *o);
+
+/**
+ * Remove the EAL runtime directories (/var/run/dpdk/<prog>-<pid>, or under
+ * $XDG_RUNTIME_DIR for a non-root user) and the default control sockets
+ * (/tmp/scalex-<pid>.sock, or under $SCALEX_CTL_DIR) that processes left
+ * when they were killed: those whose PID no longer exists. Says on stderr
+ * what it removed; returns how many.
+ */
+int sx_tool_clean_runtime(const char *prog);
+
+/**
+ * If @p dev is a memif server device whose socket file exists but nobody
+ * listens on it (its server was killed), remove it: DPDK would refuse to
+ * create the socket again. 1 if removed, 0 if not, -errno.
+ */
+int sx_tool_clean_memif_socket(const char *dev);
+
+/**
  * Initialize DPDK's EAL with the arguments in @p o. With the default
  * arguments the EAL pins the main thread to lcore 0, so the two processes
  * of a pair would share one core and time-slice at the scheduler tick
@@ -149,10 +195,11 @@ int sx_tool_eal_init(struct sx_tool_opts *o);
 
 /**
  * Apply the congestion-control options to an open context: preset, then
- * each --cc-param in order, then the trace file (opened here; *trace_out
- * receives it for the caller to close). 0, or -1 after saying why.
+ * each --cc-param in order (all checked by sx_tool_parse() already), then
+ * the trace file opened by sx_tool_open_outputs(). 0, or -1 after saying
+ * why.
  */
-int sx_tool_apply_cc(const struct sx_tool_opts *o, struct sx_context *ctx, FILE **trace_out);
+int sx_tool_apply_cc(const struct sx_tool_opts *o, struct sx_context *ctx);
 
 /**
  * Apply --path-param to an open context, in order. 0, or -1 after saying why.
@@ -261,6 +308,7 @@ struct sx_tool_report {
 	unsigned int ncounters;
 	char note[256];
 	bool table_started;
+	FILE *json_fp; /**< --json FILE, the caller's o->json_fp handed over */
 };
 
 void sx_tool_report_init(struct sx_tool_report *r, const struct sx_tool_opts *o,

@@ -265,22 +265,6 @@ fx_fini(struct fx *f)
 
 /* ---- the data path ---- */
 
-/* RED on the instant queue (DCQCN, SIGCOMM'15 5.1): no mark up to Kmin,
- * probability rising linearly to Pmax at Kmax, every frame above Kmax. */
-static bool
-red_mark(struct fx *f, const struct fx_link *l)
-{
-	const struct sx_fabric_cfg *c = &f->cfg.fab;
-	double p;
-
-	if (l->qbytes <= c->kmin_bytes)
-		return false;
-	if (l->qbytes > c->kmax_bytes)
-		return true;
-	p = c->pmax * (double)(l->qbytes - c->kmin_bytes) / (double)(c->kmax_bytes - c->kmin_bytes);
-	return sx_rng_double(&f->rng) < p;
-}
-
 static void
 mark_ce(struct fx *f, struct fx_link *l, struct fx_slot *s)
 {
@@ -307,7 +291,7 @@ enqueue(struct fx *f, struct fx_link *l, struct fx_slot *s)
 		drop(f, l, s, FX_DROP_TAIL);
 		return;
 	}
-	if (l->ecn && !f->cfg.fab.ecn_dequeue && s->ect && red_mark(f, l))
+	if (l->ecn && !f->cfg.fab.ecn_dequeue && s->ect && sx_red_mark(&f->cfg.fab, l->qbytes, &f->rng))
 		mark_ce(f, l, s);
 	ring_push(&l->q, s);
 	l->qbytes += s->p.len;
@@ -405,7 +389,7 @@ transmit(struct fx *f, struct fx_link *l, struct fx_slot *s, uint64_t start_ns, 
 
 	l->tx_pkts++;
 	l->tx_bytes += s->p.len;
-	if (l->ecn && f->cfg.fab.ecn_dequeue && s->ect && red_mark(f, l))
+	if (l->ecn && f->cfg.fab.ecn_dequeue && s->ect && sx_red_mark(&f->cfg.fab, l->qbytes, &f->rng))
 		mark_ce(f, l, s);
 	s->t_ns = start_ns + ser_ns(f, l, s->p.len) + l->delay_ns;
 	/* no draw for a fault whose probability is 0: runs without faults

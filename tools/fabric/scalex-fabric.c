@@ -11,11 +11,12 @@
  *
  * The fabric outlives its hosts. A memif server whose client goes away
  * can crash in DPDK 22.11: the EAL interrupt thread unmaps the shared
- * regions while the polling thread may be inside a burst on them. This
- * file exports its own munmap (linked with --export-dynamic-symbol, so the
- * memif PMD, a plugin loaded at run time, binds to it): the polling thread
- * makes a sequence counter odd while it polls and even between passes, and
- * a munmap from any other thread waits until a pass in progress has ended.
+ * regions while the polling thread may be inside a burst on them. libscalex
+ * defines munmap (exported from the executable, so the memif PMD, a plugin
+ * loaded at run time, binds to it): this file's polling thread brackets
+ * each pass with sx_poll_pass_begin/end, which makes its counter odd while
+ * it polls, and a munmap from any other thread waits until a pass in
+ * progress has ended.
  * A burst that starts later sees the port disconnected (the driver clears
  * its flag before unmapping) and touches nothing; frames for a host that
  * is gone are refused by its port and counted as drops ("host").
@@ -72,41 +73,18 @@
 
 /* ---- the memif disconnect guard (see the file comment) ---- */
 
-static uint64_t poll_seq;
-static pthread_t poll_thread;
-static int guard_on;
-
-int munmap(void *addr, size_t len);
-
-int
-munmap(void *addr, size_t len)
-{
-	if (__atomic_load_n(&guard_on, __ATOMIC_SEQ_CST) &&
-	    !pthread_equal(pthread_self(), poll_thread)) {
-		/* Dekker with the poller: our caller cleared the port's
-		 * connected flag before this load, the poller bumps the
-		 * counter before it reads that flag. */
-		uint64_t s;
-
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		s = __atomic_load_n(&poll_seq, __ATOMIC_SEQ_CST);
-		if (s & 1)
-			while (__atomic_load_n(&poll_seq, __ATOMIC_SEQ_CST) == s)
-				sched_yield();
-	}
-	return (int)syscall(SYS_munmap, addr, len);
-}
-
+/* Each polling pass is bracketed for libscalex's munmap guard
+ * (sx_poll_pass_begin/end, dataplane/port/ethdev.c). */
 static void
 pass_begin(void)
 {
-	__atomic_fetch_add(&poll_seq, 1, __ATOMIC_SEQ_CST);
+	sx_poll_pass_begin();
 }
 
 static void
 pass_end(void)
 {
-	__atomic_fetch_add(&poll_seq, 1, __ATOMIC_SEQ_CST);
+	sx_poll_pass_end();
 }
 
 /* ---- options ---- */
@@ -705,8 +683,6 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
-	poll_thread = pthread_self();
-	__atomic_store_n(&guard_on, 1, __ATOMIC_SEQ_CST);
 	if (sx_eal_init(fb->o.eal_argc, fb->o.eal_argv) < 0) {
 		fprintf(stderr, PROG ": EAL: %s\n", rte_strerror(rte_errno));
 		goto out;
@@ -739,7 +715,6 @@ out:
 		close_port(&fb->hosts[i]);
 	if (eal)
 		sx_eal_cleanup();
-	__atomic_store_n(&guard_on, 0, __ATOMIC_SEQ_CST);
 	sx_scn_cfg_fini(&fb->scn);
 	free(fb->o.eal_argv);
 	free(fb);

@@ -590,12 +590,23 @@ open_host(struct gen *g)
 		return -1;
 	}
 	if (g->o.trace != NULL) {
-		/* one trace per host: FILE.R */
+		/* one trace per host: FILE.R, opened here (sx_tool_apply_cc()
+		 * takes an open file) and closed by this tool */
 		snprintf(g->trace_path, sizeof(g->trace_path), "%s.%u", g->o.trace, g->me);
 		g->o.trace = g->trace_path;
+		g->trace = fopen(g->trace_path, "w");
+		if (g->trace == NULL) {
+			fprintf(stderr, PROG ": --trace %s: %s\n", g->trace_path,
+				strerror(errno));
+			return -1;
+		}
 	}
-	if (sx_tool_apply_cc(&g->o, g->ctx, &g->trace) < 0)
+	g->o.trace_fp = g->trace;
+	if (sx_tool_apply_cc(&g->o, g->ctx) < 0) {
+		g->o.trace_fp = NULL;
 		return -1;
+	}
+	g->o.trace_fp = NULL;
 	g->pd = sx_alloc_pd(g->ctx);
 	g->cq = g->pd ? sx_create_cq(g->ctx, g->n * (depth + RQ_DEPTH + 4) + POLL_BATCH) : NULL;
 	if (g->cq == NULL) {
