@@ -151,6 +151,34 @@ static const struct sx_cc_preset dcqcn_presets[] = {
 			[P_CNP_PRIO] = 6,
 		},
 	},
+	{
+		/* The NIC preset with the long-haul direction of docs/cc.md [12]:
+		 * gentle cuts (at most 5%), Rt clamped to Rc on every cut, and
+		 * rate-increase and alpha timers longer than a 50-500 km RTT. */
+		.name = "longhaul",
+		.source = "nic, with Nawaz 2026 (ConnectX-7, 50-500 km): "
+			  "min_dec_fac 95, clamp_tgt_rate 1, T 5-7 ms",
+		.v = {
+			[P_TIME_RESET] = 6000,
+			[P_BYTE_RESET] = 32767,
+			[P_THRESHOLD] = 1,
+			[P_AI_RATE] = 5,
+			[P_HAI_RATE] = 50,
+			[P_GD] = 11,
+			[P_MIN_DEC_FAC] = 95,
+			[P_MIN_RATE] = 1,
+			[P_G] = 1019,
+			[P_ALPHA_PERIOD] = 6000,
+			[P_INITIAL_ALPHA] = 1023,
+			[P_REDUCE_PERIOD] = 4,
+			[P_CLAMP] = 1,
+			[P_CLAMP_ATI] = 1,
+			[P_FIRST_CNP_RATE] = 0,
+			[P_MIN_TIME_CNPS] = 4,
+			[P_CNP_DSCP] = 48,
+			[P_CNP_PRIO] = 6,
+		},
+	},
 };
 
 /* Bounds on the work one hook does when the engine was late or a send was huge. */

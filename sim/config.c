@@ -171,7 +171,7 @@ static const struct key keys[] = {
 	{.section = "transport", .name = "mtu", .type = K_UINT, .flags = K_POW2, F(mtu),
 	 .unit = "bytes", .imin = 256, .imax = 4096, .def = "1024", .help = "RoCEv2 path MTU"},
 	KEY_UINT("transport", "timeout_us", timeout_us, "us", 1, 10000000, "1000",
-		 "initial retransmit timeout"),
+		 "initial retransmit timeout, and the RTO floor"),
 	KEY_UINT("transport", "retry_cnt", retry_cnt, "", 0, 7, "7",
 		 "retransmit timeouts before a WR fails"),
 	KEY_UINT("transport", "max_send_wr", max_send_wr, "WRs", 1, 65536, "64",

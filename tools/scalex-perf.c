@@ -1203,6 +1203,7 @@ open_resources(struct perf *p)
 	qa.reliability = o->rel;
 	qa.mtu = o->mtu;
 	qa.timeout_us = o->qp_timeout_us;
+	qa.min_rto_us = o->qp_min_rto_us;
 	qa.retry_cnt = 7;
 	qa.rnr_retry = 7; /* receivers are reposted as fast as they complete */
 	for (q = 0; q < o->qps; q++) {
@@ -1357,6 +1358,8 @@ print_header(struct perf *p)
 	sx_tool_report_set(r, "Mtu", "%u[B]", o->mtu);
 	if (o->qp_timeout_us)
 		sx_tool_report_set(r, "QP timeout", "%u[usec]", o->qp_timeout_us);
+	if (o->qp_min_rto_us)
+		sx_tool_report_set(r, "QP min RTO", "%u[usec]", o->qp_min_rto_us);
 	else
 		sx_tool_report_set(r, "QP timeout", "library default");
 	sx_tool_report_set(r, "Link type", "Ethernet");

@@ -180,7 +180,9 @@ sx_open_device(const struct sx_context_attr *attr)
 	if (attr->fault_tx.drop || attr->fault_tx.reorder || attr->fault_tx.duplicate ||
 	    attr->fault_tx.corrupt || attr->fault_tx.ecn || attr->fault_rx.drop ||
 	    attr->fault_rx.reorder || attr->fault_rx.duplicate || attr->fault_rx.corrupt ||
-	    attr->fault_rx.ecn) {
+	    attr->fault_rx.ecn || attr->fault_tx.delay_ns || attr->fault_tx.jitter_ns ||
+	    attr->fault_tx.rate_bps || attr->fault_rx.delay_ns || attr->fault_rx.jitter_ns ||
+	    attr->fault_rx.rate_bps) {
 		struct sx_port *wrapped =
 			sx_port_fault_wrap(port, &attr->fault_tx, &attr->fault_rx, attr->fault_seed);
 

@@ -25,13 +25,24 @@
  * An rx duplicate is a malloc'd copy; rx_done() recognises it by its priv
  * pointer among the few copies outstanding and frees it.
  *
- * Units: probabilities in [0, 1], lengths in bytes, queues in frames.
+ * Delay (tx only): frames leaving the tx queue enter a FIFO delay line
+ * instead of the inner port, each due at depart + delay + U[0, jitter],
+ * where depart advances by the frame's serialization time at rate_bps (a
+ * rate-limited link); a due time never precedes the one before it, so the
+ * line never reorders (reordering is the reorder fault's). Every call sends
+ * what is due by the wrapper's clock (CLOCK_MONOTONIC, or a test's). The
+ * line is bounded (SX_FAULT_DELAY_MAX frames): when it is full the tx queue
+ * waits and tx_burst takes nothing, as for a full inner port.
+ *
+ * Units: probabilities in [0, 1], lengths in bytes, queues in frames,
+ * times in ns, rates in b/s.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <scalex/wire.h>
 
@@ -57,6 +68,8 @@ enum sx_fault_side {
 /* Ethernet header: left intact by corruption so the frame still reaches
  * the protocol, where ICRC and checksums must catch the flipped bit. */
 #define SX_FAULT_ETH_HLEN 14
+/* Longest delay (and jitter) a wrapper adds. */
+#define SX_FAULT_DELAY_MAX_NS 10000000000ull
 /* tx_burst attempts on close for frames still held or queued. */
 #define SX_FAULT_CLOSE_TRIES 64
 
@@ -76,6 +89,12 @@ struct sx_fault_dirstate {
 	uint32_t qcount;
 };
 
+/* A frame in the tx delay line and when it may leave. */
+struct sx_fault_delayed {
+	struct sx_frame f;
+	uint64_t due_ns;
+};
+
 /* A malloc'd rx duplicate: the frame's priv points here. */
 struct sx_fault_copy {
 	uint32_t len;
@@ -90,7 +109,26 @@ struct sx_port_fault {
 	struct sx_fault_dirstate dir[2];
 	struct sx_fault_copy *copies[SX_FAULT_COPIES_MAX];
 	uint32_t ncopies;
+	/* tx delay line (NULL: no delay or rate) */
+	struct sx_fault_delayed *dl;
+	uint32_t dl_head;
+	uint32_t dl_count;
+	uint64_t dl_depart_ns; /* when the rate-limited link is free again */
+	uint64_t dl_last_due_ns;
+	uint64_t (*clock)(void *arg);
+	void *clock_arg;
 };
+
+/* The port layer may read clocks; the pure core may not. */
+static uint64_t
+monotonic_ns(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static struct sx_port_fault *
 fault_of(struct sx_port *port)
@@ -206,6 +244,69 @@ maybe_hold(struct sx_port_fault *w, enum sx_fault_side side, const struct sx_fra
 /* ------------------------------------------------------------------------ */
 /* tx                                                                        */
 
+/* Send the delayed frames that are due, oldest first; true when none is
+ * left waiting on the inner port. */
+static bool
+delay_out(struct sx_port_fault *w)
+{
+	uint64_t now;
+
+	if (w->dl_count == 0)
+		return true;
+	now = w->clock(w->clock_arg);
+	while (w->dl_count > 0) {
+		struct sx_fault_delayed *e = &w->dl[w->dl_head];
+
+		if (e->due_ns > now)
+			return true;
+		if (sx_port_tx(w->inner, &e->f, 1) != 1)
+			return false;
+		w->dl_head = (w->dl_head + 1) % SX_FAULT_DELAY_MAX;
+		w->dl_count--;
+	}
+	return true;
+}
+
+/* Frames from the tx queue into the delay line; how many fit. */
+static uint16_t
+delay_in(struct sx_port_fault *w, const struct sx_frame *f, uint16_t n)
+{
+	const struct sx_fault_dir *p = &w->dir[SX_FAULT_TX].p;
+	uint64_t now = w->clock(w->clock_arg);
+	uint16_t i;
+
+	for (i = 0; i < n && w->dl_count < SX_FAULT_DELAY_MAX; i++) {
+		struct sx_fault_delayed *e =
+			&w->dl[(w->dl_head + w->dl_count) % SX_FAULT_DELAY_MAX];
+		uint64_t due;
+
+		if (w->dl_depart_ns < now)
+			w->dl_depart_ns = now;
+		if (p->rate_bps != 0)
+			w->dl_depart_ns += (uint64_t)f[i].len * 8 * 1000000000ull / p->rate_bps;
+		due = w->dl_depart_ns + p->delay_ns;
+		if (p->jitter_ns != 0)
+			due += (uint64_t)(((unsigned __int128)sx_rng_next(&w->rng) *
+					   (p->jitter_ns + 1)) >> 64);
+		if (due < w->dl_last_due_ns)
+			due = w->dl_last_due_ns; /* FIFO: jitter never reorders */
+		w->dl_last_due_ns = due;
+		e->f = f[i];
+		e->due_ns = due;
+		w->dl_count++;
+	}
+	return i;
+}
+
+/* The tx queue goes to the delay line when there is one, else the inner port. */
+static uint16_t
+tx_out(struct sx_port_fault *w, struct sx_frame *f, uint16_t n)
+{
+	if (w->dl == NULL)
+		return sx_port_tx(w->inner, f, n);
+	return delay_in(w, f, n);
+}
+
 /* Offer the tx queue to the inner port; true when it is empty. */
 static bool
 tx_push(struct sx_port_fault *w)
@@ -220,7 +321,7 @@ tx_push(struct sx_port_fault *w)
 		if (run > d->qcount)
 			run = d->qcount;
 		want = run > UINT16_MAX ? UINT16_MAX : (uint16_t)run;
-		sent = sx_port_tx(w->inner, &d->q[d->qhead], want);
+		sent = tx_out(w, &d->q[d->qhead], want);
 		d->qhead = (d->qhead + sent) % SX_FAULT_QUEUE;
 		d->qcount -= sent;
 		if (sent < want)
@@ -237,6 +338,7 @@ tx_service(struct sx_port_fault *w)
 {
 	struct sx_fault_dirstate *d = &w->dir[SX_FAULT_TX];
 
+	delay_out(w);
 	if (d->qcount == 0 && d->nheld == 0)
 		return;
 	if (!tx_push(w))
@@ -286,6 +388,7 @@ fault_tx_burst(struct sx_port *port, struct sx_frame *f, uint16_t n)
 	uint16_t take, i;
 
 	w->calls++;
+	delay_out(w);
 	if (!d->active && d->qcount == 0 && d->nheld == 0) {
 		take = sx_port_tx(w->inner, f, n);
 		for (i = 0; i < take; i++)
@@ -491,6 +594,20 @@ fault_close(struct sx_port *port)
 	release_all(tx);
 	for (tries = 0; tries < SX_FAULT_CLOSE_TRIES && !tx_push(w); tries++)
 		;
+	/* Delayed frames go now, not at their time: the port is closing. */
+	for (tries = 0; tries < SX_FAULT_CLOSE_TRIES && w->dl_count > 0; tries++) {
+		while (w->dl_count > 0 && sx_port_tx(w->inner, &w->dl[w->dl_head].f, 1) == 1) {
+			w->dl_head = (w->dl_head + 1) % SX_FAULT_DELAY_MAX;
+			w->dl_count--;
+		}
+	}
+	while (w->dl_count > 0) {
+		sx_port_tx_free(w->inner, &w->dl[w->dl_head].f, 1);
+		w->dl_head = (w->dl_head + 1) % SX_FAULT_DELAY_MAX;
+		w->dl_count--;
+		port->stats.tx_drop++;
+	}
+	free(w->dl);
 	while (tx->qcount > 0) {
 		sx_port_tx_free(w->inner, &tx->q[tx->qhead], 1);
 		tx->qhead = (tx->qhead + 1) % SX_FAULT_QUEUE;
@@ -539,14 +656,20 @@ fault_dir_valid(const struct sx_fault_dir *d)
 	for (i = 0; i < sizeof(p) / sizeof(p[0]); i++)
 		if (!(p[i] >= 0.0 && p[i] <= 1.0)) /* also rejects NaN */
 			return false;
-	return true;
+	return d->delay_ns <= SX_FAULT_DELAY_MAX_NS && d->jitter_ns <= d->delay_ns;
+}
+
+static bool
+fault_dir_delays(const struct sx_fault_dir *d)
+{
+	return d->delay_ns != 0 || d->jitter_ns != 0 || d->rate_bps != 0;
 }
 
 static bool
 fault_dir_active(const struct sx_fault_dir *d)
 {
 	return d->drop > 0 || d->reorder > 0 || d->duplicate > 0 || d->corrupt > 0 ||
-	       d->ecn > 0;
+	       d->ecn > 0 || fault_dir_delays(d);
 }
 
 struct sx_port *
@@ -564,7 +687,7 @@ sx_port_fault_wrap(struct sx_port *inner, const struct sx_fault_dir *tx,
 		tx = &none;
 	if (rx == NULL)
 		rx = &none;
-	if (!fault_dir_valid(tx) || !fault_dir_valid(rx)) {
+	if (!fault_dir_valid(tx) || !fault_dir_valid(rx) || fault_dir_delays(rx)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -573,6 +696,15 @@ sx_port_fault_wrap(struct sx_port *inner, const struct sx_fault_dir *tx,
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (fault_dir_delays(tx)) {
+		w->dl = calloc(SX_FAULT_DELAY_MAX, sizeof(*w->dl));
+		if (w->dl == NULL) {
+			free(w);
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
+	w->clock = monotonic_ns;
 	w->port.ops = &sx_fault_ops;
 	memcpy(w->port.mac, inner->mac, sizeof(w->port.mac));
 	w->port.max_frame = inner->max_frame;
@@ -587,8 +719,83 @@ sx_port_fault_wrap(struct sx_port *inner, const struct sx_fault_dir *tx,
 	return &w->port;
 }
 
+void
+sx_port_fault_set_clock(struct sx_port *port, uint64_t (*now_ns)(void *), void *arg)
+{
+	struct sx_port_fault *w = fault_of(port);
+
+	w->clock = now_ns != NULL ? now_ns : monotonic_ns;
+	w->clock_arg = arg;
+}
+
 /* ------------------------------------------------------------------------ */
-/* "drop=P,reorder=P,duplicate=P,corrupt=P,ecn=P"                            */
+/* "drop=P,reorder=P,duplicate=P,corrupt=P,ecn=P,delay=T,jitter=T,rate=R"    */
+
+/* "10ms", "250us", "1.5s", "800ns" -> ns; -EINVAL without a unit. */
+static int
+parse_time_ns(const char *s, const char **end, uint64_t *out)
+{
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+	char *e;
+	double v;
+	size_t u;
+
+	if (!((*s >= '0' && *s <= '9') || *s == '.'))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &e);
+	if (e == s || errno != 0)
+		return -EINVAL;
+	for (u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+		size_t n = strlen(units[u].unit);
+
+		if (strncmp(e, units[u].unit, n) == 0 && (e[n] == '\0' || e[n] == ',')) {
+			v *= units[u].ns;
+			if (!(v >= 0 && v <= (double)SX_FAULT_DELAY_MAX_NS))
+				return -EINVAL;
+			*out = (uint64_t)v;
+			*end = e + n;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* "10Gbps", "500Mbps", "1e9bps" -> b/s; -EINVAL without a unit or zero. */
+static int
+parse_rate_bps(const char *s, const char **end, uint64_t *out)
+{
+	static const struct {
+		const char *unit;
+		double bps;
+	} units[] = {{"bps", 1}, {"Kbps", 1e3}, {"Mbps", 1e6}, {"Gbps", 1e9}};
+	char *e;
+	double v;
+	size_t u;
+
+	if (!((*s >= '0' && *s <= '9') || *s == '.'))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &e);
+	if (e == s || errno != 0)
+		return -EINVAL;
+	for (u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+		size_t n = strlen(units[u].unit);
+
+		if (strncmp(e, units[u].unit, n) == 0 && (e[n] == '\0' || e[n] == ',')) {
+			v *= units[u].bps;
+			if (!(v >= 1e3 && v <= 1e13)) /* 1 kb/s .. 10 Tb/s */
+				return -EINVAL;
+			*out = (uint64_t)v;
+			*end = e + n;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
 
 int
 sx_fault_parse(const char *spec, struct sx_fault_dir *dir)
@@ -602,6 +809,9 @@ sx_fault_parse(const char *spec, struct sx_fault_dir *dir)
 		{"duplicate", offsetof(struct sx_fault_dir, duplicate)},
 		{"corrupt", offsetof(struct sx_fault_dir, corrupt)},
 		{"ecn", offsetof(struct sx_fault_dir, ecn)},
+		{"delay", offsetof(struct sx_fault_dir, delay_ns)},
+		{"jitter", offsetof(struct sx_fault_dir, jitter_ns)},
+		{"rate", offsetof(struct sx_fault_dir, rate_bps)},
 	};
 	struct sx_fault_dir out = {0};
 	unsigned int seen = 0;
@@ -629,6 +839,20 @@ sx_fault_parse(const char *spec, struct sx_fault_dir *dir)
 		if (k == sizeof(keys) / sizeof(keys[0]) || (seen & (1u << k)))
 			return -EINVAL;
 		seen |= 1u << k;
+		if (keys[k].off >= offsetof(struct sx_fault_dir, delay_ns)) {
+			const char *e;
+			uint64_t *dst = (uint64_t *)((char *)&out + keys[k].off);
+			int rc = keys[k].off == offsetof(struct sx_fault_dir, rate_bps)
+					 ? parse_rate_bps(eq + 1, &e, dst)
+					 : parse_time_ns(eq + 1, &e, dst);
+
+			if (rc < 0)
+				return rc;
+			if (*e == '\0')
+				break;
+			s = e + 1;
+			continue;
+		}
 		/* A plain decimal: strtod alone would also take " 1", "+1",
 		 * "nan" and "inf". */
 		if (!((eq[1] >= '0' && eq[1] <= '9') || eq[1] == '.'))
@@ -644,6 +868,8 @@ sx_fault_parse(const char *spec, struct sx_fault_dir *dir)
 			return -EINVAL;
 		s = end + 1;
 	}
+	if (out.jitter_ns > out.delay_ns)
+		return -EINVAL;
 	*dir = out;
 	return 0;
 }

@@ -163,6 +163,12 @@ int sx_port_pair_open(uint32_t max_frame, struct sx_port **a, struct sx_port **b
  */
 struct sx_port *sx_port_fault_wrap(struct sx_port *inner, const struct sx_fault_dir *tx,
 				   const struct sx_fault_dir *rx, uint64_t seed);
+/* Frames the tx delay line holds at most (memory: 40 B each, 320 KiB, allocated
+ * only when a delay or rate is set). */
+#define SX_FAULT_DELAY_MAX 8192
+/* The clock of a fault wrapper's delay line (default: CLOCK_MONOTONIC);
+ * tests drive it by hand. */
+void sx_port_fault_set_clock(struct sx_port *port, uint64_t (*now_ns)(void *), void *arg);
 
 /*
  * The simulator's port (sim.c): no device, no DPDK. tx_burst hands each

@@ -76,7 +76,7 @@ progress(struct sx_qp *qp, uint64_t now_ns)
 {
 	qp->retries_left = qp->retry_cnt;
 	qp->rnr_left = qp->rnr_retry;
-	qp->rto_ns = qp->timeout_ns;
+	qp->rto_ns = sx_rtt_rto(qp);
 	qp->rto_deadline = sx_psn_cmp(qp->snd_una, qp->snd_max) < 0 ? now_ns + sx_qp_rto(qp) : 0;
 }
 
@@ -94,11 +94,12 @@ advance_una(struct sx_qp *qp, uint32_t una, uint64_t now_ns)
 	qp->snd_una = una;
 	sx_bits_shift(qp->sacked, shift);
 	sx_bits_shift(qp->resent, shift);
-	progress(qp, now_ns);
 	if (qp->rtt_probe && sx_psn_cmp(qp->rtt_psn, una) < 0) {
 		qp->rtt_probe = false;
 		rtt = now_ns - qp->rtt_sent_ns;
+		sx_rtt_sample(qp, rtt);
 	}
+	progress(qp, now_ns);
 	sx_cc_ack(qp, shift * qp->mtu, rtt, now_ns);
 }
 
@@ -532,8 +533,8 @@ sx_comp_timer(struct sx_qp *qp, uint64_t now_ns)
 	}
 	qp->retries_left--;
 	sx_cc_timeout(qp, now_ns);
-	/* Exponential backoff (IBA 9.7.6.1.3 leaves the policy to us). */
-	qp->rto_ns = qp->rto_ns * 2 < SX_MAX_TIMEOUT_NS ? qp->rto_ns * 2 : SX_MAX_TIMEOUT_NS;
+	/* Exponential backoff (RFC 6298 5.5; IBA 9.7.6.1.3 leaves the policy to us). */
+	sx_rtt_backoff(qp);
 	qp->rto_deadline = now_ns + sx_qp_rto(qp);
 	qp->rd_gap = false;
 	memset(qp->resent, 0, sizeof(qp->resent));

@@ -67,6 +67,7 @@ sx_qp_init(struct sx_qp *qp, struct sx_qp_env *env, struct sx_pd *pd, uint32_t q
 	if (attr->send_cq == NULL || attr->recv_cq == NULL || !mtu_valid(mtu) ||
 	    attr->max_send_wr == 0 || attr->max_send_wr > (1u << 16) ||
 	    attr->max_recv_wr > (1u << 16) || attr->retry_cnt > 7 || attr->rnr_retry > 7 ||
+	    attr->min_rto_us > SX_MAX_TIMEOUT_NS / 1000 ||
 	    (attr->reliability != SX_REL_GBN && attr->reliability != SX_REL_SR))
 		return -EINVAL;
 	memset(qp, 0, sizeof(*qp));
@@ -83,6 +84,7 @@ sx_qp_init(struct sx_qp *qp, struct sx_qp_env *env, struct sx_pd *pd, uint32_t q
 	qp->max_rd = attr->max_rd_atomic ? attr->max_rd_atomic : SX_DEFAULT_MAX_RD;
 	qp->timeout_ns = attr->timeout_us ? (uint64_t)attr->timeout_us * 1000
 					  : SX_DEFAULT_TIMEOUT_NS;
+	qp->min_rto_ns = attr->min_rto_us ? (uint64_t)attr->min_rto_us * 1000 : qp->timeout_ns;
 	qp->sq_size = pow2_at_least(attr->max_send_wr);
 	qp->rq_size = pow2_at_least(attr->max_recv_wr ? attr->max_recv_wr : 1);
 	qp->sq = calloc(qp->sq_size, sizeof(*qp->sq));
@@ -133,7 +135,7 @@ sx_qp_do_connect(struct sx_qp *qp, const struct sx_qp_endpoint *remote)
 	qp->epsn = remote->psn;
 	qp->retries_left = qp->retry_cnt;
 	qp->rnr_left = qp->rnr_retry;
-	qp->rto_ns = qp->timeout_ns;
+	qp->rto_ns = sx_rtt_rto(qp);
 	qp->state = SX_QPS_RTS;
 	return 0;
 }

@@ -29,8 +29,15 @@
 
 #define SX_QPN_BASE          0x100 /* QPN 0 and 1 are special in IBA */
 #define SX_DEFAULT_MAX_RD    16
-#define SX_DEFAULT_TIMEOUT_NS 2000000ull /* 2 ms: memif peers back off when idle */
+/* Default initial RTO, and the RTO's floor when none is given: above the
+ * 30-100 ms a process waits for a core on a loaded machine (measured: see
+ * docs/transport.md, Timeouts), as Linux's TCP_RTO_MIN (200 ms) is above
+ * delayed ACKs. Losses are repaired by NAKs and SACKs long before it. */
+#define SX_DEFAULT_TIMEOUT_NS 100000000ull
 #define SX_MAX_TIMEOUT_NS    500000000ull
+/* RFC 6298's clock granularity G: the engine checks timers every poll, and
+ * an idle engine sleeps idle_sleep_us (20 us) between polls. */
+#define SX_RTO_GRANULARITY_NS 20000ull
 #define SX_WINDOW_PKTS       1024  /* PSNs in flight per QP, also the SR bitmap */
 #define SX_ACK_REQ_EVERY     16    /* AckReq on every Nth packet of a long message */
 #define SX_RESPQ_SIZE        64    /* responder's queue of pending responses */
@@ -279,7 +286,8 @@ struct sx_qp {
 	uint8_t retry_cnt;
 	uint8_t rnr_retry;
 	uint8_t max_rd;
-	uint64_t timeout_ns;
+	uint64_t timeout_ns; /* initial RTO, before any RTT sample (RFC 6298 2.1) */
+	uint64_t min_rto_ns; /* floor of the RTO (RFC 6298 2.4) */
 	/* ECMP entropy (UDP source port) of each packet: dataplane/path. */
 	const struct sx_path_params *pathp;
 	struct sx_path_state path;
@@ -355,6 +363,10 @@ struct sx_qp {
 	bool rtt_probe;        /* an RTT sample is in flight (Karn: not resent) */
 	uint32_t rtt_psn;
 	uint64_t rtt_sent_ns;
+	/* RTT estimate (rtt.c, RFC 6298) */
+	bool rtt_valid;        /* a sample was taken */
+	uint64_t srtt_ns;
+	uint64_t rttvar_ns;
 	/* notification point */
 	bool cnp_pending;
 	uint64_t last_cnp_ns;
@@ -406,6 +418,14 @@ void sx_cc_taken(struct sx_qp *qp, enum sx_cc_event ev, uint64_t now_ns);
 void sx_cc_ack(struct sx_qp *qp, uint32_t acked_bytes, uint64_t rtt_ns, uint64_t now_ns);
 void sx_cc_loss(struct sx_qp *qp, uint64_t now_ns);
 void sx_cc_timeout(struct sx_qp *qp, uint64_t now_ns);
+
+/* rtt.c: RFC 6298 estimator. A Karn-safe sample; the RTO it gives (clamped
+ * to [min_rto_ns, SX_MAX_TIMEOUT_NS]); the doubling on expiry; a resend of
+ * @p psn (cancels the sample if it is at or before the timed PSN). */
+void sx_rtt_sample(struct sx_qp *qp, uint64_t rtt_ns);
+uint64_t sx_rtt_rto(const struct sx_qp *qp);
+void sx_rtt_backoff(struct sx_qp *qp);
+void sx_rtt_resent(struct sx_qp *qp, uint32_t psn);
 
 /* Engine entry points. @p payload is NULL when the port elides payloads. */
 void sx_qp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload,

@@ -217,6 +217,7 @@ sr_resend_hole(struct sx_qp *qp, struct sx_txd *txd, uint64_t now_ns)
 			    qp->sr_answer_follows && psn == qp->sr_answer_psn)
 				continue;
 			sx_bit_set(qp->resent, i);
+			sx_rtt_resent(qp, psn); /* Karn */
 			if (w == NULL || (sx_wqe_is_rd_atomic(w) &&
 					  psn != sx_psn_add(w->first_psn, w->rd_pkts)))
 				continue;

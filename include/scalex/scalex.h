@@ -180,7 +180,10 @@ struct sx_qp_init_attr {
 	uint32_t sq_psn;       /**< first PSN sent; 0: random */
 	uint8_t retry_cnt;     /**< 0..7 transport retries (IBA 9.7.6.1.3) */
 	uint8_t rnr_retry;     /**< 0..7; 7 = retry forever */
-	uint32_t timeout_us;   /**< initial retransmit timeout; 0: default */
+	uint32_t timeout_us;   /**< initial retransmit timeout, before any RTT
+				    sample (RFC 6298 2.1); 0: default (100 ms) */
+	uint32_t min_rto_us;   /**< floor of the RTT-estimated retransmit timeout
+				    (RFC 6298 2.4); 0: timeout_us */
 	uint8_t max_rd_atomic; /**< outstanding READ/atomic; 0: default (16) */
 };
 
@@ -191,6 +194,13 @@ struct sx_fault_dir {
 	double duplicate;
 	double corrupt;
 	double ecn;  /**< mark ECN-capable packets CE, as a congested switch would */
+	/* tx only (a wrapper with these on rx is refused): each frame waits
+	 * delay_ns + uniform [0, jitter_ns], never passing an earlier frame,
+	 * after leaving at rate_bps (0: no limit); at most SX_FAULT_DELAY_MAX
+	 * frames wait, then tx_burst takes fewer (back-pressure) */
+	uint64_t delay_ns;  /**< one-way delay added, at most 10 s */
+	uint64_t jitter_ns; /**< extra delay, uniform in [0, jitter_ns], at most delay_ns */
+	uint64_t rate_bps;  /**< serialization rate of the delayed link; 0: none */
 };
 
 struct sx_context_attr {

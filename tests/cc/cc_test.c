@@ -289,6 +289,33 @@ test_dcqcn_late_timer(void **state)
 	assert_true(m.s.alpha >= 0 && m.s.alpha < 1e-100);
 }
 
+/*
+ * The longhaul preset (docs/cc.md [12]): a CNP cuts at most 5% (min_dec_fac
+ * 95, although alpha ~ 1 asks for half), the target follows every cut
+ * (clamp_tgt_rate 1: Rt <- Rc, then Rc is cut, as in the paper), and the
+ * first increase waits T = 6 ms. Expected values
+ * from the parameters' definitions, not from a run.
+ */
+static void
+test_dcqcn_longhaul(void **state)
+{
+	struct sim m;
+	double want = 100e9;
+	int n;
+
+	(void)state;
+	sim_init(&m, "dcqcn", "longhaul");
+	sim_start(&m, 100e9);
+	for (n = 0; n < 10; n++) {
+		/* 10 us apart: past the 4 us monitor period, so every CNP cuts */
+		m.ops->on_cnp(&m.s, m.cp.v, T0 + (uint64_t)n * 10 * US);
+		assert_true(fabs(m.s.target_bps - want) <= 1e-6 * want);
+		want *= 0.95;
+		assert_true(fabs(m.s.rate_bps - want) <= 1e-6 * want);
+	}
+	assert_int_equal(m.ops->next_timer(&m.s, m.cp.v), T0 + 90 * US + 6000 * US);
+}
+
 /* One update per segment_bytes acknowledged; the rate stays in [min_rate, line]. */
 static void
 test_timely_segment_and_bounds(void **state)
@@ -783,6 +810,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_param_extremes),
 		cmocka_unit_test(test_params_api),
 		cmocka_unit_test(test_doc_in_sync),
+		cmocka_unit_test(test_dcqcn_longhaul),
 		cmocka_unit_test(test_registry), /* last: it adds algorithms */
 	};
 

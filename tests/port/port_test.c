@@ -729,6 +729,138 @@ test_fault_wrap_rejects(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Delay line, on a clock the test moves                                     */
+
+static uint64_t
+fake_now(void *arg)
+{
+	return *(uint64_t *)arg;
+}
+
+/*
+ * delay=D,jitter=J,rate=R on tx: frame k, sent at time t_k, may not arrive
+ * before max(t_k + D, the time its bits clear the rate) and must have
+ * arrived by then + J; frames stay in order; nothing is lost; the line
+ * holds at most SX_FAULT_DELAY_MAX frames (tx_burst takes fewer).
+ */
+static void
+delay_case(uint64_t delay_ns, uint64_t jitter_ns, uint64_t rate_bps)
+{
+	enum { N = 3000 };
+	struct sx_fault_dir tx = {.delay_ns = delay_ns, .jitter_ns = jitter_ns,
+				  .rate_bps = rate_bps};
+	struct sx_port *a, *b, *w;
+	uint64_t now = 1000000000ull, next = 0, expect = 0;
+	uint64_t *sent_at = calloc(N, sizeof(*sent_at));
+	double link_free = 0; /* reference: when the rate-limited link is free */
+	double *earliest = calloc(N, sizeof(*earliest));
+
+	assert_true(sent_at && earliest);
+	open_pair(&a, &b);
+	w = sx_port_fault_wrap(a, &tx, NULL, 7);
+	assert_non_null(w);
+	sx_port_fault_set_clock(w, fake_now, &now);
+	while (expect < N) {
+		struct sx_frame f[BURST];
+		uint16_t n, i;
+
+		/* a burst of 8 every 10 us */
+		if (next < N) {
+			uint64_t first = next;
+
+			send_seq(w, &next, next + 8 <= N ? 8 : (uint16_t)(N - next));
+			for (uint64_t k = first; k < next; k++) {
+				double start = link_free > (double)now ? link_free : (double)now;
+
+				link_free = start + (rate_bps ? frame_len(k) * 8 * 1e9 / rate_bps : 0);
+				sent_at[k] = now;
+				earliest[k] = link_free + (double)delay_ns;
+			}
+		}
+		sx_port_tx(w, NULL, 0); /* a call: the line sends what is due */
+		n = sx_port_rx(b, f, BURST);
+		for (i = 0; i < n; i++) {
+			uint64_t seq = frame_seq(&f[i]);
+
+			assert_int_equal(seq, expect); /* in order, none lost */
+			/* not early; late by at most the jitter, the ns the
+			 * integer serialization times truncate, and our step */
+			assert_true((double)now >= earliest[seq] - 2.0 * (double)(seq + 1));
+			if ((double)now > earliest[seq] + (double)jitter_ns + 10000.0)
+				fail_msg("frame %lu at %lu, earliest %.0f (delay %lu jitter %lu rate %lu)", (unsigned long)seq, (unsigned long)now, earliest[seq], (unsigned long)delay_ns, (unsigned long)jitter_ns, (unsigned long)rate_bps);
+			expect++;
+		}
+		if (n > 0)
+			sx_port_rx_done(b, f, n);
+		now += 10000;
+	}
+	/* nothing more */
+	{
+		struct sx_frame f[BURST];
+
+		now += 20000000000ull;
+		sx_port_tx(w, NULL, 0);
+		assert_int_equal(sx_port_rx(b, f, BURST), 0);
+	}
+	sx_port_close(w);
+	sx_port_close(b);
+	free(sent_at);
+	free(earliest);
+}
+
+static void
+test_fault_delay(void **state)
+{
+	(void)state;
+	delay_case(5000000, 0, 0);             /* 5 ms */
+	delay_case(10000000, 1000000, 0);      /* 10 ms +- 1 ms: still in order */
+	delay_case(2000000, 0, 1000000000ull); /* 2 ms at 1 Gb/s: the rate paces */
+}
+
+/* The line is bounded: with time stopped, tx_burst stops taking frames at
+ * SX_FAULT_DELAY_MAX, and every frame taken arrives once time moves. */
+static void
+test_fault_delay_bounded(void **state)
+{
+	struct sx_fault_dir tx = {.delay_ns = 1000000};
+	struct sx_fault_dir rxd = {.delay_ns = 1000000};
+	struct sx_port *a, *b, *w;
+	uint64_t now = 5, next = 0;
+	struct log l;
+	int stalls = 0;
+
+	(void)state;
+	open_pair(&a, &b);
+	assert_null(sx_port_fault_wrap(a, NULL, &rxd, 1)); /* delay is tx only */
+	assert_int_equal(errno, EINVAL);
+	w = sx_port_fault_wrap(a, &tx, NULL, 1);
+	assert_non_null(w);
+	sx_port_fault_set_clock(w, fake_now, &now);
+	while (stalls < 3) {
+		if (send_seq(w, &next, BURST) < BURST)
+			stalls++;
+	}
+	/* the line, plus what the wrapper's own tx queue took before it */
+	assert_true(next >= SX_FAULT_DELAY_MAX);
+	assert_true(next <= SX_FAULT_DELAY_MAX + 1024);
+	log_init(&l, next);
+	while (l.n < next) {
+		size_t before = l.n;
+
+		now += 1000000; /* what the line holds is due; what waited enters it */
+		sx_port_tx(w, NULL, 0);
+		sx_port_tx(w, NULL, 0);
+		recv_all(b, &l, BURST);
+		assert_true(l.n > before || l.n == next);
+	}
+	for (size_t i = 0; i < l.n; i++)
+		assert_int_equal(l.seq[i], i);
+	log_fini(&l);
+	sx_port_close(w);
+	sx_port_close(b);
+}
+
+/* ------------------------------------------------------------------------ */
 /* sx_fault_parse                                                            */
 
 static void
@@ -769,6 +901,23 @@ test_fault_parse(void **state)
 		{"drop=nan", -EINVAL, {.drop = 0}},
 		{"drop=inf", -EINVAL, {.drop = 0}},
 		{"drop=1e400", -EINVAL, {.drop = 0}},
+		{"delay=10ms,jitter=1ms", 0, {.delay_ns = 10000000, .jitter_ns = 1000000}},
+		{"delay=5ms", 0, {.delay_ns = 5000000}},
+		{"drop=0.01,delay=250us,rate=10Gbps", 0,
+		 {.drop = 0.01, .delay_ns = 250000, .rate_bps = 10000000000ull}},
+		{"delay=1.5s,rate=500Mbps", 0, {.delay_ns = 1500000000ull, .rate_bps = 500000000}},
+		{"delay=800ns", 0, {.delay_ns = 800}},
+		{"delay=10", -EINVAL, {.drop = 0}},         /* a time needs its unit */
+		{"delay=10min", -EINVAL, {.drop = 0}},
+		{"delay=11s", -EINVAL, {.drop = 0}},        /* more than 10 s */
+		{"delay=-1ms", -EINVAL, {.drop = 0}},
+		{"delay=nanms", -EINVAL, {.drop = 0}},
+		{"delay=1ms,jitter=2ms", -EINVAL, {.drop = 0}}, /* jitter above the delay */
+		{"jitter=1ms", -EINVAL, {.drop = 0}},
+		{"rate=10", -EINVAL, {.drop = 0}},
+		{"rate=10Tbps", -EINVAL, {.drop = 0}},
+		{"rate=0Gbps", -EINVAL, {.drop = 0}},
+		{"delay=1ms,delay=2ms", -EINVAL, {.drop = 0}},
 	};
 	size_t i;
 
@@ -787,6 +936,9 @@ test_fault_parse(void **state)
 			assert_true(d.reorder == cases[i].want.reorder);
 			assert_true(d.duplicate == cases[i].want.duplicate);
 			assert_true(d.corrupt == cases[i].want.corrupt);
+			assert_true(d.delay_ns == cases[i].want.delay_ns);
+			assert_true(d.jitter_ns == cases[i].want.jitter_ns);
+			assert_true(d.rate_bps == cases[i].want.rate_bps);
 		} else {
 			/* A rejected spec leaves the output alone. */
 			assert_memory_equal(&d, &before, sizeof(d));
@@ -813,6 +965,8 @@ main(void)
 		cmocka_unit_test(test_fault_deterministic),
 		cmocka_unit_test(test_fault_wrap_rejects),
 		cmocka_unit_test(test_fault_parse),
+		cmocka_unit_test(test_fault_delay),
+		cmocka_unit_test(test_fault_delay_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

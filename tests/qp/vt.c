@@ -63,6 +63,7 @@ vt_setup(struct vt *v, const struct vt_opts *o)
 		qa.retry_cnt = o->retry_cnt;
 		qa.rnr_retry = 7;
 		qa.timeout_us = o->timeout_us;
+		qa.min_rto_us = o->min_rto_us;
 		qa.sq_psn = o->sq_psn[s];
 		v->qp[s] = sx_create_qp(v->pd[s], &qa);
 		assert(v->qp[s] != NULL);

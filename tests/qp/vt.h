@@ -34,6 +34,7 @@ struct vt_opts {
 	uint32_t sq_psn[2];        /* 0: chosen by the library */
 	uint8_t retry_cnt;
 	uint32_t timeout_us;
+	uint32_t min_rto_us;
 	uint32_t max_send_wr;
 	const char *path;          /* path policy on both sides; NULL: flow */
 };

@@ -916,6 +916,57 @@ wan(void **state)
 	assert_int_equal(p.verify_errors, 0);
 }
 
+/*
+ * Long haul (issue 14): one 100 MB flow over a 100 Gb/s WAN at RTT ~10 ms,
+ * without loss and with 1.4e-5 loss per link (7 links: ~1e-4 per path) and
+ * ten times that. The bound is the window, not the link: 1024 PSNs of 4 KiB
+ * per round trip, 4 MiB * 8 / 10 ms = 3.36 Gb/s (computed here, not taken
+ * from a run). The RTO (RFC 6298, initial 100 ms) must not fire without loss.
+ */
+static void
+wan_longhaul(void **state)
+{
+	static const char *const losses[] = {"fault.loss=0", "fault.loss=0.000014",
+					     "fault.loss=0.00014"};
+	const double rtt_ns = 2 * 5000000.0; /* the WAN alone; the rest adds ~10 us */
+	const double bound_gbps = 1024.0 * 4096 * 8 / rtt_ns;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(losses) / sizeof(losses[0]); i++) {
+		const char *sets[] = {losses[i], NULL};
+		struct sx_scn_cfg cfg;
+		struct sx_scn_result r;
+		struct sx_scn *s;
+		uint64_t fct;
+		double gbps;
+
+		load(&cfg, "wan_longhaul", sets);
+		s = sx_scn_create(&cfg, stderr);
+		assert_non_null(s);
+		assert_int_equal(sx_scn_run(s), 0);
+		r = *sx_scn_result(s);
+		fct = only_flow_fct_ns(s);
+		sx_scn_destroy(s);
+		sx_scn_cfg_fini(&cfg);
+		gbps = fct ? 1e8 * 8 / (double)fct : 0.0;
+		printf("long haul, 100G WAN, RTT 10 ms, %s per link: 100 MB in %.1f ms, "
+		       "goodput %.3f Gb/s = %.1f%% of the window bound %.3f Gb/s, %.2f%% of the "
+		       "link; %lu retransmits, %lu timeouts\n",
+		       losses[i] + 11, (double)fct / 1e6, gbps, 100 * gbps / bound_gbps,
+		       bound_gbps, gbps, (unsigned long)r.retransmits,
+		       (unsigned long)r.timeouts);
+		assert_int_equal(r.completed, 1);
+		assert_true(gbps <= bound_gbps);
+		if (i == 0) {
+			assert_true(gbps >= 0.95 * bound_gbps);
+			assert_int_equal(r.retransmits, 0);
+			assert_int_equal(r.timeouts, 0);
+		} else if (i == 1) {
+			assert_true(gbps >= 0.80 * bound_gbps);
+		}
+	}
+}
+
 /* Bytes the hot experts (the first moe_hot_experts of the popularity
  * ranking) receive, over all bytes, of the flows @p w generates. */
 static double
@@ -1302,6 +1353,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(linkfail),
 		cmocka_unit_test(pfc),
 		cmocka_unit_test(wan),
+		cmocka_unit_test(wan_longhaul),
 		cmocka_unit_test(collectives),
 		cmocka_unit_test(figures),
 		cmocka_unit_test(slow_pacing),

@@ -51,6 +51,7 @@ enum opt_id {
 	OPT_VERIFY,
 	OPT_WARMUP,
 	OPT_QP_TIMEOUT,
+	OPT_MIN_RTO,
 	OPT_CC,
 	OPT_CC_PRESET,
 	OPT_CC_PARAM,
@@ -89,6 +90,7 @@ static const struct option long_opts[] = {
     {"verify", no_argument, NULL, OPT_VERIFY},
     {"warmup", required_argument, NULL, OPT_WARMUP},
     {"qp-timeout", required_argument, NULL, OPT_QP_TIMEOUT},
+    {"min-rto", required_argument, NULL, OPT_MIN_RTO},
     {"cc", required_argument, NULL, OPT_CC},
     {"cc-preset", required_argument, NULL, OPT_CC_PRESET},
     {"cc-param", required_argument, NULL, OPT_CC_PARAM},
@@ -138,11 +140,15 @@ static const char *const usage_text[] = {
     "  --tx-depth N        outstanding work requests per QP (1..4096,",
     "                      default 128)",
     "  --rel gbn|sr        go-back-N (RoCEv2, default) or selective repeat",
+    "  --min-rto US        floor of the RTT-estimated retransmit timeout (us;",
+    "                      default: the initial timeout)",
     "  --qp-timeout US     initial retransmit timeout in microseconds",
     "                      (default: the library's)",
     "  --fault-tx SPEC     inject faults on transmit:",
     "                      drop=P,reorder=P,duplicate=P,corrupt=P,ecn=P",
-    "                      (0..1; ecn marks ECN-capable frames CE)",
+    "                      (0..1; ecn marks ECN-capable frames CE),",
+    "                      delay=T,jitter=T (10ms, 500us; tx only),",
+    "                      rate=R (10Gbps, 500Mbps)",
     "  --fault-rx SPEC     the same on receive",
     "  --seed N            seed of the fault injection (default 1)",
     "  --verify            checksum the target buffers at the end and compare",
@@ -638,6 +644,9 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 			if (sx_fault_parse(arg, &o->fault_rx) < 0)
 				return usage_error(spec, "--fault-rx: bad spec '%s'",
 				                   arg);
+			if (o->fault_rx.delay_ns || o->fault_rx.jitter_ns || o->fault_rx.rate_bps)
+				return usage_error(spec, "--fault-rx: delay, jitter and rate "
+				                   "are tx only: '%s'", arg);
 			o->fault_rx_spec = arg;
 			break;
 		case OPT_SEED:
@@ -665,6 +674,12 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 				                   "--qp-timeout: '%s' is not 1..%u us",
 				                   arg, SX_TOOL_MAX_QP_TIMEOUT_US);
 			o->qp_timeout_us = (uint32_t)v;
+			break;
+		case OPT_MIN_RTO:
+			if (parse_u64(arg, 1, SX_TOOL_MAX_MIN_RTO_US, &v) < 0)
+				return usage_error(spec, "--min-rto: '%s' is not 1..%u us",
+				                   arg, SX_TOOL_MAX_MIN_RTO_US);
+			o->qp_min_rto_us = (uint32_t)v;
 			break;
 		case OPT_CC:
 			if (strcmp(arg, "none") != 0 && *arg == '\0')

@@ -41,6 +41,7 @@ enum sx_tool_exit {
 #define SX_TOOL_MAX_DURATION_S    3600.0
 #define SX_TOOL_DEFAULT_BOOT_PORT 18515
 #define SX_TOOL_MAX_QP_TIMEOUT_US 10000000u
+#define SX_TOOL_MAX_MIN_RTO_US    500000u /* the library's maximum RTO */
 #define SX_TOOL_MAX_CC_PARAMS     32
 #define SX_TOOL_MAX_PATH_PARAMS   8
 /* How long any wait on the peer may last (--peer-timeout); a server waits
@@ -109,6 +110,7 @@ struct sx_tool_opts {
 	enum sx_reliability rel;
 	uint32_t tx_depth;
 	uint32_t qp_timeout_us; /**< initial retransmit timeout; 0: the library's */
+	uint32_t qp_min_rto_us; /**< floor of the estimated RTO; 0: the library's */
 	struct sx_fault_dir fault_tx;
 	struct sx_fault_dir fault_rx;
 	const char *fault_tx_spec;
