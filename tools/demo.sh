@@ -25,13 +25,23 @@ port=$((20000 + $$ % 20000))
 
 # pair ARGS...: server and client of one scalex-perf run; the client's
 # table goes to stdout. Each pair gets its own bootstrap port and socket.
-# $client_args go to the client only (e.g. its capture file).
+# $client_args go to the client only (e.g. its capture file). A --json
+# FILE is the client's; the server writes its own to $out/server.json, so
+# the two do not overwrite one file.
 client_args=()
 pair() {
-	local spid rc=0
+	local spid rc=0 a srv=() next=
 	port=$((port + 1))
 	rm -f "/tmp/scalex-perf-$port.sock"
-	"$perf" "$@" --server --boot-port "$port" >"$out/server.log" 2>&1 &
+	for a in "$@"; do
+		if [ "$next" = json ]; then
+			a=$out/server.json
+			next=
+		fi
+		[ "$a" = --json ] && next=json
+		srv+=("$a")
+	done
+	"$perf" "${srv[@]}" --server --boot-port "$port" >"$out/server.log" 2>&1 &
 	spid=$!
 	"$perf" "$@" "${client_args[@]}" --connect 127.0.0.1 --boot-port "$port" || rc=$?
 	wait "$spid" || rc=$?
