@@ -731,14 +731,18 @@ sx_port_fault_set_clock(struct sx_port *port, uint64_t (*now_ns)(void *), void *
 /* ------------------------------------------------------------------------ */
 /* "drop=P,reorder=P,duplicate=P,corrupt=P,ecn=P,delay=T,jitter=T,rate=R"    */
 
-/* "10ms", "250us", "1.5s", "800ns" -> ns; -EINVAL without a unit. */
+/* A number with one of its units (the whole unit, then the end or a ','). */
+struct unit {
+	const char *name;
+	double scale;
+};
+
+/* "<number><unit>" -> *out in the base unit, within [min, max]; -EINVAL
+ * without a known unit or out of range. */
 static int
-parse_time_ns(const char *s, const char **end, uint64_t *out)
+parse_with_unit(const char *s, const char **end, const struct unit *units, size_t nunits,
+		double min, double max, uint64_t *out)
 {
-	static const struct {
-		const char *unit;
-		double ns;
-	} units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
 	char *e;
 	double v;
 	size_t u;
@@ -749,12 +753,12 @@ parse_time_ns(const char *s, const char **end, uint64_t *out)
 	v = strtod(s, &e);
 	if (e == s || errno != 0)
 		return -EINVAL;
-	for (u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
-		size_t n = strlen(units[u].unit);
+	for (u = 0; u < nunits; u++) {
+		size_t n = strlen(units[u].name);
 
-		if (strncmp(e, units[u].unit, n) == 0 && (e[n] == '\0' || e[n] == ',')) {
-			v *= units[u].ns;
-			if (!(v >= 0 && v <= (double)SX_FAULT_DELAY_MAX_NS))
+		if (strncmp(e, units[u].name, n) == 0 && (e[n] == '\0' || e[n] == ',')) {
+			v *= units[u].scale;
+			if (!(v >= min && v <= max))
 				return -EINVAL;
 			*out = (uint64_t)v;
 			*end = e + n;
@@ -764,37 +768,24 @@ parse_time_ns(const char *s, const char **end, uint64_t *out)
 	return -EINVAL;
 }
 
-/* "10Gbps", "500Mbps", "1e9bps" -> b/s; -EINVAL without a unit or zero. */
+/* "10ms", "250us", "1.5s", "800ns" -> ns; -EINVAL without a unit. */
+static int
+parse_time_ns(const char *s, const char **end, uint64_t *out)
+{
+	static const struct unit units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+
+	return parse_with_unit(s, end, units, sizeof(units) / sizeof(units[0]), 0,
+			       (double)SX_FAULT_DELAY_MAX_NS, out);
+}
+
+/* "10Gbps", "500Mbps", "1e9bps" -> b/s, 1 kb/s .. 10 Tb/s; -EINVAL without a unit. */
 static int
 parse_rate_bps(const char *s, const char **end, uint64_t *out)
 {
-	static const struct {
-		const char *unit;
-		double bps;
-	} units[] = {{"bps", 1}, {"Kbps", 1e3}, {"Mbps", 1e6}, {"Gbps", 1e9}};
-	char *e;
-	double v;
-	size_t u;
+	static const struct unit units[] = {
+	    {"bps", 1}, {"Kbps", 1e3}, {"Mbps", 1e6}, {"Gbps", 1e9}};
 
-	if (!((*s >= '0' && *s <= '9') || *s == '.'))
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &e);
-	if (e == s || errno != 0)
-		return -EINVAL;
-	for (u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
-		size_t n = strlen(units[u].unit);
-
-		if (strncmp(e, units[u].unit, n) == 0 && (e[n] == '\0' || e[n] == ',')) {
-			v *= units[u].bps;
-			if (!(v >= 1e3 && v <= 1e13)) /* 1 kb/s .. 10 Tb/s */
-				return -EINVAL;
-			*out = (uint64_t)v;
-			*end = e + n;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	return parse_with_unit(s, end, units, sizeof(units) / sizeof(units[0]), 1e3, 1e13, out);
 }
 
 int
