@@ -808,10 +808,13 @@ Pair::closeOrderly()
 		if (!ok || hard_) {
 			abandon();
 		} else {
-			closing_ = true;
+			/* Until both sides are idle, this side keeps answering
+			 * (the device thread polls the link): the peer's last
+			 * sends may still wait for an ACK that was lost. */
 			lk.unlock();
 			ok = sx_boot_barrier(fd_, "close", kCloseMs) == 0;
 			lk.lock();
+			closing_ = true;
 			{
 				std::lock_guard<std::mutex> glk(g.mu);
 				sx_stats_foreach(link_.ctx, SX_STATS_ALL, add_counter, &g.closed);

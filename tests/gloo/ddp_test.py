@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""PyTorch DDP over scalex, launched by torchrun, against the same run on
+Gloo's TCP transport (tests/clients/ddp_train.py; docs/integrations.md).
+
+Both runs train the same model from the same seeds for the same steps, on
+4 ranks. Passes when the final parameters are bitwise equal (Gloo's
+allreduce algorithm is the same whatever the transport, so the sums happen
+in the same order: no tolerance is needed), and when scalex's own counters
+show that every rank of the scalex run sent at least one model's worth of
+bytes per step through scalex ports (a run that fell back to TCP reads 0;
+ring all-reduce sends 2(n-1)/n = 1.5 models per step per rank).
+
+Usage: ddp_test.py BUILD_DIR SOURCE_DIR [--steps N] [--bench K]
+With --bench K it also times K all-reduces of the model's size and prints
+the step and all-reduce times of both runs and their ratios.
+"""
+import argparse
+import glob
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+import torch
+
+NPROC = 4
+TIMEOUT_S = 150
+
+
+def run(tag, env_extra, args, tmp, src):
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    env.update(env_extra)
+    logdir = os.path.join(tmp, "log-" + tag)
+    out = os.path.join(tmp, tag + ".pt")
+    cmd = ["torchrun", "--standalone", "--nproc_per_node", str(NPROC),
+           "--redirects", "2", "--tee", "1", "--log_dir", logdir,
+           os.path.join(src, "tests", "clients", "ddp_train.py"),
+           "--steps", str(args.steps), "--out", out]
+    if args.bench:
+        cmd += ["--bench-allreduce", str(args.bench)]
+    print("$ " + " ".join(f"{k}={v}" for k, v in env_extra.items()) + " " + " ".join(cmd),
+          flush=True)
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True, start_new_session=True)
+    try:
+        text, _ = p.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        text, _ = p.communicate()
+        print(text)
+        sys.exit(f"FAIL: the {tag} run took longer than {TIMEOUT_S} s")
+    lines = [l for l in text.splitlines() if "TRAIN" in l or "SCALEX" in l]
+    print("\n".join(lines), flush=True)
+    if p.returncode != 0:
+        print(text)
+        sys.exit(f"FAIL: the {tag} run exited with {p.returncode}")
+    return text, torch.load(out)
+
+
+def times(text):
+    step = [float(m.group(1)) for m in re.finditer(r"step_ms ([0-9.]+)", text)]
+    ar = [float(m.group(1)) for m in re.finditer(r"allreduce_ms ([0-9.]+)", text)]
+    return max(step), max(ar) if ar else 0.0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build")
+    ap.add_argument("src")
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--bench", type=int, default=0)
+    args = ap.parse_args()
+    lib = os.path.abspath(os.path.join(args.build, "adapters", "gloo", "libscalex-gloo.so"))
+    tmp = tempfile.mkdtemp(prefix="scalex-gloo-ddp-")
+    prefix = f"sxgd{os.getpid()}"
+    fails = []
+    try:
+        sx_text, sx = run("scalex", {
+            "GLOO_DEVICE_TRANSPORT": "scalex", "LD_PRELOAD": lib,
+            "SCALEX_GLOO_DIR": tmp, "SCALEX_GLOO_PREFIX": prefix}, args, tmp, args.src)
+        tcp_text, tcp = run("tcp", {"GLOO_DEVICE_TRANSPORT": "TCP"}, args, tmp, args.src)
+
+        if sx.keys() != tcp.keys():
+            fails.append("the two runs have different parameters")
+        for k in sx:
+            if not torch.equal(sx[k], tcp[k]):
+                diff = (sx[k] - tcp[k]).abs().max().item()
+                fails.append(f"parameter {k} differs by up to {diff}")
+        print(f"parameters: {len(sx)} tensors, "
+              f"{sum(v.numel() for v in sx.values())} values, "
+              f"{'bitwise equal' if not fails else 'DIFFERENT'} (scalex vs TCP)")
+
+        seen = set()
+        for m in re.finditer(r"SCALEX rank (\d+) tx_bytes (\d+) rx_bytes (\d+) "
+                             r"param_bytes (\d+) steps (\d+)", sx_text):
+            r, tx, rx, pb, steps = (int(x) for x in m.groups())
+            seen.add(r)
+            if tx < pb * steps or rx < pb * steps:
+                fails.append(f"rank {r}: scalex carried tx {tx} rx {rx} bytes, "
+                             f"less than {steps} steps x {pb} bytes of gradients")
+        if seen != set(range(NPROC)):
+            fails.append(f"scalex counters from ranks {sorted(seen)}, not all {NPROC}")
+        if "SCALEX rank" in tcp_text:
+            fails.append("the TCP run loaded scalex")
+
+        if args.bench:
+            s_sx, a_sx = times(sx_text)
+            s_tcp, a_tcp = times(tcp_text)
+            print(f"DDP step, {NPROC} ranks, {args.steps} steps: scalex {s_sx:.3f} ms, "
+                  f"Gloo TCP {s_tcp:.3f} ms, ratio scalex/TCP {s_sx / s_tcp:.2f}")
+            print(f"all-reduce of the model ({sx[next(iter(sx))].dtype}, "
+                  f"{sum(v.numel() for v in sx.values()) * 4} B), {args.bench} times: "
+                  f"scalex {a_sx:.3f} ms, Gloo TCP {a_tcp:.3f} ms, "
+                  f"ratio scalex/TCP {a_sx / a_tcp:.2f}")
+    finally:
+        left = glob.glob(f"/var/run/dpdk/{prefix}-*") + \
+            [f for f in glob.glob(os.path.join(tmp, "*")) if f.endswith(".sock")]
+        for d in glob.glob(f"/var/run/dpdk/{prefix}-*"):
+            shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+    if left:
+        fails.append(f"left behind: {left}")
+    for f in fails:
+        print("FAIL: " + f)
+    print("PASS" if not fails else "FAIL")
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
