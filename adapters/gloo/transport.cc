@@ -126,6 +126,8 @@ struct Global {
 	uint64_t seq = 0;
 	std::map<std::string, uint64_t> closed; /* counters of closed links */
 	std::list<class Device *> live;
+	/* links of failed pairs, kept (reachable) until the process exits */
+	std::list<struct sx_coll_link> *abandoned_links = new std::list<struct sx_coll_link>;
 	~Global();
 };
 Global g;
@@ -625,8 +627,9 @@ Context::deliverKept()
 				     std::to_string(best_it->data.size()) + " bytes to a recv of " +
 				     std::to_string(pr->nbytes);
 		} else {
-			memcpy(static_cast<char *>(ub->ptr) + pr->offset, best_it->data.data(),
-			       pr->nbytes);
+			if (pr->nbytes > 0)
+				memcpy(static_cast<char *>(ub->ptr) + pr->offset,
+				       best_it->data.data(), pr->nbytes);
 			ub->recv_done_.push_back(best->peer_);
 		}
 		best->kept_.erase(best_it);
@@ -776,6 +779,7 @@ Pair::abandon()
 		std::lock_guard<std::mutex> glk(g.mu);
 		sx_stats_foreach(link_.ctx, SX_STATS_ALL, add_counter, &g.closed);
 		g.abandoned++;
+		g.abandoned_links->push_back(link_);
 	}
 	link_open_ = false; /* sx_coll_link_close never runs on it */
 }
@@ -1053,7 +1057,7 @@ Pair::rx(const uint8_t *msg, size_t len)
 				break;
 			}
 		}
-		if (in_dst_ == nullptr && !in_discard_) {
+		if (in_bbuf_ == nullptr && in_ubuf_ == nullptr && !in_discard_) {
 			kept_.push_back(Kept{(Op)in_hdr_.op, in_hdr_.slot, in_hdr_.roffset,
 					     std::vector<char>(in_hdr_.len), 0, false,
 					     ctx_->arrivals_++});
@@ -1097,8 +1101,9 @@ Pair::finishRx()
 					}
 					if (k->roffset <= b->size() &&
 					    k->data.size() <= b->size() - k->roffset) {
-						memcpy(b->base() + k->roffset, k->data.data(),
-						       k->data.size());
+						if (!k->data.empty())
+							memcpy(b->base() + k->roffset, k->data.data(),
+							       k->data.size());
 						b->recvs_++;
 					} else {
 						b->error_ = "scalex: write past the end of a slot";
@@ -1139,7 +1144,8 @@ Pair::createRecvBuffer(int slot, void *ptr, size_t size)
 		if (!k->complete)
 			break;
 		if (k->roffset <= size && k->data.size() <= size - k->roffset) {
-			memcpy(b->base() + k->roffset, k->data.data(), k->data.size());
+			if (!k->data.empty())
+				memcpy(b->base() + k->roffset, k->data.data(), k->data.size());
 			b->recvs_++;
 		} else {
 			b->error_ = "scalex: write past the end of a slot";

@@ -18,6 +18,7 @@ caller can prove which transport carried the gradients.
 """
 import argparse
 import ctypes
+import gc
 import os
 import time
 
@@ -99,7 +100,13 @@ def main():
     if tx is not None:
         print(f"SCALEX rank {rank} tx_bytes {tx} rx_bytes {rx} "
               f"param_bytes {nparam * 4} steps {args.steps}", flush=True)
+    # DDP holds the process group: drop it so that the group, its Gloo
+    # context and scalex's links close now (orderly), not at exit
+    del ddp, opt
+    gc.collect()
+    t2 = time.perf_counter()
     dist.destroy_process_group()
+    print(f"DONE rank {rank} destroy_ms {(time.perf_counter() - t2) * 1e3:.1f}", flush=True)
     # the counters of links closed by the group's destruction
     tx, rx = scalex_counter("tx_bytes"), scalex_counter("rx_bytes")
     if tx is not None:
