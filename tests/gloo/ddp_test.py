@@ -3,17 +3,25 @@
 """PyTorch DDP over scalex, launched by torchrun, against the same run on
 Gloo's TCP transport (tests/clients/ddp_train.py; docs/integrations.md).
 
-Both runs train the same model from the same seeds for the same steps, on
-4 ranks. Passes when the final parameters are bitwise equal (Gloo's
-allreduce algorithm is the same whatever the transport, so the sums happen
-in the same order: no tolerance is needed), and when scalex's own counters
-show that every rank of the scalex run sent at least one model's worth of
-bytes per step through scalex ports (a run that fell back to TCP reads 0;
-ring all-reduce sends 2(n-1)/n = 1.5 models per step per rank).
+Two torchrun launches of 4 ranks train the same model from the same seeds
+for the same steps: one with GLOO_DEVICE_TRANSPORT=scalex and
+libscalex-gloo.so preloaded, one with GLOO_DEVICE_TRANSPORT=TCP. (One
+launch cannot do both: PyTorch 1.13 reads GLOO_DEVICE_TRANSPORT once per
+process.) Passes when the final parameters are bitwise equal (Gloo's
+all-reduce algorithm is the same whatever the transport, so the sums
+happen in the same order: no tolerance is needed), when scalex's own
+counters show that every rank of the scalex run sent and received at least
+one model's worth of bytes per step through scalex ports (a run that fell
+back to TCP reads 0; ring all-reduce moves 2(n-1)/n = 1.5 models per step
+per rank), when the TCP run never loaded scalex, and when nothing is left
+behind. The test runs both launches at once (the machine is small; their
+timing does not matter here).
+
+--bench K runs them one after the other instead, times K all-reduces of
+the model's size after training, and prints the DDP step and all-reduce
+times of both and their ratios.
 
 Usage: ddp_test.py BUILD_DIR SOURCE_DIR [--steps N] [--bench K]
-With --bench K it also times K all-reduces of the model's size and prints
-the step and all-reduce times of both runs and their ratios.
 """
 import argparse
 import glob
@@ -21,6 +29,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -28,17 +37,22 @@ import tempfile
 import torch
 
 NPROC = 4
-TIMEOUT_S = 150
+TIMEOUT_S = 200
 
 
-def run(tag, env_extra, args, tmp, src):
+def start(tag, env_extra, args, tmp, src):
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
     env.update(env_extra)
-    logdir = os.path.join(tmp, "log-" + tag)
     out = os.path.join(tmp, tag + ".pt")
-    cmd = ["torchrun", "--standalone", "--nproc_per_node", str(NPROC),
-           "--redirects", "2", "--tee", "1", "--log_dir", logdir,
+    # not --standalone: its rendezvous port is fixed (29400), and the two
+    # launches may run at once
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = ["torchrun", "--nnodes", "1", "--master_addr", "127.0.0.1",
+           "--master_port", str(port), "--nproc_per_node", str(NPROC),
+           "--redirects", "2", "--tee", "1", "--log_dir", os.path.join(tmp, "log-" + tag),
            os.path.join(src, "tests", "clients", "ddp_train.py"),
            "--steps", str(args.steps), "--out", out]
     if args.bench:
@@ -47,25 +61,27 @@ def run(tag, env_extra, args, tmp, src):
           flush=True)
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True, start_new_session=True)
+    return (tag, p, out)
+
+
+def finish(run):
+    tag, p, out = run
     try:
         text, _ = p.communicate(timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, signal.SIGKILL)
         text, _ = p.communicate()
         print(text)
-        sys.exit(f"FAIL: the {tag} run took longer than {TIMEOUT_S} s")
-    lines = [l for l in text.splitlines() if "TRAIN" in l or "SCALEX" in l]
-    print("\n".join(lines), flush=True)
+        raise SystemExit(f"FAIL: the {tag} run took longer than {TIMEOUT_S} s")
+    print("\n".join(l for l in text.splitlines() if re.search("TRAIN|SCALEX", l)), flush=True)
     if p.returncode != 0:
         print(text)
-        sys.exit(f"FAIL: the {tag} run exited with {p.returncode}")
+        raise SystemExit(f"FAIL: the {tag} run exited with {p.returncode}")
     return text, torch.load(out)
 
 
-def times(text):
-    step = [float(m.group(1)) for m in re.finditer(r"step_ms ([0-9.]+)", text)]
-    ar = [float(m.group(1)) for m in re.finditer(r"allreduce_ms ([0-9.]+)", text)]
-    return max(step), max(ar) if ar else 0.0
+def worst(text, key):
+    return max(float(m.group(1)) for m in re.finditer(key + r" ([0-9.]+)", text))
 
 
 def main():
@@ -78,12 +94,18 @@ def main():
     lib = os.path.abspath(os.path.join(args.build, "adapters", "gloo", "libscalex-gloo.so"))
     tmp = tempfile.mkdtemp(prefix="scalex-gloo-ddp-")
     prefix = f"sxgd{os.getpid()}"
+    sx_env = {"GLOO_DEVICE_TRANSPORT": "scalex", "LD_PRELOAD": lib,
+              "SCALEX_GLOO_DIR": tmp, "SCALEX_GLOO_PREFIX": prefix}
+    tcp_env = {"GLOO_DEVICE_TRANSPORT": "TCP"}
     fails = []
     try:
-        sx_text, sx = run("scalex", {
-            "GLOO_DEVICE_TRANSPORT": "scalex", "LD_PRELOAD": lib,
-            "SCALEX_GLOO_DIR": tmp, "SCALEX_GLOO_PREFIX": prefix}, args, tmp, args.src)
-        tcp_text, tcp = run("tcp", {"GLOO_DEVICE_TRANSPORT": "TCP"}, args, tmp, args.src)
+        if args.bench:
+            sx_text, sx = finish(start("scalex", sx_env, args, tmp, args.src))
+            tcp_text, tcp = finish(start("tcp", tcp_env, args, tmp, args.src))
+        else:
+            runs = [start("scalex", sx_env, args, tmp, args.src),
+                    start("tcp", tcp_env, args, tmp, args.src)]
+            (sx_text, sx), (tcp_text, tcp) = finish(runs[0]), finish(runs[1])
 
         if sx.keys() != tcp.keys():
             fails.append("the two runs have different parameters")
@@ -91,15 +113,15 @@ def main():
             if not torch.equal(sx[k], tcp[k]):
                 diff = (sx[k] - tcp[k]).abs().max().item()
                 fails.append(f"parameter {k} differs by up to {diff}")
-        print(f"parameters: {len(sx)} tensors, "
-              f"{sum(v.numel() for v in sx.values())} values, "
-              f"{'bitwise equal' if not fails else 'DIFFERENT'} (scalex vs TCP)")
-
+        print(f"parameters: {len(sx)} tensors, {sum(v.numel() for v in sx.values())} values, "
+              f"{'bitwise equal' if not fails else 'DIFFERENT'} (scalex run vs TCP run)")
         seen = set()
         for m in re.finditer(r"SCALEX rank (\d+) tx_bytes (\d+) rx_bytes (\d+) "
                              r"param_bytes (\d+) steps (\d+)", sx_text):
             r, tx, rx, pb, steps = (int(x) for x in m.groups())
             seen.add(r)
+            print(f"rank {r}: scalex ports carried {tx} bytes out, {rx} in "
+                  f"(gradients: {steps} steps x {pb} bytes)")
             if tx < pb * steps or rx < pb * steps:
                 fails.append(f"rank {r}: scalex carried tx {tx} rx {rx} bytes, "
                              f"less than {steps} steps x {pb} bytes of gradients")
@@ -109,12 +131,12 @@ def main():
             fails.append("the TCP run loaded scalex")
 
         if args.bench:
-            s_sx, a_sx = times(sx_text)
-            s_tcp, a_tcp = times(tcp_text)
+            s_sx, s_tcp = worst(sx_text, "step_ms"), worst(tcp_text, "step_ms")
+            a_sx, a_tcp = worst(sx_text, "allreduce_ms"), worst(tcp_text, "allreduce_ms")
+            n = re.search(r"params (\d+)", sx_text).group(1)
             print(f"DDP step, {NPROC} ranks, {args.steps} steps: scalex {s_sx:.3f} ms, "
                   f"Gloo TCP {s_tcp:.3f} ms, ratio scalex/TCP {s_sx / s_tcp:.2f}")
-            print(f"all-reduce of the model ({sx[next(iter(sx))].dtype}, "
-                  f"{sum(v.numel() for v in sx.values()) * 4} B), {args.bench} times: "
+            print(f"all-reduce of the model's {n} floats, {args.bench} times: "
                   f"scalex {a_sx:.3f} ms, Gloo TCP {a_tcp:.3f} ms, "
                   f"ratio scalex/TCP {a_sx / a_tcp:.2f}")
     finally:
