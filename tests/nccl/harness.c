@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -96,9 +97,6 @@ _Static_assert(sizeof(struct sxn_comm_config) == 4, "ncclNetCommConfig_t size");
 #define MAX_WINDOW 32 /* NCCL_NET_MAX_REQUESTS of every NCCL that loads v8+ but 2.19 */
 #define GUARD 64
 #define MAX_MSG_BYTES (1ull << 30) /* maxP2pBytes, maxCollBytes (docs) */
-#ifndef SXN_DMABUF
-#define SXN_DMABUF 0
-#endif
 
 struct opts {
 	const char *plugin;
@@ -113,6 +111,9 @@ struct opts {
 	int bench_iters;
 	int version;
 	bool bench;
+	/* the plugin was built with -Dnccl_dmabuf=true: traffic buffers are
+	 * registered with regMrDmaBuf (see buf_new) */
+	bool dmabuf;
 };
 
 static struct opts o = {
@@ -370,7 +371,7 @@ check_props(void)
 	check_rc(ret, "getProperties");
 	/* the default build: host memory only (regMrDmaBuf refuses) */
 	if (p.name == NULL || strncmp(p.name, "scalex", 6) != 0 ||
-	    p.ptr_support != (SXN_DMABUF ? SXN_PTR_HOST | SXN_PTR_CUDA | SXN_PTR_DMABUF
+	    p.ptr_support != (o.dmabuf ? SXN_PTR_HOST | SXN_PTR_CUDA | SXN_PTR_DMABUF
 					 : SXN_PTR_HOST) ||
 	    p.speed_mbps <= 0 || p.max_comms <= 0 || p.max_recvs != MAX_RECVS ||
 	    p.net_device_type != SXN_NET_DEVICE_HOST)
@@ -554,9 +555,9 @@ bad_calls(const uint8_t *handle, void *scomm, void *rcomm)
 	if (api_irecv(rcomm, 1, data, sizes, tags, mh, &req) == SXN_SUCCESS || req != NULL)
 		die("irecv without a memory handle succeeded");
 	if (SLOT(reg_mr)(rcomm, junk, sizeof(junk), SXN_PTR_CUDA, &comm) == SXN_SUCCESS)
-		die("regMr of CUDA memory succeeded in a host-only build");
+		die("regMr of CUDA memory succeeded (the CPU reaches it only through a DMA-BUF)");
 	/* the default build: DMA-BUF is refused, clearly, whatever the fd */
-	if (!SXN_DMABUF) {
+	if (!o.dmabuf) {
 		comm = (void *)1;
 		r = SLOT(reg_mr_dmabuf)(rcomm, buf, 4096, SXN_PTR_CUDA, 0, 0, &comm);
 		if (r != SXN_INVALID_USAGE || comm != NULL)
@@ -609,6 +610,59 @@ connect_both(void **lcomm, void **scomm, void **rcomm)
 }
 
 /*
+ * Traffic buffers. Host memory: malloc and regMr. With --dmabuf, a stand-in
+ * for GPU memory exported as a DMA-BUF: a memfd mapped here at one address
+ * (the "device" address NCCL names the buffer by) and registered through
+ * regMrDmaBuf with the fd, which the plugin maps again at another address;
+ * the bytes it moves must show up here, so its address translation is what
+ * the data checks test. (A GPU's DMA-BUF is registered the same way; only
+ * whether its exporter lets the CPU map it differs.)
+ */
+struct buf {
+	uint8_t *p;
+	size_t len;
+	int fd;
+};
+
+static uint8_t *
+buf_new(struct buf *b, size_t len)
+{
+	b->len = len;
+	b->fd = -1;
+	if (!o.dmabuf)
+		return b->p = malloc(len);
+	b->fd = memfd_create("sx-nccl-dmabuf", MFD_CLOEXEC);
+	if (b->fd < 0 || ftruncate(b->fd, (off_t)len) < 0)
+		die("memfd: %s", strerror(errno));
+	b->p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd, 0);
+	if (b->p == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	return b->p;
+}
+
+static void
+buf_reg(struct buf *b, void *comm, void **mh)
+{
+	if (!o.dmabuf) {
+		check_rc(SLOT(reg_mr)(comm, b->p, b->len, SXN_PTR_HOST, mh), "regMr");
+		return;
+	}
+	check_rc(SLOT(reg_mr_dmabuf)(comm, b->p, b->len, SXN_PTR_CUDA, 0, b->fd, mh),
+		 "regMrDmaBuf");
+}
+
+static void
+buf_free(struct buf *b)
+{
+	if (!o.dmabuf) {
+		free(b->p);
+		return;
+	}
+	munmap(b->p, b->len);
+	close(b->fd);
+}
+
+/*
  * Both directions at once: @p total messages out on scomm, @p total in on
  * rcomm, grouped by @p group (1: single receives) with up to o.window
  * requests in flight each way.
@@ -619,7 +673,8 @@ traffic(void *scomm, void *rcomm, uint64_t total, int group, bool send_on, bool 
 {
 	size_t bufsz = (size_t)o.max_size + GUARD;
 	size_t nbuf = (size_t)o.window * MAX_RECVS;
-	uint8_t *sbufs = malloc(nbuf * bufsz), *rbufs = malloc(nbuf * bufsz);
+	struct buf sb, rb;
+	uint8_t *sbufs = buf_new(&sb, nbuf * bufsz), *rbufs = buf_new(&rb, nbuf * bufsz);
 	struct slot ss[MAX_WINDOW * MAX_RECVS], rs[MAX_WINDOW];
 	uint64_t sent = 0, sdone = 0, posted = 0, rdone = 0, rbatch = 0, peak = 0;
 	void *smr = NULL, *rmr = NULL;
@@ -631,8 +686,8 @@ traffic(void *scomm, void *rcomm, uint64_t total, int group, bool send_on, bool 
 		die("out of memory");
 	memset(ss, 0, sizeof(ss));
 	memset(rs, 0, sizeof(rs));
-	check_rc(SLOT(reg_mr)(scomm, sbufs, nbuf * bufsz, SXN_PTR_HOST, &smr), "regMr send");
-	check_rc(SLOT(reg_mr)(rcomm, rbufs, nbuf * bufsz, SXN_PTR_HOST, &rmr), "regMr recv");
+	buf_reg(&sb, scomm, &smr);
+	buf_reg(&rb, rcomm, &rmr);
 	if (!send_on)
 		sdone = sent = total;
 	if (!recv_on)
@@ -754,8 +809,8 @@ traffic(void *scomm, void *rcomm, uint64_t total, int group, bool send_on, bool 
 		die("only %lu of %d receives were in flight at once", (unsigned long)peak, o.window);
 	check_rc(SLOT(dereg_mr)(scomm, smr), "deregMr send");
 	check_rc(SLOT(dereg_mr)(rcomm, rmr), "deregMr recv");
-	free(sbufs);
-	free(rbufs);
+	buf_free(&sb);
+	buf_free(&rb);
 }
 
 /* Payload bytes this rank received and checked, over every phase. */
@@ -925,7 +980,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: nccl_harness --plugin SO [--rel sr|gbn] [--fault-tx SPEC]\n"
 			"  [--fault-rx SPEC] [--window N] [--iters N] [--max-size B]\n"
-			"  [--timeout S] [--version 8..12] [--bench [--bench-size B] [--bench-iters N]]\n");
+			"  [--timeout S] [--version 8..12] [--dmabuf] [--bench [--bench-size B] [--bench-iters N]]\n");
 	exit(2);
 }
 
@@ -939,6 +994,7 @@ main(int argc, char **argv)
 		{"max-size", required_argument, NULL, 's'}, {"timeout", required_argument, NULL, 'T'},
 		{"bench", no_argument, NULL, 'b'}, {"bench-size", required_argument, NULL, 'S'},
 		{"bench-iters", required_argument, NULL, 'N'}, {"version", required_argument, NULL, 'V'},
+		{"dmabuf", no_argument, NULL, 'D'},
 		{NULL, 0, NULL, 0},
 	};
 	char dir[] = "/tmp/sx-nccl.XXXXXX", sock[PATH_MAX], port[PATH_MAX + 128];
@@ -962,6 +1018,7 @@ main(int argc, char **argv)
 		case 'S': o.bench_size = atoi(optarg); break;
 		case 'N': o.bench_iters = atoi(optarg); break;
 		case 'V': o.version = atoi(optarg); break;
+		case 'D': o.dmabuf = true; break;
 		default: usage();
 		}
 	}
