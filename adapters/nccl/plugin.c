@@ -354,9 +354,14 @@ net_init(sxn_logger_fn logger, sxn_profiler_fn profiler)
 	pthread_mutex_lock(&sxn_init_lock);
 	sxn_logger = logger;
 	(void)profiler; /* v10+: the plugin records no profiler events of its own */
-	if (sxn_devs != NULL || port == NULL || *port == '\0') {
-		if (port == NULL)
-			INFO("SCALEX_NCCL_PORT not set: no devices");
+	if (sxn_devs != NULL)
+		goto cleanup;
+	/* Not configured: init fails, and NCCL falls back on another network
+	 * (plugins/net/README.md: with no usable device init must not
+	 * succeed; zero devices would fail NCCL's initialization). */
+	if (port == NULL || *port == '\0') {
+		INFO("SCALEX_NCCL_PORT not set: not initialized");
+		ret = SXN_INTERNAL_ERROR;
 		goto cleanup;
 	}
 	if (!sxn_eal_up) {

@@ -481,32 +481,45 @@ prof_stub(void **event, int type, void *phandle, int64_t plugin_id, void *ext)
 }
 
 /* v8/v9: init(logger); v10: init(logger, profiler); v11+: init once per
- * communicator, two of them here, each its own context. */
+ * communicator (@p id, @p cfg), returning its context in @p ctx. */
+static int
+init_once(void **ctx, uint64_t id, struct sxn_comm_config *cfg)
+{
+	if (n8 != NULL || n9 != NULL)
+		return n8 != NULL ? n8->init(logger) : n9->init(logger);
+	if (n10 != NULL)
+		return n10->init(logger, prof_stub);
+	*ctx = NULL;
+	return n11 != NULL ? n11->init(ctx, id, cfg, logger, prof_stub)
+			   : n12->init(ctx, id, cfg, logger, prof_stub);
+}
+
+/* Not configured (no SCALEX_NCCL_PORT), init fails so that NCCL uses
+ * another network; configured, it succeeds, and v11+ gives each of two
+ * communicators its own context. */
 static void
 api_init(void)
 {
 	struct sxn_comm_config cfg[2] = {{SXN_TRAFFIC_CLASS_UNDEF}, {5}};
+	char *port = strdup(getenv("SCALEX_NCCL_PORT"));
 	int i;
 
-	if (n8 != NULL || n9 != NULL) {
-		check_rc(n8 != NULL ? n8->init(logger) : n9->init(logger), "init");
-		return;
-	}
-	if (n10 != NULL) {
-		check_rc(n10->init(logger, prof_stub), "init");
-		return;
-	}
-	for (i = 0; i < 2; i++) {
-		nctx[i] = NULL;
-		check_rc(n11 != NULL ? n11->init(&nctx[i], 0x5c00 + (uint64_t)i, &cfg[i], logger,
-						 prof_stub)
-				     : n12->init(&nctx[i], 0x5c00 + (uint64_t)i, &cfg[i], logger,
-						 prof_stub),
-			 "init");
-		if (nctx[i] == NULL)
+	if (port == NULL)
+		die("out of memory");
+	unsetenv("SCALEX_NCCL_PORT");
+	nctx[0] = (void *)1;
+	if (init_once(&nctx[0], 0x5c00, &cfg[0]) == SXN_SUCCESS)
+		die("init without SCALEX_NCCL_PORT succeeded");
+	if (o.version >= 11 && nctx[0] != NULL)
+		die("a failed init returned a context");
+	setenv("SCALEX_NCCL_PORT", port, 1);
+	free(port);
+	for (i = 0; i < (o.version >= 11 ? 2 : 1); i++) {
+		check_rc(init_once(&nctx[i], 0x5c00 + (uint64_t)i, &cfg[i]), "init");
+		if (o.version >= 11 && nctx[i] == NULL)
 			die("init returned no context");
 	}
-	if (nctx[0] == nctx[1])
+	if (o.version >= 11 && nctx[0] == nctx[1])
 		die("two communicators got the same context");
 }
 
