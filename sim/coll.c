@@ -35,7 +35,8 @@ struct sx_coll_plan {
 	uint64_t *pack_ns;    /* hier all-to-all: per node */
 	uint64_t *unpack_ns;  /* hier all-to-all: per node */
 	uint64_t intra_ns;    /* flat all-to-all: the on-node blocks */
-	uint64_t *nic_bytes;  /* per node, payload */
+	uint64_t *nic_bytes;  /* per node, payload sent */
+	uint64_t *nic_rx_bytes; /* per node, payload received */
 	uint64_t nic_model;
 };
 
@@ -64,6 +65,7 @@ add(struct sx_scn *s, struct sx_coll_plan *p, uint32_t src, uint32_t dst, uint64
 	if (rc < 0)
 		return rc;
 	p->nic_bytes[src] += bytes;
+	p->nic_rx_bytes[dst] += bytes;
 	p->nflows++;
 	return 0;
 }
@@ -259,7 +261,8 @@ sx_scn_coll_flows(struct sx_scn *s, FILE *err)
 	p->n = p->N * p->L;
 	p->base = s->nflows;
 	p->nic_bytes = calloc(p->N, sizeof(*p->nic_bytes));
-	if (p->nic_bytes == NULL)
+	p->nic_rx_bytes = calloc(p->N, sizeof(*p->nic_rx_bytes));
+	if (p->nic_bytes == NULL || p->nic_rx_bytes == NULL)
 		return -ENOMEM;
 	if (c->op == SX_COLL_ALLREDUCE)
 		rc = c->algo == SX_COLL_HIER ? allreduce_hier(s, p) : allreduce_flat(s, p);
@@ -283,6 +286,7 @@ sx_scn_coll_free(struct sx_scn *s)
 	free(p->pack_ns);
 	free(p->unpack_ns);
 	free(p->nic_bytes);
+	free(p->nic_rx_bytes);
 	free(p);
 	s->coll = NULL;
 }
@@ -326,6 +330,7 @@ sx_scn_coll_result(const struct sx_scn *s, struct sx_coll_result *r)
 	}
 	for (i = 0; i < p->N; i++) {
 		r->nic_bytes_max = max64(r->nic_bytes_max, p->nic_bytes[i]);
+		r->nic_rx_bytes_max = max64(r->nic_rx_bytes_max, p->nic_rx_bytes[i]);
 		if (p->nic_bytes[i] < r->nic_bytes_min)
 			r->nic_bytes_min = p->nic_bytes[i];
 		r->nic_wire_bytes_max = max64(r->nic_wire_bytes_max, s->fab.host_up[i]->tx_bytes);
@@ -398,13 +403,14 @@ sx_scn_coll_json(const struct sx_scn *s, json_t *root)
 	nic = json_array();
 	for (i = 0; nic != NULL && i < s->coll->N; i++)
 		json_array_append_new(nic, json_integer((json_int_t)s->coll->nic_bytes[i]));
-	o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:o,s:I,s:I,s:I,s:I,s:f}", "op",
+	o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:o,s:I,s:I,s:I,s:I,s:I,s:f}", "op",
 		      sx_coll_op_names[c->op], "algo", sx_coll_algo_names[c->algo], "nodes",
 		      (json_int_t)r.nodes, "gpus_per_node", (json_int_t)c->gpus_per_node, "bytes",
 		      (json_int_t)r.bytes, "chunk_bytes", (json_int_t)c->chunk_bytes, "time_us",
 		      (double)r.time_ns / 1e3, "net_us", (double)r.net_ns / 1e3, "algbw_gbs",
 		      r.algbw_gbs, "busbw_gbs", r.busbw_gbs, "nic_bytes_per_node", nic,
-		      "nic_bytes_model", (json_int_t)r.nic_bytes_model, "nic_wire_bytes_max",
+		      "nic_rx_bytes_max", (json_int_t)r.nic_rx_bytes_max, "nic_bytes_model",
+		      (json_int_t)r.nic_bytes_model, "nic_wire_bytes_max",
 		      (json_int_t)r.nic_wire_bytes_max, "messages", (json_int_t)r.messages,
 		      "failed", (json_int_t)r.failed, "nic_util_max", r.nic_util_max);
 	if (o == NULL)

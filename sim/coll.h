@@ -72,6 +72,7 @@ struct sx_coll_result {
 	double busbw_gbs;        /* algbw x 2 (n-1)/n (all-reduce), (n-1)/n (all-to-all) */
 	uint64_t nic_bytes_max;  /* payload a node's NIC sent, the busiest node */
 	uint64_t nic_bytes_min;
+	uint64_t nic_rx_bytes_max; /* payload a node's NIC received, the busiest node */
 	uint64_t nic_wire_bytes_max; /* frames on the host uplink (headers, ACKs, CNPs) */
 	uint64_t nic_bytes_model; /* all-reduce: 2 S (N-1)/N or 2 S (n-1)/n; all-to-all: 0 */
 	uint64_t messages;       /* NIC transfers (RDMA WRITEs) */

@@ -141,7 +141,7 @@ alltoall(void **state)
 	struct sx_scn_cfg cfg;
 	struct sx_wl_cfg wc;
 	struct sx_workload w;
-	uint64_t off_max = 0, off_min = UINT64_MAX, pairs = 0;
+	uint64_t off_max = 0, off_min = UINT64_MAX, pairs = 0, in_max = 0;
 	uint32_t g, k, node;
 
 	(void)state;
@@ -158,12 +158,17 @@ alltoall(void **state)
 	wc.seed = cfg.seed;
 	assert_int_equal(sx_wl_init(&w, &wc), 0);
 	for (node = 0; node < 8; node++) {
-		uint64_t off = 0;
+		uint64_t off = 0, in = 0;
 
 		for (g = node * 8; g < node * 8 + 8; g++) {
 			for (k = 0; k < 64; k++)
 				off += k / 8 != node ? w.moe_bytes[g * 64 + k] : 0;
 		}
+		for (g = 0; g < 64; g++) {
+			for (k = node * 8; k < node * 8 + 8; k++)
+				in += g / 8 != node ? w.moe_bytes[g * 64 + k] : 0;
+		}
+		in_max = in > in_max ? in : in_max;
 		off_max = off > off_max ? off : off_max;
 		off_min = off < off_min ? off : off_min;
 	}
@@ -184,6 +189,8 @@ alltoall(void **state)
 	assert_int_equal(h.nic_bytes_min, off_min);
 	assert_int_equal(f.nic_bytes_max, off_max);
 	assert_int_equal(f.nic_bytes_min, off_min);
+	assert_int_equal(h.nic_rx_bytes_max, in_max);
+	assert_int_equal(f.nic_rx_bytes_max, in_max);
 	assert_int_equal(hr.bytes_completed, fr.bytes_completed);
 	assert_true(off_max > off_min); /* skewed */
 	assert_true(h.busbw_gbs > 0 && f.busbw_gbs > 0);
