@@ -54,7 +54,7 @@ set terminal pngcairo size 900,600 noenhanced
 set output "$out/busbw.png"
 set title "scalex-sim, 8 nodes x 8 GPUs, leaf-spine + DCQCN: all-reduce busbw"
 set xlabel "bytes per GPU (MiB)"; set ylabel "busbw (GB/s)"
-set logscale x 2; set grid; set key left top; set yrange [0:*]
+set logscale x 2; set grid; set key right bottom; set yrange [0:*]
 plot "$out/allreduce.dat" using 1:2 with linespoints lw 2 title "hierarchical, 400G", \
      "" using 1:3 with linespoints lw 2 title "flat ring, 400G", \
      "" using 1:4 with linespoints lw 2 title "hierarchical, 800G", \
