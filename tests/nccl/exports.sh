@@ -12,6 +12,9 @@ got=$(nm -D --defined-only "$so" | awk '{ print $3 }' | LC_ALL=C sort) || exit 1
 if [ "$got" != "$want" ]; then
 	echo "exported: $(echo $got)"; echo "expected: $(echo $want)"; exit 1
 fi
-nm "$so" | grep -qE ' t munmap$' || { echo "munmap guard not linked in, or not local"; exit 1; }
-if nm -D "$so" | grep -qE ' [TW] munmap$'; then echo "munmap is exported"; exit 1; fi
+# (whole outputs first: grep -q closing the pipe early would fail nm under pipefail)
+syms=$(nm "$so") || exit 1
+dyn=$(nm -D "$so") || exit 1
+grep -qE ' t munmap$' <<<"$syms" || { echo "munmap guard not linked in, or not local"; exit 1; }
+if grep -qE ' [TW] munmap$' <<<"$dyn"; then echo "munmap is exported"; exit 1; fi
 echo "exports: $(echo $got); munmap local"
