@@ -43,10 +43,11 @@ extern "C" {
 #endif
 
 /**
- * Sum of the scalex counter @p name (port scope, e.g. "tx_bytes",
- * "rx_bytes", "fault_drop_tx"; or QP scope, e.g. "retransmits") over every
- * link this process has had, open or closed. 0 or -ENOENT (no such
- * counter). Exported so that a program (a Python script through ctypes)
+ * Sum of the scalex counter @p name over every link this process has had,
+ * open or closed: a port counter by its name (include/scalex/stats.h:
+ * "tx_bytes", "rx_bytes" count whole frames; "fault_drop_tx", ...), a QP
+ * counter with "qp_" in front ("qp_tx_bytes": payload; "qp_retransmits").
+ * 0 or -ENOENT (no such counter). Exported so that a program (a Python script through ctypes)
  * can prove which transport carried its bytes.
  */
 int sx_gloo_counter(const char *name, uint64_t *value);

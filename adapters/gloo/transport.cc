@@ -136,8 +136,11 @@ int
 add_counter(void *arg, const struct sx_stat_desc *d, uint32_t, uint64_t value)
 {
 	auto *m = static_cast<std::map<std::string, uint64_t> *>(arg);
-	if (d->scope == SX_STATS_PORT || d->scope == SX_STATS_QP)
+	/* port and QP counters share names (tx_bytes: frames, or payload) */
+	if (d->scope == SX_STATS_PORT)
 		(*m)[d->name] += value;
+	else if (d->scope == SX_STATS_QP)
+		(*m)[std::string("qp_") + d->name] += value;
 	return 0;
 }
 
@@ -566,7 +569,7 @@ Context::~Context()
 		fprintf(stderr, "scalex-gloo: rank %d: port tx_bytes=%llu rx_bytes=%llu "
 				"retransmits=%llu fault_drop_tx=%llu (process totals)\n",
 			rank, (unsigned long long)tx, (unsigned long long)rx,
-			(unsigned long long)g.closed["retransmits"],
+			(unsigned long long)g.closed["qp_retransmits"],
 			(unsigned long long)g.closed["fault_drop_tx"]);
 	}
 }
@@ -1441,8 +1444,9 @@ sx_gloo_counter(const char *name, uint64_t *value)
 	if (!known) {
 		/* a counter that exists but no link has had yet reads 0 */
 		static const char *const names[] = {"tx_bytes", "rx_bytes", "tx_frames",
-						    "rx_frames", "retransmits", "fault_drop_tx",
-						    "fault_drop_rx", "fault_reorder_tx"};
+						    "rx_frames", "qp_retransmits", "qp_tx_bytes",
+						    "qp_rx_bytes", "fault_drop_tx", "fault_drop_rx",
+						    "fault_reorder_tx"};
 		for (const char *n : names)
 			if (strcmp(n, name) == 0)
 				return 0;

@@ -290,7 +290,7 @@ rank_main(const std::string &store_dir, int rounds, int kill_rank, bool faults)
 		sx_gloo_counter("fault_drop_tx", &dtx);
 		sx_gloo_counter("fault_drop_rx", &drop);
 		sx_gloo_counter("fault_reorder_tx", &reo);
-		sx_gloo_counter("retransmits", &rtx);
+		sx_gloo_counter("qp_retransmits", &rtx);
 		fprintf(stderr, "rank %d: fault_drop_tx %llu fault_drop_rx %llu fault_reorder_tx %llu "
 				"retransmits %llu\n",
 			g_rank, (unsigned long long)dtx, (unsigned long long)drop,
