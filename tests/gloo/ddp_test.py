@@ -19,9 +19,11 @@ timing does not matter here).
 
 --bench K runs them one after the other instead, times K all-reduces of
 the model's size after training, and prints the DDP step and all-reduce
-times of both and their ratios.
+times of both and their ratios; --rounds R repeats that R times in
+alternating order (scalex first, then TCP first, ...), since the load of a
+shared machine moves between two launches, and prints the median ratios.
 
-Usage: ddp_test.py BUILD_DIR SOURCE_DIR [--steps N] [--bench K]
+Usage: ddp_test.py BUILD_DIR SOURCE_DIR [--steps N] [--bench K [--rounds R]]
 """
 import argparse
 import glob
@@ -30,6 +32,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -90,6 +93,7 @@ def main():
     ap.add_argument("src")
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--bench", type=int, default=0)
+    ap.add_argument("--rounds", type=int, default=1)
     args = ap.parse_args()
     lib = os.path.abspath(os.path.join(args.build, "adapters", "gloo", "libscalex-gloo.so"))
     tmp = tempfile.mkdtemp(prefix="scalex-gloo-ddp-")
@@ -99,9 +103,22 @@ def main():
     tcp_env = {"GLOO_DEVICE_TRANSPORT": "TCP"}
     fails = []
     try:
+        step_r, ar_r = [], []
         if args.bench:
-            sx_text, sx = finish(start("scalex", sx_env, args, tmp, args.src))
-            tcp_text, tcp = finish(start("tcp", tcp_env, args, tmp, args.src))
+            for rnd in range(args.rounds):
+                if rnd % 2 == 0:
+                    sx_text, sx = finish(start("scalex", sx_env, args, tmp, args.src))
+                    tcp_text, tcp = finish(start("tcp", tcp_env, args, tmp, args.src))
+                else:
+                    tcp_text, tcp = finish(start("tcp", tcp_env, args, tmp, args.src))
+                    sx_text, sx = finish(start("scalex", sx_env, args, tmp, args.src))
+                s_sx, s_tcp = worst(sx_text, "step_ms"), worst(tcp_text, "step_ms")
+                a_sx, a_tcp = worst(sx_text, "allreduce_ms"), worst(tcp_text, "allreduce_ms")
+                step_r.append(s_sx / s_tcp)
+                ar_r.append(a_sx / a_tcp)
+                print(f"round {rnd + 1} ({'scalex' if rnd % 2 == 0 else 'TCP'} first): "
+                      f"DDP step scalex {s_sx:.3f} ms, TCP {s_tcp:.3f} ms; all-reduce "
+                      f"scalex {a_sx:.3f} ms, TCP {a_tcp:.3f} ms", flush=True)
         else:
             runs = [start("scalex", sx_env, args, tmp, args.src),
                     start("tcp", tcp_env, args, tmp, args.src)]
@@ -131,14 +148,13 @@ def main():
             fails.append("the TCP run loaded scalex")
 
         if args.bench:
-            s_sx, s_tcp = worst(sx_text, "step_ms"), worst(tcp_text, "step_ms")
-            a_sx, a_tcp = worst(sx_text, "allreduce_ms"), worst(tcp_text, "allreduce_ms")
             n = re.search(r"params (\d+)", sx_text).group(1)
-            print(f"DDP step, {NPROC} ranks, {args.steps} steps: scalex {s_sx:.3f} ms, "
-                  f"Gloo TCP {s_tcp:.3f} ms, ratio scalex/TCP {s_sx / s_tcp:.2f}")
-            print(f"all-reduce of the model's {n} floats, {args.bench} times: "
-                  f"scalex {a_sx:.3f} ms, Gloo TCP {a_tcp:.3f} ms, "
-                  f"ratio scalex/TCP {a_sx / a_tcp:.2f}")
+            fmt = " ".join(f"{r:.2f}" for r in step_r)
+            print(f"DDP step ({NPROC} ranks, {args.steps} steps), ratio scalex/TCP, median of "
+                  f"{len(step_r)}: {statistics.median(step_r):.2f} ({fmt})")
+            fmt = " ".join(f"{r:.2f}" for r in ar_r)
+            print(f"all-reduce of the model's {n} floats ({args.bench} times), ratio "
+                  f"scalex/TCP, median of {len(ar_r)}: {statistics.median(ar_r):.2f} ({fmt})")
     finally:
         left = glob.glob(f"/var/run/dpdk/{prefix}-*") + \
             [f for f in glob.glob(os.path.join(tmp, "*")) if f.endswith(".sock")]
