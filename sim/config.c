@@ -109,6 +109,8 @@ static int parse_fail(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
 static int parse_rate(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
 static int parse_path(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
 static int parse_path_param(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
+static int parse_wan_cc(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
+static int parse_wan_cc_param(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
 
 static const char *const ecn_mark_names[] = {"enqueue", "dequeue", NULL};
 /* indexed by enum sx_reliability */
@@ -182,6 +184,22 @@ static const struct key keys[] = {
 		   NULL, "path policy of every host; all but flow need reliability = sr"),
 	KEY_CUSTOM("transport", "path_param", K_REPEAT, parse_path_param, "name=value", NULL, "",
 		   "one path-policy parameter (docs/multipath.md)"),
+	/* [gateway] (docs/longhaul.md) */
+	KEY_BOOL("gateway", "enable", gw, "0",
+		 "cross-DC flows go host -> its DC's gateway -> the peer DC's gateway -> host; "
+		 "a DC's gateway is its last host"),
+	KEY_UINT("gateway", "chunk_bytes", gw_chunk_bytes, "bytes", 4096, 1u << 30, "1048576",
+		 "a relayed flow moves in WRITEs of at most this, each holding a staging slot"),
+	KEY_UINT("gateway", "staging_bytes", gw_staging_bytes, "bytes", 4096, MAX_BYTES, "67108864",
+		 "staging memory per gateway and direction: slots of chunk_bytes, the credits"),
+	KEY_UINT("gateway", "wan_qps", gw_wan_qps, "QPs", 1, 64, "4",
+		 "long-haul QPs from a gateway to each peer gateway; chunks take them in turn"),
+	KEY_CUSTOM("gateway", "wan_cc", 0, parse_wan_cc, "none or a name in docs/cc.md", "dcqcn",
+		   NULL, "congestion control of the gateways' WAN side (transport.cc inside)"),
+	KEY_STR("gateway", "wan_cc_preset", gw_wan_cc_preset, "a preset of wan_cc", "longhaul",
+		"parameter preset of the WAN side (docs/cc.md); empty: the algorithm's first"),
+	KEY_CUSTOM("gateway", "wan_cc_param", K_REPEAT, parse_wan_cc_param, "name=value", NULL, "",
+		   "one WAN-side CC parameter, applied after its preset"),
 	/* [workload] */
 	KEY_CHOICE("workload", "type", wl.kind, sx_wl_kind_names, "none", "the traffic generator"),
 	KEY_UINT("workload", "flow_bytes", wl.flow_bytes, "bytes", 1, MAX_FLOW_BYTES, NULL,
@@ -490,6 +508,40 @@ parse_cc_param(struct sx_scn_cfg *c, const char *v, char *why, size_t n)
 	return 0;
 }
 
+static int
+parse_wan_cc(struct sx_scn_cfg *c, const char *v, char *why, size_t n)
+{
+	struct sx_scn_cfg t;
+
+	t.cc[0] = '\0';
+	if (parse_cc(&t, v, why, n) < 0)
+		return -EINVAL;
+	_Static_assert(sizeof(t.cc) == sizeof(c->gw_wan_cc), "one size of CC name");
+	strcpy(c->gw_wan_cc, t.cc);
+	return 0;
+}
+
+static int
+parse_wan_cc_param(struct sx_scn_cfg *c, const char *v, char *why, size_t n)
+{
+	const char *eq = strchr(v, '=');
+
+	if (eq == NULL || eq == v) {
+		say(why, n, "expected name=value");
+		return -EINVAL;
+	}
+	if (c->ngw_wan_cc_param == SX_SCN_MAX_CC_PARAMS) {
+		say(why, n, "more than %u wan_cc_param entries", SX_SCN_MAX_CC_PARAMS);
+		return -EINVAL;
+	}
+	if (strlen(v) >= sizeof(c->gw_wan_cc_param[0])) {
+		say(why, n, "longer than %zu characters", sizeof(c->gw_wan_cc_param[0]) - 1);
+		return -EINVAL;
+	}
+	strcpy(c->gw_wan_cc_param[c->ngw_wan_cc_param++], v);
+	return 0;
+}
+
 /* ---- path selection (docs/multipath.md) ---- */
 
 static int
@@ -659,6 +711,8 @@ sx_scn_cfg_init(struct sx_scn_cfg *c)
 			abort();
 	}
 	strcpy(c->dir, ".");
+	/* K_STR keys carry no default of their own */
+	strcpy(c->gw_wan_cc_preset, "longhaul");
 }
 
 void
@@ -944,6 +998,32 @@ sx_scn_check(const struct sx_scn_cfg *c, FILE *err)
 		if (i == ops->npresets)
 			return check_fail(err, "[transport] cc_preset = %s: %s has no such preset",
 					  c->cc_preset, ops->name);
+	}
+	if (c->gw) {
+		bool wan_on = strcmp(c->gw_wan_cc, "none") != 0;
+		const struct sx_cc_ops *wops = wan_on ? sx_cc_find(c->gw_wan_cc) : NULL;
+
+		if (f->dcs < 2 || (uint64_t)f->hosts_per_leaf * f->leaves < 2)
+			return check_fail(err, "[gateway] enable needs dcs >= 2 and two hosts or more "
+					       "per DC (the last is the gateway)");
+		if (c->gw_staging_bytes < c->gw_chunk_bytes + SX_SCN_GW_HDR_BYTES)
+			return check_fail(err, "[gateway] staging_bytes = %llu holds no slot of "
+					       "chunk_bytes = %llu plus its %u-byte header",
+					  (unsigned long long)c->gw_staging_bytes,
+					  (unsigned long long)c->gw_chunk_bytes, SX_SCN_GW_HDR_BYTES);
+		/* the preset has a default (longhaul): only parameters need a CC */
+		if (!wan_on && c->ngw_wan_cc_param > 0)
+			return check_fail(err, "[gateway] wan_cc_param needs a wan_cc (wan_cc is none)");
+		if (wops != NULL && c->gw_wan_cc_preset[0] != '\0') {
+			for (i = 0; i < wops->npresets &&
+				    strcmp(wops->presets[i].name, c->gw_wan_cc_preset);
+			     i++)
+				;
+			if (i == wops->npresets)
+				return check_fail(err,
+						  "[gateway] wan_cc_preset = %s: %s has no such preset",
+						  c->gw_wan_cc_preset, wops->name);
+		}
 	}
 	for (i = 0; i < c->nflows; i++) {
 		if (c->flows[i].src >= hosts || c->flows[i].dst >= hosts)
