@@ -194,6 +194,9 @@ static const struct key keys[] = {
 		 "staging memory per gateway and direction: slots of chunk_bytes, the credits"),
 	KEY_UINT("gateway", "wan_qps", gw_wan_qps, "QPs", 1, 64, "4",
 		 "long-haul QPs from a gateway to each peer gateway; chunks take them in turn"),
+	KEY_UINT("gateway", "deliver_bytes", gw_deliver_bytes, "bytes", 0, MAX_BYTES, "0",
+		 "payload a gateway has in flight to one host at most (at least one chunk); "
+		 "0: no bound beyond the staging"),
 	KEY_CUSTOM("gateway", "wan_cc", 0, parse_wan_cc, "none or a name in docs/cc.md", "dcqcn",
 		   NULL, "congestion control of the gateways' WAN side (transport.cc inside)"),
 	KEY_STR("gateway", "wan_cc_preset", gw_wan_cc_preset, "a preset of wan_cc", "longhaul",

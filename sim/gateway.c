@@ -108,6 +108,9 @@ struct sx_gw {
 	struct gw_chunk *chunks;
 	uint32_t nchunks, chunks_cap;
 	uint32_t *left;       /* [flow]: chunks not yet delivered */
+	uint64_t *dl_bytes;   /* [host]: payload in flight to it from its gateway */
+	uint32_t *dl_head, *dl_tail; /* [host]: chunks waiting to be delivered */
+	uint64_t dl_waits;
 	uint64_t delivered;   /* payload bytes C wrote */
 	uint64_t chunk_bytes_b; /* payload carried over the WAN */
 };
@@ -384,7 +387,7 @@ post_b(struct sx_scn *s, uint32_t ci)
 
 /* C: the payload from the peer's slot into the destination. */
 static void
-post_c(struct sx_scn *s, uint32_t ci)
+post_c_now(struct sx_scn *s, uint32_t ci)
 {
 	struct sx_gw *gw = s->gw;
 	struct gw_chunk *c = chunk(s, ci);
@@ -412,10 +415,56 @@ post_c(struct sx_scn *s, uint32_t ci)
 		raddr = (uintptr_t)s->sink_region + c->off;
 		rkey = hd->sink_mr->rkey;
 	}
+	gw->dl_bytes[f->dst] += c->len;
 	if (post(q->sq, ci, &sge, 1, raddr, rkey) < 0)
 		chunk_fail(s, ci, SX_WC_LOC_QP_OP_ERR);
 	else
 		sx_scn_host_wake(s, g->host);
+}
+
+/*
+ * C within deliver_bytes: the relayed stream may keep only so much in
+ * flight to one host, so the queue it can build at that host's leaf port
+ * (where the host's intra-DC traffic meets it) stays below deliver_bytes,
+ * whatever the inside CC takes to react.
+ */
+static void
+post_c(struct sx_scn *s, uint32_t ci)
+{
+	struct sx_gw *gw = s->gw;
+	struct gw_chunk *c = chunk(s, ci);
+	uint32_t dst = s->flows[c->flow].dst;
+	uint64_t lim = s->cfg.gw_deliver_bytes;
+
+	if (lim != 0 && gw->dl_bytes[dst] != 0 && gw->dl_bytes[dst] + c->len > lim) {
+		c->stage = GW_C;
+		c->next = GW_NONE;
+		if (gw->dl_tail[dst] != GW_NONE)
+			chunk(s, gw->dl_tail[dst])->next = ci;
+		else
+			gw->dl_head[dst] = ci;
+		gw->dl_tail[dst] = ci;
+		gw->dl_waits++;
+		return;
+	}
+	post_c_now(s, ci);
+}
+
+/* A delivery to @p dst completed: start the waiting ones that fit. */
+static void
+deliver_next(struct sx_scn *s, uint32_t dst)
+{
+	struct sx_gw *gw = s->gw;
+	uint64_t lim = s->cfg.gw_deliver_bytes;
+	uint32_t ci;
+
+	while ((ci = gw->dl_head[dst]) != GW_NONE &&
+	       (gw->dl_bytes[dst] == 0 || gw->dl_bytes[dst] + chunk(s, ci)->len <= lim)) {
+		gw->dl_head[dst] = chunk(s, ci)->next;
+		if (gw->dl_head[dst] == GW_NONE)
+			gw->dl_tail[dst] = GW_NONE;
+		post_c_now(s, ci);
+	}
 }
 
 static void
@@ -514,6 +563,11 @@ sx_scn_gw_wc(struct sx_scn *s, const struct sx_wc *wc)
 	gb = &gw->dc[dst_dc(s, ci)];
 	if (wc->status != SX_WC_SUCCESS) {
 		/* the slots it held go back; the flow fails */
+		if (c->stage == GW_C) {
+			gw->dl_bytes[s->flows[c->flow].dst] -= c->len;
+			deliver_next(s, s->flows[c->flow].dst);
+			c = chunk(s, ci);
+		}
 		if (c->stage == GW_A || c->stage == GW_B)
 			slot_free(s, &ga->egress, c->eslot, true);
 		if (c->stage == GW_B || c->stage == GW_C)
@@ -546,6 +600,9 @@ sx_scn_gw_wc(struct sx_scn *s, const struct sx_wc *wc)
 	case GW_C:
 		c->stage = GW_DONE;
 		gw->delivered += c->len;
+		gw->dl_bytes[s->flows[c->flow].dst] -= c->len;
+		deliver_next(s, s->flows[c->flow].dst);
+		c = chunk(s, ci);
 		slot_free(s, &gb->ingress, c->islot, false);
 		c = chunk(s, ci);
 		if (--gw->left[c->flow] == 0 && !s->flows[c->flow].finished)
@@ -642,9 +699,15 @@ sx_scn_gw_create(struct sx_scn *s, FILE *err)
 	gw->hdr = calloc(n, sizeof(*gw->hdr));
 	gw->hdr_mr = calloc(n, sizeof(*gw->hdr_mr));
 	gw->left = calloc(s->nflows ? s->nflows : 1, sizeof(*gw->left));
+	gw->dl_bytes = calloc(n, sizeof(*gw->dl_bytes));
+	gw->dl_head = malloc(n * sizeof(*gw->dl_head));
+	gw->dl_tail = malloc(n * sizeof(*gw->dl_tail));
 	if (gw->dc == NULL || gw->up == NULL || gw->down == NULL || gw->wan == NULL ||
-	    gw->wan_next == NULL || gw->hdr == NULL || gw->hdr_mr == NULL || gw->left == NULL)
+	    gw->wan_next == NULL || gw->hdr == NULL || gw->hdr_mr == NULL || gw->left == NULL ||
+	    gw->dl_bytes == NULL || gw->dl_head == NULL || gw->dl_tail == NULL)
 		return -ENOMEM;
+	for (d = 0; d < n; d++)
+		gw->dl_head[d] = gw->dl_tail[d] = GW_NONE;
 	for (d = 0; d < gw->ndcs; d++) {
 		struct gw_dc *g = &gw->dc[d];
 		int rc;
@@ -697,6 +760,9 @@ sx_scn_gw_destroy(struct sx_scn *s)
 	free(gw->hdr);
 	free(gw->hdr_mr);
 	free(gw->left);
+	free(gw->dl_bytes);
+	free(gw->dl_head);
+	free(gw->dl_tail);
 	free(gw->chunks);
 	free(gw);
 	s->gw = NULL;

@@ -73,6 +73,7 @@ struct sx_scn_cfg {
 	uint64_t gw_chunk_bytes;   /* one relayed WRITE at most */
 	uint64_t gw_staging_bytes; /* per gateway and direction */
 	uint32_t gw_wan_qps;       /* long-haul QPs per ordered gateway pair */
+	uint64_t gw_deliver_bytes; /* in flight from a gateway to one host; 0: no bound */
 	char gw_wan_cc[32];        /* the gateways' WAN side; "none": no CC */
 	char gw_wan_cc_preset[32];
 	char gw_wan_cc_param[SX_SCN_MAX_CC_PARAMS][64];
