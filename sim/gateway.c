@@ -269,6 +269,7 @@ wan_side(struct sx_scn *s, struct sx_host *h, struct gw_dc *g, FILE *err)
 /* ---- the relay ---- */
 
 static void chunk_egress(struct sx_scn *s, uint32_t ci);
+static void slot_free(struct sx_scn *s, struct gw_pool *p, uint32_t slot, bool egress);
 static void chunk_ingress(struct sx_scn *s, uint32_t ci);
 
 static struct gw_chunk *
@@ -463,6 +464,12 @@ deliver_next(struct sx_scn *s, uint32_t dst)
 		gw->dl_head[dst] = chunk(s, ci)->next;
 		if (gw->dl_head[dst] == GW_NONE)
 			gw->dl_tail[dst] = GW_NONE;
+		if (s->flows[chunk(s, ci)->flow].finished) {
+			/* its flow failed meanwhile (its buffers may be gone) */
+			chunk(s, ci)->stage = GW_DONE;
+			slot_free(s, &gw->dc[dst_dc(s, ci)].ingress, chunk(s, ci)->islot, false);
+			continue;
+		}
 		post_c_now(s, ci);
 	}
 }

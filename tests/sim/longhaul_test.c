@@ -16,6 +16,9 @@
  *            arrive intact, wait for credits instead of dropping, take at
  *            least a WAN round trip; per-side counters; a cross-DC flow
  *            of a gateway host is refused
+ *   wanfail  the WAN cable between the gateways fails: relayed flows fail
+ *            cleanly, the intra-DC one completes
+ *   keys     gateway mode's configuration errors
  *
  * Reference values are computed from the scenario's parameters (link
  * rates, delays, windows), or measured in the same run (the no-WAN case).
@@ -299,6 +302,51 @@ relay(void **state)
 	sx_scn_cfg_fini(&cfg);
 }
 
+/*
+ * The WAN cable between the gateways fails 1.5 ms in (before any relayed
+ * flow can finish: each needs a 2 ms round trip): the long-haul QPs run
+ * out of retries, every relayed flow fails (both directions), its data
+ * stays where it was, and the intra-DC flow beside them completes intact.
+ * What a failed gateway or WAN means end to end: docs/longhaul.md.
+ */
+static void
+wanfail(void **state)
+{
+	static const char *const sets[] = {
+		"gateway.enable=1",       "gateway.chunk_bytes=65536",
+		"gateway.staging_bytes=300000", "fault.fail=b0-b1 1500",
+		"transport.timeout_us=3000", "transport.retry_cnt=2", "sim.drain_us=100000",
+		"workload.flow=4 1 300000", "workload.flow=1 2 100000", NULL};
+	struct sx_scn_cfg cfg;
+	struct sx_scn *s;
+	const struct sx_scn_result *r;
+	uint32_t i;
+
+	(void)state;
+	load(&cfg, "wan2", sets);
+	s = run_cfg(&cfg);
+	r = sx_scn_result(s);
+	printf("WAN cable fails under the gateways: %lu flows, %lu completed, %lu failed, %lu "
+	       "corrupt, %lu timeouts\n",
+	       (unsigned long)r->flows, (unsigned long)r->completed, (unsigned long)r->failed,
+	       (unsigned long)r->verify_errors, (unsigned long)r->timeouts);
+	assert_int_equal(r->flows, 3);
+	for (i = 0; i < s->nflows; i++) {
+		const struct sx_scn_flowrec *f = &s->flows[i];
+
+		assert_true(f->finished);
+		if (f->src / 4 != f->dst / 4)
+			assert_int_equal(f->status, SX_WC_RETRY_EXC_ERR);
+		else
+			assert_int_equal(f->status, SX_WC_SUCCESS);
+	}
+	assert_int_equal(r->completed, 1);
+	assert_int_equal(r->verify_errors, 0);
+	assert_true(sx_scn_gw_delivered(s) < 8000000 + 300000);
+	sx_scn_destroy(s);
+	sx_scn_cfg_fini(&cfg);
+}
+
 /* Configuration errors of gateway mode. */
 static void
 keys(void **state)
@@ -335,6 +383,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(swift),
 		cmocka_unit_test(border),
 		cmocka_unit_test(relay),
+		cmocka_unit_test(wanfail),
 		cmocka_unit_test(keys),
 	};
 	struct CMUnitTest one[1];
