@@ -50,21 +50,21 @@
 #define GW_NONE UINT32_MAX
 
 enum gw_stage {
-	GW_WAIT_EGRESS, /* for a slot of the source DC's gateway */
-	GW_A,           /* src -> gateway */
+	GW_WAIT_EGRESS,  /* for a slot of the source DC's gateway */
+	GW_A,            /* src -> gateway */
 	GW_WAIT_INGRESS, /* for a slot of the destination DC's gateway */
-	GW_B,           /* gateway -> gateway */
-	GW_C,           /* gateway -> dst */
+	GW_B,            /* gateway -> gateway */
+	GW_C,            /* gateway -> dst */
 	GW_DONE,
 };
 
 struct gw_chunk {
 	uint32_t flow;
-	uint32_t next;     /* in a wait queue */
-	uint64_t off;      /* in the flow */
-	uint32_t len;      /* payload */
-	uint32_t eslot;    /* at the source DC's gateway */
-	uint32_t islot;    /* at the destination DC's gateway */
+	uint32_t next;  /* in a wait queue */
+	uint64_t off;   /* in the flow */
+	uint32_t len;   /* payload */
+	uint32_t eslot; /* at the source DC's gateway */
+	uint32_t islot; /* at the destination DC's gateway */
 	enum gw_stage stage;
 };
 
@@ -85,7 +85,7 @@ struct gw_pool {
 	uint32_t nfree;
 	uint32_t wait_head, wait_tail;
 	uint32_t used_max;
-	uint64_t waits;       /* chunks that had to wait for a credit */
+	uint64_t waits; /* chunks that had to wait for a credit */
 };
 
 struct gw_dc {
@@ -99,19 +99,19 @@ struct sx_gw {
 	uint32_t slot_bytes;
 	uint32_t nslots;
 	struct gw_dc *dc;
-	struct gw_qp *up;     /* [host]: host -> its gateway */
-	struct gw_qp *down;   /* [host]: its gateway -> host */
-	struct gw_qp *wan;    /* [(a * ndcs + b) * wan_qps + k] */
-	uint32_t *wan_next;   /* [a * ndcs + b]: the next of the wan_qps */
+	struct gw_qp *up;                    /* [host]: host -> its gateway */
+	struct gw_qp *down;                  /* [host]: its gateway -> host */
+	struct gw_qp *wan;                   /* [(a * ndcs + b) * wan_qps + k] */
+	uint32_t *wan_next;                  /* [a * ndcs + b]: the next of the wan_qps */
 	uint8_t (*hdr)[SX_SCN_GW_HDR_BYTES]; /* [host]: its relay header buffer */
-	struct sx_mr **hdr_mr; /* [host] */
+	struct sx_mr **hdr_mr;               /* [host] */
 	struct gw_chunk *chunks;
 	uint32_t nchunks, chunks_cap;
-	uint32_t *left;       /* [flow]: chunks not yet delivered */
-	uint64_t *dl_bytes;   /* [host]: payload in flight to it from its gateway */
+	uint32_t *left;     /* [flow]: chunks not yet delivered */
+	uint64_t *dl_bytes; /* [host]: payload in flight to it from its gateway */
 	uint32_t *dl_head, *dl_tail; /* [host]: chunks waiting to be delivered */
 	uint64_t dl_waits;
-	uint64_t delivered;   /* payload bytes C wrote */
+	uint64_t delivered;     /* payload bytes C wrote */
 	uint64_t chunk_bytes_b; /* payload carried over the WAN */
 };
 
@@ -130,7 +130,8 @@ sx_scn_gw_host(const struct sx_scn *s, uint32_t h)
 bool
 sx_scn_gw_relayed(const struct sx_scn *s, uint32_t src, uint32_t dst)
 {
-	return s->gw != NULL && sx_fabric_dc_of(&s->fab, src) != sx_fabric_dc_of(&s->fab, dst);
+	return s->gw != NULL &&
+	       sx_fabric_dc_of(&s->fab, src) != sx_fabric_dc_of(&s->fab, dst);
 }
 
 static uint32_t
@@ -142,7 +143,7 @@ next_psn(struct sx_scn *s)
 /* Create and connect a relay QP pair; 0 or -errno. */
 static int
 qp_pair(struct sx_scn *s, struct gw_qp *q, struct sx_pd *spd, struct sx_cq *scq,
-	struct sx_pd *rpd, struct sx_cq *rcq, uint32_t depth)
+        struct sx_pd *rpd, struct sx_cq *rcq, uint32_t depth)
 {
 	const struct sx_scn_cfg *c = &s->cfg;
 	struct sx_qp_init_attr qa;
@@ -191,7 +192,7 @@ pool_init(struct sx_scn *s, struct gw_dc *g, struct gw_pool *p)
 	p->len = (size_t)gw->nslots * gw->slot_bytes;
 	/* untouched unless payloads are carried (verify = 1) */
 	p->mem = mmap(NULL, p->len, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p->mem == MAP_FAILED) {
 		p->mem = NULL;
 		return -ENOMEM;
@@ -248,7 +249,7 @@ wan_side(struct sx_scn *s, struct sx_host *h, struct gw_dc *g, FILE *err)
 	    sx_cc_preset(h->wan_ctx, c->gw_wan_cc_preset) < 0) {
 		if (err != NULL)
 			fprintf(err, "[gateway] wan_cc_preset %s: not found for %s\n",
-				c->gw_wan_cc_preset, c->gw_wan_cc);
+			        c->gw_wan_cc_preset, c->gw_wan_cc);
 		return -ENOENT;
 	}
 	for (i = 0; cc_on && i < c->ngw_wan_cc_param; i++) {
@@ -257,7 +258,7 @@ wan_side(struct sx_scn *s, struct sx_host *h, struct gw_dc *g, FILE *err)
 		if (rc < 0) {
 			if (err != NULL)
 				fprintf(err, "[gateway] wan_cc_param = %s: %s\n",
-					c->gw_wan_cc_param[i], strerror(-rc));
+				        c->gw_wan_cc_param[i], strerror(-rc));
 			return rc;
 		}
 	}
@@ -303,7 +304,8 @@ chunk_fail(struct sx_scn *s, uint32_t ci, enum sx_wc_status st)
 }
 
 static int
-post(struct sx_qp *qp, uint32_t ci, struct sx_sge *sge, int nsge, uint64_t raddr, uint32_t rkey)
+post(struct sx_qp *qp, uint32_t ci, struct sx_sge *sge, int nsge, uint64_t raddr,
+     uint32_t rkey)
 {
 	struct sx_send_wr wr, *bad;
 
@@ -332,7 +334,8 @@ post_a(struct sx_scn *s, uint32_t ci)
 
 	c->stage = GW_A;
 	if (q->sq == NULL) {
-		gw->hdr_mr[f->src] = sx_reg_mr(hs->pd, gw->hdr[f->src], SX_SCN_GW_HDR_BYTES, 0);
+		gw->hdr_mr[f->src] =
+		    sx_reg_mr(hs->pd, gw->hdr[f->src], SX_SCN_GW_HDR_BYTES, 0);
 		if (gw->hdr_mr[f->src] == NULL ||
 		    qp_pair(s, q, hs->pd, hs->cq, hg->pd, hg->cq, gw->nslots) < 0) {
 			qp_pair_fini(q);
@@ -341,15 +344,16 @@ post_a(struct sx_scn *s, uint32_t ci)
 		}
 	}
 	sge[0] = (struct sx_sge){(uintptr_t)gw->hdr[f->src], SX_SCN_GW_HDR_BYTES,
-				 gw->hdr_mr[f->src]->lkey};
+	                         gw->hdr_mr[f->src]->lkey};
 	if (s->cfg.verify)
-		sge[1] = (struct sx_sge){(uintptr_t)f->src_buf + c->off, c->len, f->src_mr->lkey};
+		sge[1] = (struct sx_sge){(uintptr_t)f->src_buf + c->off, c->len,
+		                         f->src_mr->lkey};
 	else
 		sge[1] = (struct sx_sge){(uintptr_t)s->src_region + c->off, c->len,
-					 hs->src_mr->lkey};
+		                         hs->src_mr->lkey};
 	if (post(q->sq, ci, sge, 2,
-		 (uintptr_t)g->egress.mem + (uint64_t)c->eslot * gw->slot_bytes,
-		 g->egress.in_mr->rkey) < 0)
+	         (uintptr_t)g->egress.mem + (uint64_t)c->eslot * gw->slot_bytes,
+	         g->egress.in_mr->rkey) < 0)
 		chunk_fail(s, ci, SX_WC_LOC_QP_OP_ERR);
 	else
 		sx_scn_host_wake(s, f->src);
@@ -370,17 +374,18 @@ post_b(struct sx_scn *s, uint32_t ci)
 
 	c->stage = GW_B;
 	/* at most nslots chunks to b are in flight on all of a's QPs to b */
-	if (q->sq == NULL &&
-	    qp_pair(s, q, ga->wan_pd, ha->wan_cq, gb->wan_pd, hb->wan_cq, gw->nslots) < 0) {
+	if (q->sq == NULL && qp_pair(s, q, ga->wan_pd, ha->wan_cq, gb->wan_pd, hb->wan_cq,
+	                             gw->nslots) < 0) {
 		qp_pair_fini(q);
 		chunk_fail(s, ci, SX_WC_LOC_QP_OP_ERR);
 		return;
 	}
-	sge = (struct sx_sge){(uintptr_t)ga->egress.mem + (uint64_t)c->eslot * gw->slot_bytes,
-			      SX_SCN_GW_HDR_BYTES + c->len, ga->egress.wan_mr->lkey};
+	sge = (struct sx_sge){(uintptr_t)ga->egress.mem +
+	                          (uint64_t)c->eslot * gw->slot_bytes,
+	                      SX_SCN_GW_HDR_BYTES + c->len, ga->egress.wan_mr->lkey};
 	if (post(q->sq, ci, &sge, 1,
-		 (uintptr_t)gb->ingress.mem + (uint64_t)c->islot * gw->slot_bytes,
-		 gb->ingress.wan_mr->rkey) < 0)
+	         (uintptr_t)gb->ingress.mem + (uint64_t)c->islot * gw->slot_bytes,
+	         gb->ingress.wan_mr->rkey) < 0)
 		chunk_fail(s, ci, SX_WC_LOC_QP_OP_ERR);
 	else
 		sx_scn_host_wake(s, ga->host);
@@ -401,14 +406,16 @@ post_c_now(struct sx_scn *s, uint32_t ci)
 	uint32_t rkey;
 
 	c->stage = GW_C;
-	if (q->sq == NULL && qp_pair(s, q, hg->pd, hg->cq, hd->pd, hd->cq, gw->nslots) < 0) {
+	if (q->sq == NULL &&
+	    qp_pair(s, q, hg->pd, hg->cq, hd->pd, hd->cq, gw->nslots) < 0) {
 		qp_pair_fini(q);
 		chunk_fail(s, ci, SX_WC_LOC_QP_OP_ERR);
 		return;
 	}
-	sge = (struct sx_sge){(uintptr_t)g->ingress.mem + (uint64_t)c->islot * gw->slot_bytes +
-				      SX_SCN_GW_HDR_BYTES,
-			      c->len, g->ingress.in_mr->lkey};
+	sge =
+	    (struct sx_sge){(uintptr_t)g->ingress.mem +
+	                        (uint64_t)c->islot * gw->slot_bytes + SX_SCN_GW_HDR_BYTES,
+	                    c->len, g->ingress.in_mr->lkey};
 	if (s->cfg.verify) {
 		raddr = (uintptr_t)f->dst_buf + c->off;
 		rkey = f->dst_mr->rkey;
@@ -467,7 +474,8 @@ deliver_next(struct sx_scn *s, uint32_t dst)
 		if (s->flows[chunk(s, ci)->flow].finished) {
 			/* its flow failed meanwhile (its buffers may be gone) */
 			chunk(s, ci)->stage = GW_DONE;
-			slot_free(s, &gw->dc[dst_dc(s, ci)].ingress, chunk(s, ci)->islot, false);
+			slot_free(s, &gw->dc[dst_dc(s, ci)].ingress, chunk(s, ci)->islot,
+			          false);
 			continue;
 		}
 		post_c_now(s, ci);
@@ -629,9 +637,10 @@ sx_scn_gw_flow_start(struct sx_scn *s, uint32_t fi)
 	uint32_t n = (uint32_t)((f->bytes + chunk_bytes - 1) / chunk_bytes), first, i;
 
 	if (sx_scn_gw_host(s, f->src) || sx_scn_gw_host(s, f->dst)) {
-		sx_scn_flow_reject(s, fi, SX_SCN_REJECT_POST,
-				   "a cross-DC flow from or to a gateway host (the last host of "
-				   "its DC) in gateway mode: gateways relay, they do not send");
+		sx_scn_flow_reject(
+		    s, fi, SX_SCN_REJECT_POST,
+		    "a cross-DC flow from or to a gateway host (the last host of "
+		    "its DC) in gateway mode: gateways relay, they do not send");
 		return;
 	}
 	if (n == 0)
@@ -645,7 +654,7 @@ sx_scn_gw_flow_start(struct sx_scn *s, uint32_t fi)
 		nc = cap < GW_NONE ? realloc(gw->chunks, cap * sizeof(*nc)) : NULL;
 		if (nc == NULL) {
 			sx_scn_flow_reject(s, fi, SX_SCN_REJECT_MEMORY,
-					   "no memory for its relay chunks");
+			                   "no memory for its relay chunks");
 			return;
 		}
 		gw->chunks = nc;
@@ -653,8 +662,9 @@ sx_scn_gw_flow_start(struct sx_scn *s, uint32_t fi)
 	}
 	if (s->cfg.verify &&
 	    sx_scn_flow_bufs(s, fi, &s->hosts[f->src], &s->hosts[f->dst]) < 0) {
-		sx_scn_flow_reject(s, fi, SX_SCN_REJECT_MEMORY,
-				   "no memory or memory region for its verification buffers");
+		sx_scn_flow_reject(
+		    s, fi, SX_SCN_REJECT_MEMORY,
+		    "no memory or memory region for its verification buffers");
 		return;
 	}
 	f->posted = true;
@@ -666,7 +676,8 @@ sx_scn_gw_flow_start(struct sx_scn *s, uint32_t fi)
 		memset(c, 0, sizeof(*c));
 		c->flow = fi;
 		c->off = off;
-		c->len = (uint32_t)(f->bytes - off < chunk_bytes ? f->bytes - off : chunk_bytes);
+		c->len = (uint32_t)(f->bytes - off < chunk_bytes ? f->bytes - off
+		                                                 : chunk_bytes);
 		c->next = GW_NONE;
 	}
 	for (i = 0; i < n && !f->finished; i++)
@@ -710,8 +721,9 @@ sx_scn_gw_create(struct sx_scn *s, FILE *err)
 	gw->dl_head = malloc(n * sizeof(*gw->dl_head));
 	gw->dl_tail = malloc(n * sizeof(*gw->dl_tail));
 	if (gw->dc == NULL || gw->up == NULL || gw->down == NULL || gw->wan == NULL ||
-	    gw->wan_next == NULL || gw->hdr == NULL || gw->hdr_mr == NULL || gw->left == NULL ||
-	    gw->dl_bytes == NULL || gw->dl_head == NULL || gw->dl_tail == NULL)
+	    gw->wan_next == NULL || gw->hdr == NULL || gw->hdr_mr == NULL ||
+	    gw->left == NULL || gw->dl_bytes == NULL || gw->dl_head == NULL ||
+	    gw->dl_tail == NULL)
 		return -ENOMEM;
 	for (d = 0; d < n; d++)
 		gw->dl_head[d] = gw->dl_tail[d] = GW_NONE;
@@ -726,9 +738,10 @@ sx_scn_gw_create(struct sx_scn *s, FILE *err)
 		if (rc == 0)
 			rc = pool_init(s, g, &g->ingress);
 		if (rc < 0) {
-			if (err != NULL && rc != -ENOENT && rc != -ERANGE && rc != -EINVAL)
-				fprintf(err, "gateway of DC %u (host %u): %s\n", d, g->host,
-					strerror(-rc));
+			if (err != NULL && rc != -ENOENT && rc != -ERANGE &&
+			    rc != -EINVAL)
+				fprintf(err, "gateway of DC %u (host %u): %s\n", d,
+				        g->host, strerror(-rc));
 			return rc;
 		}
 	}
@@ -832,18 +845,19 @@ sx_scn_gw_write(const struct sx_scn *s, json_t *root)
 
 		sx_scn_gw_side(s, d, false, &in);
 		sx_scn_gw_side(s, d, true, &wan);
-		o = json_pack("{s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:I,s:I}}",
-			      "dc", (json_int_t)d, "host", (json_int_t)in.host, "inside",
-			      "tx_bytes", (json_int_t)in.tx_bytes, "retransmits",
-			      (json_int_t)in.retransmits, "timeouts", (json_int_t)in.timeouts,
-			      "cnp_rcvd", (json_int_t)in.cnp_rcvd, "egress_staging_peak_slots",
-			      (json_int_t)in.staging_peak, "egress_credit_waits",
-			      (json_int_t)in.credit_waits, "wan", "tx_bytes",
-			      (json_int_t)wan.tx_bytes, "retransmits", (json_int_t)wan.retransmits,
-			      "timeouts", (json_int_t)wan.timeouts, "cnp_rcvd",
-			      (json_int_t)wan.cnp_rcvd, "ingress_staging_peak_slots",
-			      (json_int_t)wan.staging_peak, "ingress_credit_waits",
-			      (json_int_t)wan.credit_waits);
+		o = json_pack(
+		    "{s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:I,s:I}}",
+		    "dc", (json_int_t)d, "host", (json_int_t)in.host, "inside",
+		    "tx_bytes", (json_int_t)in.tx_bytes, "retransmits",
+		    (json_int_t)in.retransmits, "timeouts", (json_int_t)in.timeouts,
+		    "cnp_rcvd", (json_int_t)in.cnp_rcvd, "egress_staging_peak_slots",
+		    (json_int_t)in.staging_peak, "egress_credit_waits",
+		    (json_int_t)in.credit_waits, "wan", "tx_bytes",
+		    (json_int_t)wan.tx_bytes, "retransmits", (json_int_t)wan.retransmits,
+		    "timeouts", (json_int_t)wan.timeouts, "cnp_rcvd",
+		    (json_int_t)wan.cnp_rcvd, "ingress_staging_peak_slots",
+		    (json_int_t)wan.staging_peak, "ingress_credit_waits",
+		    (json_int_t)wan.credit_waits);
 		if (o == NULL || json_array_append_new(arr, o) < 0) {
 			json_decref(arr);
 			return -ENOMEM;

@@ -63,26 +63,26 @@
 #include <scalex/scalex.h>
 #include <scalex/stats.h>
 
-#define PROG "scalex-gateway"
-#define HDR_BYTES 64
-#define HDR_MAGIC 0x53584757u /* "SXGW" */
+#define PROG        "scalex-gateway"
+#define HDR_BYTES   64
+#define HDR_MAGIC   0x53584757u /* "SXGW" */
 #define HDR_VERSION 1
-#define MAX_SLOTS 1024
-#define BOOT_MS 60000
-#define POLL 32
-#define EXTRA_RECV 8
+#define MAX_SLOTS   1024
+#define BOOT_MS     60000
+#define POLL        32
+#define EXTRA_RECV  8
 
 /* wr_id kinds */
 enum {
-	WR_RECV = 1,  /* a posted receive */
-	WR_FWD,       /* step 2: egress slot -> peer */
-	WR_CREDIT,    /* a returned credit */
-	WR_DELIVER,   /* step 4: ingress slot -> host */
-	WR_DATA,      /* the source host's chunk */
+	WR_RECV = 1, /* a posted receive */
+	WR_FWD,      /* step 2: egress slot -> peer */
+	WR_CREDIT,   /* a returned credit */
+	WR_DELIVER,  /* step 4: ingress slot -> host */
+	WR_DATA,     /* the source host's chunk */
 };
 #define WR(kind, v) ((uint64_t)(kind) << 32 | (uint32_t)(v))
 #define WR_KIND(id) ((uint32_t)((id) >> 32))
-#define WR_VAL(id) ((uint32_t)(id))
+#define WR_VAL(id)  ((uint32_t)(id))
 
 /* The relay header at the start of a slot (little-endian fields). */
 struct gw_hdr {
@@ -139,8 +139,9 @@ struct opts {
 };
 
 static int
-open_side(struct side *sd, const char *name, const char *dev, uint8_t ip_last, const char *cc,
-	  const char *preset, const struct sx_fault_dir *fault, uint32_t mtu, uint32_t depth)
+open_side(struct side *sd, const char *name, const char *dev, uint8_t ip_last,
+          const char *cc, const char *preset, const struct sx_fault_dir *fault,
+          uint32_t mtu, uint32_t depth)
 {
 	struct sx_context_attr attr;
 	struct sx_qp_init_attr qa;
@@ -228,8 +229,8 @@ post_recv(struct side *sd)
 }
 
 static int
-post_write(struct side *sd, uint64_t id, struct sx_sge *sge, int n, uint64_t raddr, uint32_t rkey,
-	   uint32_t imm)
+post_write(struct side *sd, uint64_t id, struct sx_sge *sge, int n, uint64_t raddr,
+           uint32_t rkey, uint32_t imm)
 {
 	struct sx_send_wr wr, *bad;
 
@@ -287,18 +288,20 @@ stats_cb(void *arg, const struct sx_stat_desc *d, uint32_t id, uint64_t v)
 
 static void
 print_side(const char *who, const struct side *sd, const char *cc, uint64_t chunks,
-	   uint64_t bytes, uint64_t credit_waits, uint64_t bad)
+           uint64_t bytes, uint64_t credit_waits, uint64_t bad)
 {
 	struct side_stats t = {0};
 
 	sx_stats_foreach(sd->ctx, 1u << SX_STATS_PORT | 1u << SX_STATS_QP, stats_cb, &t);
-	printf("{\"gateway\": \"%s\", \"side\": \"%s\", \"cc\": \"%s\", \"chunks\": %" PRIu64
-	       ", \"payload_bytes\": %" PRIu64 ", \"credit_waits\": %" PRIu64
-	       ", \"bad_header\": %" PRIu64 ", \"tx_bytes\": %" PRIu64 ", \"rx_bytes\": %" PRIu64
-	       ", \"retransmits\": %" PRIu64 ", \"timeouts\": %" PRIu64 ", \"cnp_sent\": %" PRIu64
-	       ", \"cnp_rcvd\": %" PRIu64 "}\n",
-	       who, sd->name, cc ? cc : "none", chunks, bytes, credit_waits, bad, t.tx_bytes,
-	       t.rx_bytes, t.retransmits, t.timeouts, t.cnp_sent, t.cnp_rcvd);
+	printf(
+	    "{\"gateway\": \"%s\", \"side\": \"%s\", \"cc\": \"%s\", \"chunks\": %" PRIu64
+	    ", \"payload_bytes\": %" PRIu64 ", \"credit_waits\": %" PRIu64
+	    ", \"bad_header\": %" PRIu64 ", \"tx_bytes\": %" PRIu64
+	    ", \"rx_bytes\": %" PRIu64 ", \"retransmits\": %" PRIu64
+	    ", \"timeouts\": %" PRIu64 ", \"cnp_sent\": %" PRIu64
+	    ", \"cnp_rcvd\": %" PRIu64 "}\n",
+	    who, sd->name, cc ? cc : "none", chunks, bytes, credit_waits, bad, t.tx_bytes,
+	    t.rx_bytes, t.retransmits, t.timeouts, t.cnp_sent, t.cnp_rcvd);
 	fflush(stdout);
 }
 
@@ -315,7 +318,8 @@ struct gw {
 	uint32_t waitq[MAX_SLOTS], wq_head, wq_len;
 	/* the peer's free ingress slots */
 	uint32_t peer_free[MAX_SLOTS], npeer_free, peer_slots;
-	uint64_t fwd_chunks, fwd_bytes, dlv_chunks, dlv_bytes, credit_waits, bad_in, bad_wan;
+	uint64_t fwd_chunks, fwd_bytes, dlv_chunks, dlv_bytes, credit_waits, bad_in,
+	    bad_wan;
 	bool failed;
 };
 
@@ -328,7 +332,8 @@ hdr_ok(const struct gw *g, const uint8_t *slot, uint32_t byte_len, uint64_t regi
 	memcpy(&h, slot, sizeof(h));
 	return h.magic == HDR_MAGIC && h.version == HDR_VERSION && h.dst_host == 0 &&
 	       h.len <= g->o->chunk && byte_len == HDR_BYTES + h.len &&
-	       (region_len == 0 || (h.dst_off <= region_len && h.len <= region_len - h.dst_off));
+	       (region_len == 0 ||
+	        (h.dst_off <= region_len && h.len <= region_len - h.dst_off));
 }
 
 /* Forward what waits while the peer has room. */
@@ -344,8 +349,8 @@ forward(struct gw *g)
 		memcpy(&h, p, sizeof(h));
 		sge = (struct sx_sge){(uintptr_t)p, HDR_BYTES + h.len, g->eg_wan->lkey};
 		if (post_write(&g->wan, WR(WR_FWD, slot), &sge, 1,
-			       g->wan.peer.addr + (uint64_t)ps * g->slot_bytes, g->wan.peer.rkey,
-			       ps) < 0) {
+		               g->wan.peer.addr + (uint64_t)ps * g->slot_bytes,
+		               g->wan.peer.rkey, ps) < 0) {
 			g->npeer_free++; /* the send queue is full: later */
 			return;
 		}
@@ -365,8 +370,9 @@ gw_wc(struct gw *g, bool wan, const struct sx_wc *wc)
 
 	if (wc->status != SX_WC_SUCCESS) {
 		if (!stop)
-			fprintf(stderr, PROG ": %s side: WR %u failed: %s\n", wan ? "wan" : "inside",
-				kind, sx_wc_status_str(wc->status));
+			fprintf(stderr, PROG ": %s side: WR %u failed: %s\n",
+			        wan ? "wan" : "inside", kind,
+			        sx_wc_status_str(wc->status));
 		g->failed = true;
 		return;
 	}
@@ -386,7 +392,8 @@ gw_wc(struct gw *g, bool wan, const struct sx_wc *wc)
 			break;
 		if (!wan) {
 			/* step 2: a chunk from the host, into the WAN queue */
-			if (!hdr_ok(g, g->egress + (size_t)slot * g->slot_bytes, wc->byte_len, 0)) {
+			if (!hdr_ok(g, g->egress + (size_t)slot * g->slot_bytes,
+			            wc->byte_len, 0)) {
 				g->bad_in++;
 				post_credit(&g->in, slot);
 				break;
@@ -405,9 +412,11 @@ gw_wc(struct gw *g, bool wan, const struct sx_wc *wc)
 				break;
 			}
 			memcpy(&h, p, sizeof(h));
-			sge = (struct sx_sge){(uintptr_t)p + HDR_BYTES, h.len, g->ig_in->lkey};
+			sge = (struct sx_sge){(uintptr_t)p + HDR_BYTES, h.len,
+			                      g->ig_in->lkey};
 			if (post_write(&g->in, WR(WR_DELIVER, slot), &sge, 1,
-				       g->in.peer.addr + h.dst_off, g->in.peer.rkey, h.len) < 0)
+			               g->in.peer.addr + h.dst_off, g->in.peer.rkey,
+			               h.len) < 0)
 				g->failed = true;
 			g->dlv_chunks++;
 			g->dlv_bytes += h.len;
@@ -458,9 +467,9 @@ run_gw(const struct opts *o)
 	memset(&g, 0, sizeof(g));
 	g.o = o;
 	if (open_side(&g.in, "inside", o->inside, 1, o->in_cc, o->in_preset, NULL, o->mtu,
-		      o->slots + EXTRA_RECV) < 0 ||
-	    open_side(&g.wan, "wan", o->wan, 2, o->wan_cc, o->wan_preset, &o->wan_fault, o->mtu,
-		      o->slots + EXTRA_RECV) < 0 ||
+	              o->slots + EXTRA_RECV) < 0 ||
+	    open_side(&g.wan, "wan", o->wan, 2, o->wan_cc, o->wan_preset, &o->wan_fault,
+	              o->mtu, o->slots + EXTRA_RECV) < 0 ||
 	    gw_pools(&g) < 0)
 		goto out;
 	/* a memif client that starts before its server's socket exists does
@@ -475,17 +484,19 @@ run_gw(const struct opts *o)
 	if (fd < 0 || meet(&g.in, fd, g.eg_in, g.pool_len) < 0 ||
 	    sx_boot_send_u64(fd, "slot", g.slot_bytes, BOOT_MS) < 0 ||
 	    sx_boot_send_u64(fd, "slots", o->slots, BOOT_MS) < 0) {
-		fprintf(stderr, PROG ": host bootstrap on port %u failed\n", o->host_port);
+		fprintf(stderr, PROG ": host bootstrap on port %u failed\n",
+		        o->host_port);
 		goto out;
 	}
 	sx_boot_close(fd);
 	fd = o->peer_listen ? sx_boot_accept(NULL, o->peer_port, BOOT_MS)
-			    : sx_boot_connect("127.0.0.1", o->peer_port, BOOT_MS);
+	                    : sx_boot_connect("127.0.0.1", o->peer_port, BOOT_MS);
 	if (fd < 0 || meet(&g.wan, fd, g.ig_wan, g.pool_len) < 0 ||
 	    sx_boot_send_u64(fd, "slots", o->slots, BOOT_MS) < 0 ||
 	    sx_boot_recv_u64(fd, "slots", &peer_slots, BOOT_MS) < 0 || peer_slots == 0 ||
 	    peer_slots > MAX_SLOTS) {
-		fprintf(stderr, PROG ": peer bootstrap on port %u failed\n", o->peer_port);
+		fprintf(stderr, PROG ": peer bootstrap on port %u failed\n",
+		        o->peer_port);
 		goto out;
 	}
 	sx_boot_close(fd);
@@ -506,7 +517,7 @@ run_gw(const struct opts *o)
 	}
 	print_side(o->name, &g.in, o->in_cc, g.dlv_chunks, g.dlv_bytes, 0, g.bad_in);
 	print_side(o->name, &g.wan, o->wan_cc, g.fwd_chunks, g.fwd_bytes, g.credit_waits,
-		   g.bad_wan);
+	           g.bad_wan);
 	rc = g.failed ? 1 : 0;
 out:
 	if (fd >= 0)
@@ -548,8 +559,10 @@ run_hosts(const struct opts *o)
 
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
-	if (open_side(&a, "src", o->src, 3, o->in_cc, o->in_preset, NULL, o->mtu, depth) < 0 ||
-	    open_side(&b, "dst", o->dst, 4, o->in_cc, o->in_preset, NULL, o->mtu, depth) < 0)
+	if (open_side(&a, "src", o->src, 3, o->in_cc, o->in_preset, NULL, o->mtu, depth) <
+	        0 ||
+	    open_side(&b, "dst", o->dst, 4, o->in_cc, o->in_preset, NULL, o->mtu, depth) <
+	        0)
 		goto out;
 	src = malloc(o->bytes);
 	dst = calloc(1, o->bytes);
@@ -561,7 +574,8 @@ run_hosts(const struct opts *o)
 		src[off] = pattern(off);
 	src_mr = sx_reg_mr(a.pd, src, o->bytes, 0);
 	hdr_mr = sx_reg_mr(a.pd, hdr, (size_t)MAX_SLOTS * HDR_BYTES, 0);
-	dst_mr = sx_reg_mr(b.pd, dst, o->bytes, SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE);
+	dst_mr = sx_reg_mr(b.pd, dst, o->bytes,
+	                   SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE);
 	if (src_mr == NULL || hdr_mr == NULL || dst_mr == NULL)
 		goto out;
 	for (i = 0; i < depth; i++) {
@@ -594,23 +608,30 @@ run_hosts(const struct opts *o)
 	deadline = t0 + o->timeout_s;
 	while (!stop && (got < o->bytes || ncred < slots)) {
 		if (now_s() > deadline) {
-			fprintf(stderr, PROG ": timeout: %" PRIu64 " of %" PRIu64 " bytes arrived\n",
-				got, o->bytes);
+			fprintf(stderr,
+			        PROG ": timeout: %" PRIu64 " of %" PRIu64
+			             " bytes arrived\n",
+			        got, o->bytes);
 			goto out;
 		}
 		while (off < o->bytes && ncred > 0) {
-			uint32_t s = credits[--ncred], len = (uint32_t)(o->bytes - off < slot_bytes -
-										    HDR_BYTES
-									    ? o->bytes - off
-									    : slot_bytes - HDR_BYTES);
-			struct gw_hdr h = {.magic = HDR_MAGIC, .version = HDR_VERSION, .len = len,
-					   .dst_off = off, .seq = seq};
-			struct sx_sge sge[2] = {{(uintptr_t)hdr[s], HDR_BYTES, hdr_mr->lkey},
-						{(uintptr_t)src + off, len, src_mr->lkey}};
+			uint32_t s = credits[--ncred],
+			         len = (uint32_t)(o->bytes - off < slot_bytes - HDR_BYTES
+			                              ? o->bytes - off
+			                              : slot_bytes - HDR_BYTES);
+			struct gw_hdr h = {.magic = HDR_MAGIC,
+			                   .version = HDR_VERSION,
+			                   .len = len,
+			                   .dst_off = off,
+			                   .seq = seq};
+			struct sx_sge sge[2] = {
+			    {(uintptr_t)hdr[s], HDR_BYTES, hdr_mr->lkey},
+			    {(uintptr_t)src + off, len, src_mr->lkey}};
 
 			memcpy(hdr[s], &h, sizeof(h));
-			if (post_write(&a, WR(WR_DATA, s), sge, 2, a.peer.addr + s * slot_bytes,
-				       a.peer.rkey, s) < 0) {
+			if (post_write(&a, WR(WR_DATA, s), sge, 2,
+			               a.peer.addr + s * slot_bytes, a.peer.rkey,
+			               s) < 0) {
 				ncred++;
 				break;
 			}
@@ -621,12 +642,14 @@ run_hosts(const struct opts *o)
 			for (i = 0; i < (uint32_t)n; i++) {
 				if (wc[i].status != SX_WC_SUCCESS) {
 					fprintf(stderr, PROG ": src: %s\n",
-						sx_wc_status_str(wc[i].status));
+					        sx_wc_status_str(wc[i].status));
 					goto out;
 				}
-				if (WR_KIND(wc[i].wr_id) == WR_RECV && wc[i].opcode == SX_WC_RECV) {
+				if (WR_KIND(wc[i].wr_id) == WR_RECV &&
+				    wc[i].opcode == SX_WC_RECV) {
 					post_recv(&a);
-					if (ntohl(wc[i].imm_data) < slots && ncred < slots)
+					if (ntohl(wc[i].imm_data) < slots &&
+					    ncred < slots)
 						credits[ncred++] = ntohl(wc[i].imm_data);
 				}
 			}
@@ -635,7 +658,7 @@ run_hosts(const struct opts *o)
 			for (i = 0; i < (uint32_t)n; i++) {
 				if (wc[i].status != SX_WC_SUCCESS) {
 					fprintf(stderr, PROG ": dst: %s\n",
-						sx_wc_status_str(wc[i].status));
+					        sx_wc_status_str(wc[i].status));
 					goto out;
 				}
 				if (wc[i].opcode == SX_WC_RECV_RDMA_WITH_IMM) {
@@ -682,28 +705,35 @@ out:
 static void
 usage(FILE *out)
 {
-	fprintf(out,
-		"usage: " PROG " gw --inside DEV --wan DEV --host-port P\n"
-		"                      (--peer-listen P | --peer-connect P) [options]\n"
-		"       " PROG " hosts --src DEV --dst DEV --src-gw P --dst-gw P --bytes N [options]\n"
-		"A datacenter's gateway for long-haul transfers, and two test hosts that\n"
-		"relay through a pair of them (docs/longhaul.md). DEV: a DPDK vdev string,\n"
-		"e.g. net_memif0,role=server,socket=/tmp/gw0-in.sock (each with its own name).\n"
-		"\n"
-		"  --inside-cc NAME     CC of the inside side (and of the hosts), e.g. dcqcn\n"
-		"  --inside-preset P    its preset, e.g. nic\n"
-		"  --wan-cc NAME        CC of the WAN side, e.g. dcqcn or swift\n"
-		"  --wan-preset P       its preset, e.g. longhaul\n"
-		"  --wan-fault-tx SPEC  faults on the WAN side's tx, e.g. delay=5ms (the distance)\n"
-		"  --slots N            staging slots per pool, 1..%d (default 64)\n"
-		"  --chunk BYTES        payload per slot, 256..16777216 (default 65536)\n"
-		"  --mtu BYTES          256..4096 (default 4096)\n"
-		"  --duration S         gw: stop after S seconds (default: at SIGTERM/SIGINT)\n"
-		"  --timeout S          hosts: give up after S seconds (default 60)\n"
-		"  --file-prefix NAME   DPDK runtime prefix (default " PROG "-<pid>)\n"
-		"  --name NAME          gw: its name in the counters it prints (default gw)\n"
-		"exit status: 0; 1 setup error, failed WR, corrupt or missing data; 2 usage\n",
-		MAX_SLOTS);
+	fprintf(
+	    out,
+	    "usage: " PROG " gw --inside DEV --wan DEV --host-port P\n"
+	    "                      (--peer-listen P | --peer-connect P) [options]\n"
+	    "       " PROG
+	    " hosts --src DEV --dst DEV --src-gw P --dst-gw P --bytes N [options]\n"
+	    "A datacenter's gateway for long-haul transfers, and two test hosts that\n"
+	    "relay through a pair of them (docs/longhaul.md). DEV: a DPDK vdev string,\n"
+	    "e.g. net_memif0,role=server,socket=/tmp/gw0-in.sock (each with its own "
+	    "name).\n"
+	    "\n"
+	    "  --inside-cc NAME     CC of the inside side (and of the hosts), e.g. "
+	    "dcqcn\n"
+	    "  --inside-preset P    its preset, e.g. nic\n"
+	    "  --wan-cc NAME        CC of the WAN side, e.g. dcqcn or swift\n"
+	    "  --wan-preset P       its preset, e.g. longhaul\n"
+	    "  --wan-fault-tx SPEC  faults on the WAN side's tx, e.g. delay=5ms (the "
+	    "distance)\n"
+	    "  --slots N            staging slots per pool, 1..%d (default 64)\n"
+	    "  --chunk BYTES        payload per slot, 256..16777216 (default 65536)\n"
+	    "  --mtu BYTES          256..4096 (default 4096)\n"
+	    "  --duration S         gw: stop after S seconds (default: at "
+	    "SIGTERM/SIGINT)\n"
+	    "  --timeout S          hosts: give up after S seconds (default 60)\n"
+	    "  --file-prefix NAME   DPDK runtime prefix (default " PROG "-<pid>)\n"
+	    "  --name NAME          gw: its name in the counters it prints (default gw)\n"
+	    "exit status: 0; 1 setup error, failed WR, corrupt or missing data; 2 "
+	    "usage\n",
+	    MAX_SLOTS);
 }
 
 static int
@@ -736,19 +766,18 @@ static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-		{"inside", 1, NULL, 'i'},        {"wan", 1, NULL, 'w'},
-		{"src", 1, NULL, 's'},           {"dst", 1, NULL, 'd'},
-		{"host-port", 1, NULL, 'H'},     {"peer-listen", 1, NULL, 'L'},
-		{"peer-connect", 1, NULL, 'C'},  {"src-gw", 1, NULL, 'S'},
-		{"dst-gw", 1, NULL, 'D'},        {"bytes", 1, NULL, 'b'},
-		{"inside-cc", 1, NULL, 'c'},     {"inside-preset", 1, NULL, 'p'},
-		{"wan-cc", 1, NULL, 'W'},        {"wan-preset", 1, NULL, 'P'},
-		{"wan-fault-tx", 1, NULL, 'f'},  {"slots", 1, NULL, 'n'},
-		{"chunk", 1, NULL, 'k'},         {"mtu", 1, NULL, 'm'},
-		{"duration", 1, NULL, 'T'},      {"timeout", 1, NULL, 't'},
-		{"file-prefix", 1, NULL, 'F'},   {"help", 0, NULL, 'h'},
-		{"name", 1, NULL, 'N'},
-		{NULL, 0, NULL, 0},
+	    {"inside", 1, NULL, 'i'},       {"wan", 1, NULL, 'w'},
+	    {"src", 1, NULL, 's'},          {"dst", 1, NULL, 'd'},
+	    {"host-port", 1, NULL, 'H'},    {"peer-listen", 1, NULL, 'L'},
+	    {"peer-connect", 1, NULL, 'C'}, {"src-gw", 1, NULL, 'S'},
+	    {"dst-gw", 1, NULL, 'D'},       {"bytes", 1, NULL, 'b'},
+	    {"inside-cc", 1, NULL, 'c'},    {"inside-preset", 1, NULL, 'p'},
+	    {"wan-cc", 1, NULL, 'W'},       {"wan-preset", 1, NULL, 'P'},
+	    {"wan-fault-tx", 1, NULL, 'f'}, {"slots", 1, NULL, 'n'},
+	    {"chunk", 1, NULL, 'k'},        {"mtu", 1, NULL, 'm'},
+	    {"duration", 1, NULL, 'T'},     {"timeout", 1, NULL, 't'},
+	    {"file-prefix", 1, NULL, 'F'},  {"help", 0, NULL, 'h'},
+	    {"name", 1, NULL, 'N'},         {NULL, 0, NULL, 0},
 	};
 	uint64_t v;
 	int c;
@@ -776,23 +805,49 @@ parse_opts(int argc, char **argv, struct opts *o)
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'i': o->inside = optarg; break;
-		case 'w': o->wan = optarg; break;
-		case 's': o->src = optarg; break;
-		case 'd': o->dst = optarg; break;
-		case 'c': o->in_cc = optarg; break;
-		case 'p': o->in_preset = optarg; break;
-		case 'W': o->wan_cc = optarg; break;
-		case 'P': o->wan_preset = optarg; break;
-		case 'N': o->name = optarg; break;
-		case 'F': snprintf(o->prefix, sizeof(o->prefix), "%s", optarg); break;
+		case 'i':
+			o->inside = optarg;
+			break;
+		case 'w':
+			o->wan = optarg;
+			break;
+		case 's':
+			o->src = optarg;
+			break;
+		case 'd':
+			o->dst = optarg;
+			break;
+		case 'c':
+			o->in_cc = optarg;
+			break;
+		case 'p':
+			o->in_preset = optarg;
+			break;
+		case 'W':
+			o->wan_cc = optarg;
+			break;
+		case 'P':
+			o->wan_preset = optarg;
+			break;
+		case 'N':
+			o->name = optarg;
+			break;
+		case 'F':
+			snprintf(o->prefix, sizeof(o->prefix), "%s", optarg);
+			break;
 		case 'f':
 			if (sx_fault_parse(optarg, &o->wan_fault) < 0) {
-				fprintf(stderr, PROG ": --wan-fault-tx %s: not a fault spec\n", optarg);
+				fprintf(stderr,
+				        PROG ": --wan-fault-tx %s: not a fault spec\n",
+				        optarg);
 				return -1;
 			}
 			break;
-		case 'H': case 'L': case 'C': case 'S': case 'D':
+		case 'H':
+		case 'L':
+		case 'C':
+		case 'S':
+		case 'D':
 			if (parse_u64(optarg, 1, 65535, &v) < 0) {
 				fprintf(stderr, PROG ": %s: not a TCP port\n", optarg);
 				return -1;
@@ -817,28 +872,33 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'n':
 			if (parse_u64(optarg, 1, MAX_SLOTS, &v) < 0) {
-				fprintf(stderr, PROG ": --slots %s: 1 .. %d\n", optarg, MAX_SLOTS);
+				fprintf(stderr, PROG ": --slots %s: 1 .. %d\n", optarg,
+				        MAX_SLOTS);
 				return -1;
 			}
 			o->slots = (uint32_t)v;
 			break;
 		case 'k':
 			if (parse_u64(optarg, 256, 1u << 24, &v) < 0) {
-				fprintf(stderr, PROG ": --chunk %s: 256 .. 16777216\n", optarg);
+				fprintf(stderr, PROG ": --chunk %s: 256 .. 16777216\n",
+				        optarg);
 				return -1;
 			}
 			o->chunk = (uint32_t)v;
 			break;
 		case 'm':
 			if (parse_u64(optarg, 256, 4096, &v) < 0 || (v & (v - 1))) {
-				fprintf(stderr, PROG ": --mtu %s: 256 .. 4096, a power of two\n", optarg);
+				fprintf(stderr,
+				        PROG ": --mtu %s: 256 .. 4096, a power of two\n",
+				        optarg);
 				return -1;
 			}
 			o->mtu = (uint32_t)v;
 			break;
 		case 'T':
 		case 't':
-			if (parse_secs(optarg, c == 'T' ? &o->duration_s : &o->timeout_s) < 0) {
+			if (parse_secs(optarg,
+			               c == 'T' ? &o->duration_s : &o->timeout_s) < 0) {
 				fprintf(stderr, PROG ": %s: not seconds\n", optarg);
 				return -1;
 			}
@@ -855,15 +915,18 @@ parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
-	if (strcmp(o->cmd, "gw") == 0 &&
-	    (o->inside == NULL || o->wan == NULL || o->host_port == 0 || o->peer_port == 0)) {
-		fprintf(stderr, PROG " gw: --inside, --wan, --host-port and a --peer-* are needed\n");
+	if (strcmp(o->cmd, "gw") == 0 && (o->inside == NULL || o->wan == NULL ||
+	                                  o->host_port == 0 || o->peer_port == 0)) {
+		fprintf(stderr, PROG
+		        " gw: --inside, --wan, --host-port and a --peer-* are needed\n");
 		return -1;
 	}
-	if (strcmp(o->cmd, "hosts") == 0 && (o->src == NULL || o->dst == NULL || o->src_gw == 0 ||
-					     o->dst_gw == 0 || o->bytes == 0)) {
-		fprintf(stderr,
-			PROG " hosts: --src, --dst, --src-gw, --dst-gw and --bytes are needed\n");
+	if (strcmp(o->cmd, "hosts") == 0 &&
+	    (o->src == NULL || o->dst == NULL || o->src_gw == 0 || o->dst_gw == 0 ||
+	     o->bytes == 0)) {
+		fprintf(
+		    stderr, PROG
+		    " hosts: --src, --dst, --src-gw, --dst-gw and --bytes are needed\n");
 		return -1;
 	}
 	return 0;
@@ -874,8 +937,9 @@ main(int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct opts o;
-	char *eal[] = {argv[0], "--no-huge", "-m", "256", "--no-pci", "--file-prefix", o.prefix,
-		       "--log-level=error", NULL};
+	char *eal[] = {argv[0],  "--no-huge",         "-m",
+	               "256",    "--no-pci",          "--file-prefix",
+	               o.prefix, "--log-level=error", NULL};
 	int rc;
 
 	if (parse_opts(argc, argv, &o) < 0)

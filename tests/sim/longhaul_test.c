@@ -53,7 +53,8 @@ load(struct sx_scn_cfg *cfg, const char *name, const char *const *sets)
 	char path[1024];
 
 	sx_scn_cfg_init(cfg);
-	snprintf(path, sizeof(path), "%s/%s.ini", env_or("SX_SIM_TESTDIR", "tests/sim"), name);
+	snprintf(path, sizeof(path), "%s/%s.ini", env_or("SX_SIM_TESTDIR", "tests/sim"),
+	         name);
 	assert_int_equal(sx_scn_load(cfg, path, stderr), 0);
 	for (; sets != NULL && *sets != NULL; sets++)
 		assert_int_equal(sx_scn_set(cfg, *sets, stderr), 0);
@@ -96,16 +97,18 @@ incast(void **state)
 	struct sx_scn_result a = run("lh_incast4", lh), b = run("lh_incast4", nic);
 
 	(void)state;
-	printf("4:1 WAN incast, RTT 5 ms, 10G WAN: dcqcn longhaul %.2f%% of the WAN (%s), "
-	       "%.3f Gb/s, %lu drops, %lu retransmits, %lu timeouts, queue p99 %.2f MB\n",
-	       100 * a.win_max_util, a.win_max_util_port, a.win_goodput_gbps,
-	       (unsigned long)a.drops_total, (unsigned long)a.retransmits,
-	       (unsigned long)a.timeouts, (double)a.win_q_worst_p99_bytes / 1e6);
-	printf("4:1 WAN incast, RTT 5 ms, 10G WAN: dcqcn nic      %.2f%% of the WAN (%s), "
-	       "%.3f Gb/s, %lu drops, %lu retransmits, %lu timeouts, queue p99 %.2f MB\n",
-	       100 * b.win_max_util, b.win_max_util_port, b.win_goodput_gbps,
-	       (unsigned long)b.drops_total, (unsigned long)b.retransmits,
-	       (unsigned long)b.timeouts, (double)b.win_q_worst_p99_bytes / 1e6);
+	printf(
+	    "4:1 WAN incast, RTT 5 ms, 10G WAN: dcqcn longhaul %.2f%% of the WAN (%s), "
+	    "%.3f Gb/s, %lu drops, %lu retransmits, %lu timeouts, queue p99 %.2f MB\n",
+	    100 * a.win_max_util, a.win_max_util_port, a.win_goodput_gbps,
+	    (unsigned long)a.drops_total, (unsigned long)a.retransmits,
+	    (unsigned long)a.timeouts, (double)a.win_q_worst_p99_bytes / 1e6);
+	printf(
+	    "4:1 WAN incast, RTT 5 ms, 10G WAN: dcqcn nic      %.2f%% of the WAN (%s), "
+	    "%.3f Gb/s, %lu drops, %lu retransmits, %lu timeouts, queue p99 %.2f MB\n",
+	    100 * b.win_max_util, b.win_max_util_port, b.win_goodput_gbps,
+	    (unsigned long)b.drops_total, (unsigned long)b.retransmits,
+	    (unsigned long)b.timeouts, (double)b.win_q_worst_p99_bytes / 1e6);
 	assert_string_equal(a.win_max_util_port, "b0>b1");
 	assert_true(a.win_max_util >= 0.95);
 	assert_int_equal(a.drops_total, 0);
@@ -129,7 +132,8 @@ swift(void **state)
 	struct sx_scn_result r = run("lh_swift10", NULL);
 
 	(void)state;
-	printf("4:1 WAN incast, RTT 10 ms, 10G WAN: swift %.2f%% of the WAN (%s), %.3f Gb/s, "
+	printf("4:1 WAN incast, RTT 10 ms, 10G WAN: swift %.2f%% of the WAN (%s), %.3f "
+	       "Gb/s, "
 	       "%lu drops, queue p99 %.2f MB (windows alone: %.2f MB)\n",
 	       100 * r.win_max_util, r.win_max_util_port, r.win_goodput_gbps,
 	       (unsigned long)r.drops_total, (double)r.win_q_worst_p99_bytes / 1e6,
@@ -206,13 +210,15 @@ border(void **state)
 	sx_scn_destroy(s);
 	sx_scn_cfg_fini(&cfg);
 
-	printf("border leaf, %u short 64 KB flows: p99 FCT no WAN %.1f us; with 6 WAN flows "
-	       "end to end %.1f us (%.2fx, %lu drops, WAN goodput %.1f Gb/s); through the "
-	       "gateways %.1f us (%.2fx, %lu drops, WAN goodput %.1f Gb/s)\n",
-	       n, p_none / 1e3, p_direct / 1e3, p_direct / p_none, (unsigned long)rd.drops_total,
-	       (double)(rd.bytes_acked - rn.bytes_acked) * 8 / 7e6, p_gw / 1e3,
-	       p_gw / p_none, (unsigned long)rg.drops_total,
-	       (double)(rg.bytes_acked - rn.bytes_acked) * 8 / 7e6);
+	printf(
+	    "border leaf, %u short 64 KB flows: p99 FCT no WAN %.1f us; with 6 WAN flows "
+	    "end to end %.1f us (%.2fx, %lu drops, WAN goodput %.1f Gb/s); through the "
+	    "gateways %.1f us (%.2fx, %lu drops, WAN goodput %.1f Gb/s)\n",
+	    n, p_none / 1e3, p_direct / 1e3, p_direct / p_none,
+	    (unsigned long)rd.drops_total,
+	    (double)(rd.bytes_acked - rn.bytes_acked) * 8 / 7e6, p_gw / 1e3,
+	    p_gw / p_none, (unsigned long)rg.drops_total,
+	    (double)(rg.bytes_acked - rn.bytes_acked) * 8 / 7e6);
 	assert_true(p_gw <= 1.5 * p_none);
 	assert_true(p_gw < p_direct);
 	assert_int_equal(rg.drops_total, 0);
@@ -230,15 +236,18 @@ border(void **state)
 static void
 relay(void **state)
 {
-	static const char *const sets[] = {"gateway.enable=1", "gateway.chunk_bytes=65536",
-					   "gateway.staging_bytes=131200", "gateway.wan_qps=2",
-					   "transport.verify=1", NULL};
+	static const char *const sets[] = {"gateway.enable=1",
+	                                   "gateway.chunk_bytes=65536",
+	                                   "gateway.staging_bytes=131200",
+	                                   "gateway.wan_qps=2",
+	                                   "transport.verify=1",
+	                                   NULL};
 	struct sx_scn_cfg cfg;
 	struct sx_scn *s;
 	struct sx_scn_gw_side in0, wan0, in1, wan1;
 	struct sx_scn_flow_spec fl[] = {
-		{0, 4, 1000000, 0}, {1, 6, 300000, 0}, {4, 2, 700000, 0},
-		{5, 1, 65537, 0},   {2, 0, 200000, 0}, {3, 5, 1000, 0},
+	    {0, 4, 1000000, 0}, {1, 6, 300000, 0}, {4, 2, 700000, 0},
+	    {5, 1, 65537, 0},   {2, 0, 200000, 0}, {3, 5, 1000, 0},
 	};
 	const struct sx_scn_result *r;
 	uint64_t relayed = 1000000 + 300000 + 700000 + 65537;
@@ -257,9 +266,11 @@ relay(void **state)
 	sx_scn_gw_side(s, 0, true, &wan0);
 	sx_scn_gw_side(s, 1, false, &in1);
 	sx_scn_gw_side(s, 1, true, &wan1);
-	printf("relay: %lu/%lu flows done, %lu corrupt, %lu drops; gateway 0 (host %u): inside "
+	printf("relay: %lu/%lu flows done, %lu corrupt, %lu drops; gateway 0 (host %u): "
+	       "inside "
 	       "tx %lu B, egress peak %u/%u slots, %lu credit waits; WAN tx %lu B, %lu "
-	       "retransmits; gateway 1 (host %u): inside tx %lu B; WAN tx %lu B, ingress peak "
+	       "retransmits; gateway 1 (host %u): inside tx %lu B; WAN tx %lu B, ingress "
+	       "peak "
 	       "%u/%u, %lu credit waits\n",
 	       (unsigned long)r->completed, (unsigned long)r->flows,
 	       (unsigned long)r->verify_errors, (unsigned long)r->drops_total, in0.host,
@@ -275,8 +286,9 @@ relay(void **state)
 	assert_int_equal(r->completed, 5);
 	assert_int_equal(r->rejected[SX_SCN_REJECT_POST], 1);
 	for (i = 0; i < s->nflows; i++) /* 3 -> 5: from a gateway */
-		assert_int_equal(s->flows[i].reject,
-				 s->flows[i].src == 3 ? SX_SCN_REJECT_POST : SX_SCN_REJECT_NONE);
+		assert_int_equal(s->flows[i].reject, s->flows[i].src == 3
+		                                         ? SX_SCN_REJECT_POST
+		                                         : SX_SCN_REJECT_NONE);
 	assert_int_equal(r->verify_errors, 0);
 	assert_int_equal(r->drops_total, 0);
 	/* two slots of 64 KiB + 64: the staging never held more */
@@ -312,11 +324,16 @@ relay(void **state)
 static void
 wanfail(void **state)
 {
-	static const char *const sets[] = {
-		"gateway.enable=1",       "gateway.chunk_bytes=65536",
-		"gateway.staging_bytes=300000", "fault.fail=b0-b1 1500",
-		"transport.timeout_us=3000", "transport.retry_cnt=2", "sim.drain_us=100000",
-		"workload.flow=4 1 300000", "workload.flow=1 2 100000", NULL};
+	static const char *const sets[] = {"gateway.enable=1",
+	                                   "gateway.chunk_bytes=65536",
+	                                   "gateway.staging_bytes=300000",
+	                                   "fault.fail=b0-b1 1500",
+	                                   "transport.timeout_us=3000",
+	                                   "transport.retry_cnt=2",
+	                                   "sim.drain_us=100000",
+	                                   "workload.flow=4 1 300000",
+	                                   "workload.flow=1 2 100000",
+	                                   NULL};
 	struct sx_scn_cfg cfg;
 	struct sx_scn *s;
 	const struct sx_scn_result *r;
@@ -326,10 +343,12 @@ wanfail(void **state)
 	load(&cfg, "wan2", sets);
 	s = run_cfg(&cfg);
 	r = sx_scn_result(s);
-	printf("WAN cable fails under the gateways: %lu flows, %lu completed, %lu failed, %lu "
+	printf("WAN cable fails under the gateways: %lu flows, %lu completed, %lu "
+	       "failed, %lu "
 	       "corrupt, %lu timeouts\n",
-	       (unsigned long)r->flows, (unsigned long)r->completed, (unsigned long)r->failed,
-	       (unsigned long)r->verify_errors, (unsigned long)r->timeouts);
+	       (unsigned long)r->flows, (unsigned long)r->completed,
+	       (unsigned long)r->failed, (unsigned long)r->verify_errors,
+	       (unsigned long)r->timeouts);
 	assert_int_equal(r->flows, 3);
 	for (i = 0; i < s->nflows; i++) {
 		const struct sx_scn_flowrec *f = &s->flows[i];
@@ -371,7 +390,8 @@ keys(void **state)
 	assert_int_equal(sx_scn_set(&cfg, "gateway.wan_qps=0", stderr), -EINVAL);
 	assert_int_equal(sx_scn_set(&cfg, "gateway.wan_cc=none", stderr), 0);
 	assert_int_equal(sx_scn_set(&cfg, "gateway.wan_cc_param=ai=1", stderr), 0);
-	assert_int_equal(sx_scn_check(&cfg, stderr), -EINVAL); /* a parameter without a CC */
+	assert_int_equal(sx_scn_check(&cfg, stderr),
+	                 -EINVAL); /* a parameter without a CC */
 	sx_scn_cfg_fini(&cfg);
 }
 
@@ -379,12 +399,8 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest all[] = {
-		cmocka_unit_test(incast),
-		cmocka_unit_test(swift),
-		cmocka_unit_test(border),
-		cmocka_unit_test(relay),
-		cmocka_unit_test(wanfail),
-		cmocka_unit_test(keys),
+	    cmocka_unit_test(incast), cmocka_unit_test(swift),   cmocka_unit_test(border),
+	    cmocka_unit_test(relay),  cmocka_unit_test(wanfail), cmocka_unit_test(keys),
 	};
 	struct CMUnitTest one[1];
 	size_t i;
