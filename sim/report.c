@@ -813,6 +813,8 @@ sx_scn_write(struct sx_scn *s, const char *dir)
 	if (root == NULL)
 		return -ENOMEM;
 	rc = sx_scn_write_multipath(s, dir, root);
+	if (rc == 0)
+		rc = sx_scn_coll_json(s, root);
 	if (rc == 0 && s->gw != NULL)
 		rc = sx_scn_gw_write(s, root);
 	if (rc < 0) {
