@@ -231,8 +231,10 @@ static const struct key keys[] = {
 		 "moe: token size (a 2048-wide bf16 hidden state)"),
 	KEY_UINT("workload", "max_flows", wl.max_flows, "", 0, UINT32_MAX, "0",
 		 "flows the generator makes at most; 0: no limit"),
-	KEY_CUSTOM("workload", "flow", K_REPEAT, parse_flow, "src dst bytes [start_us]", NULL, "",
-		   "one flow besides the generator's"),
+	KEY_CUSTOM("workload", "flow", K_REPEAT, parse_flow, "src dst bytes [start_us [after]]",
+		   NULL, "",
+		   "one flow besides the generator's; after: the number (from 1) of an earlier "
+		   "flow line whose completion releases it"),
 	/* [fault] */
 	KEY_REAL("fault", "loss", fab.loss, "", K_OPEN_MAX, 0, 1, "0",
 		 "random loss per link traversal"),
@@ -641,12 +643,12 @@ static int
 parse_flow(struct sx_scn_cfg *c, const char *v, char *why, size_t n)
 {
 	struct sx_scn_flow_spec fs = {0}, *nf;
-	char buf[256], *w[4];
-	unsigned int nw = words(buf, sizeof(buf), v, w, 4);
-	uint64_t src, dst;
+	char buf[256], *w[5];
+	unsigned int nw = words(buf, sizeof(buf), v, w, 5);
+	uint64_t src, dst, after = 0;
 
-	if (nw < 3 || nw > 4) {
-		say(why, n, "expected: src dst bytes [start_us]");
+	if (nw < 3 || nw > 5) {
+		say(why, n, "expected: src dst bytes [start_us [after]]");
 		return -EINVAL;
 	}
 	if (parse_uint(w[0], &src) < 0 || parse_uint(w[1], &dst) < 0 || src >= (1u << 24) ||
@@ -662,8 +664,15 @@ parse_flow(struct sx_scn_cfg *c, const char *v, char *why, size_t n)
 		say(why, n, "bytes '%s': allowed: 1 .. %llu", w[2], (unsigned long long)MAX_FLOW_BYTES);
 		return -EINVAL;
 	}
-	if (nw == 4 && parse_at_us(w[3], "start_us", &fs.start_ns, why, n) < 0)
+	if (nw >= 4 && parse_at_us(w[3], "start_us", &fs.start_ns, why, n) < 0)
 		return -EINVAL;
+	/* a dependency on an earlier flow line: no cycle can form */
+	if (nw == 5 && (parse_uint(w[4], &after) < 0 || after < 1 || after > c->nflows)) {
+		say(why, n, "after '%s': the number of an earlier flow line, 1 .. %u", w[4],
+		    c->nflows);
+		return -EINVAL;
+	}
+	fs.after = (uint32_t)after;
 	fs.src = (uint32_t)src;
 	fs.dst = (uint32_t)dst;
 	nf = realloc(c->flows, (c->nflows + 1) * sizeof(*nf));

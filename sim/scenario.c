@@ -870,6 +870,9 @@ flows_build(struct sx_scn *s, FILE *err)
 				     SX_FLOW_INDEPENDENT};
 		if ((rc = flows_add(s, &f)) < 0)
 			return rc;
+		/* explicit flows come first: line k is creation number k - 1 */
+		if (fs->after != 0)
+			s->flows[s->nflows - 1].after = fs->after - 1;
 	}
 	if (c->coll.op != SX_COLL_NONE && (rc = sx_scn_coll_flows(s, err)) < 0)
 		return rc;

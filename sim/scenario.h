@@ -41,6 +41,8 @@ struct sx_scn_flow_spec {
 	uint32_t dst;
 	uint64_t bytes;
 	uint64_t start_ns;
+	uint32_t after; /* 0, or 1 + the index of an earlier explicit flow whose
+			 * completion releases this one */
 };
 
 /* A scheduled fabric change: fail a cable, or change its rate. */

@@ -18,6 +18,8 @@
  *            of a gateway host is refused
  *   wanfail  the WAN cable between the gateways fails: relayed flows fail
  *            cleanly, the intra-DC one completes
+ *   allreduce  cross-DC all-reduce through the gateways: hierarchical (one
+ *            long-haul flow per DC pair) against a flat ring
  *   keys     gateway mode's configuration errors
  *
  * Reference values are computed from the scenario's parameters (link
@@ -246,8 +248,8 @@ relay(void **state)
 	struct sx_scn *s;
 	struct sx_scn_gw_side in0, wan0, in1, wan1;
 	struct sx_scn_flow_spec fl[] = {
-	    {0, 4, 1000000, 0}, {1, 6, 300000, 0}, {4, 2, 700000, 0},
-	    {5, 1, 65537, 0},   {2, 0, 200000, 0}, {3, 5, 1000, 0},
+	    {0, 4, 1000000, 0, 0}, {1, 6, 300000, 0, 0}, {4, 2, 700000, 0, 0},
+	    {5, 1, 65537, 0, 0},   {2, 0, 200000, 0, 0}, {3, 5, 1000, 0, 0},
 	};
 	const struct sx_scn_result *r;
 	uint64_t relayed = 1000000 + 300000 + 700000 + 65537;
@@ -366,6 +368,47 @@ wanfail(void **state)
 	sx_scn_cfg_fini(&cfg);
 }
 
+/* The completion of the last flow of a run, ns from its start. */
+static double
+run_end_ns(const char *name)
+{
+	struct sx_scn_result r = run(name, NULL);
+
+	assert_int_equal(r.failed, 0);
+	assert_int_equal(r.completed, r.flows);
+	assert_int_equal(r.drops_total, 0);
+	return (double)r.goodput_end_ns - (double)r.goodput_start_ns;
+}
+
+/*
+ * Cross-DC all-reduce of 16 MiB per host, 2 DCs x 4 hosts, WAN RTT 5 ms,
+ * through the gateways (tools/sim/lh-allreduce.py writes both files).
+ * Hierarchical: a ring inside each DC, one long-haul flow per DC pair
+ * between the leaders, a broadcast inside; flat: one ring over all 8 hosts,
+ * whose chain of dependent steps crosses the WAN again and again. The
+ * hierarchical one cannot beat its own critical path (reference model
+ * below) and must beat the flat one.
+ */
+static void
+allreduce(void **state)
+{
+	const double buf = 16 << 20, rate = 100e9, k = 4;
+	/* ring inside a DC: 2 (k - 1) steps of buf / k; the WAN one way; the
+	 * leader sends buf to k - 1 hosts from one 100 Gb/s link */
+	const double bound_ns =
+	    (2 * (k - 1) * buf / k * 8 / rate + 2.5e-3 + (k - 1) * buf * 8 / rate) * 1e9;
+	double hier = run_end_ns("lh_allreduce_hier"),
+	       flat = run_end_ns("lh_allreduce_flat");
+
+	(void)state;
+	printf("cross-DC all-reduce, 2 DCs x 4 hosts, 16 MiB, WAN RTT 5 ms: hierarchical "
+	       "%.2f ms "
+	       "(critical path at least %.2f ms), flat ring %.2f ms: %.2fx\n",
+	       hier / 1e6, bound_ns / 1e6, flat / 1e6, flat / hier);
+	assert_true(hier >= bound_ns);
+	assert_true(hier < flat);
+}
+
 /* Configuration errors of gateway mode. */
 static void
 keys(void **state)
@@ -399,8 +442,10 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest all[] = {
-	    cmocka_unit_test(incast), cmocka_unit_test(swift),   cmocka_unit_test(border),
-	    cmocka_unit_test(relay),  cmocka_unit_test(wanfail), cmocka_unit_test(keys),
+	    cmocka_unit_test(incast),  cmocka_unit_test(swift),
+	    cmocka_unit_test(border),  cmocka_unit_test(relay),
+	    cmocka_unit_test(wanfail), cmocka_unit_test(allreduce),
+	    cmocka_unit_test(keys),
 	};
 	struct CMUnitTest one[1];
 	size_t i;
