@@ -48,7 +48,8 @@ extern "C" {
  * "tx_bytes", "rx_bytes" count whole frames; "fault_drop_tx", ...), a QP
  * counter with "qp_" in front ("qp_tx_bytes": payload; "qp_retransmits").
  * 0 or -ENOENT (no such counter). Exported so that a program (a Python script through ctypes)
- * can prove which transport carried its bytes.
+ * can prove which transport carried its bytes. Call it from any thread,
+ * but not while a device is being destroyed.
  */
 int sx_gloo_counter(const char *name, uint64_t *value);
 
