@@ -280,9 +280,12 @@ stall(enum sx_reliability rel, uint32_t floor_us)
 	} else {
 		assert_true(v.qp[0]->cnt[SX_QPC_TIMEOUTS] <= 1);
 		/* One go-back over what was in flight (selective repeat also
-		 * probes snd_una once), not one per expiry: a storm would be a
+		 * probes snd_una once, and the tail-loss probe may have gone
+		 * before the timeout), not one per expiry: a storm would be a
 		 * multiple. */
-		assert_true(v.qp[0]->cnt[SX_QPC_RETRANSMITS] - rexmit0 <= inflight + 1);
+		assert_true(v.qp[0]->cnt[SX_QPC_TLP_PROBES] <= 1);
+		assert_true(v.qp[0]->cnt[SX_QPC_RETRANSMITS] - rexmit0 <=
+			    inflight + 1 + v.qp[0]->cnt[SX_QPC_TLP_PROBES]);
 		/* Karn: the timed PSN was resent, so the stop is not in the
 		 * estimate (that sample would have put ~5 ms / 8 into SRTT;
 		 * without the timeout, above, it rightly does) */
