@@ -549,14 +549,17 @@ sr_place(struct sx_qp *qp, struct resp_pkt *rp)
  * block holding the latest packet first, then the most recent others). A
  * packet past rcv_high after a gap ends the current run and starts one; a
  * packet that fills a hole below rcv_high changes no run (the requester
- * knows it resent it). O(1).
+ * knows it resent it). O(1). True when the packet made or filled a hole:
+ * news the requester should hear at once.
  */
-static void
+static bool
 note_run(struct sx_qp *qp, uint32_t psn)
 {
+	bool news = psn != qp->rcv_high;
+
 	if (sx_psn_cmp(psn, qp->rcv_high) < 0)
-		return;
-	if (psn != qp->rcv_high) {
+		return true; /* a hole filled */
+	if (news) {
 		if (qp->rcv_run != qp->rcv_high) {
 			struct sx_sack_range *h = &qp->sackr_hist[qp->sackr_next++ % SX_SACKR_MAX];
 
@@ -566,6 +569,7 @@ note_run(struct sx_qp *qp, uint32_t psn)
 		qp->rcv_run = psn;
 	}
 	qp->rcv_high = sx_psn_add(psn, 1);
+	return news;
 }
 
 /* SR: the packet is placed; a hole before it is reported at once. */
@@ -573,12 +577,18 @@ static enum sx_resp_state
 sr_accept(struct sx_qp *qp, struct resp_pkt *rp)
 {
 	uint32_t psn = rp->pkt->bth.psn;
+	bool news;
 
 	sx_ring_set(qp, qp->rcvd, psn);
-	note_run(qp, psn);
+	news = note_run(qp, psn);
 	if (rp->d > 0) {
+		/* A long window behind a hole would otherwise draw one ACK per
+		 * packet for a round trip: beyond the datacenter default, a
+		 * packet that only extends the run waits for its AckReq (every
+		 * SX_ACK_REQ_EVERY), as a delayed ACK would. */
 		qp->cnt[SX_QPC_OUT_OF_ORDER]++;
-		queue_sack(qp);
+		if (news || rp->pkt->bth.ackreq || qp->win_pkts <= SX_DEFAULT_WINDOW_PKTS)
+			queue_sack(qp);
 		return SX_RESPST_DONE;
 	}
 	return SX_RESPST_SR_ADVANCE;
