@@ -110,6 +110,11 @@ static int parse_rate(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
 static int parse_path(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
 static int parse_path_param(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
 
+const char *const sx_coll_op_names[SX_COLL_OPS + 1] = {
+	[SX_COLL_NONE] = "none", [SX_COLL_ALLREDUCE] = "allreduce",
+	[SX_COLL_ALLTOALL] = "alltoall", NULL};
+const char *const sx_coll_algo_names[SX_COLL_ALGOS + 1] = {
+	[SX_COLL_HIER] = "hier", [SX_COLL_FLAT] = "flat", NULL};
 static const char *const ecn_mark_names[] = {"enqueue", "dequeue", NULL};
 /* indexed by enum sx_reliability */
 static const char *const rel_names[] = {[SX_REL_GBN] = "gbn", [SX_REL_SR] = "sr", NULL};
@@ -220,6 +225,25 @@ static const struct key keys[] = {
 		   "a cable fails: l0-s1 (both directions) or l0>s1"),
 	KEY_CUSTOM("fault", "rate", K_REPEAT, parse_rate, "link at_us gbps", NULL, "",
 		   "a cable's rate changes"),
+	/* [coll] (sim/coll.h, docs/collectives.md) */
+	KEY_CHOICE("coll", "op", coll.op, sx_coll_op_names, "none",
+		   "a collective among GPUs, each host being one node's NIC"),
+	KEY_CHOICE("coll", "algo", coll.algo, sx_coll_algo_names, "hier",
+		   "hier: aggregate inside the node, one NIC flow per node pair; flat: a ring / "
+		   "direct sends over all GPUs"),
+	KEY_UINT("coll", "gpus_per_node", coll.gpus_per_node, "", 1, 64, "8",
+		 "GPUs of one NVLink domain, behind the node's NIC"),
+	KEY_UINT("coll", "bytes", coll.bytes, "bytes", 1, 1ull << 30, "67108864",
+		 "per GPU: the all-reduce buffer, or what it sends in the all-to-all"),
+	KEY_UINT("coll", "chunk_bytes", coll.chunk_bytes, "bytes", 1, 1ull << 30, "1048576",
+		 "hier all-reduce: pipeline chunk (coll/: SCALEX_COLL_CHUNK)"),
+	KEY_UINT("coll", "pipeline_chunks", coll.pipeline_chunks, "", 1, 1024, "2",
+		 "hier all-reduce: chunks on the network at once per node (coll/: 2 buffers)"),
+	KEY_SCALED("coll", "nvlink_gbps", coll.nvlink_bps, "Gb/s", 1e9, 0, MIN_GBPS, MAX_GBPS,
+		   "3600", "intra-node copy and reduction rate per GPU and direction (H100 "
+		   "NVLink 4: 450 GB/s)"),
+	KEY_SCALED("coll", "nvlink_latency_ns", coll.nvlink_latency_ns, "ns", 1, 0, 0, 1e9, "1000",
+		   "per intra-node stage or ring hop"),
 	/* [sim] */
 	KEY_SCALED("sim", "duration_us", duration_ns, "us", 1e3, K_OPEN_MIN, 0, MAX_US, "1000",
 		   "flows start before this; the measurement window ends here"),
@@ -994,6 +1018,36 @@ sx_scn_check(const struct sx_scn_cfg *c, FILE *err)
 				  "[workload] allreduce: flow_bytes = %llu is below the %llu hosts "
 				  "(a chunk per host)",
 				  (unsigned long long)c->wl.flow_bytes, (unsigned long long)hosts);
+	if (c->coll.op != SX_COLL_NONE) {
+		uint64_t gpus = hosts * c->coll.gpus_per_node;
+
+		if (c->wl.kind != SX_WL_NONE || c->nflows != 0)
+			return check_fail(err, "[coll] op = %s: no [workload] type or flow beside it",
+					  sx_coll_op_names[c->coll.op]);
+		if (hosts < 2)
+			return check_fail(err, "[coll] op = %s needs two hosts (nodes) or more",
+					  sx_coll_op_names[c->coll.op]);
+		if (c->coll.op == SX_COLL_ALLREDUCE && c->coll.bytes < gpus)
+			return check_fail(err,
+					  "[coll] bytes = %llu is below the %llu GPUs (a piece per GPU)",
+					  (unsigned long long)c->coll.bytes, (unsigned long long)gpus);
+		if (c->coll.op == SX_COLL_ALLTOALL &&
+		    c->coll.bytes * c->coll.gpus_per_node > MAX_FLOW_BYTES)
+			return check_fail(err,
+					  "[coll] alltoall: bytes x gpus_per_node (a node pair's "
+					  "message at most) is above %llu",
+					  (unsigned long long)MAX_FLOW_BYTES);
+		if (c->coll.op == SX_COLL_ALLTOALL &&
+		    (c->coll.bytes + c->wl.moe_token_bytes - 1) / c->wl.moe_token_bytes * gpus >
+			    MAX_MOE_TOKENS)
+			return check_fail(err,
+					  "[coll] alltoall: %llu GPUs x bytes / moe_token_bytes tokens "
+					  "is more than %llu draws; use larger tokens",
+					  (unsigned long long)gpus, (unsigned long long)MAX_MOE_TOKENS);
+		if (c->coll.op == SX_COLL_ALLTOALL && c->wl.moe_hot_experts >= gpus)
+			return check_fail(err, "[workload] moe_hot_experts = %u: fewer than the %llu GPUs",
+					  c->wl.moe_hot_experts, (unsigned long long)gpus);
+	}
 	if (c->wl.cross_dc && (f->dcs < 2 || hosts % f->dcs != 0))
 		return check_fail(err, "[wan] cross needs dcs >= 2");
 	return 0;

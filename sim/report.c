@@ -803,6 +803,8 @@ sx_scn_write(struct sx_scn *s, const char *dir)
 	if (root == NULL)
 		return -ENOMEM;
 	rc = sx_scn_write_multipath(s, dir, root);
+	if (rc == 0)
+		rc = sx_scn_coll_json(s, root);
 	if (rc < 0) {
 		json_decref(root);
 		return rc;

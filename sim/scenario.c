@@ -503,8 +503,9 @@ flow_release(struct sx_scn *s, uint32_t fi, bool ok)
 		uint64_t at_ps = t0_ps + f->at_ns * SX_PS_PER_NS;
 
 		if (ok) {
-			push(s, at_ps > s->sched.now_ps ? at_ps : s->sched.now_ps,
-			     SX_EV_FLOW_START, d);
+			uint64_t rel_ps = s->sched.now_ps + f->delay_ns * SX_PS_PER_NS;
+
+			push(s, at_ps > rel_ps ? at_ps : rel_ps, SX_EV_FLOW_START, d);
 			continue;
 		}
 		flow_reject(s, d, SX_SCN_REJECT_PREDECESSOR, "");
@@ -749,6 +750,18 @@ flow_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+int
+sx_scn_flow_add(struct sx_scn *s, const struct sx_flow *f, uint32_t after_seq, uint64_t delay_ns)
+{
+	int rc = flows_add(s, f);
+
+	if (rc < 0)
+		return rc;
+	s->flows[s->nflows - 1].after = after_seq;
+	s->flows[s->nflows - 1].delay_ns = delay_ns;
+	return 0;
+}
+
 /* After sorting: `after` from a creation number to an index, and each
  * flow's dependents listed in start order. */
 static int
@@ -799,6 +812,8 @@ flows_build(struct sx_scn *s, FILE *err)
 		if ((rc = flows_add(s, &f)) < 0)
 			return rc;
 	}
+	if (c->coll.op != SX_COLL_NONE && (rc = sx_scn_coll_flows(s, err)) < 0)
+		return rc;
 	if (wc.kind == SX_WL_NONE)
 		goto sort;
 	wc.nhosts = s->nhosts;
@@ -1088,5 +1103,6 @@ sx_scn_destroy(struct sx_scn *s)
 	free(s->series_q);
 	free(s->series_r);
 	free(s->cfg.flows);
+	sx_scn_coll_free(s);
 	free(s);
 }

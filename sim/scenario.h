@@ -24,6 +24,7 @@
 
 #include <scalex/scalex.h>
 
+#include "coll.h"
 #include "fabric.h"
 #include "workload.h"
 
@@ -73,6 +74,8 @@ struct sx_scn_cfg {
 	/* faults */
 	struct sx_scn_link_event events[SX_SCN_MAX_EVENTS];
 	uint32_t nevents;
+	/* a collective among GPUs, the hosts being node NICs (sim/coll.h) */
+	struct sx_coll_cfg coll;
 	/* run */
 	uint64_t duration_ns;  /* flows start before this; window ends here */
 	uint64_t drain_ns;     /* then let unfinished flows complete this long */
@@ -200,6 +203,11 @@ struct sx_scn *sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err);
 int sx_scn_run(struct sx_scn *s);
 const struct sx_scn_result *sx_scn_result(const struct sx_scn *s);
 const char *sx_scn_reject_name(enum sx_scn_reject r);
+/*
+ * The collective's figures after sx_scn_run() ([coll] op, sim/coll.c):
+ * 0, or -ENOENT when the run has no collective.
+ */
+int sx_scn_coll_result(const struct sx_scn *s, struct sx_coll_result *r);
 /* Write flows.csv, summary.json (and the series) into @p dir; 0 or -errno. */
 int sx_scn_write(struct sx_scn *s, const char *dir);
 void sx_scn_destroy(struct sx_scn *s);

@@ -62,6 +62,7 @@ struct sx_scn_flowrec {
 	uint32_t next_pending;
 	uint32_t seq;          /* order of creation: ties in the start order */
 	uint32_t after;        /* the flow whose completion releases this one */
+	uint64_t delay_ns;     /* and how long after that completion it starts */
 	uint32_t dep_head;     /* the flows this one releases, */
 	uint32_t dep_next;     /* linked through dep_next */
 	enum sx_wc_status status;
@@ -140,6 +141,7 @@ struct sx_scn {
 	} qpc[SX_SCN_MAX_COUNTERS], edrop[SX_SCN_MAX_COUNTERS];
 	uint32_t nqpc, nedrop;
 	uint64_t nic_ring_full;
+	struct sx_coll_plan *coll; /* sim/coll.c; NULL without [coll] op */
 	struct sx_scn_result res;
 };
 
@@ -149,10 +151,22 @@ void sx_scn_window(struct sx_scn *s, bool end);
 void sx_scn_finish(struct sx_scn *s);
 uint64_t sx_scn_pair_acked(const struct sx_scn *s, const struct sx_pair *p);
 
+struct json_t;
+
+/* scenario.c: add a flow; @p after_seq the creation number (the flows
+ * added before it) of the flow whose completion, plus @p delay_ns, releases
+ * it, or SCN_NO_FLOW. */
+int sx_scn_flow_add(struct sx_scn *s, const struct sx_flow *f, uint32_t after_seq,
+		    uint64_t delay_ns);
+
+/* coll.c: the collective's flows; its section of summary.json; free. */
+int sx_scn_coll_flows(struct sx_scn *s, FILE *err);
+int sx_scn_coll_json(const struct sx_scn *s, struct json_t *root);
+void sx_scn_coll_free(struct sx_scn *s);
+
 /* multipath.c: a host's path parameters; the multipath section of
  * summary.json and uplinks.csv. */
 int sx_scn_path_host(struct sx_scn *s, struct sx_host *h, FILE *err);
-struct json_t;
 int sx_scn_write_multipath(const struct sx_scn *s, const char *dir, struct json_t *root);
 
 #endif
