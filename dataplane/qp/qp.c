@@ -35,6 +35,7 @@ static const char *const counter_names[SX_QPC_MAX] = {
 	[SX_QPC_ECE_SENT] = "ece_sent",
 	[SX_QPC_RACK_LOST] = "rack_lost",
 	[SX_QPC_TLP_PROBES] = "tlp_probes",
+	[SX_QPC_SACKR_SENT] = "sack_ranges_sent",
 };
 
 const char *

@@ -91,6 +91,7 @@ enum sx_qp_counter {
 	SX_QPC_ECE_SENT,      /* SR ACKs that echoed ECN-CE (SX_SR_ACK_ECE) */
 	SX_QPC_RACK_LOST,     /* rack.c: resends its reorder window ordered */
 	SX_QPC_TLP_PROBES,    /* tail-loss probes sent (RFC 8985 7) */
+	SX_QPC_SACKR_SENT,    /* SR ACKs that carried SACK ranges */
 	SX_QPC_MAX,
 };
 

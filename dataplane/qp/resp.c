@@ -860,8 +860,10 @@ fill_ranges(struct sx_qp *qp, struct sx_pkt *h, uint32_t base)
 			break; /* below epsn now, and the older ones too */
 		add_range(h, base, r->start, sx_psn_add(r->start, r->len));
 	}
-	if (h->sackr.count != 0)
+	if (h->sackr.count != 0) {
 		h->bth.opcode = SX_OP_SR_ACK_RANGES;
+		qp->cnt[SX_QPC_SACKR_SENT]++;
+	}
 }
 
 /*
