@@ -289,6 +289,47 @@ test_tlp(void **state)
 	raw_fini(&r);
 }
 
+/*
+ * The responder's SACK ranges (docs/wire.md, SACKR), across the PSN wrap:
+ * PSNs E + 1 .. E + 999 arrive except E + 400 and E + 700 .. E + 709 (E
+ * itself is lost). The ACK: Base E, the bitmap full (E + 1 .. E + 256),
+ * then the runs beyond it, the newest first: [E + 710, E + 1000),
+ * [E + 401, E + 700), and [E + 1, E + 400) cut to [E + 257, E + 400).
+ */
+static void
+test_sack_ranges(void **state)
+{
+	const uint32_t e = 0xffff00;
+	struct raw r;
+	struct sx_pkt h, out;
+	uint32_t i;
+
+	(void)state;
+	assert_int_equal(raw_init(&r, SX_REL_SR, 1024, e, 0), 0);
+	for (i = 1; i < 1000; i++) {
+		if (i == 400 || (i >= 700 && i < 710))
+			continue;
+		memset(&h, 0, sizeof(h));
+		h.bth.opcode = SX_OP_SR(SX_OP_RC_WRITE_ONLY);
+		h.bth.psn = (e + i) & 0xffffff;
+		assert_int_equal(raw_rx(&r, &h, NULL), SX_WIRE_OK);
+	}
+	assert_true(raw_tx(&r, &out, false));
+	assert_int_equal(out.bth.opcode, 0xe2);
+	assert_int_equal(out.sack.base, e);
+	for (i = 0; i < 32; i++)
+		assert_int_equal(out.sack.bitmap[i], 0xff);
+	assert_int_equal(out.sackr.count, 3);
+	assert_int_equal(out.sackr.range[0].start, (e + 710) & 0xffffff);
+	assert_int_equal(out.sackr.range[0].len, 290);
+	assert_int_equal(out.sackr.range[1].start, (e + 401) & 0xffffff);
+	assert_int_equal(out.sackr.range[1].len, 299);
+	assert_int_equal(out.sackr.range[2].start, (e + 257) & 0xffffff);
+	assert_int_equal(out.sackr.range[2].len, 143);
+	assert_int_equal(r.qp.cnt[SX_QPC_SACKR_SENT], 1);
+	raw_fini(&r);
+}
+
 int
 main(void)
 {
@@ -297,6 +338,7 @@ main(void)
 		cmocka_unit_test(test_budget_errno),
 		cmocka_unit_test(test_large_window_wrap),
 		cmocka_unit_test(test_tlp),
+		cmocka_unit_test(test_sack_ranges),
 	};
 
 	return cmocka_run_group_tests_name("qp-window", tests, NULL, NULL);
