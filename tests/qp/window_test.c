@@ -330,6 +330,56 @@ test_sack_ranges(void **state)
 	raw_fini(&r);
 }
 
+/*
+ * The requester reads SACK ranges: 600 packets out (PSNs P .. P + 599,
+ * across the wrap); the ACK says P is missing, P + 1 .. P + 256 arrived
+ * (bitmap), and beyond it [P + 500, P + 600) and [P + 300, P + 400). With
+ * nothing new to send every hole goes again at once (early retransmit),
+ * exactly once, lowest first: P, P + 257 .. P + 299, P + 400 .. P + 499.
+ */
+static void
+test_sack_ranges_sender(void **state)
+{
+	static uint8_t buf[600 * 256];
+	const uint32_t p0 = 0xfffe00;
+	struct raw r;
+	struct sx_mr mr;
+	struct sx_pkt h, out;
+	uint32_t want[144], n = 0, i;
+
+	(void)state;
+	want[n++] = p0;
+	for (i = 257; i < 300; i++)
+		want[n++] = (p0 + i) & 0xffffff;
+	for (i = 400; i < 500; i++)
+		want[n++] = (p0 + i) & 0xffffff;
+	assert_int_equal(raw_init(&r, SX_REL_SR, 256, 0, p0), 0);
+	assert_int_equal(raw_reg(&r, &mr, buf, sizeof(buf), SX_ACCESS_LOCAL_WRITE), 0);
+	post(&r, &mr, buf, sizeof(buf), 1);
+	assert_int_equal(raw_drain(&r), 600);
+	memset(&h, 0, sizeof(h));
+	h.bth.opcode = SX_OP_SR_ACK_RANGES;
+	h.bth.psn = (p0 - 1) & 0xffffff;
+	h.aeth.syndrome = sx_aeth_syndrome(SX_AETH_ACK, SX_AETH_CREDIT_INVALID);
+	h.sack.base = p0;
+	memset(h.sack.bitmap, 0xff, sizeof(h.sack.bitmap));
+	h.sackr.count = 2;
+	h.sackr.range[0].start = (p0 + 500) & 0xffffff;
+	h.sackr.range[0].len = 100;
+	h.sackr.range[1].start = (p0 + 300) & 0xffffff;
+	h.sackr.range[1].len = 100;
+	r.now_ns += 1000000;
+	assert_int_equal(raw_rx(&r, &h, NULL), SX_WIRE_OK);
+	for (i = 0; i < n; i++) {
+		assert_true(raw_tx(&r, &out, true));
+		assert_int_equal(out.bth.psn, want[i]);
+	}
+	assert_false(raw_tx(&r, &out, true));
+	assert_int_equal(r.qp.cnt[SX_QPC_RETRANSMITS], n);
+	raw_dereg(&r, &mr);
+	raw_fini(&r);
+}
+
 int
 main(void)
 {
@@ -339,6 +389,7 @@ main(void)
 		cmocka_unit_test(test_large_window_wrap),
 		cmocka_unit_test(test_tlp),
 		cmocka_unit_test(test_sack_ranges),
+		cmocka_unit_test(test_sack_ranges_sender),
 	};
 
 	return cmocka_run_group_tests_name("qp-window", tests, NULL, NULL);
