@@ -203,6 +203,9 @@ sr_advance(struct sx_qp *qp, uint32_t n)
 	/* The ring forgets what the window leaves: O(n / 64). */
 	sx_ring_fill(qp, qp->rcvd, qp->epsn, n, false);
 	qp->epsn = sx_psn_add(qp->epsn, n);
+	/* a READ or atomic moves epsn past what was placed */
+	if (sx_psn_cmp(qp->rcv_high, qp->epsn) < 0)
+		qp->rcv_high = qp->rcv_run = qp->epsn;
 	while (qp->rq_head != qp->rq_tail) {
 		struct sx_rqe *r = &qp->rq[qp->rq_head & (qp->rq_size - 1)];
 
