@@ -109,6 +109,8 @@ static int parse_fail(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
 static int parse_rate(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
 static int parse_path(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
 static int parse_path_param(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
+static int parse_wan_cc(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
+static int parse_wan_cc_param(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
 
 const char *const sx_coll_op_names[SX_COLL_OPS + 1] = {
 	[SX_COLL_NONE] = "none", [SX_COLL_ALLREDUCE] = "allreduce",
@@ -189,6 +191,25 @@ static const struct key keys[] = {
 		   NULL, "path policy of every host; all but flow need reliability = sr"),
 	KEY_CUSTOM("transport", "path_param", K_REPEAT, parse_path_param, "name=value", NULL, "",
 		   "one path-policy parameter (docs/multipath.md)"),
+	/* [gateway] (docs/longhaul.md) */
+	KEY_BOOL("gateway", "enable", gw, "0",
+		 "cross-DC flows go host -> its DC's gateway -> the peer DC's gateway -> host; "
+		 "a DC's gateway is its last host"),
+	KEY_UINT("gateway", "chunk_bytes", gw_chunk_bytes, "bytes", 4096, 1u << 30, "1048576",
+		 "a relayed flow moves in WRITEs of at most this, each holding a staging slot"),
+	KEY_UINT("gateway", "staging_bytes", gw_staging_bytes, "bytes", 4096, MAX_BYTES, "67108864",
+		 "staging memory per gateway and direction: slots of chunk_bytes, the credits"),
+	KEY_UINT("gateway", "wan_qps", gw_wan_qps, "QPs", 1, 64, "4",
+		 "long-haul QPs from a gateway to each peer gateway; chunks take them in turn"),
+	KEY_UINT("gateway", "deliver_bytes", gw_deliver_bytes, "bytes", 0, MAX_BYTES, "0",
+		 "payload a gateway has in flight to one host at most (at least one chunk); "
+		 "0: no bound beyond the staging"),
+	KEY_CUSTOM("gateway", "wan_cc", 0, parse_wan_cc, "none or a name in docs/cc.md", "dcqcn",
+		   NULL, "congestion control of the gateways' WAN side (transport.cc inside)"),
+	KEY_STR("gateway", "wan_cc_preset", gw_wan_cc_preset, "a preset of wan_cc", "longhaul",
+		"parameter preset of the WAN side (docs/cc.md); empty: the algorithm's first"),
+	KEY_CUSTOM("gateway", "wan_cc_param", K_REPEAT, parse_wan_cc_param, "name=value", NULL, "",
+		   "one WAN-side CC parameter, applied after its preset"),
 	/* [workload] */
 	KEY_CHOICE("workload", "type", wl.kind, sx_wl_kind_names, "none", "the traffic generator"),
 	KEY_UINT("workload", "flow_bytes", wl.flow_bytes, "bytes", 1, MAX_FLOW_BYTES, NULL,
@@ -212,8 +233,10 @@ static const struct key keys[] = {
 		 "moe: token size (a 2048-wide bf16 hidden state)"),
 	KEY_UINT("workload", "max_flows", wl.max_flows, "", 0, UINT32_MAX, "0",
 		 "flows the generator makes at most; 0: no limit"),
-	KEY_CUSTOM("workload", "flow", K_REPEAT, parse_flow, "src dst bytes [start_us]", NULL, "",
-		   "one flow besides the generator's"),
+	KEY_CUSTOM("workload", "flow", K_REPEAT, parse_flow, "src dst bytes [start_us [after]]",
+		   NULL, "",
+		   "one flow besides the generator's; after: the number (from 1) of an earlier "
+		   "flow line whose completion releases it"),
 	/* [fault] */
 	KEY_REAL("fault", "loss", fab.loss, "", K_OPEN_MAX, 0, 1, "0",
 		 "random loss per link traversal"),
@@ -516,6 +539,40 @@ parse_cc_param(struct sx_scn_cfg *c, const char *v, char *why, size_t n)
 	return 0;
 }
 
+static int
+parse_wan_cc(struct sx_scn_cfg *c, const char *v, char *why, size_t n)
+{
+	struct sx_scn_cfg t;
+
+	t.cc[0] = '\0';
+	if (parse_cc(&t, v, why, n) < 0)
+		return -EINVAL;
+	_Static_assert(sizeof(t.cc) == sizeof(c->gw_wan_cc), "one size of CC name");
+	strcpy(c->gw_wan_cc, t.cc);
+	return 0;
+}
+
+static int
+parse_wan_cc_param(struct sx_scn_cfg *c, const char *v, char *why, size_t n)
+{
+	const char *eq = strchr(v, '=');
+
+	if (eq == NULL || eq == v) {
+		say(why, n, "expected name=value");
+		return -EINVAL;
+	}
+	if (c->ngw_wan_cc_param == SX_SCN_MAX_CC_PARAMS) {
+		say(why, n, "more than %u wan_cc_param entries", SX_SCN_MAX_CC_PARAMS);
+		return -EINVAL;
+	}
+	if (strlen(v) >= sizeof(c->gw_wan_cc_param[0])) {
+		say(why, n, "longer than %zu characters", sizeof(c->gw_wan_cc_param[0]) - 1);
+		return -EINVAL;
+	}
+	strcpy(c->gw_wan_cc_param[c->ngw_wan_cc_param++], v);
+	return 0;
+}
+
 /* ---- path selection (docs/multipath.md) ---- */
 
 static int
@@ -588,12 +645,12 @@ static int
 parse_flow(struct sx_scn_cfg *c, const char *v, char *why, size_t n)
 {
 	struct sx_scn_flow_spec fs = {0}, *nf;
-	char buf[256], *w[4];
-	unsigned int nw = words(buf, sizeof(buf), v, w, 4);
-	uint64_t src, dst;
+	char buf[256], *w[5];
+	unsigned int nw = words(buf, sizeof(buf), v, w, 5);
+	uint64_t src, dst, after = 0;
 
-	if (nw < 3 || nw > 4) {
-		say(why, n, "expected: src dst bytes [start_us]");
+	if (nw < 3 || nw > 5) {
+		say(why, n, "expected: src dst bytes [start_us [after]]");
 		return -EINVAL;
 	}
 	if (parse_uint(w[0], &src) < 0 || parse_uint(w[1], &dst) < 0 || src >= (1u << 24) ||
@@ -609,8 +666,15 @@ parse_flow(struct sx_scn_cfg *c, const char *v, char *why, size_t n)
 		say(why, n, "bytes '%s': allowed: 1 .. %llu", w[2], (unsigned long long)MAX_FLOW_BYTES);
 		return -EINVAL;
 	}
-	if (nw == 4 && parse_at_us(w[3], "start_us", &fs.start_ns, why, n) < 0)
+	if (nw >= 4 && parse_at_us(w[3], "start_us", &fs.start_ns, why, n) < 0)
 		return -EINVAL;
+	/* a dependency on an earlier flow line: no cycle can form */
+	if (nw == 5 && (parse_uint(w[4], &after) < 0 || after < 1 || after > c->nflows)) {
+		say(why, n, "after '%s': the number of an earlier flow line, 1 .. %u", w[4],
+		    c->nflows);
+		return -EINVAL;
+	}
+	fs.after = (uint32_t)after;
 	fs.src = (uint32_t)src;
 	fs.dst = (uint32_t)dst;
 	nf = realloc(c->flows, (c->nflows + 1) * sizeof(*nf));
@@ -685,6 +749,8 @@ sx_scn_cfg_init(struct sx_scn_cfg *c)
 			abort();
 	}
 	strcpy(c->dir, ".");
+	/* K_STR keys carry no default of their own */
+	strcpy(c->gw_wan_cc_preset, "longhaul");
 }
 
 void
@@ -970,6 +1036,32 @@ sx_scn_check(const struct sx_scn_cfg *c, FILE *err)
 		if (i == ops->npresets)
 			return check_fail(err, "[transport] cc_preset = %s: %s has no such preset",
 					  c->cc_preset, ops->name);
+	}
+	if (c->gw) {
+		bool wan_on = strcmp(c->gw_wan_cc, "none") != 0;
+		const struct sx_cc_ops *wops = wan_on ? sx_cc_find(c->gw_wan_cc) : NULL;
+
+		if (f->dcs < 2 || (uint64_t)f->hosts_per_leaf * f->leaves < 2)
+			return check_fail(err, "[gateway] enable needs dcs >= 2 and two hosts or more "
+					       "per DC (the last is the gateway)");
+		if (c->gw_staging_bytes < c->gw_chunk_bytes + SX_SCN_GW_HDR_BYTES)
+			return check_fail(err, "[gateway] staging_bytes = %llu holds no slot of "
+					       "chunk_bytes = %llu plus its %u-byte header",
+					  (unsigned long long)c->gw_staging_bytes,
+					  (unsigned long long)c->gw_chunk_bytes, SX_SCN_GW_HDR_BYTES);
+		/* the preset has a default (longhaul): only parameters need a CC */
+		if (!wan_on && c->ngw_wan_cc_param > 0)
+			return check_fail(err, "[gateway] wan_cc_param needs a wan_cc (wan_cc is none)");
+		if (wops != NULL && c->gw_wan_cc_preset[0] != '\0') {
+			for (i = 0; i < wops->npresets &&
+				    strcmp(wops->presets[i].name, c->gw_wan_cc_preset);
+			     i++)
+				;
+			if (i == wops->npresets)
+				return check_fail(err,
+						  "[gateway] wan_cc_preset = %s: %s has no such preset",
+						  c->gw_wan_cc_preset, wops->name);
+		}
 	}
 	for (i = 0; i < c->nflows; i++) {
 		if (c->flows[i].src >= hosts || c->flows[i].dst >= hosts)

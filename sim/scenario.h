@@ -32,6 +32,8 @@
 #define SX_SCN_MAX_EVENTS    64
 #define SX_SCN_PATH          512
 #define SX_SCN_MAX_PATH_PARAMS 8
+/* The relay header at the start of each staging slot (docs/longhaul.md). */
+#define SX_SCN_GW_HDR_BYTES 64
 
 /* A flow given explicitly in the configuration. */
 struct sx_scn_flow_spec {
@@ -39,6 +41,8 @@ struct sx_scn_flow_spec {
 	uint32_t dst;
 	uint64_t bytes;
 	uint64_t start_ns;
+	uint32_t after; /* 0, or 1 + the index of an earlier explicit flow whose
+			 * completion releases this one */
 };
 
 /* A scheduled fabric change: fail a cable, or change its rate. */
@@ -66,6 +70,18 @@ struct sx_scn_cfg {
 	char path[32];   /* "": flow */
 	char path_param[SX_SCN_MAX_PATH_PARAMS][64];
 	uint32_t npath_param;
+	/* gateway mode (sim/gateway.c): cross-DC flows relayed by a gateway
+	 * host per DC, the last host of the DC (on its last leaf, the border
+	 * leaf) */
+	bool gw;
+	uint64_t gw_chunk_bytes;   /* one relayed WRITE at most */
+	uint64_t gw_staging_bytes; /* per gateway and direction */
+	uint32_t gw_wan_qps;       /* long-haul QPs per ordered gateway pair */
+	uint64_t gw_deliver_bytes; /* in flight from a gateway to one host; 0: no bound */
+	char gw_wan_cc[32];        /* the gateways' WAN side; "none": no CC */
+	char gw_wan_cc_preset[32];
+	char gw_wan_cc_param[SX_SCN_MAX_CC_PARAMS][64];
+	uint32_t ngw_wan_cc_param;
 	/* workload */
 	struct sx_wl_cfg wl;
 	char cdf_path[SX_SCN_PATH];
