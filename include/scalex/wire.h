@@ -144,7 +144,9 @@ enum sx_op_flag {
 	SX_OPF_ACK = 1u << 26,
 	SX_OPF_CNP = 1u << 27,
 };
+#ifndef __cplusplus /* C++ adapters include this header too */
 _Static_assert(SX_HDR_MAX <= 16, "header flags overlap the property flags");
+#endif
 
 /** Transport service of an opcode (the top three bits of the opcode). */
 enum sx_transport {
