@@ -1002,13 +1002,20 @@ wan_bdp(void **state)
 	(void)state;
 	for (size_t k = 0; k < sizeof(rtts) / sizeof(rtts[0]); k++) {
 		for (size_t i = 0; i < (sanitized ? 2 - k : 3); i++) {
-			const char *sets[] = {rtts[k].delay, rtts[k].window, losses[i], NULL};
+			const char *sets[] = {rtts[k].delay,	 rtts[k].window,
+					      losses[i],	 "sim.series=1",
+					      "sim.sample_us=1000", NULL};
 			struct sx_scn_cfg cfg;
 			struct sx_scn_result r;
 			struct sx_scn *s;
 			uint64_t first_ps = UINT64_MAX, last_ps = 0, bytes = 0;
-			double xfer_ns, gbps;
+			uint64_t rtt_ns = (uint64_t)(rtts[k].rtt_ms * 1e6), full_ns = 0;
+			uint64_t steady_bits = 0, steady_ns;
+			double xfer_ns, gbps, steady, payload_share, line_gbps;
+			const struct sx_fab_link *rx = NULL;
+			char rx_name[16];
 			uint32_t f;
+			size_t j;
 
 			load(&cfg, "wan_bdp", sets);
 			if (sanitized || rtts[k].flows < cfg.nflows)
@@ -1025,16 +1032,45 @@ wan_bdp(void **state)
 				last_ps = fr->end_ps > last_ps ? fr->end_ps : last_ps;
 				bytes += fr->bytes;
 			}
+			/* Steady state, from the simulator's per-millisecond
+			 * record of the switch port into the receiver: the
+			 * payload it delivered from the end of the first RTT to
+			 * the last millisecond in which it still ran above half
+			 * its line rate (new data; after it only the final
+			 * repairs, which need one more WAN round trip, arrive).
+			 * Payload over the port's bytes over the whole run
+			 * (headers, retransmissions, duplicates) converts. */
+			snprintf(rx_name, sizeof(rx_name), ">h%u", s->flows[0].dst);
+			for (j = 0; j < s->fab.nlinks; j++)
+				if (strstr(s->fab.links[j].name, rx_name) != NULL &&
+				    s->fab.links[j].name[0] == 'l')
+					rx = &s->fab.links[j];
+			assert_non_null(rx);
+			line_gbps = (double)rx->rate_bps / 1e9;
+			payload_share = (double)bytes / (double)rx->tx_bytes;
+			for (j = 0; j < s->nseries_q; j++)
+				if (&s->fab.links[s->series_q[j].link] == rx &&
+				    s->series_q[j].gbps > line_gbps / 2)
+					full_ns = s->series_q[j].t_ns;
+			assert_true(full_ns > rtt_ns + 10 * 1000000ull);
+			for (j = 0; j < s->nseries_q; j++)
+				if (&s->fab.links[s->series_q[j].link] == rx &&
+				    s->series_q[j].t_ns > rtt_ns && s->series_q[j].t_ns <= full_ns)
+					steady_bits += (uint64_t)(s->series_q[j].gbps * 1e6 + 0.5);
+			steady_ns = full_ns - rtt_ns;
+			steady = (double)steady_bits * payload_share / (double)steady_ns;
 			sx_scn_destroy(s);
 			sx_scn_cfg_fini(&cfg);
 			xfer_ns = (double)(last_ps - first_ps) / SX_PS_PER_NS - rtts[k].rtt_ms * 1e6;
 			gbps = (double)bytes * 8 / xfer_ns;
 			printf("BDP window, 100G WAN, RTT %.0f ms, %s, loss %s per link: %.1f GB in "
-			       "%.1f ms + one RTT, goodput %.2f Gb/s = %.1f%% of the link; %lu "
-			       "retransmits, %lu timeouts\n",
+			       "%.1f ms + one RTT, goodput %.2f Gb/s = %.1f%% of the link; steady "
+			       "state (%.0f..%.0f ms) %.2f Gb/s, then %.1f ms to the last "
+			       "completion; %lu retransmits, %lu timeouts\n",
 			       rtts[k].rtt_ms, rtts[k].window + 10, losses[i] + 11, bytes / 1e9,
-			       xfer_ns / 1e6, gbps, gbps, (unsigned long)r.retransmits,
-			       (unsigned long)r.timeouts);
+			       xfer_ns / 1e6, gbps, gbps, rtt_ns / 1e6, full_ns / 1e6, steady,
+			       ((double)(last_ps - first_ps) / SX_PS_PER_NS - (double)full_ns) / 1e6,
+			       (unsigned long)r.retransmits, (unsigned long)r.timeouts);
 			assert_int_equal(r.completed, sanitized ? 1 : rtts[k].flows);
 			assert_true(gbps <= 100.0);
 			if (i == 0) {
@@ -1043,7 +1079,9 @@ wan_bdp(void **state)
 				assert_int_equal(r.timeouts, 0);
 			} else if (i == 1) {
 				assert_true(gbps >= (k == 0 ? 90.0 : 80.0));
+				assert_true(steady >= 90.0);
 			}
+			assert_true(steady <= 100.0);
 		}
 	}
 }
