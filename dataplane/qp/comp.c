@@ -94,7 +94,6 @@ advance_una(struct sx_qp *qp, uint32_t una, uint64_t now_ns)
 	/* The rings forget the PSNs the window leaves: O(shift / 64). */
 	sx_ring_fill(qp, qp->sacked, qp->snd_una, shift, false);
 	sx_ring_fill(qp, qp->resent, qp->snd_una, shift, false);
-	sx_ring_fill(qp, qp->resent_old, qp->snd_una, shift, false);
 	qp->snd_una = una;
 	if (sx_psn_cmp(qp->sr_scan, una) < 0)
 		qp->sr_scan = una;
@@ -329,28 +328,15 @@ sack(struct sx_qp *qp, struct comp_pkt *cp)
 	sack_ranges(qp, pkt);
 	if (sx_psn_cmp(qp->sr_high, qp->snd_una) < 0)
 		qp->sr_high = qp->snd_una;
-	/* Lost retransmissions: once packets first sent after sr_recover
-	 * was set are SACKed past the threshold, a hole resent before that
-	 * moment (resent_old) and still open was lost again and may be
-	 * resent without a timeout. Holes resent since then stay marked
-	 * until the next round: their resends may still be on the way
-	 * (clearing every mark here resent them a third time, about one
-	 * spurious resend per loss at a 50 ms RTT). */
+	/* Lost retransmissions: once packets first sent after the last round
+	 * of resends are SACKed past the threshold, a hole still open below
+	 * that point was lost again and may be resent without a timeout. */
 	if (qp->sr_recovering) {
 		if (sx_psn_cmp(qp->snd_una, qp->sr_recover) >= 0) {
 			qp->sr_recovering = false;
 		} else if (sx_psn_fwd(qp->sr_recover, qp->sr_high) > SX_SR_DUPTHRESH &&
 			   sx_psn_cmp(qp->sr_high, qp->sr_recover) > 0) {
-			/* With no new data left nothing later can prove the
-			 * newer resends lost but a timeout: give up their
-			 * marks too (a spurious resend at the tail costs
-			 * less than an RTO). */
-			if (qp->sq_cur == qp->sq_tail) {
-				sx_ring_clear(qp, qp->resent);
-				sx_ring_clear(qp, qp->resent_old);
-			} else {
-				sx_ring_age(qp, qp->resent, qp->resent_old);
-			}
+			sx_ring_clear(qp, qp->resent);
 			qp->sr_scan = qp->snd_una;
 			qp->sr_recover = qp->snd_max;
 		}
@@ -588,7 +574,6 @@ sx_comp_timer(struct sx_qp *qp, uint64_t now_ns)
 	qp->rto_deadline = now_ns + sx_qp_rto(qp);
 	qp->rd_gap = false;
 	sx_ring_clear(qp, qp->resent);
-	sx_ring_clear(qp, qp->resent_old);
 	qp->sr_scan = qp->snd_una;
 	qp->sr_probe = qp->rel == SX_REL_SR;
 	qp->tlp_due = false;

@@ -110,10 +110,9 @@ sx_qp_init(struct sx_qp *qp, struct sx_qp_env *env, struct sx_pd *pd, uint32_t q
 	qp->rq = calloc(qp->rq_size, sizeof(*qp->rq));
 	qp->sacked = calloc(qp->win_pkts / 64, sizeof(uint64_t));
 	qp->resent = calloc(qp->win_pkts / 64, sizeof(uint64_t));
-	qp->resent_old = calloc(qp->win_pkts / 64, sizeof(uint64_t));
 	qp->rcvd = calloc(qp->win_pkts / 64, sizeof(uint64_t));
 	if (qp->sq == NULL || qp->rq == NULL || qp->sacked == NULL || qp->resent == NULL ||
-	    qp->resent_old == NULL || qp->rcvd == NULL) {
+	    qp->rcvd == NULL) {
 		sx_qp_fini(qp);
 		return -ENOMEM;
 	}
@@ -143,11 +142,10 @@ sx_qp_fini(struct sx_qp *qp)
 	free(qp->rq);
 	free(qp->sacked);
 	free(qp->resent);
-	free(qp->resent_old);
 	free(qp->rcvd);
 	qp->sq = NULL;
 	qp->rq = NULL;
-	qp->sacked = qp->resent = qp->resent_old = qp->rcvd = NULL;
+	qp->sacked = qp->resent = qp->rcvd = NULL;
 	sx_rack_fini(qp);
 	qp->env->window_used_bytes -= qp->win_bytes;
 	qp->win_bytes = 0;
@@ -610,9 +608,8 @@ sx_cc_timeout(struct sx_qp *qp, uint64_t now_ns)
 uint64_t
 sx_qp_window_bytes(uint32_t win_pkts, bool rack)
 {
-	/* sacked + resent + resent_old + rcvd rings; rack.c's per-PSN stamp
-	 * and entropy */
-	return 4ull * win_pkts / 8 + (rack ? 6ull * win_pkts : 0);
+	/* sacked + resent + rcvd rings; rack.c's per-PSN stamp and entropy */
+	return 3ull * win_pkts / 8 + (rack ? 6ull * win_pkts : 0);
 }
 
 void
@@ -641,15 +638,6 @@ void
 sx_ring_clear(const struct sx_qp *qp, uint64_t *m)
 {
 	memset(m, 0, qp->win_pkts / 8);
-}
-
-void
-sx_ring_age(const struct sx_qp *qp, uint64_t *m, uint64_t *old)
-{
-	for (uint32_t i = 0; i < qp->win_pkts / 64; i++) {
-		m[i] &= ~old[i];
-		old[i] = m[i];
-	}
 }
 
 uint32_t

@@ -349,11 +349,6 @@ struct sx_qp {
 	 * window slides by clearing what it leaves: O(advance / 64) words. */
 	uint64_t *sacked;
 	uint64_t *resent;
-	/* Of the resent PSNs, those resent before sr_recover was last set:
-	 * only their resends are proven lost again once PSNs sent after
-	 * sr_recover are SACKed (comp.c); a resend made since is still on
-	 * its way and must not go a third time. */
-	uint64_t *resent_old;
 	uint32_t sr_high;  /* one past the highest SACKed PSN */
 	/* Below this PSN every PSN from snd_una is SACKed or resent: the hole
 	 * scan resumes here instead of at snd_una (req.c), so finding the
@@ -546,9 +541,6 @@ sx_ring_set(const struct sx_qp *qp, uint64_t *m, uint32_t psn)
 void sx_ring_fill(const struct sx_qp *qp, uint64_t *m, uint32_t psn, uint32_t n, bool val);
 /* Clear the whole ring: O(win_pkts / 64), once per loss round, not per packet. */
 void sx_ring_clear(const struct sx_qp *qp, uint64_t *m);
-/* One recovery round on: clear in @p m the bits set in @p old, then copy
- * @p m into @p old. O(win_pkts / 64), once per round. */
-void sx_ring_age(const struct sx_qp *qp, uint64_t *m, uint64_t *old);
 /* Offset from @p psn of the first PSN in [psn, psn + n) whose bit is clear
  * in @p a and (when @p b is not NULL) in @p b, or n if none: word-wise
  * find-first-set on the complement, O(n / 64 + 1). With @p want_set, the
@@ -557,7 +549,7 @@ uint32_t sx_ring_find(const struct sx_qp *qp, const uint64_t *a, const uint64_t 
 		      uint32_t psn, uint32_t n, bool want_set);
 
 /* Scoreboard bytes of a QP of window @p win_pkts (a power of two): the
- * sender's sacked, resent and resent_old rings, the responder's rcvd ring, and with
+ * sender's sacked and resent rings, the responder's rcvd ring, and with
  * @p rack the multipath detector's per-PSN send times and entropies. */
 uint64_t sx_qp_window_bytes(uint32_t win_pkts, bool rack);
 

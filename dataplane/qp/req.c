@@ -266,10 +266,8 @@ sr_resend_hole(struct sx_qp *qp, struct sx_txd *txd, uint64_t now_ns)
 		if (qp->rack != NULL)
 			sx_rack_resent(qp, psn, now_ns);
 		if (!qp->sr_recovering) {
-			/* every resend so far went before the mark */
 			qp->sr_recovering = true;
 			qp->sr_recover = qp->snd_max;
-			memcpy(qp->resent_old, qp->resent, qp->win_pkts / 8);
 		}
 		sx_cc_loss(qp, now_ns);
 		return true;

@@ -20,12 +20,12 @@
 
 #define SEC 1000000000ull
 
-/* The scoreboards of a window, from its definition: three sender bitmaps
- * (sacked, resent, resent_old) and one responder bitmap of one bit per PSN. */
+/* The scoreboards of a window, from its definition: two sender bitmaps and
+ * one responder bitmap of one bit per PSN. */
 static uint64_t
 want_bytes(uint32_t win)
 {
-	return 4ull * win / 8;
+	return 3ull * win / 8;
 }
 
 static void
@@ -380,93 +380,6 @@ test_sack_ranges_sender(void **state)
 	raw_fini(&r);
 }
 
-/* SACK bits for PSNs [from, to) of an ACK whose base is @p base. */
-static unsigned int
-sack_bits(unsigned int *bits, unsigned int n, uint32_t base, uint32_t from, uint32_t to)
-{
-	for (uint32_t p = from; p < to; p++)
-		bits[n++] = p - base - 1;
-	return n;
-}
-
-/*
- * Lost retransmissions, one recovery round at a time (comp.c): PSN P is
- * lost and resent (the round begins: packets from P + 40 on go after that
- * resend), new data P + 40 .. P + 59 goes, then P + 20 is found lost and
- * resent. SACKs past P + 44 prove P's resend lost (P + 45 left after it)
- * but not P + 20's, which left after P + 40 .. P + 59: only P goes again.
- * Once P + 60 .. P + 79, sent after that second mark, are SACKed past the
- * threshold with P + 20 still missing, its resend is proven lost and it
- * goes again. No timeout, no resend a third time while one is on its way.
- * (With nothing new left to send, every mark goes at such a SACK: only a
- * timeout could prove the newer resends lost then.)
- */
-static void
-test_lost_retransmit_rounds(void **state)
-{
-	static uint8_t buf[80 * 256];
-	const uint32_t p0 = 100;
-	unsigned int bits[256], n;
-	struct raw r;
-	struct sx_mr mr;
-	struct sx_pkt out;
-
-	(void)state;
-	assert_int_equal(raw_init(&r, SX_REL_SR, 256, 0, p0), 0);
-	assert_int_equal(raw_reg(&r, &mr, buf, sizeof(buf), SX_ACCESS_LOCAL_WRITE), 0);
-	post(&r, &mr, buf, 40 * 256, 1);
-	assert_int_equal(raw_drain(&r), 40);
-	/* P missing, P + 1 .. P + 10 arrived: P goes again */
-	r.now_ns += 100000;
-	n = sack_bits(bits, 0, p0, p0 + 1, p0 + 11);
-	sr_ack(&r, p0, bits, n);
-	assert_true(raw_tx(&r, &out, true));
-	assert_int_equal(out.bth.psn, p0);
-	assert_false(raw_tx(&r, &out, true));
-	post(&r, &mr, buf + 40 * 256, 20 * 256, 2);
-	assert_int_equal(raw_drain(&r), 20);
-	/* P + 20 missing too: it goes again, after P + 40 .. P + 59 */
-	r.now_ns += 10000;
-	n = sack_bits(bits, 0, p0, p0 + 1, p0 + 20);
-	n = sack_bits(bits, n, p0, p0 + 21, p0 + 31);
-	sr_ack(&r, p0, bits, n);
-	assert_true(raw_tx(&r, &out, true));
-	assert_int_equal(out.bth.psn, p0 + 20);
-	assert_false(raw_tx(&r, &out, true));
-	/* P + 31 .. P + 50 arrive, P and P + 20 do not: P only, then the
-	 * new data queued meanwhile, P + 60 .. P + 79 */
-	post(&r, &mr, buf + 60 * 256, 20 * 256, 3);
-	r.now_ns += 10000;
-	n = sack_bits(bits, 0, p0, p0 + 1, p0 + 20);
-	n = sack_bits(bits, n, p0, p0 + 21, p0 + 51);
-	sr_ack(&r, p0, bits, n);
-	assert_true(raw_tx(&r, &out, true));
-	assert_int_equal(out.bth.psn, p0);
-	for (uint32_t i = 60; i < 80; i++) {
-		assert_true(raw_tx(&r, &out, true));
-		assert_int_equal(out.bth.psn, p0 + i);
-	}
-	assert_false(raw_tx(&r, &out, true));
-	assert_int_equal(r.qp.cnt[SX_QPC_RETRANSMITS], 3);
-	/* P arrived; P + 21 .. P + 70 too, P + 20 not: its resend was lost */
-	r.now_ns += 100000;
-	n = sack_bits(bits, 0, p0 + 20, p0 + 21, p0 + 71);
-	sr_ack(&r, p0 + 20, bits, n);
-	assert_true(raw_tx(&r, &out, true));
-	assert_int_equal(out.bth.psn, p0 + 20);
-	assert_false(raw_tx(&r, &out, true));
-	assert_int_equal(r.qp.cnt[SX_QPC_RETRANSMITS], 4);
-	assert_int_equal(r.qp.cnt[SX_QPC_TIMEOUTS], 0);
-	/* everything arrives: the QP forgets the marks with the window */
-	r.now_ns += 100000;
-	sr_ack(&r, p0 + 80, NULL, 0);
-	assert_int_equal(r.qp.snd_una, p0 + 80);
-	assert_int_equal(sx_ring_find(&r.qp, r.qp.resent_old, NULL, p0 + 80, r.qp.win_pkts, true),
-			 r.qp.win_pkts);
-	raw_dereg(&r, &mr);
-	raw_fini(&r);
-}
-
 int
 main(void)
 {
@@ -477,7 +390,6 @@ main(void)
 		cmocka_unit_test(test_tlp),
 		cmocka_unit_test(test_sack_ranges),
 		cmocka_unit_test(test_sack_ranges_sender),
-		cmocka_unit_test(test_lost_retransmit_rounds),
 	};
 
 	return cmocka_run_group_tests_name("qp-window", tests, NULL, NULL);
