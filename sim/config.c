@@ -132,8 +132,8 @@ static const struct key keys[] = {
 		   "propagation delay of a fabric link"),
 	KEY_UINT("topology", "wire_overhead_bytes", fab.wire_overhead_bytes, "bytes", 0, 1000, "24",
 		 "per frame on the wire beyond the frame: preamble, SFD, FCS, inter-frame gap"),
-	KEY_UINT("topology", "nic_ring_frames", fab.nic_ring_frames, "frames", 2, 1u << 20, "64",
-		 "host NIC transmit ring"),
+	KEY_UINT("topology", "nic_ring_frames", fab.nic_ring_frames, "frames", 2, 1u << 20, "8",
+		 "host NIC transmit ring: the engine refills it as it drains"),
 	/* [switch] */
 	KEY_UINT("switch", "buffer_bytes", fab.buffer_bytes, "bytes", 1, MAX_BYTES, "1000000",
 		 "per egress port (no shared buffer)"),

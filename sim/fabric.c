@@ -558,6 +558,19 @@ classify(struct sx_fab_pkt *p)
 	return true;
 }
 
+uint32_t
+sx_fabric_host_room(struct sx_fabric *fab, uint32_t h)
+{
+	struct sx_fab_link *l = fab->host_up[h];
+
+	/* none: the host is told when there is (tx_room at half a ring) */
+	if (l->paused || l->qpkts >= l->cap_frames) {
+		l->host_blocked = true;
+		return 0;
+	}
+	return l->cap_frames - l->qpkts;
+}
+
 bool
 sx_fabric_host_tx(struct sx_fabric *fab, uint32_t h, struct sx_frame *f)
 {

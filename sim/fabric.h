@@ -233,6 +233,8 @@ int sx_fabric_init(struct sx_fabric *fab, const struct sx_fabric_cfg *cfg, struc
 		   struct sx_sim_pool *pool, const struct sx_fabric_hooks *hooks);
 void sx_fabric_fini(struct sx_fabric *fab);
 
+/* Frames host @p h's tx ring takes now; 0 also arranges a tx_room call. */
+uint32_t sx_fabric_host_room(struct sx_fabric *fab, uint32_t h);
 /* Host @p h sends @p f: false if its tx ring is full (the host keeps it). */
 bool sx_fabric_host_tx(struct sx_fabric *fab, uint32_t h, struct sx_frame *f);
 /* Run a fabric event (SX_EV_TXDONE, SX_EV_ARRIVE, SX_EV_LINK_CHANGE, SX_EV_PFC). */

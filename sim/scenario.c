@@ -64,6 +64,19 @@ host_tx(void *arg, struct sx_port *port, struct sx_frame *f)
 	return false;
 }
 
+/* The sim port's ring room: what the host's NIC ring takes now. */
+static uint32_t
+host_room(void *arg, struct sx_port *port)
+{
+	struct sx_host *h = arg;
+	uint32_t room = sx_fabric_host_room(&h->scn->fab, h->id);
+
+	(void)port;
+	if (room == 0)
+		h->tx_blocked = true;
+	return room;
+}
+
 static void
 fab_deliver(void *arg, uint32_t hi, struct sx_frame *f)
 {
@@ -260,6 +273,7 @@ host_init(struct sx_scn *s, struct sx_host *h, uint32_t id, FILE *err)
 	port = sx_port_sim_open(s->pool, c->mtu + 128, host_tx, h);
 	if (port == NULL)
 		return -errno;
+	sx_port_sim_set_room(port, host_room);
 	port->mac[2] = (uint8_t)(id >> 24);
 	port->mac[3] = (uint8_t)(id >> 16);
 	port->mac[4] = (uint8_t)(id >> 8);

@@ -1211,9 +1211,16 @@ slow_pacing(void **state)
 
 /*
  * Host queueing in flows.csv: a short flow posted behind a long one of the
- * same host (another QP) waits for the frames ahead of it: the 64-frame NIC
- * ring, refilled when half empty (32 to 64 frames), and the engine's
- * backlog of built frames the ring refused (up to SX_ENGINE_BURST, 32).
+ * same host (another QP) waits for the frames ahead of it. The engine keeps
+ * the NIC ring short (nic_ring_frames 8, refilled when half empty: 4 to 8
+ * frames on it while the long flow is backlogged) and builds no frame the
+ * ring cannot take, and the new QP joins the deficit round-robin last:
+ * after at most one turn of the long flow (a quantum of one max frame, so
+ * at most two frames with the overdraft). So its first frame starts after
+ * at least 3 frame times (the ring at half, its head part sent) and at most
+ * 8 + 2 (the ring drains from full to half, the 4 left, the long flow's
+ * turn). With the former 64-frame FIFO ring and the engine's 32-frame
+ * backlog the same flow waited 31 to 97 frames (66 measured).
  */
 static void
 host_queueing(void **state)
@@ -1248,7 +1255,7 @@ host_queueing(void **state)
 	       "(%.1f frames); the long flow's own: %.1f ns\n",
 	       q_ns, q_ns / ((frame_ns_min + frame_ns_max) / 2),
 	       (double)(big->wire_ps - big->start_ps) / 1e3);
-	assert_true(q_ns >= 31 * frame_ns_min && q_ns <= 97 * frame_ns_max);
+	assert_true(q_ns >= 3 * frame_ns_min && q_ns <= 10 * frame_ns_max);
 	sx_scn_destroy(s);
 	sx_scn_cfg_fini(&cfg);
 }
