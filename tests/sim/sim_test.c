@@ -1230,7 +1230,7 @@ host_queueing(void **state)
 	struct sx_scn_cfg cfg;
 	struct sx_scn *s;
 	const struct sx_scn_flowrec *big, *small;
-	double frame_ns_min, frame_ns_max, q_ns;
+	double frame_ns_min, frame_ns_max, q_ns, fct_ns;
 
 	(void)state;
 	load(&cfg, "loss", sets);
@@ -1256,6 +1256,13 @@ host_queueing(void **state)
 	       q_ns, q_ns / ((frame_ns_min + frame_ns_max) / 2),
 	       (double)(big->wire_ps - big->start_ps) / 1e3);
 	assert_true(q_ns >= 3 * frame_ns_min && q_ns <= 10 * frame_ns_max);
+	/* and it completes within its empty-fabric time (1 us per link, two
+	 * links each way; its frame stored and forwarded once, the ACK's two
+	 * small frames) plus that wait: under 4 us + 14 frame times (the
+	 * 64-frame ring made it at least 4 us + 31 frame times) */
+	fct_ns = (double)(small->end_ps - small->start_ps) / 1e3;
+	printf("its FCT: %.1f ns\n", fct_ns);
+	assert_true(fct_ns <= 4000 + 14 * frame_ns_max);
 	sx_scn_destroy(s);
 	sx_scn_cfg_fini(&cfg);
 }
