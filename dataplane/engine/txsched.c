@@ -118,6 +118,9 @@ sx_pace_next(uint64_t next_ns, uint64_t now_ns, uint32_t frame_bytes, uint64_t r
 	if (backlogged) {
 		uint64_t burst_ns = (uint64_t)burst_bytes * 8 * 1000000000ull / rate_bps;
 
+		if (burst_ns > SX_PACE_BURST_NS)
+			burst_ns = SX_PACE_BURST_NS;
+
 		floor = now_ns > burst_ns ? now_ns - burst_ns : 0;
 	}
 	base = next_ns > floor ? next_ns : floor;

@@ -62,15 +62,18 @@ void sx_drr_charge(struct sx_drr *d, uint32_t id, uint32_t bytes);
 
 /* Catch-up cap of the engine's pacer: 64 KiB, what a 10 Gb/s QP is owed
  * after a 50 us oversleep (one scheduler tick of a loaded host), 3% of a
- * 2 MB switch buffer, 16 frames at MTU 4096. */
+ * 2 MB switch buffer, 16 frames at MTU 4096; and never more than 100 us at
+ * the QP's rate, so that a QP cut to a low rate (200 Mb/s: 2.5 KB) does not
+ * dump milliseconds of its rate into a queue its CC is draining. */
 #define SX_PACE_BURST_BYTES 65536u
+#define SX_PACE_BURST_NS 100000u
 
 /*
  * The next send time of a QP at @p rate_bps (> 0) after it sends a data
  * frame of @p frame_bytes at @p now_ns, its previous next send time being
  * @p next_ns (<= now_ns: the QP may send). @p backlogged: the QP had data
  * waiting since @p next_ns (it did not go idle), so the time since then is
- * credit, at most @p burst_bytes at the rate.
+ * credit, at most @p burst_bytes and at most SX_PACE_BURST_NS.
  */
 uint64_t sx_pace_next(uint64_t next_ns, uint64_t now_ns, uint32_t frame_bytes,
 		      uint64_t rate_bps, uint32_t burst_bytes, bool backlogged);

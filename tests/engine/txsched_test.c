@@ -198,6 +198,18 @@ pace_catch_up_bounded(void **state)
 		printf("after a 1 ms oversleep: %lu frames back to back\n", (unsigned long)n);
 		assert_true(n >= SX_PACE_BURST_BYTES / 1000 && n <= SX_PACE_BURST_BYTES / 1000 + 2);
 	}
+	/* at 200 Mb/s the time cap binds: 100 us is 2500 B, 2 frames (+1) */
+	{
+		uint64_t next = 1000, now = 10001000, n = 0;
+
+		while (next <= now) {
+			next = sx_pace_next(next, now, 1000, 200000000ull, SX_PACE_BURST_BYTES, true);
+			n++;
+		}
+		printf("200 Mb/s after a 10 ms oversleep: %lu frames back to back\n",
+		       (unsigned long)n);
+		assert_true(n >= 2 && n <= 4);
+	}
 }
 
 /* Woken on time, the pacer is exact (no credit to use); after idle, none. */

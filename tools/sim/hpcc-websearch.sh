@@ -26,7 +26,7 @@
 #                                    [--jobs N] [--duration-us US]
 #   --quick   16 hosts (2 leaves x 8, 2 spines at 400G), 400 us: the smoke
 #             test (tests/sim: hpcc-websearch-quick), about 30 s on 2 cores
-#   full      320 hosts, 4 ms of arrivals and up to 4 ms of drain; 56 runs,
+#   full      320 hosts, 2 ms of arrivals and up to 2 ms of drain; 56 runs,
 #             about 70 min of CPU on this project's 2-core machine (measured
 #             in docs/cc.md, "Results"), so use --jobs and the cores you have
 # Writes OUT/results.md (the tables), OUT/results.csv, OUT/fct-*.png (p50 and
@@ -68,7 +68,7 @@ else
 	topo="hosts_per_leaf = 16
 leaves = 20
 spines = 4"
-	duration=${duration:-4000}
+	duration=${duration:-2000}
 fi
 cat > "$out/base.ini" <<INI
 # written by tools/sim/hpcc-websearch.sh
