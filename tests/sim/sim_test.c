@@ -376,7 +376,8 @@ config_errors(void **state)
 		{"[fault]\nrate = l0-s0 10 inf\n", NULL, 2, {"rate = l0-s0 10 inf", "gbps 'inf'"}},
 		{"[workload]\nflow = 0 1 1000 nan\n", NULL, 2, {"flow = 0 1 1000 nan", "start_us 'nan'"}},
 		{"[workload]\nflow = 0 1 -1000\n", NULL, 2, {"flow = 0 1 -1000", "bytes '-1000'"}},
-		{"[workload]\nflow = 0 1 1000 5 junk\n", NULL, 2, {"flow", "src dst bytes [start_us]"}},
+		{"[workload]\nflow = 0 1 1000 5 1 junk\n", NULL, 2, {"flow", "src dst bytes [start_us [after]]"}},
+		{"[workload]\nflow = 0 1 1000 5 1\n", NULL, 2, {"flow", "after '1'"}},
 		/* a line without '=' */
 		{"[sim]\nseed = 3\nduration_us 100\n", NULL, 3,
 		 {"t.ini:3: expected 'key = value' or '[section]': duration_us 100"}},
