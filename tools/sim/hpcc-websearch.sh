@@ -27,8 +27,10 @@
 #   --quick   16 hosts (2 leaves x 8, 2 spines at 400G), 400 us: the smoke
 #             test (tests/sim: hpcc-websearch-quick), about 30 s on 2 cores
 #   full      320 hosts, 2 ms of arrivals and up to 2 ms of drain; 56 runs,
-#             about 70 min of CPU on this project's 2-core machine (measured
-#             in docs/cc.md, "Results"), so use --jobs and the cores you have
+#             10-20 s each at 30% load, 1-6 min at 50%: about 90 CPU-minutes,
+#             50 min wall with --jobs 2 on this project's 2-core machine
+#             shared with other builds (docs/cc.md, "Results"); --jobs N runs
+#             N at a time (default: nproc)
 # Writes OUT/results.md (the tables), OUT/results.csv, OUT/fct-*.png (p50 and
 # p99 slowdown by flow size, one line per CC) and OUT/runs/* (scalex-sim's
 # outputs). Needs scalex-sim built, python3 and gnuplot.
@@ -58,6 +60,9 @@ sim=$build/tools/scalex-sim
 command -v gnuplot >/dev/null || { echo "hpcc-websearch.sh: gnuplot not found" >&2; exit 1; }
 mkdir -p "$out/runs"
 out=$(cd "$out" && pwd)
+# a copy: a rebuild while the runs go on must not change (or break) them
+cp "$sim" "$out/scalex-sim"
+sim=$out/scalex-sim
 
 if [ "$quick" = 1 ]; then
 	topo="hosts_per_leaf = 8
