@@ -23,7 +23,7 @@
 # Slowdown = FCT / the flow's FCT alone on the empty fabric (docs/sim.md).
 #
 # usage: tools/sim/hpcc-websearch.sh [--quick] [--build DIR] [--out DIR]
-#                                    [--jobs N] [--duration-us US]
+#                                    [--jobs N] [--duration-us US] [--report-only]
 #   --quick   16 hosts (2 leaves x 8, 2 spines at 400G), 400 us: the smoke
 #             test (tests/sim: hpcc-websearch-quick), about 30 s on 2 cores
 #   full      320 hosts, 2 ms of arrivals and up to 2 ms of drain; 56 runs,
@@ -31,6 +31,7 @@
 #             50 min wall with --jobs 2 on this project's 2-core machine
 #             shared with other builds (docs/cc.md, "Results"); --jobs N runs
 #             N at a time (default: nproc)
+#   --report-only  no runs: the tables and plots of OUT's runs again
 # Writes OUT/results.md (the tables), OUT/results.csv, OUT/fct-*.png (p50 and
 # p99 slowdown by flow size, one line per CC) and OUT/runs/* (scalex-sim's
 # outputs). Needs scalex-sim built, python3 and gnuplot.
@@ -40,11 +41,13 @@ root=$(cd "$here/../.." && pwd)
 build=$root/build
 out=hpcc-websearch
 quick=0
+report_only=0
 jobs=$(nproc)
 duration=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 ;;
+	--report-only) report_only=1 ;;
 	--build) build=$(cd "${2:?--build DIR}" && pwd); shift ;;
 	--out) out=${2:?--out DIR}; shift ;;
 	--jobs) jobs=${2:?--jobs N}; shift ;;
@@ -155,8 +158,10 @@ export -f run_one
 export sim out
 
 t0=$(date +%s)
-echo "hpcc-websearch.sh: $(wc -l < "$jobsfile") runs, $jobs at a time, ${duration} us each ($( [ "$quick" = 1 ] && echo quick || echo full))" >&2
-xargs -P "$jobs" -L 1 bash -c 'run_one "$@"' _ < "$jobsfile"
+if [ "$report_only" = 0 ]; then
+	echo "hpcc-websearch.sh: $(wc -l < "$jobsfile") runs, $jobs at a time, ${duration} us each ($( [ "$quick" = 1 ] && echo quick || echo full))" >&2
+	xargs -P "$jobs" -L 1 bash -c 'run_one "$@"' _ < "$jobsfile"
+fi
 t1=$(date +%s)
 echo "hpcc-websearch.sh: runs took $((t1 - t0)) s wall" >&2
 
