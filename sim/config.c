@@ -181,6 +181,8 @@ static const struct key keys[] = {
 		 "initial retransmit timeout, and the RTO floor"),
 	KEY_UINT("transport", "retry_cnt", retry_cnt, "", 0, 7, "7",
 		 "retransmit timeouts before a WR fails"),
+	KEY_UINT("transport", "window_pkts", window_pkts, "packets", 0, 1u << 22, "0",
+		 "PSNs in flight per QP (rounded up to a power of two); 0: 1024"),
 	KEY_UINT("transport", "max_send_wr", max_send_wr, "WRs", 1, 65536, "64",
 		 "send queue per QP; more flows of a pair wait in the simulator"),
 	KEY_BOOL("transport", "verify", verify, "0", "patterned payloads checked at completion"),

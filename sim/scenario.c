@@ -399,6 +399,7 @@ pair_get(struct sx_scn *s, uint32_t src, uint32_t dst, uint32_t *full)
 	qa.retry_cnt = c->retry_cnt;
 	qa.rnr_retry = 7;
 	qa.timeout_us = c->timeout_us;
+	qa.max_inflight_pkts = c->window_pkts;
 	qa.send_cq = qa.recv_cq = hs->cq;
 	qa.sq_psn = next_psn(s);
 	p->sq = sx_create_qp(hs->pd, &qa);

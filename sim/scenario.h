@@ -64,6 +64,7 @@ struct sx_scn_cfg {
 	uint32_t timeout_us;
 	uint8_t retry_cnt;
 	uint32_t max_send_wr;
+	uint32_t window_pkts;
 	bool verify;     /* payloads with a pattern, checked at completion */
 	/* path selection (sim/multipath.c): policy, "name=value" parameters */
 	char path[32];   /* "": flow */
