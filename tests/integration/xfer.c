@@ -710,6 +710,7 @@ wait_both(struct side *s, struct batch *b, double limit_s)
 	double t0 = proc_now_s(), t_end = t0 + limit_s;
 	uint64_t tx0 = s->ctx->port->stats.tx_frames;
 	bool sent = false, peer = false, paused = s->pause_ms == 0, held = false;
+	double hold_t = 0;
 	unsigned int it = 0;
 	uint64_t peer_fail = 0;
 	int rc;
@@ -721,9 +722,19 @@ wait_both(struct side *s, struct batch *b, double limit_s)
 			drain(s, b);
 		else
 			usleep(100);
-		if (s->hold_frames &&
-		    s->ctx->port->stats.tx_frames - tx0 >= s->hold_frames)
+		if (s->hold_frames && !held && !peer && hold_t == 0 &&
+		    s->ctx->port->stats.tx_frames - tx0 >= s->hold_frames) {
 			held = true;
+			hold_t = proc_now_s();
+		}
+		/* The first stream does not complete the READ when the
+		 * requester timed out before any answer came: its duplicate
+		 * of the first request restarts the stream at the first PSN
+		 * (IBA 9.7.5.1.1), so part of the held frames were stale to
+		 * it. Answer again if it is not done 200 ms after the hold,
+		 * well inside its retries (2 ms doubling over 7 tries). */
+		if (held && !peer && proc_now_s() - hold_t > 0.2)
+			held = false;
 		if (!paused && s->ctx->port->stats.tx_frames - tx0 >= 32) {
 			/* A slow responder: one burst of answers out, then
 			 * nothing until the requester has timed out. */
