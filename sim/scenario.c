@@ -257,7 +257,7 @@ host_init(struct sx_scn *s, struct sx_host *h, uint32_t id, FILE *err)
 	h->scn = s;
 	h->id = id;
 	h->wake_ps = UINT64_MAX;
-	port = sx_port_sim_open(s->pool, c->mtu + 128, host_tx, h);
+	port = sx_port_sim_open(s->pool, c->mtu + SX_FRAME_HDR_ROOM, host_tx, h);
 	if (port == NULL)
 		return -errno;
 	port->mac[2] = (uint8_t)(id >> 24);
@@ -895,7 +895,7 @@ sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err)
 	sx_rng_seed(&s->psn_rng, cfg->seed ^ 0x9517);
 	if (sx_sched_init(&s->sched, t0_ps) < 0)
 		goto fail;
-	s->pool = sx_sim_pool_create(cfg->mtu + 128);
+	s->pool = sx_sim_pool_create(cfg->mtu + SX_FRAME_HDR_ROOM);
 	if (s->pool == NULL)
 		goto fail;
 	hooks = (struct sx_fabric_hooks){

@@ -74,6 +74,7 @@ enum sx_qp_counter {
 	SX_QPC_SPURIOUS_RETX, /* rack.c: resends the original beat */
 	SX_QPC_ECE_SENT,      /* SR ACKs that echoed ECN-CE (SX_SR_ACK_ECE) */
 	SX_QPC_RACK_LOST,     /* rack.c: resends its reorder window ordered */
+	SX_QPC_INT_EMPTY,     /* INT echoes with no hop record: no INT switch on the path */
 	SX_QPC_MAX,
 };
 
@@ -378,6 +379,9 @@ struct sx_qp {
 	uint16_t ece_entropy;
 	uint16_t ece_count;
 	bool dsack_pending; /* a duplicate arrived: tell the next SR ACK */
+	bool int_want;      /* its CC reads INT: data carries the INT shim (sr) */
+	struct sx_int int_echo; /* the latest request's INT records, for the next SR ACK */
+	const struct sx_cc_int *cc_int; /* the INT of the ACK being processed */
 };
 
 /* mr.c */

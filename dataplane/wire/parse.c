@@ -93,6 +93,44 @@ parse_ext(const uint8_t *b, const struct sx_opcode_info *op, struct sx_pkt *pkt)
 	}
 }
 
+/*
+ * The INT shim after the BTH (docs/wire.md, "INT"): INTH (inner opcode,
+ * flags, hops filled, slots) and the record slots. The inner opcode must
+ * be an sr opcode other than the shim's; slots 1..SX_INT_MAX_HOPS, filled
+ * hops no more than the slots, known flags, and every filled record a
+ * known rate code. On success the BTH's opcode becomes the inner one and
+ * *xb is where that opcode's headers are laid out from (BTH start + shim).
+ */
+static enum sx_wire_rc
+parse_int(const uint8_t *f, size_t len, size_t bth, struct sx_pkt *pkt, size_t *xb)
+{
+	const uint8_t *h = f + bth + SX_BTH_LEN;
+	const struct sx_opcode_info *in;
+	struct sx_int_hop hop;
+
+	if (len < bth + SX_BTH_LEN + SX_INTH_LEN)
+		return SX_WIRE_TRUNC_INT;
+	in = sx_opcode_info(h[0]);
+	if (in == NULL || in->transport != SX_TRANSPORT_SR || h[0] == SX_OP_SR_INT ||
+	    (h[1] & ~SX_INT_F_ECHO) != 0 || h[3] == 0 || h[3] > SX_INT_MAX_HOPS ||
+	    h[2] > h[3])
+		return SX_WIRE_BAD_INT;
+	pkt->intx.flags = h[1];
+	pkt->intx.nhops = h[2];
+	pkt->intx.slots = h[3];
+	if (len < bth + SX_BTH_LEN + sx_int_len(&pkt->intx))
+		return SX_WIRE_TRUNC_INT;
+	for (unsigned int i = 0; i < SX_INT_MAX_HOPS; i++) {
+		pkt->intx.rec[i] = i < pkt->intx.nhops ? rd64(h + SX_INTH_LEN + i * SX_INT_REC_LEN)
+						       : 0;
+		if (i < pkt->intx.nhops && sx_int_decode(pkt->intx.rec[i], &hop) != 0)
+			return SX_WIRE_BAD_INT;
+	}
+	pkt->bth.opcode = h[0];
+	*xb = bth + sx_int_len(&pkt->intx);
+	return SX_WIRE_OK;
+}
+
 /* L3 header: fills addresses and returns where UDP starts and IP ends. */
 static enum sx_wire_rc
 parse_ip(const uint8_t *f, size_t len, size_t off, uint16_t ethertype, struct sx_pkt *pkt,
@@ -155,12 +193,13 @@ enum sx_wire_rc
 sx_wire_parse(const uint8_t *f, size_t len, struct sx_pkt *pkt, unsigned int flags)
 {
 	const struct sx_opcode_info *op;
-	size_t off, l4, ip_end, udp_end, icrc_off, bth, h;
+	size_t off, l4, ip_end, udp_end, icrc_off, bth, xb, h;
 	uint16_t ethertype;
 	enum sx_wire_rc rc;
 	unsigned int i;
 
 	pkt->op = NULL;
+	memset(&pkt->intx, 0, sizeof(pkt->intx));
 	/* L2 */
 	if (len < SX_ETH_HLEN)
 		return SX_WIRE_TRUNC_ETH;
@@ -202,6 +241,12 @@ sx_wire_parse(const uint8_t *f, size_t len, struct sx_pkt *pkt, unsigned int fla
 		return SX_WIRE_TRUNC_BTH;
 	pkt->bth_off = (uint16_t)bth;
 	parse_bth(f + bth, &pkt->bth);
+	xb = bth;
+	if (pkt->bth.opcode == SX_OP_SR_INT) {
+		rc = parse_int(f, len, bth, pkt, &xb);
+		if (rc != SX_WIRE_OK)
+			return rc;
+	}
 	op = sx_opcode_info(pkt->bth.opcode);
 	if (op == NULL)
 		return SX_WIRE_UNKNOWN_OPCODE;
@@ -209,7 +254,7 @@ sx_wire_parse(const uint8_t *f, size_t len, struct sx_pkt *pkt, unsigned int fla
 	rc = SX_WIRE_OK;
 	h = SIZE_MAX;
 	for (i = 0; i < SX_HDR_MAX; i++) {
-		if ((op->flags & (1u << i)) && len < bth + op->offset[i] + hdr_len[i] &&
+		if ((op->flags & (1u << i)) && len < xb + op->offset[i] + hdr_len[i] &&
 		    op->offset[i] < h) {
 			h = op->offset[i];
 			rc = trunc_rc[i];
@@ -219,7 +264,7 @@ sx_wire_parse(const uint8_t *f, size_t len, struct sx_pkt *pkt, unsigned int fla
 		return rc;
 
 	/* The frame must hold what IP declares; more is L2 padding. */
-	if (ip_end < bth + op->hdr_len + SX_ICRC_LEN)
+	if (ip_end < xb + op->hdr_len + SX_ICRC_LEN)
 		return SX_WIRE_BAD_IP_LEN;
 	if (len < ip_end)
 		return len < ip_end - SX_ICRC_LEN ? SX_WIRE_TRUNC_PAYLOAD : SX_WIRE_TRUNC_ICRC;
@@ -238,7 +283,7 @@ sx_wire_parse(const uint8_t *f, size_t len, struct sx_pkt *pkt, unsigned int fla
 	if (pkt->bth.tver != 0)
 		return SX_WIRE_BAD_BTH_VERSION;
 	icrc_off = udp_end - SX_ICRC_LEN;
-	pkt->payload_off = (uint16_t)(bth + op->hdr_len);
+	pkt->payload_off = (uint16_t)(xb + op->hdr_len);
 	h = icrc_off - pkt->payload_off; /* payload + pad */
 	if (!(op->flags & SX_OPF_PAYLOAD)) {
 		if (h != 0)
@@ -262,7 +307,7 @@ sx_wire_parse(const uint8_t *f, size_t len, struct sx_pkt *pkt, unsigned int fla
 		if (sx_icrc(f + off, icrc_off - off) != got)
 			return SX_WIRE_BAD_ICRC;
 	}
-	parse_ext(f + bth, op, pkt);
+	parse_ext(f + xb, op, pkt);
 	pkt->op = op;
 	return SX_WIRE_OK;
 }
