@@ -670,9 +670,13 @@ determinism_pfc_wan(void **state)
  * each with its default preset: the same fairness, utilization and
  * no-drop bounds.
  */
-static const char *const window_ccs[][3] = {
+static const char *const window_ccs[][5] = {
 	{"transport.cc=swift", "transport.cc_preset=paper", NULL},
 	{"transport.cc=nscc", "transport.cc_preset=default", NULL},
+	/* HPCC with INT from every switch; T is these one-switch fabrics'
+	 * base RTT and W_AI sized for 2-16 flows (docs/cc.md, HPCC). */
+	{"transport.cc=hpcc", "transport.cc_preset=paper", "transport.cc_param=base_rtt=4",
+	 "transport.cc_param=wai_bytes=2000", NULL},
 };
 
 static void
