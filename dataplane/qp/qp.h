@@ -40,6 +40,10 @@
 #define SX_RTO_GRANULARITY_NS 20000ull
 #define SX_WINDOW_PKTS       1024  /* PSNs in flight per QP, also the SR bitmap */
 #define SX_ACK_REQ_EVERY     16    /* AckReq on every Nth packet of a long message */
+/* ... and of an INT QP: HPCC reacts per ACK to the INT of the packet it
+ * answers (Li et al., SIGCOMM 2019, section 3.2), and a flow with a small
+ * window would otherwise hear of the path once every few RTTs. */
+#define SX_ACK_REQ_EVERY_INT 1
 #define SX_RESPQ_SIZE        64    /* responder's queue of pending responses */
 #define SX_ATOMIC_CACHE      16    /* replies kept for duplicate atomics */
 #define SX_RNR_TIMER_CODE    1     /* IBA 9.7.5.2.8: 0.01 ms */
