@@ -64,7 +64,7 @@ static const struct sx_param hpcc_params[NPARAMS] = {
 			 "additive-increase rounds before a multiplicative step", I},
 	[P_WAI] = {"wai_bytes", "bytes", 80, 0, 1000000,
 		   "additive increase W_AI per update", 0},
-	[P_BASE_RTT] = {"base_rtt", "us", 8, 0.1, 100000,
+	[P_BASE_RTT] = {"base_rtt", "us", 8, 0.01, 100000,
 			"T: the base RTT (window = rate * T)", 0},
 	[P_MIN_RATE] = {"min_rate", "Mb/s", 100, 0.001, 10000000,
 			"smallest rate; the window's floor is min_rate * T", 0},
