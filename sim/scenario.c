@@ -103,6 +103,8 @@ fab_tx_start(void *arg, uint32_t hi, uint32_t dst, const uint8_t *d, uint32_t le
 	if (len < bth + SX_BTH_LEN || d[12] != 0x08 || d[13] != 0x00 || dst >= s->nhosts)
 		return;
 	op = d[bth];
+	if (op == SX_OP_SR_INT) /* the INT shim names the real opcode (docs/wire.md) */
+		op = len > bth + SX_BTH_LEN ? d[bth + SX_BTH_LEN] : 0xff;
 	if (op >= SX_OP_SR_BASE && op < SX_OP_SR_ACK)
 		op = (uint8_t)(op - SX_OP_SR_BASE);
 	if (op != SX_OP_RC_WRITE_FIRST && op != SX_OP_RC_WRITE_ONLY)
