@@ -154,10 +154,15 @@ static const struct sx_cc_preset dcqcn_presets[] = {
 	{
 		/* The NIC preset with the long-haul direction of docs/cc.md [12]:
 		 * gentle cuts (at most 5%), Rt clamped to Rc on every cut, and
-		 * rate-increase and alpha timers longer than a 50-500 km RTT. */
+		 * rate-increase and alpha timers longer than a 50-500 km RTT.
+		 * Ours, not [12]'s: at most one cut per 6 ms (the timers' period),
+		 * since CNPs keep coming for a whole RTT after the queue forms
+		 * and 5% cuts every 4 us over 5 ms took the rate to its floor
+		 * (docs/longhaul.md, the 4:1 incast). */
 		.name = "longhaul",
 		.source = "nic, with Nawaz 2026 (ConnectX-7, 50-500 km): "
-			  "min_dec_fac 95, clamp_tgt_rate 1, T 5-7 ms",
+			  "min_dec_fac 95, clamp_tgt_rate 1, T 5-7 ms; "
+			  "one cut per 6 ms ours",
 		.v = {
 			[P_TIME_RESET] = 6000,
 			[P_BYTE_RESET] = 32767,
@@ -170,7 +175,7 @@ static const struct sx_cc_preset dcqcn_presets[] = {
 			[P_G] = 1019,
 			[P_ALPHA_PERIOD] = 6000,
 			[P_INITIAL_ALPHA] = 1023,
-			[P_REDUCE_PERIOD] = 4,
+			[P_REDUCE_PERIOD] = 6000,
 			[P_CLAMP] = 1,
 			[P_CLAMP_ATI] = 1,
 			[P_FIRST_CNP_RATE] = 0,

@@ -109,7 +109,14 @@ static int parse_fail(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
 static int parse_rate(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
 static int parse_path(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
 static int parse_path_param(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
+static int parse_wan_cc(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
+static int parse_wan_cc_param(struct sx_scn_cfg *c, const char *v, char *why, size_t n);
 
+const char *const sx_coll_op_names[SX_COLL_OPS + 1] = {
+	[SX_COLL_NONE] = "none", [SX_COLL_ALLREDUCE] = "allreduce",
+	[SX_COLL_ALLTOALL] = "alltoall", NULL};
+const char *const sx_coll_algo_names[SX_COLL_ALGOS + 1] = {
+	[SX_COLL_HIER] = "hier", [SX_COLL_FLAT] = "flat", NULL};
 static const char *const ecn_mark_names[] = {"enqueue", "dequeue", NULL};
 /* indexed by enum sx_reliability */
 static const char *const rel_names[] = {[SX_REL_GBN] = "gbn", [SX_REL_SR] = "sr", NULL};
@@ -176,6 +183,8 @@ static const struct key keys[] = {
 		 "initial retransmit timeout, and the RTO floor"),
 	KEY_UINT("transport", "retry_cnt", retry_cnt, "", 0, 7, "7",
 		 "retransmit timeouts before a WR fails"),
+	KEY_UINT("transport", "window_pkts", window_pkts, "packets", 0, 1u << 22, "0",
+		 "PSNs in flight per QP (rounded up to a power of two); 0: 1024"),
 	KEY_UINT("transport", "max_send_wr", max_send_wr, "WRs", 1, 65536, "64",
 		 "send queue per QP; more flows of a pair wait in the simulator"),
 	KEY_BOOL("transport", "verify", verify, "0", "patterned payloads checked at completion"),
@@ -184,6 +193,25 @@ static const struct key keys[] = {
 		   NULL, "path policy of every host; all but flow need reliability = sr"),
 	KEY_CUSTOM("transport", "path_param", K_REPEAT, parse_path_param, "name=value", NULL, "",
 		   "one path-policy parameter (docs/multipath.md)"),
+	/* [gateway] (docs/longhaul.md) */
+	KEY_BOOL("gateway", "enable", gw, "0",
+		 "cross-DC flows go host -> its DC's gateway -> the peer DC's gateway -> host; "
+		 "a DC's gateway is its last host"),
+	KEY_UINT("gateway", "chunk_bytes", gw_chunk_bytes, "bytes", 4096, 1u << 30, "1048576",
+		 "a relayed flow moves in WRITEs of at most this, each holding a staging slot"),
+	KEY_UINT("gateway", "staging_bytes", gw_staging_bytes, "bytes", 4096, MAX_BYTES, "67108864",
+		 "staging memory per gateway and direction: slots of chunk_bytes, the credits"),
+	KEY_UINT("gateway", "wan_qps", gw_wan_qps, "QPs", 1, 64, "4",
+		 "long-haul QPs from a gateway to each peer gateway; chunks take them in turn"),
+	KEY_UINT("gateway", "deliver_bytes", gw_deliver_bytes, "bytes", 0, MAX_BYTES, "0",
+		 "payload a gateway has in flight to one host at most (at least one chunk); "
+		 "0: no bound beyond the staging"),
+	KEY_CUSTOM("gateway", "wan_cc", 0, parse_wan_cc, "none or a name in docs/cc.md", "dcqcn",
+		   NULL, "congestion control of the gateways' WAN side (transport.cc inside)"),
+	KEY_STR("gateway", "wan_cc_preset", gw_wan_cc_preset, "a preset of wan_cc", "longhaul",
+		"parameter preset of the WAN side (docs/cc.md); empty: the algorithm's first"),
+	KEY_CUSTOM("gateway", "wan_cc_param", K_REPEAT, parse_wan_cc_param, "name=value", NULL, "",
+		   "one WAN-side CC parameter, applied after its preset"),
 	/* [workload] */
 	KEY_CHOICE("workload", "type", wl.kind, sx_wl_kind_names, "none", "the traffic generator"),
 	KEY_UINT("workload", "flow_bytes", wl.flow_bytes, "bytes", 1, MAX_FLOW_BYTES, NULL,
@@ -207,8 +235,10 @@ static const struct key keys[] = {
 		 "moe: token size (a 2048-wide bf16 hidden state)"),
 	KEY_UINT("workload", "max_flows", wl.max_flows, "", 0, UINT32_MAX, "0",
 		 "flows the generator makes at most; 0: no limit"),
-	KEY_CUSTOM("workload", "flow", K_REPEAT, parse_flow, "src dst bytes [start_us]", NULL, "",
-		   "one flow besides the generator's"),
+	KEY_CUSTOM("workload", "flow", K_REPEAT, parse_flow, "src dst bytes [start_us [after]]",
+		   NULL, "",
+		   "one flow besides the generator's; after: the number (from 1) of an earlier "
+		   "flow line whose completion releases it"),
 	/* [fault] */
 	KEY_REAL("fault", "loss", fab.loss, "", K_OPEN_MAX, 0, 1, "0",
 		 "random loss per link traversal"),
@@ -220,6 +250,25 @@ static const struct key keys[] = {
 		   "a cable fails: l0-s1 (both directions) or l0>s1"),
 	KEY_CUSTOM("fault", "rate", K_REPEAT, parse_rate, "link at_us gbps", NULL, "",
 		   "a cable's rate changes"),
+	/* [coll] (sim/coll.h, docs/collectives.md) */
+	KEY_CHOICE("coll", "op", coll.op, sx_coll_op_names, "none",
+		   "a collective among GPUs, each host being one node's NIC"),
+	KEY_CHOICE("coll", "algo", coll.algo, sx_coll_algo_names, "hier",
+		   "hier: aggregate inside the node, one NIC flow per node pair; flat: a ring / "
+		   "direct sends over all GPUs"),
+	KEY_UINT("coll", "gpus_per_node", coll.gpus_per_node, "", 1, 64, "8",
+		 "GPUs of one NVLink domain, behind the node's NIC"),
+	KEY_UINT("coll", "bytes", coll.bytes, "bytes", 1, 1ull << 30, "67108864",
+		 "per GPU: the all-reduce buffer, or what it sends in the all-to-all"),
+	KEY_UINT("coll", "chunk_bytes", coll.chunk_bytes, "bytes", 1, 1ull << 30, "1048576",
+		 "hier all-reduce: pipeline chunk (coll/: SCALEX_COLL_CHUNK)"),
+	KEY_UINT("coll", "pipeline_chunks", coll.pipeline_chunks, "", 1, 1024, "2",
+		 "hier all-reduce: chunks on the network at once per node (coll/: 2 buffers)"),
+	KEY_SCALED("coll", "nvlink_gbps", coll.nvlink_bps, "Gb/s", 1e9, 0, MIN_GBPS, MAX_GBPS,
+		   "3600", "intra-node copy and reduction rate per GPU and direction (H100 "
+		   "NVLink 4: 450 GB/s)"),
+	KEY_SCALED("coll", "nvlink_latency_ns", coll.nvlink_latency_ns, "ns", 1, 0, 0, 1e9, "1000",
+		   "per intra-node stage or ring hop"),
 	/* [sim] */
 	KEY_SCALED("sim", "duration_us", duration_ns, "us", 1e3, K_OPEN_MIN, 0, MAX_US, "1000",
 		   "flows start before this; the measurement window ends here"),
@@ -492,6 +541,40 @@ parse_cc_param(struct sx_scn_cfg *c, const char *v, char *why, size_t n)
 	return 0;
 }
 
+static int
+parse_wan_cc(struct sx_scn_cfg *c, const char *v, char *why, size_t n)
+{
+	struct sx_scn_cfg t;
+
+	t.cc[0] = '\0';
+	if (parse_cc(&t, v, why, n) < 0)
+		return -EINVAL;
+	_Static_assert(sizeof(t.cc) == sizeof(c->gw_wan_cc), "one size of CC name");
+	strcpy(c->gw_wan_cc, t.cc);
+	return 0;
+}
+
+static int
+parse_wan_cc_param(struct sx_scn_cfg *c, const char *v, char *why, size_t n)
+{
+	const char *eq = strchr(v, '=');
+
+	if (eq == NULL || eq == v) {
+		say(why, n, "expected name=value");
+		return -EINVAL;
+	}
+	if (c->ngw_wan_cc_param == SX_SCN_MAX_CC_PARAMS) {
+		say(why, n, "more than %u wan_cc_param entries", SX_SCN_MAX_CC_PARAMS);
+		return -EINVAL;
+	}
+	if (strlen(v) >= sizeof(c->gw_wan_cc_param[0])) {
+		say(why, n, "longer than %zu characters", sizeof(c->gw_wan_cc_param[0]) - 1);
+		return -EINVAL;
+	}
+	strcpy(c->gw_wan_cc_param[c->ngw_wan_cc_param++], v);
+	return 0;
+}
+
 /* ---- path selection (docs/multipath.md) ---- */
 
 static int
@@ -564,12 +647,12 @@ static int
 parse_flow(struct sx_scn_cfg *c, const char *v, char *why, size_t n)
 {
 	struct sx_scn_flow_spec fs = {0}, *nf;
-	char buf[256], *w[4];
-	unsigned int nw = words(buf, sizeof(buf), v, w, 4);
-	uint64_t src, dst;
+	char buf[256], *w[5];
+	unsigned int nw = words(buf, sizeof(buf), v, w, 5);
+	uint64_t src, dst, after = 0;
 
-	if (nw < 3 || nw > 4) {
-		say(why, n, "expected: src dst bytes [start_us]");
+	if (nw < 3 || nw > 5) {
+		say(why, n, "expected: src dst bytes [start_us [after]]");
 		return -EINVAL;
 	}
 	if (parse_uint(w[0], &src) < 0 || parse_uint(w[1], &dst) < 0 || src >= (1u << 24) ||
@@ -585,8 +668,15 @@ parse_flow(struct sx_scn_cfg *c, const char *v, char *why, size_t n)
 		say(why, n, "bytes '%s': allowed: 1 .. %llu", w[2], (unsigned long long)MAX_FLOW_BYTES);
 		return -EINVAL;
 	}
-	if (nw == 4 && parse_at_us(w[3], "start_us", &fs.start_ns, why, n) < 0)
+	if (nw >= 4 && parse_at_us(w[3], "start_us", &fs.start_ns, why, n) < 0)
 		return -EINVAL;
+	/* a dependency on an earlier flow line: no cycle can form */
+	if (nw == 5 && (parse_uint(w[4], &after) < 0 || after < 1 || after > c->nflows)) {
+		say(why, n, "after '%s': the number of an earlier flow line, 1 .. %u", w[4],
+		    c->nflows);
+		return -EINVAL;
+	}
+	fs.after = (uint32_t)after;
 	fs.src = (uint32_t)src;
 	fs.dst = (uint32_t)dst;
 	nf = realloc(c->flows, (c->nflows + 1) * sizeof(*nf));
@@ -661,6 +751,8 @@ sx_scn_cfg_init(struct sx_scn_cfg *c)
 			abort();
 	}
 	strcpy(c->dir, ".");
+	/* K_STR keys carry no default of their own */
+	strcpy(c->gw_wan_cc_preset, "longhaul");
 }
 
 void
@@ -947,6 +1039,32 @@ sx_scn_check(const struct sx_scn_cfg *c, FILE *err)
 			return check_fail(err, "[transport] cc_preset = %s: %s has no such preset",
 					  c->cc_preset, ops->name);
 	}
+	if (c->gw) {
+		bool wan_on = strcmp(c->gw_wan_cc, "none") != 0;
+		const struct sx_cc_ops *wops = wan_on ? sx_cc_find(c->gw_wan_cc) : NULL;
+
+		if (f->dcs < 2 || (uint64_t)f->hosts_per_leaf * f->leaves < 2)
+			return check_fail(err, "[gateway] enable needs dcs >= 2 and two hosts or more "
+					       "per DC (the last is the gateway)");
+		if (c->gw_staging_bytes < c->gw_chunk_bytes + SX_SCN_GW_HDR_BYTES)
+			return check_fail(err, "[gateway] staging_bytes = %llu holds no slot of "
+					       "chunk_bytes = %llu plus its %u-byte header",
+					  (unsigned long long)c->gw_staging_bytes,
+					  (unsigned long long)c->gw_chunk_bytes, SX_SCN_GW_HDR_BYTES);
+		/* the preset has a default (longhaul): only parameters need a CC */
+		if (!wan_on && c->ngw_wan_cc_param > 0)
+			return check_fail(err, "[gateway] wan_cc_param needs a wan_cc (wan_cc is none)");
+		if (wops != NULL && c->gw_wan_cc_preset[0] != '\0') {
+			for (i = 0; i < wops->npresets &&
+				    strcmp(wops->presets[i].name, c->gw_wan_cc_preset);
+			     i++)
+				;
+			if (i == wops->npresets)
+				return check_fail(err,
+						  "[gateway] wan_cc_preset = %s: %s has no such preset",
+						  c->gw_wan_cc_preset, wops->name);
+		}
+	}
 	for (i = 0; i < c->nflows; i++) {
 		if (c->flows[i].src >= hosts || c->flows[i].dst >= hosts)
 			return check_fail(err, "[workload] flow %u -> %u: the fabric has hosts 0 .. %llu",
@@ -994,6 +1112,36 @@ sx_scn_check(const struct sx_scn_cfg *c, FILE *err)
 				  "[workload] allreduce: flow_bytes = %llu is below the %llu hosts "
 				  "(a chunk per host)",
 				  (unsigned long long)c->wl.flow_bytes, (unsigned long long)hosts);
+	if (c->coll.op != SX_COLL_NONE) {
+		uint64_t gpus = hosts * c->coll.gpus_per_node;
+
+		if (c->wl.kind != SX_WL_NONE || c->nflows != 0)
+			return check_fail(err, "[coll] op = %s: no [workload] type or flow beside it",
+					  sx_coll_op_names[c->coll.op]);
+		if (hosts < 2)
+			return check_fail(err, "[coll] op = %s needs two hosts (nodes) or more",
+					  sx_coll_op_names[c->coll.op]);
+		if (c->coll.op == SX_COLL_ALLREDUCE && c->coll.bytes < gpus)
+			return check_fail(err,
+					  "[coll] bytes = %llu is below the %llu GPUs (a piece per GPU)",
+					  (unsigned long long)c->coll.bytes, (unsigned long long)gpus);
+		if (c->coll.op == SX_COLL_ALLTOALL &&
+		    c->coll.bytes * c->coll.gpus_per_node > MAX_FLOW_BYTES)
+			return check_fail(err,
+					  "[coll] alltoall: bytes x gpus_per_node (a node pair's "
+					  "message at most) is above %llu",
+					  (unsigned long long)MAX_FLOW_BYTES);
+		if (c->coll.op == SX_COLL_ALLTOALL &&
+		    (c->coll.bytes + c->wl.moe_token_bytes - 1) / c->wl.moe_token_bytes * gpus >
+			    MAX_MOE_TOKENS)
+			return check_fail(err,
+					  "[coll] alltoall: %llu GPUs x bytes / moe_token_bytes tokens "
+					  "is more than %llu draws; use larger tokens",
+					  (unsigned long long)gpus, (unsigned long long)MAX_MOE_TOKENS);
+		if (c->coll.op == SX_COLL_ALLTOALL && c->wl.moe_hot_experts >= gpus)
+			return check_fail(err, "[workload] moe_hot_experts = %u: fewer than the %llu GPUs",
+					  c->wl.moe_hot_experts, (unsigned long long)gpus);
+	}
 	if (c->wl.cross_dc && (f->dcs < 2 || hosts % f->dcs != 0))
 		return check_fail(err, "[wan] cross needs dcs >= 2");
 	return 0;

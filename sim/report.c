@@ -354,10 +354,17 @@ sum_counters(struct sx_scn *s)
 {
 	s->nqpc = s->nedrop = 0;
 	s->nic_ring_full = 0;
-	for (uint32_t i = 0; i < s->nhosts; i++)
+	for (uint32_t i = 0; i < s->nhosts; i++) {
 		sx_stats_foreach(s->hosts[i].ctx,
 				 1u << SX_STATS_QP | 1u << SX_STATS_ENGINE | 1u << SX_STATS_PORT,
 				 sum_cb, s);
+		/* a gateway's WAN side (its per-side split: summary.json "gateway") */
+		if (s->hosts[i].wan_ctx != NULL)
+			sx_stats_foreach(s->hosts[i].wan_ctx,
+					 1u << SX_STATS_QP | 1u << SX_STATS_ENGINE |
+						 1u << SX_STATS_PORT,
+					 sum_cb, s);
+	}
 }
 
 static uint64_t
@@ -390,6 +397,9 @@ sx_scn_finish(struct sx_scn *s)
 			sumsq += x * x;
 		}
 	}
+	/* relayed flows: what the gateways wrote into the destinations */
+	if (s->gw != NULL)
+		r->bytes_acked += sx_scn_gw_delivered(s);
 	r->win_jain = r->win_pairs ? sum * sum / (r->win_pairs * sumsq) : 0;
 	r->win_goodput_gbps = win_s > 0 ? sum * 8 / win_s / 1e9 : 0;
 	/* delivered over the interval of delivery: first start to the last
@@ -803,6 +813,10 @@ sx_scn_write(struct sx_scn *s, const char *dir)
 	if (root == NULL)
 		return -ENOMEM;
 	rc = sx_scn_write_multipath(s, dir, root);
+	if (rc == 0)
+		rc = sx_scn_coll_json(s, root);
+	if (rc == 0 && s->gw != NULL)
+		rc = sx_scn_gw_write(s, root);
 	if (rc < 0) {
 		json_decref(root);
 		return rc;

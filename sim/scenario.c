@@ -27,8 +27,8 @@
 /* The sink region is this much memory mapped over and over. */
 #define SCN_SINK_CHUNK (1u << 20)
 
-static uint64_t
-scn_clock(void *arg)
+uint64_t
+sx_scn_clock(void *arg)
 {
 	const struct sx_scn *s = arg;
 
@@ -52,8 +52,8 @@ host_wake_at(struct sx_host *h, uint64_t at_ps)
 }
 
 /* The sim port's tx callback: hand the frame to the fabric. */
-static bool
-host_tx(void *arg, struct sx_port *port, struct sx_frame *f)
+bool
+sx_scn_host_tx(void *arg, struct sx_port *port, struct sx_frame *f)
 {
 	struct sx_host *h = arg;
 
@@ -69,9 +69,29 @@ fab_deliver(void *arg, uint32_t hi, struct sx_frame *f)
 {
 	struct sx_scn *s = arg;
 	struct sx_host *h = &s->hosts[hi];
+	const uint32_t sip = SX_ETH_HLEN + 12;
 
+	/* a gateway: what comes from another DC is for its WAN side (only
+	 * gateways talk across DCs in gateway mode) */
+	if (h->wan_port != NULL && f->len >= sip + 4 && f->data[12] == 0x08 &&
+	    f->data[13] == 0x00) {
+		uint32_t src = sx_fabric_host_of_ip(f->data + sip);
+
+		if (src < s->nhosts &&
+		    sx_fabric_dc_of(&s->fab, src) != sx_fabric_dc_of(&s->fab, hi)) {
+			sx_port_sim_deliver(h->wan_port, f);
+			host_wake_at(h, s->sched.now_ps);
+			return;
+		}
+	}
 	sx_port_sim_deliver(h->port, f);
 	host_wake_at(h, s->sched.now_ps);
+}
+
+void
+sx_scn_host_wake(struct sx_scn *s, uint32_t h)
+{
+	host_wake_at(&s->hosts[h], s->sched.now_ps);
 }
 
 static void
@@ -151,8 +171,8 @@ static void flow_release(struct sx_scn *s, uint32_t fi, bool ok);
  * refusal of each kind says which limit and how to raise it (the run's end
  * counts them all).
  */
-static void
-flow_reject(struct sx_scn *s, uint32_t fi, enum sx_scn_reject why, const char *detail)
+void
+sx_scn_flow_reject(struct sx_scn *s, uint32_t fi, enum sx_scn_reject why, const char *detail)
 {
 	struct sx_scn_flowrec *f = &s->flows[fi];
 
@@ -213,12 +233,6 @@ payload_regions(struct sx_scn *s, uint64_t max_bytes)
 	return 0;
 }
 
-/* The byte at offset @p i of flow @p id's payload (verification). */
-static inline uint8_t
-pattern(uint32_t id, uint64_t i)
-{
-	return (uint8_t)(sx_mix64(((uint64_t)id << 40) ^ (i >> 3)) >> ((i & 7) * 8));
-}
 
 /* Why [transport] cc_param = @p a was refused, with the parameter's range
  * (the same words as scalex-perf's --cc-param). */
@@ -259,7 +273,7 @@ host_init(struct sx_scn *s, struct sx_host *h, uint32_t id, FILE *err)
 	h->scn = s;
 	h->id = id;
 	h->wake_ps = UINT64_MAX;
-	port = sx_port_sim_open(s->pool, c->mtu + SX_FRAME_HDR_ROOM, host_tx, h);
+	port = sx_port_sim_open(s->pool, c->mtu + SX_FRAME_HDR_ROOM, sx_scn_host_tx, h);
 	if (port == NULL)
 		return -errno;
 	port->mac[2] = (uint8_t)(id >> 24);
@@ -275,7 +289,7 @@ host_init(struct sx_scn *s, struct sx_host *h, uint32_t id, FILE *err)
 	attr.line_rate_bps = c->fab.host_rate_bps;
 	attr.cc = s->cc_on ? c->cc : NULL;
 	attr.path = c->path[0] != '\0' ? c->path : NULL;
-	h->ctx = sx_context_create(port, &attr, scn_clock, s);
+	h->ctx = sx_context_create(port, &attr, sx_scn_clock, s);
 	if (h->ctx == NULL) {
 		h->port = NULL; /* closed by the failed create */
 		if (err != NULL)
@@ -321,6 +335,12 @@ host_init(struct sx_scn *s, struct sx_host *h, uint32_t id, FILE *err)
 static void
 host_fini(struct sx_host *h)
 {
+	if (h->wan_cq)
+		sx_destroy_cq(h->wan_cq);
+	if (h->wan_ctx)
+		sx_close_device(h->wan_ctx);
+	else if (h->wan_port)
+		sx_port_close(h->wan_port);
 	if (h->ctx == NULL) {
 		sx_port_close(h->port);
 		return;
@@ -367,6 +387,7 @@ pair_get(struct sx_scn *s, uint32_t src, uint32_t dst, uint32_t *full)
 	qa.retry_cnt = c->retry_cnt;
 	qa.rnr_retry = 7;
 	qa.timeout_us = c->timeout_us;
+	qa.max_inflight_pkts = c->window_pkts;
 	qa.send_cq = qa.recv_cq = hs->cq;
 	qa.sq_psn = next_psn(s);
 	p->sq = sx_create_qp(hs->pd, &qa);
@@ -411,6 +432,26 @@ fail:
 	return NULL;
 }
 
+int
+sx_scn_flow_bufs(struct sx_scn *s, uint32_t fi, struct sx_host *hs, struct sx_host *hd)
+{
+	struct sx_scn_flowrec *f = &s->flows[fi];
+	uint64_t i;
+
+	f->src_buf = malloc(f->bytes);
+	f->dst_buf = calloc(1, f->bytes);
+	if (f->src_buf == NULL || f->dst_buf == NULL)
+		return -ENOMEM;
+	for (i = 0; i < f->bytes; i++)
+		f->src_buf[i] = sx_scn_pattern(fi, i);
+	f->src_mr = sx_reg_mr(hs->pd, f->src_buf, f->bytes, 0);
+	f->dst_mr = sx_reg_mr(hd->pd, f->dst_buf, f->bytes,
+			      SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE);
+	if (f->src_mr == NULL || f->dst_mr == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
 /* The WRITE of flow @p fi on its pair's QP (with verification, on its own
  * registered buffers); 0 or -errno. */
 static int
@@ -424,18 +465,7 @@ flow_post_wr(struct sx_scn *s, struct sx_pair *p, uint32_t fi)
 	int rc;
 
 	if (s->cfg.verify) {
-		uint64_t i;
-
-		f->src_buf = malloc(f->bytes);
-		f->dst_buf = calloc(1, f->bytes);
-		if (f->src_buf == NULL || f->dst_buf == NULL)
-			return -ENOMEM;
-		for (i = 0; i < f->bytes; i++)
-			f->src_buf[i] = pattern(fi, i);
-		f->src_mr = sx_reg_mr(hs->pd, f->src_buf, f->bytes, 0);
-		f->dst_mr = sx_reg_mr(hd->pd, f->dst_buf, f->bytes,
-				      SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE);
-		if (f->src_mr == NULL || f->dst_mr == NULL)
+		if (sx_scn_flow_bufs(s, fi, hs, hd) < 0)
 			return -ENOMEM;
 		lmr = f->src_mr;
 		rmr = f->dst_mr;
@@ -478,13 +508,13 @@ flow_post(struct sx_scn *s, struct sx_pair *p, uint32_t fi)
 	if (rc == 0)
 		return 0;
 	if (rc == -ENOMEM && s->cfg.verify) {
-		flow_reject(s, fi, SX_SCN_REJECT_MEMORY,
+		sx_scn_flow_reject(s, fi, SX_SCN_REJECT_MEMORY,
 			    "no memory or memory region for its verification buffers "
 			    "([transport] verify = 1 gives every flow its own): use smaller flows "
 			    "or verify = 0");
 	} else {
 		snprintf(why, sizeof(why), "sx_post_send: %s", strerror(-rc));
-		flow_reject(s, fi, SX_SCN_REJECT_POST, why);
+		sx_scn_flow_reject(s, fi, SX_SCN_REJECT_POST, why);
 	}
 	return rc;
 }
@@ -504,11 +534,12 @@ flow_release(struct sx_scn *s, uint32_t fi, bool ok)
 		uint64_t at_ps = t0_ps + f->at_ns * SX_PS_PER_NS;
 
 		if (ok) {
-			push(s, at_ps > s->sched.now_ps ? at_ps : s->sched.now_ps,
-			     SX_EV_FLOW_START, d);
+			uint64_t rel_ps = s->sched.now_ps + f->delay_ns * SX_PS_PER_NS;
+
+			push(s, at_ps > rel_ps ? at_ps : rel_ps, SX_EV_FLOW_START, d);
 			continue;
 		}
-		flow_reject(s, d, SX_SCN_REJECT_PREDECESSOR, "");
+		sx_scn_flow_reject(s, d, SX_SCN_REJECT_PREDECESSOR, "");
 	}
 }
 
@@ -517,7 +548,7 @@ flow_start(struct sx_scn *s, uint32_t fi)
 {
 	struct sx_scn_flowrec *f = &s->flows[fi];
 	uint32_t full;
-	struct sx_pair *p = pair_get(s, f->src, f->dst, &full);
+	struct sx_pair *p;
 	char why[320];
 
 	f->start_ps = s->sched.now_ps;
@@ -525,6 +556,12 @@ flow_start(struct sx_scn *s, uint32_t fi)
 	s->started++;
 	if (s->first_start_ps == 0)
 		s->first_start_ps = f->start_ps;
+	if (s->gw != NULL && sx_scn_gw_relayed(s, f->src, f->dst)) {
+		f->pair = UINT32_MAX;
+		sx_scn_gw_flow_start(s, fi);
+		return;
+	}
+	p = pair_get(s, f->src, f->dst, &full);
 	if (p == NULL) {
 		if (full != UINT32_MAX) {
 			snprintf(why, sizeof(why),
@@ -532,9 +569,9 @@ flow_start(struct sx_scn *s, uint32_t fi)
 				 "dataplane/engine/context.c) and every host it sends to or receives "
 				 "from takes one; use fewer peers per host, or raise MAX_QPS",
 				 full, s->hosts[full].ctx->engine.max_qps);
-			flow_reject(s, fi, SX_SCN_REJECT_QP_LIMIT, why);
+			sx_scn_flow_reject(s, fi, SX_SCN_REJECT_QP_LIMIT, why);
 		} else {
-			flow_reject(s, fi, SX_SCN_REJECT_POST, "cannot create or connect its QPs");
+			sx_scn_flow_reject(s, fi, SX_SCN_REJECT_POST, "cannot create or connect its QPs");
 		}
 		return;
 	}
@@ -566,24 +603,42 @@ flow_done(struct sx_scn *s, const struct sx_wc *wc)
 	if (f->finished)
 		return;
 	p = s->pairs[f->pair];
+	p->outstanding--;
+	if (wc->status == SX_WC_SUCCESS)
+		p->done_bytes += f->bytes;
+	sx_scn_flow_end(s, (uint32_t)wc->wr_id, wc->status);
+	/* the next waiting flow of the pair takes the free slot */
+	while (p->pending_head != UINT32_MAX && p->outstanding < s->cfg.max_send_wr) {
+		uint32_t fi = p->pending_head;
+
+		p->pending_head = s->flows[fi].next_pending;
+		if (p->pending_head == UINT32_MAX)
+			p->pending_tail = UINT32_MAX;
+		flow_post(s, p, fi); /* a refusal is recorded there */
+	}
+}
+
+void
+sx_scn_flow_end(struct sx_scn *s, uint32_t fi, enum sx_wc_status status)
+{
+	struct sx_scn_flowrec *f = &s->flows[fi];
+
 	f->finished = true;
 	f->end_ps = s->sched.now_ps;
 	s->last_end_ps = f->end_ps;
-	f->status = wc->status;
+	f->status = status;
 	s->done++;
-	p->outstanding--;
-	if (wc->status != SX_WC_SUCCESS) {
+	if (status != SX_WC_SUCCESS) {
 		f->failed = true;
 		s->res.failed++;
 	} else {
 		s->res.completed++;
 		s->res.bytes_completed += f->bytes;
-		p->done_bytes += f->bytes;
 		if (s->cfg.verify) {
 			uint64_t i;
 
 			for (i = 0; i < f->bytes; i++) {
-				if (f->dst_buf[i] != pattern((uint32_t)wc->wr_id, i)) {
+				if (f->dst_buf[i] != sx_scn_pattern(fi, i)) {
 					f->verify_error = true;
 					s->res.verify_errors++;
 					break;
@@ -591,7 +646,7 @@ flow_done(struct sx_scn *s, const struct sx_wc *wc)
 			}
 		}
 	}
-	flow_release(s, (uint32_t)wc->wr_id, !f->failed);
+	flow_release(s, fi, !f->failed);
 	/* A region a WR still points into stays registered (-EBUSY): then
 	 * the buffers wait for sx_scn_destroy(). */
 	if (s->cfg.verify && sx_dereg_mr(f->src_mr) == 0) {
@@ -603,15 +658,6 @@ flow_done(struct sx_scn *s, const struct sx_wc *wc)
 		f->dst_mr = NULL;
 		free(f->dst_buf);
 		f->dst_buf = NULL;
-	}
-	/* the next waiting flow of the pair takes the free slot */
-	while (p->pending_head != UINT32_MAX && p->outstanding < s->cfg.max_send_wr) {
-		uint32_t fi = p->pending_head;
-
-		p->pending_head = s->flows[fi].next_pending;
-		if (p->pending_head == UINT32_MAX)
-			p->pending_tail = UINT32_MAX;
-		flow_post(s, p, fi); /* a refusal is recorded there */
 	}
 }
 
@@ -662,17 +708,33 @@ host_step(struct sx_scn *s, struct sx_host *h)
 	}
 	s->res.host_steps++;
 	sx_engine_poll(&h->ctx->engine, now_ns);
-	while ((n = sx_cq_pop(h->cq, 64, wc)) > 0) {
-		for (i = 0; i < n; i++) {
-			if (wc[i].opcode == SX_WC_RDMA_WRITE || wc[i].status != SX_WC_SUCCESS)
-				flow_done(s, &wc[i]);
+	if (h->wan_ctx != NULL)
+		sx_engine_poll(&h->wan_ctx->engine, now_ns);
+	for (int side = 0; side < (h->wan_ctx != NULL ? 2 : 1); side++) {
+		struct sx_cq *cq = side ? h->wan_cq : h->cq;
+
+		while ((n = sx_cq_pop(cq, 64, wc)) > 0) {
+			for (i = 0; i < n; i++) {
+				if (wc[i].wr_id & SX_SCN_GW_TAG)
+					sx_scn_gw_wc(s, &wc[i]);
+				else if (wc[i].opcode == SX_WC_RDMA_WRITE ||
+					 wc[i].status != SX_WC_SUCCESS)
+					flow_done(s, &wc[i]);
+			}
 		}
 	}
-	if (sx_port_sim_rx_pending(h->port) > 0) {
+	if (sx_port_sim_rx_pending(h->port) > 0 ||
+	    (h->wan_port != NULL && sx_port_sim_rx_pending(h->wan_port) > 0)) {
 		host_wake_at(h, now_ps);
 		return;
 	}
 	d = sx_engine_next_deadline(&h->ctx->engine, now_ns);
+	if (h->wan_ctx != NULL) {
+		uint64_t dw = sx_engine_next_deadline(&h->wan_ctx->engine, now_ns);
+
+		if (dw < d)
+			d = dw;
+	}
 	if (d <= now_ns) {
 		/* More to send now, unless the NIC ring is full: then the
 		 * fabric wakes the host when it has room. */
@@ -750,6 +812,18 @@ flow_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+int
+sx_scn_flow_add(struct sx_scn *s, const struct sx_flow *f, uint32_t after_seq, uint64_t delay_ns)
+{
+	int rc = flows_add(s, f);
+
+	if (rc < 0)
+		return rc;
+	s->flows[s->nflows - 1].after = after_seq;
+	s->flows[s->nflows - 1].delay_ns = delay_ns;
+	return 0;
+}
+
 /* After sorting: `after` from a creation number to an index, and each
  * flow's dependents listed in start order. */
 static int
@@ -799,7 +873,12 @@ flows_build(struct sx_scn *s, FILE *err)
 				     SX_FLOW_INDEPENDENT};
 		if ((rc = flows_add(s, &f)) < 0)
 			return rc;
+		/* explicit flows come first: line k is creation number k - 1 */
+		if (fs->after != 0)
+			s->flows[s->nflows - 1].after = fs->after - 1;
 	}
+	if (c->coll.op != SX_COLL_NONE && (rc = sx_scn_coll_flows(s, err)) < 0)
+		return rc;
 	if (wc.kind == SX_WL_NONE)
 		goto sort;
 	wc.nhosts = s->nhosts;
@@ -934,6 +1013,8 @@ sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err)
 		if (host_init(s, &s->hosts[i], i, err) < 0)
 			goto fail;
 	}
+	if (s->cfg.gw && sx_scn_gw_create(s, err) < 0)
+		goto fail;
 	for (i = 0; i < s->cfg.nevents; i++) {
 		const struct sx_scn_link_event *e = &s->cfg.events[i];
 		struct sx_fab_link *l = sx_fabric_link(&s->fab, e->link);
@@ -1053,6 +1134,7 @@ sx_scn_destroy(struct sx_scn *s)
 
 	if (s == NULL)
 		return;
+	sx_scn_gw_destroy(s);
 	for (i = 0; i < s->npairs; i++) {
 		sx_destroy_qp(s->pairs[i]->sq);
 		sx_destroy_qp(s->pairs[i]->rq);
@@ -1089,5 +1171,6 @@ sx_scn_destroy(struct sx_scn *s)
 	free(s->series_q);
 	free(s->series_r);
 	free(s->cfg.flows);
+	sx_scn_coll_free(s);
 	free(s);
 }

@@ -24,6 +24,7 @@
 
 #include <scalex/scalex.h>
 
+#include "coll.h"
 #include "fabric.h"
 #include "workload.h"
 
@@ -31,6 +32,8 @@
 #define SX_SCN_MAX_EVENTS    64
 #define SX_SCN_PATH          512
 #define SX_SCN_MAX_PATH_PARAMS 8
+/* The relay header at the start of each staging slot (docs/longhaul.md). */
+#define SX_SCN_GW_HDR_BYTES 64
 
 /* A flow given explicitly in the configuration. */
 struct sx_scn_flow_spec {
@@ -38,6 +41,8 @@ struct sx_scn_flow_spec {
 	uint32_t dst;
 	uint64_t bytes;
 	uint64_t start_ns;
+	uint32_t after; /* 0, or 1 + the index of an earlier explicit flow whose
+			 * completion releases this one */
 };
 
 /* A scheduled fabric change: fail a cable, or change its rate. */
@@ -59,11 +64,24 @@ struct sx_scn_cfg {
 	uint32_t timeout_us;
 	uint8_t retry_cnt;
 	uint32_t max_send_wr;
+	uint32_t window_pkts;
 	bool verify;     /* payloads with a pattern, checked at completion */
 	/* path selection (sim/multipath.c): policy, "name=value" parameters */
 	char path[32];   /* "": flow */
 	char path_param[SX_SCN_MAX_PATH_PARAMS][64];
 	uint32_t npath_param;
+	/* gateway mode (sim/gateway.c): cross-DC flows relayed by a gateway
+	 * host per DC, the last host of the DC (on its last leaf, the border
+	 * leaf) */
+	bool gw;
+	uint64_t gw_chunk_bytes;   /* one relayed WRITE at most */
+	uint64_t gw_staging_bytes; /* per gateway and direction */
+	uint32_t gw_wan_qps;       /* long-haul QPs per ordered gateway pair */
+	uint64_t gw_deliver_bytes; /* in flight from a gateway to one host; 0: no bound */
+	char gw_wan_cc[32];        /* the gateways' WAN side; "none": no CC */
+	char gw_wan_cc_preset[32];
+	char gw_wan_cc_param[SX_SCN_MAX_CC_PARAMS][64];
+	uint32_t ngw_wan_cc_param;
 	/* workload */
 	struct sx_wl_cfg wl;
 	char cdf_path[SX_SCN_PATH];
@@ -72,6 +90,8 @@ struct sx_scn_cfg {
 	/* faults */
 	struct sx_scn_link_event events[SX_SCN_MAX_EVENTS];
 	uint32_t nevents;
+	/* a collective among GPUs, the hosts being node NICs (sim/coll.h) */
+	struct sx_coll_cfg coll;
 	/* run */
 	uint64_t duration_ns;  /* flows start before this; window ends here */
 	uint64_t drain_ns;     /* then let unfinished flows complete this long */
@@ -199,6 +219,11 @@ struct sx_scn *sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err);
 int sx_scn_run(struct sx_scn *s);
 const struct sx_scn_result *sx_scn_result(const struct sx_scn *s);
 const char *sx_scn_reject_name(enum sx_scn_reject r);
+/*
+ * The collective's figures after sx_scn_run() ([coll] op, sim/coll.c):
+ * 0, or -ENOENT when the run has no collective.
+ */
+int sx_scn_coll_result(const struct sx_scn *s, struct sx_coll_result *r);
 /* Write flows.csv, summary.json (and the series) into @p dir; 0 or -errno. */
 int sx_scn_write(struct sx_scn *s, const char *dir);
 void sx_scn_destroy(struct sx_scn *s);

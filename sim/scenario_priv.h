@@ -27,6 +27,12 @@ struct sx_host {
 	bool tx_blocked;      /* the NIC ring refused a frame */
 	uint64_t last_step_ps;
 	uint32_t same_time_steps;
+	/* a gateway host's WAN side (sim/gateway.c): a second context on a
+	 * second sim port behind the same NIC link; frames from other DCs go
+	 * to it */
+	struct sx_port *wan_port;
+	struct sx_context *wan_ctx;
+	struct sx_cq *wan_cq;
 };
 
 /* The QPs that carry one ordered host pair's flows. */
@@ -62,6 +68,7 @@ struct sx_scn_flowrec {
 	uint32_t next_pending;
 	uint32_t seq;          /* order of creation: ties in the start order */
 	uint32_t after;        /* the flow whose completion releases this one */
+	uint64_t delay_ns;     /* and how long after that completion it starts */
 	uint32_t dep_head;     /* the flows this one releases, */
 	uint32_t dep_next;     /* linked through dep_next */
 	enum sx_wc_status status;
@@ -140,8 +147,65 @@ struct sx_scn {
 	} qpc[SX_SCN_MAX_COUNTERS], edrop[SX_SCN_MAX_COUNTERS];
 	uint32_t nqpc, nedrop;
 	uint64_t nic_ring_full;
+	struct sx_gw *gw;          /* gateway mode: sim/gateway.c; NULL: off */
+	struct sx_coll_plan *coll; /* sim/coll.c; NULL without [coll] op */
 	struct sx_scn_result res;
 };
+
+/* A work request of the gateway relay: wr_id = tag | chunk. */
+#define SX_SCN_GW_TAG (1ull << 63)
+
+/* The byte at offset @p i of flow @p id's payload (verification). */
+static inline uint8_t
+sx_scn_pattern(uint32_t id, uint64_t i)
+{
+	return (uint8_t)(sx_mix64(((uint64_t)id << 40) ^ (i >> 3)) >> ((i & 7) * 8));
+}
+
+/* scenario.c: the hosts' virtual clock (ns) and their sim ports' tx */
+uint64_t sx_scn_clock(void *arg);
+bool sx_scn_host_tx(void *arg, struct sx_port *port, struct sx_frame *f);
+/* scenario.c: run host @p h now; refuse flow @p fi before the wire */
+void sx_scn_host_wake(struct sx_scn *s, uint32_t h);
+void sx_scn_flow_reject(struct sx_scn *s, uint32_t fi, enum sx_scn_reject why, const char *detail);
+/* scenario.c: the end of flow @p fi, relayed or not (counts, verification,
+ * the flows it releases, its buffers). */
+void sx_scn_flow_end(struct sx_scn *s, uint32_t fi, enum sx_wc_status status);
+/* The verification buffers of flow @p fi, registered at @p src and @p dst
+ * (their inside contexts); 0 or -ENOMEM. */
+int sx_scn_flow_bufs(struct sx_scn *s, uint32_t fi, struct sx_host *src, struct sx_host *dst);
+
+/* gateway.c */
+struct sx_gw;
+int sx_scn_gw_create(struct sx_scn *s, FILE *err);
+void sx_scn_gw_destroy(struct sx_scn *s);
+/* Is host @p h a gateway; does a flow src -> dst go through the gateways? */
+bool sx_scn_gw_host(const struct sx_scn *s, uint32_t h);
+bool sx_scn_gw_relayed(const struct sx_scn *s, uint32_t src, uint32_t dst);
+/* Start relayed flow @p fi. */
+void sx_scn_gw_flow_start(struct sx_scn *s, uint32_t fi);
+/* A completion whose wr_id carries SX_SCN_GW_TAG. */
+void sx_scn_gw_wc(struct sx_scn *s, const struct sx_wc *wc);
+/* Bytes of relayed flows written into their destinations so far. */
+uint64_t sx_scn_gw_delivered(const struct sx_scn *s);
+/* Add the gateway section to summary.json. */
+struct json_t;
+int sx_scn_gw_write(const struct sx_scn *s, struct json_t *root);
+/* One side of DC @p dc's gateway: its context's counters (counters API)
+ * and its staging (egress for the inside side, ingress for the WAN side). */
+struct sx_scn_gw_side {
+	uint32_t host;
+	uint64_t tx_bytes;       /* frame bytes its port sent */
+	uint64_t retransmits;
+	uint64_t timeouts;
+	uint64_t cnp_rcvd;
+	uint32_t staging_slots;
+	uint32_t staging_peak;   /* most slots in use at once */
+	uint64_t credit_waits;   /* chunks that waited for a slot */
+};
+void sx_scn_gw_side(const struct sx_scn *s, uint32_t dc, bool wan, struct sx_scn_gw_side *out);
+/* Slots per staging pool at most (a relay QP's send queue holds them all). */
+#define SX_SCN_GW_MAX_SLOTS 4096u
 
 /* report.c */
 void sx_scn_sample(struct sx_scn *s);
@@ -149,10 +213,22 @@ void sx_scn_window(struct sx_scn *s, bool end);
 void sx_scn_finish(struct sx_scn *s);
 uint64_t sx_scn_pair_acked(const struct sx_scn *s, const struct sx_pair *p);
 
+struct json_t;
+
+/* scenario.c: add a flow; @p after_seq the creation number (the flows
+ * added before it) of the flow whose completion, plus @p delay_ns, releases
+ * it, or SCN_NO_FLOW. */
+int sx_scn_flow_add(struct sx_scn *s, const struct sx_flow *f, uint32_t after_seq,
+		    uint64_t delay_ns);
+
+/* coll.c: the collective's flows; its section of summary.json; free. */
+int sx_scn_coll_flows(struct sx_scn *s, FILE *err);
+int sx_scn_coll_json(const struct sx_scn *s, struct json_t *root);
+void sx_scn_coll_free(struct sx_scn *s);
+
 /* multipath.c: a host's path parameters; the multipath section of
  * summary.json and uplinks.csv. */
 int sx_scn_path_host(struct sx_scn *s, struct sx_host *h, FILE *err);
-struct json_t;
 int sx_scn_write_multipath(const struct sx_scn *s, const char *dir, struct json_t *root);
 
 #endif

@@ -47,7 +47,7 @@ static const struct iba_op {
 	uint8_t opcode;
 	enum pay pay;
 	uint8_t nhdr;
-	uint8_t hdr[3]; /* enum sx_hdr, in wire order after the BTH */
+	uint8_t hdr[4]; /* enum sx_hdr, in wire order after the BTH */
 } iba_ops[] = {
     {SX_OP_RC_SEND_FIRST, PAY_FULL, 0, {0}},
     {SX_OP_RC_SEND_MIDDLE, PAY_FULL, 0, {0}},
@@ -88,6 +88,8 @@ static const struct iba_op {
      {SX_HDR_XETH, SX_HDR_RETH, SX_HDR_IMMDT}},
     {SX_OP_SR_ACK, PAY_NONE, 2, {SX_HDR_AETH, SX_HDR_SACK}},
     {SX_OP_SR_ACK_ECE, PAY_NONE, 3, {SX_HDR_AETH, SX_HDR_SACK, SX_HDR_ECE}},
+    {0xe2, PAY_NONE, 3, {SX_HDR_AETH, SX_HDR_SACK, SX_HDR_SACKR}},
+    {0xe3, PAY_NONE, 4, {SX_HDR_AETH, SX_HDR_SACK, SX_HDR_ECE, SX_HDR_SACKR}},
 };
 
 #define N_IBA_OPS (sizeof(iba_ops) / sizeof(iba_ops[0]))
@@ -96,7 +98,7 @@ static const size_t hdr_bytes[SX_HDR_MAX] = {
     [SX_HDR_RETH] = 16,     [SX_HDR_AETH] = 4,  [SX_HDR_ATOMICETH] = 28,
     [SX_HDR_ATOMICACK] = 8, [SX_HDR_IMMDT] = 4, [SX_HDR_CNP_PAD] = 16,
     [SX_HDR_XETH] = 8,      [SX_HDR_SACK] = 36,
-    [SX_HDR_ECE] = 4,
+    [SX_HDR_ECE] = 4,       [SX_HDR_SACKR] = 68, /* count + 3 + 8 x (start, len) */
 };
 
 static const enum sx_wire_rc hdr_trunc[SX_HDR_MAX] = {
@@ -109,6 +111,7 @@ static const enum sx_wire_rc hdr_trunc[SX_HDR_MAX] = {
     [SX_HDR_XETH] = SX_WIRE_TRUNC_XETH,
     [SX_HDR_SACK] = SX_WIRE_TRUNC_SACK,
     [SX_HDR_ECE] = SX_WIRE_TRUNC_ECE,
+    [SX_HDR_SACKR] = SX_WIRE_TRUNC_SACKR,
 };
 
 static const struct iba_op *
@@ -164,6 +167,21 @@ get_le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	       (uint32_t)p[3] << 24;
+}
+
+static void
+put24(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 16);
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)v;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	put24(p + 1, v);
 }
 
 static void
@@ -316,6 +334,14 @@ pkt_init(struct sx_pkt *p, uint8_t opcode, unsigned int ipv, bool vlan, uint32_t
 	p->atomic_orig = rnd(s);
 	p->immdt = (uint32_t)rnd(s);
 	p->payload_len = plen;
+	/* SACK ranges as docs/wire.md allows them: 1..8 blocks, each more
+	 * than 256 PSNs after Base, descending with gaps */
+	p->sack.base = (uint32_t)rnd(s) & SX_PSN_MASK;
+	p->sackr.count = (uint8_t)(1 + rnd(s) % 8);
+	for (i = 0; i < p->sackr.count; i++) {
+		p->sackr.range[i].start = (p->sack.base + 100000 - 1000 * (uint32_t)i) & 0xffffff;
+		p->sackr.range[i].len = 1 + (uint32_t)(rnd(s) % 999);
+	}
 }
 
 static const uint8_t *
@@ -508,7 +534,7 @@ test_opcode_table(void **state)
 		 * the manufacturer-specific range. */
 		assert_int_equal(io != NULL, op <= 0x14 || op == SX_OP_CNP ||
 		                                 (op >= 0xc0 && op <= 0xcb) ||
-		                                 op == SX_OP_SR_ACK || op == SX_OP_SR_ACK_ECE);
+		                                 (op >= SX_OP_SR_ACK && op <= 0xe3));
 		if ((info != NULL) != (io != NULL))
 			fail_msg("opcode 0x%02x (%s): %s", op, info ? info->name : "-",
 			         info ? "in the table but not in IBA table 38 / CNP / SR"
@@ -631,6 +657,15 @@ assert_pkt_equal(const struct sx_pkt *w, const struct sx_pkt *g, uint32_t plen)
 		assert_int_equal(g->atomic_orig, w->atomic_orig);
 	if (f & SX_OPF_IMMDT)
 		assert_int_equal(g->immdt, w->immdt);
+	if (f & SX_OPF_SACK)
+		assert_int_equal(g->sack.base, w->sack.base);
+	if (f & SX_OPF_SACKR) {
+		assert_int_equal(g->sackr.count, w->sackr.count);
+		for (unsigned int k = 0; k < w->sackr.count; k++) {
+			assert_int_equal(g->sackr.range[k].start, w->sackr.range[k].start);
+			assert_int_equal(g->sackr.range[k].len, w->sackr.range[k].len);
+		}
+	}
 
 	assert_ptr_equal(g->op, w->op);
 	assert_int_equal(g->l3_off, w->l3_off);
@@ -1402,6 +1437,75 @@ test_reject_reasons(void **state)
 	}
 }
 
+/*
+ * SACK ranges the parser must refuse (docs/wire.md, SACKR), each written
+ * into a valid SX_SR_ACK_RANGES frame by hand: offsets are the header's
+ * layout (count at 0, block k's start at 4 + 8k + 1, its length at 8 + 8k).
+ */
+static void
+test_sackr_malformed(void **state)
+{
+	static struct frame f;
+	enum { CASES = 10 };
+	uint64_t s = 9;
+	struct sx_pkt pkt;
+	uint8_t *h;
+	uint32_t base;
+	int c;
+
+	(void)state;
+	for (c = 0; c <= CASES; c++) {
+		frame_build(&f, 0xe2, c & 1 ? 6 : 4, c & 2, 0, &s);
+		assert_int_equal(sx_wire_parse(f.buf, f.len, &pkt, 0), SX_WIRE_OK);
+		/* BTH 12 + AETH 4, then SACK: flags, Base (3), bitmap (32) */
+		base = (uint32_t)bthp(&f)[17] << 16 | (uint32_t)bthp(&f)[18] << 8 | bthp(&f)[19];
+		h = bthp(&f) + 52;
+		/* one block [base + 300, base + 310) */
+		memset(h, 0, 68);
+		h[0] = 1;
+		put24(h + 5, (base + 300) & 0xffffff);
+		put32(h + 8, 10);
+		switch (c) {
+		case 0: h[0] = 0; break;                              /* no block */
+		case 1: h[0] = 9; break;                              /* more than 8 */
+		case 2: h[2] = 1; break;                              /* reserved byte */
+		case 3: h[4] = 1; break;                              /* start's high byte */
+		case 4: put24(h + 5, (base + 256) & 0xffffff); break; /* inside the bitmap */
+		case 5: put32(h + 8, 0); break;                       /* empty */
+		case 6: put32(h + 8, 1u << 23); break;                /* past the span */
+		case 7: put32(h + 16, 5); break;                      /* unused slot not zero */
+		case 8:                                               /* second above the first */
+			h[0] = 2;
+			put24(h + 13, (base + 400) & 0xffffff);
+			put32(h + 16, 5);
+			break;
+		case 9:                                               /* blocks touch */
+			h[0] = 2;
+			put24(h + 13, (base + 290) & 0xffffff);
+			put32(h + 16, 10);
+			break;
+		default:                                              /* well formed, descending */
+			h[0] = 2;
+			put24(h + 5, (base + 400) & 0xffffff);
+			put32(h + 8, 5);
+			put24(h + 13, (base + 300) & 0xffffff);
+			put32(h + 16, 10);
+			break;
+		}
+		frame_fix(&f, FIX_ALL);
+		if (c == CASES) {
+			assert_int_equal(sx_wire_parse(f.buf, f.len, &pkt, 0), SX_WIRE_OK);
+			assert_int_equal(pkt.sackr.count, 2);
+			assert_int_equal(pkt.sackr.range[0].start, (base + 400) & 0xffffff);
+			assert_int_equal(pkt.sackr.range[1].start, (base + 300) & 0xffffff);
+			assert_int_equal(pkt.sackr.range[1].len, 10);
+		} else if (sx_wire_parse(f.buf, f.len, &pkt, 0) != SX_WIRE_BAD_SACKR) {
+			fail_msg("case %d: %s, want bad_sackr", c,
+			         sx_wire_rc_name(sx_wire_parse(f.buf, f.len, &pkt, 0)));
+		}
+	}
+}
+
 static void
 test_unknown_opcodes(void **state)
 {
@@ -1863,6 +1967,7 @@ main(int argc, char **argv)
 	    cmocka_unit_test(test_l2_trailer),
 	    cmocka_unit_test(test_truncation),
 	    cmocka_unit_test(test_reject_reasons),
+	    cmocka_unit_test(test_sackr_malformed),
 	    cmocka_unit_test(test_unknown_opcodes),
 	    cmocka_unit_test(test_parse_flags),
 	    cmocka_unit_test(test_builder_rejects),

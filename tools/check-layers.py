@@ -36,6 +36,8 @@ ALLOWED = {
     "coll": [],
     # NCCL net plugin: the public API only.
     "adapters/nccl": [],
+    # Gloo transport: the public API and coll/'s links (coll/link.h).
+    "adapters/gloo": ["coll"],
     "tools": ["sim"],
 }
 # The pure core: byte buffers and numbers in, results out (rule 3).

@@ -13,6 +13,11 @@
 #   6. four real host processes through scalex-fabric (2 leaves x 2 spines):
 #      all-to-all plus incast under DCQCN, per-host table, rate plot, and
 #      the same file in scalex-sim.
+#   7. multipath on the simulated leaf-spine: flow vs adaptive;
+#   8. a hierarchical all-reduce across 3 emulated nodes x 2 ranks, started
+#      by mpirun, nccl-tests style table;
+#   9. flat vs hierarchical all-reduce and MoE all-to-all at 8 nodes x 8 GPUs
+#      with 400G and 800G NICs in scalex-sim, table and plot.
 #
 # usage: tools/demo.sh BUILD_DIR     (results and plots under out/)
 set -euo pipefail
@@ -154,3 +159,8 @@ mpirun --allow-run-as-root --oversubscribe --bind-to none -n 6 \
 	-x SCALEX_LOCAL_SIZE=2 -x MASTER_ADDR=127.0.0.1 -x MASTER_PORT="$coll_port" \
 	"$build/tools/scalex-coll-perf" -b 8 -e 4M -f 8 -n 5 -w 2 -c 1 --json "$out/coll.json" |
 	tee "$out/coll.txt"
+
+echo
+echo "== 9. flat vs hierarchical collectives at 8 nodes x 8 GPUs, 400G and 800G NICs"
+echo "      (scalex-sim: leaf-spine, DCQCN, the NVLink domain modelled; docs/collectives.md)"
+tools/sim/coll.sh "$build" "$out/coll-sim"

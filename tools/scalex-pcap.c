@@ -212,6 +212,14 @@ synth_fill(struct synth *s, struct sx_pkt *pkt, const struct sx_opcode_info *op,
 	pkt->atomic_orig = synth_rand64(s);
 	pkt->immdt = synth_rand(s);
 	pkt->payload_len = payload_len;
+	/* SACK ranges must be well formed (docs/wire.md): beyond the bitmap,
+	 * descending, apart. */
+	pkt->sack.base = synth_rand(s) & SX_PSN_MASK;
+	pkt->sackr.count = (uint8_t)(1 + i % SX_SACKR_MAX);
+	for (uint32_t k = 0; k < pkt->sackr.count; k++) {
+		pkt->sackr.range[k].start = (pkt->sack.base + 100000 - 1000 * k) & SX_PSN_MASK;
+		pkt->sackr.range[k].len = 1 + (synth_rand(s) % 500);
+	}
 }
 
 /* Build @p pkt with a deterministic payload and append it to the capture. */

@@ -1204,6 +1204,7 @@ open_resources(struct perf *p)
 	qa.mtu = o->mtu;
 	qa.timeout_us = o->qp_timeout_us;
 	qa.min_rto_us = o->qp_min_rto_us;
+	qa.max_inflight_pkts = o->window_pkts;
 	qa.retry_cnt = 7;
 	qa.rnr_retry = 7; /* receivers are reposted as fast as they complete */
 	for (q = 0; q < o->qps; q++) {
@@ -1360,6 +1361,8 @@ print_header(struct perf *p)
 		sx_tool_report_set(r, "QP timeout", "%u[usec]", o->qp_timeout_us);
 	if (o->qp_min_rto_us)
 		sx_tool_report_set(r, "QP min RTO", "%u[usec]", o->qp_min_rto_us);
+	if (o->window_pkts)
+		sx_tool_report_set(r, "QP window", "%u[pkts]", o->window_pkts);
 	else
 		sx_tool_report_set(r, "QP timeout", "library default");
 	sx_tool_report_set(r, "Link type", "Ethernet");

@@ -77,6 +77,7 @@ main(int argc, char **argv)
 	bool quiet = false;
 	struct sx_scn_cfg cfg;
 	const struct sx_scn_result *r;
+	struct sx_coll_result cr;
 	struct sx_scn *s;
 	double t0, t1, t2;
 	char seedbuf[64];
@@ -197,6 +198,15 @@ main(int argc, char **argv)
 			       (unsigned long)(r->pfc_pauses - r->pfc_pauses_host),
 			       (double)r->pfc_paused_ps / 1e6);
 		printf(" virtual time     %.3f us\n", (double)r->end_ns / 1e3);
+		if (sx_scn_coll_result(s, &cr) == 0)
+			printf(" collective       %s %s, %u nodes x %u GPUs, %lu B per GPU: %.3f us, "
+			       "algbw %.2f GB/s, busbw %.2f GB/s; NIC bytes per node %lu (model %lu), "
+			       "%lu messages, %lu failed\n",
+			       sx_coll_op_names[cfg.coll.op], sx_coll_algo_names[cfg.coll.algo],
+			       cr.nodes, cfg.coll.gpus_per_node, (unsigned long)cr.bytes,
+			       (double)cr.time_ns / 1e3, cr.algbw_gbs, cr.busbw_gbs,
+			       (unsigned long)cr.nic_bytes_max, (unsigned long)cr.nic_bytes_model,
+			       (unsigned long)cr.messages, (unsigned long)cr.failed);
 		printf("---------------------------------------------------------------\n");
 	}
 	fprintf(stderr,

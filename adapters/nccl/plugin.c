@@ -22,6 +22,11 @@
  * completed here can be lost, and the peer's retransmission must be
  * answered or its retries run out): a helper thread makes progress while
  * any comm is open and no NCCL call came for a while.
+ *
+ * Versions: one implementation (the net_* functions) serves every plugin
+ * version NCCL may look up, ncclNetPlugin_v8 to _v12 (nccl_net.h); the
+ * v8..v12 functions at the end of the file only convert arguments (int and
+ * size_t sizes, the v10 config, the v11+ context, the properties struct).
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -33,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +58,14 @@
 #define SXN_MAX_COMMS 1024
 #define SXN_IDLE_NS 200000ull   /* no NCCL call for this long: the thread polls */
 #define SXN_THREAD_SLEEP_US 100
+/* maxP2pBytes and maxCollBytes: NCCL cuts larger transfers. test() reports
+ * sizes as int and a RoCE message is at most 2^31 bytes; a power of two
+ * below both, as NCCL's own MAX_GIN_SIZE picks. */
+#define SXN_MAX_MSG_BYTES (1ull << 30)
+/* meson -Dnccl_dmabuf=true: regMrDmaBuf maps the DMA-BUF for the CPU. */
+#ifndef SXN_DMABUF
+#define SXN_DMABUF 0
+#endif
 
 #define LOG(lvl, ...)                                                          \
 	do {                                                                   \
@@ -135,6 +149,25 @@ struct sxn_listen {
 };
 
 enum sxn_req_kind { REQ_FREE, REQ_SEND, REQ_RECV };
+
+/* A registration (NCCL's mhandle): the scalex MR over the bytes the CPU
+ * reaches, and the address NCCL names them by. Host memory: the same
+ * address. A DMA-BUF: NCCL's (device) address, the CPU mapping of the
+ * buffer at cpu. */
+struct sxn_mr {
+	struct sx_mr *mr;
+	uintptr_t base;
+	size_t len;
+	uint8_t *cpu;
+	void *map;      /* DMA-BUF mapping to munmap at deregMr; NULL: none */
+	size_t map_len;
+};
+
+/* The v11+ context: one per NCCL communicator (init .. finalize). */
+struct sxn_ctx {
+	uint64_t comm_id;
+	int traffic_class;
+};
 
 struct sxn_comm;
 
@@ -310,17 +343,25 @@ dev_open(struct sxn_dev *d, const char *port)
 	return 0;
 }
 
+/* Every version's init: the first call opens the device, later ones (v11+
+ * calls init once per NCCL communicator) find it open. */
 static int
-sxn_init(sxn_logger_fn logger)
+net_init(sxn_logger_fn logger, sxn_profiler_fn profiler)
 {
 	const char *port = getenv("SCALEX_NCCL_PORT");
 	int ret = SXN_SUCCESS;
 
 	pthread_mutex_lock(&sxn_init_lock);
 	sxn_logger = logger;
-	if (sxn_devs != NULL || port == NULL || *port == '\0') {
-		if (port == NULL)
-			INFO("SCALEX_NCCL_PORT not set: no devices");
+	(void)profiler; /* v10+: the plugin records no profiler events of its own */
+	if (sxn_devs != NULL)
+		goto cleanup;
+	/* Not configured: init fails, and NCCL falls back on another network
+	 * (plugins/net/README.md: with no usable device init must not
+	 * succeed; zero devices would fail NCCL's initialization). */
+	if (port == NULL || *port == '\0') {
+		INFO("SCALEX_NCCL_PORT not set: not initialized");
+		ret = SXN_INTERNAL_ERROR;
 		goto cleanup;
 	}
 	if (!sxn_eal_up) {
@@ -351,7 +392,9 @@ cleanup:
 	return ret;
 }
 
-/* NCCL has no finalize in v8: the device closes when the library unloads. */
+/* The device closes when the library unloads: v8..v10 have no finalize,
+ * and v11+'s finalize ends one communicator's context, not the process's
+ * use of the port (the EAL cannot start again once cleaned up). */
 __attribute__((destructor)) static void
 sxn_fini(void)
 {
@@ -377,14 +420,15 @@ sxn_fini(void)
 }
 
 static int
-sxn_devices(int *ndev)
+net_devices(int *ndev)
 {
 	*ndev = sxn_ndevs;
 	return SXN_SUCCESS;
 }
 
+/* The newest properties; older versions copy the fields they have. */
 static int
-sxn_get_properties(int dev, struct sxn_props_v8 *p)
+net_get_properties(int dev, struct sxn_props_v12 *p)
 {
 	if (dev < 0 || dev >= sxn_ndevs)
 		return SXN_INVALID_ARGUMENT;
@@ -392,8 +436,11 @@ sxn_get_properties(int dev, struct sxn_props_v8 *p)
 	p->name = sxn_devs[dev].name;
 	p->pci_path = NULL; /* a DPDK vdev has no PCI function */
 	p->guid = (uint64_t)dev;
-	p->ptr_support = SXN_PTR_HOST;
+	/* The CPU moves every byte: GPU memory only through a DMA-BUF the
+	 * CPU can map, and only in a build that asked for it. */
+	p->ptr_support = SXN_PTR_HOST | (SXN_DMABUF ? SXN_PTR_CUDA | SXN_PTR_DMABUF : 0);
 	p->reg_is_global = 0;
+	p->force_flush = 0;
 	p->speed_mbps = sxn_devs[dev].speed_mbps;
 	p->port = 1;
 	p->latency_us = 0;
@@ -401,6 +448,14 @@ sxn_get_properties(int dev, struct sxn_props_v8 *p)
 	p->max_recvs = SXN_MAX_RECVS;
 	p->net_device_type = SXN_NET_DEVICE_HOST;
 	p->net_device_version = 0;
+	/* a physical device: itself, no fusion (makeVDevice is NULL) */
+	p->vprops.ndevs = 1;
+	p->vprops.devs[0] = dev;
+	p->max_p2p_bytes = SXN_MAX_MSG_BYTES;
+	p->max_coll_bytes = SXN_MAX_MSG_BYTES;
+	p->max_multi_request_size = 1; /* what NCCL assumes of v9/v10 plugins */
+	p->rail_id = SXN_NET_ID_UNDEF;
+	p->plane_id = SXN_NET_ID_UNDEF;
 	return SXN_SUCCESS;
 }
 
@@ -413,7 +468,7 @@ set_nonblock(int fd)
 }
 
 static int
-sxn_listen(int dev, void *handle, void **listen_comm)
+net_listen(int dev, void *handle, void **listen_comm)
 {
 	const char *addr = getenv("SCALEX_NCCL_BOOT_ADDR");
 	struct sxn_handle *h = handle;
@@ -624,7 +679,7 @@ conn_abort(struct sxn_conn *c)
 }
 
 static int
-sxn_connect(int dev, void *handle, void **send_comm, struct sxn_dev_handle_v8 **send_dev)
+net_connect(int dev, void *handle, void **send_comm, struct sxn_dev_handle_v8 **send_dev)
 {
 	struct sxn_handle *h = handle;
 	struct sx_qp_endpoint ep;
@@ -722,7 +777,7 @@ cleanup:
 }
 
 static int
-sxn_accept(void *listen_comm, void **recv_comm, struct sxn_dev_handle_v8 **recv_dev)
+net_accept(void *listen_comm, void **recv_comm, struct sxn_dev_handle_v8 **recv_dev)
 {
 	struct sxn_listen *l = listen_comm;
 	struct sxn_dev *d = l->dev;
@@ -795,7 +850,7 @@ cleanup:
 }
 
 static int
-sxn_close_listen(void *listen_comm)
+net_close_listen(void *listen_comm)
 {
 	struct sxn_listen *l = listen_comm;
 
@@ -811,52 +866,128 @@ sxn_close_listen(void *listen_comm)
 }
 
 static int
-sxn_reg_mr(void *comm, void *data, size_t size, int type, void **mhandle)
+mr_new(struct sxn_comm *m, uintptr_t base, void *cpu, size_t size, void *map, size_t map_len,
+       void **mhandle)
 {
-	struct sxn_comm *m = comm;
-	struct sx_mr *mr;
+	struct sxn_mr *h = calloc(1, sizeof(*h));
 
-	*mhandle = NULL;
-	if (type != SXN_PTR_HOST) {
-		WARN("regMr: only host memory (type %d)", type);
-		return SXN_INVALID_ARGUMENT;
-	}
+	if (h == NULL)
+		return SXN_SYSTEM_ERROR;
 	dev_lock(m->dev);
-	mr = sx_reg_mr(m->dev->pd, data, size,
-		       SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE | SX_ACCESS_REMOTE_READ);
+	h->mr = sx_reg_mr(m->dev->pd, cpu, size,
+			  SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE | SX_ACCESS_REMOTE_READ);
 	dev_unlock(m->dev);
-	if (mr == NULL) {
-		WARN("regMr(%p, %zu): %s", data, size, strerror(errno));
+	if (h->mr == NULL) {
+		WARN("regMr(%p, %zu): %s", cpu, size, strerror(errno));
+		free(h);
 		return SXN_SYSTEM_ERROR;
 	}
-	*mhandle = mr;
+	h->base = base;
+	h->len = size;
+	h->cpu = cpu;
+	h->map = map;
+	h->map_len = map_len;
+	*mhandle = h;
 	return SXN_SUCCESS;
 }
 
 static int
-sxn_reg_mr_dmabuf(void *comm, void *data, size_t size, int type, uint64_t offset, int fd,
+net_reg_mr(void *comm, void *data, size_t size, int type, void **mhandle)
+{
+	*mhandle = NULL;
+	if (type != SXN_PTR_HOST) {
+		WARN("regMr: only host memory (type %d)%s", type,
+		     SXN_DMABUF ? "; GPU memory through regMrDmaBuf" : "");
+		return SXN_INVALID_ARGUMENT;
+	}
+	return mr_new(comm, (uintptr_t)data, data, size, NULL, 0, mhandle);
+}
+
+/*
+ * Off (the default): unsupported, and getProperties does not offer
+ * NCCL_PTR_DMABUF, so NCCL does not call it. On: the CPU moves the bytes,
+ * so the DMA-BUF must be mappable by the CPU (mmap of the fd at @p offset;
+ * exporters that refuse it get a clear error); NCCL keeps naming the
+ * buffer by @p data and the MR translates.
+ */
+static int
+net_reg_mr_dmabuf(void *comm, void *data, size_t size, int type, uint64_t offset, int fd,
 		  void **mhandle)
 {
+	*mhandle = NULL;
+#if SXN_DMABUF
+	{
+		uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), skew = offset % page;
+		size_t map_len = size + (size_t)skew;
+		void *map;
+
+		if (type != SXN_PTR_HOST && type != SXN_PTR_CUDA) {
+			WARN("regMrDmaBuf: memory type %d", type);
+			return SXN_INVALID_ARGUMENT;
+		}
+		if (size == 0 || fd < 0) {
+			WARN("regMrDmaBuf: size %zu, fd %d", size, fd);
+			return SXN_INVALID_ARGUMENT;
+		}
+		map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			   (off_t)(offset - skew));
+		if (map == MAP_FAILED) {
+			WARN("regMrDmaBuf: the exporter of fd %d does not let the CPU map it "
+			     "(%s); scalex moves bytes with the CPU", fd, strerror(errno));
+			return SXN_SYSTEM_ERROR;
+		}
+		if (mr_new(comm, (uintptr_t)data, (uint8_t *)map + skew, size, map, map_len,
+			   mhandle) != SXN_SUCCESS) {
+			munmap(map, map_len);
+			return SXN_SYSTEM_ERROR;
+		}
+		return SXN_SUCCESS;
+	}
+#else
+	(void)comm;
+	(void)data;
+	(void)size;
+	(void)type;
 	(void)offset;
 	(void)fd;
-	/* Host memory only in this build: a DMA-BUF needs a GPU and NIC. */
-	return sxn_reg_mr(comm, data, size, type, mhandle);
+	WARN("regMrDmaBuf: not supported by this build (meson -Dnccl_dmabuf=true enables it); "
+	     "ptrSupport is NCCL_PTR_HOST");
+	return SXN_INVALID_USAGE;
+#endif
 }
 
 static int
-sxn_dereg_mr(void *comm, void *mhandle)
+net_dereg_mr(void *comm, void *mhandle)
 {
 	struct sxn_comm *m = comm;
+	struct sxn_mr *h = mhandle;
 	int r;
 
+	if (h == NULL)
+		return SXN_INVALID_ARGUMENT;
 	dev_lock(m->dev);
-	r = sx_dereg_mr(mhandle);
+	r = sx_dereg_mr(h->mr);
 	dev_unlock(m->dev);
 	if (r < 0) {
 		WARN("deregMr: %s", strerror(-r));
 		return SXN_INTERNAL_ERROR;
 	}
+	if (h->map != NULL)
+		munmap(h->map, h->map_len);
+	free(h);
 	return SXN_SUCCESS;
+}
+
+/* The CPU address of NCCL's [data, data + size), inside registration @p h;
+ * NULL if it is not inside. */
+static uint8_t *
+mr_cpu(const struct sxn_mr *h, const void *data, size_t size)
+{
+	uintptr_t a = (uintptr_t)data;
+
+	if (a < h->base || a - h->base > h->len || size > h->len - (a - h->base))
+		return NULL;
+	return h->cpu + (a - h->base);
 }
 
 static int
@@ -988,19 +1119,25 @@ send_req_get(struct sxn_comm *m)
 }
 
 static int
-sxn_isend(void *send_comm, void *data, int size, int tag, void *mhandle, void **request)
+net_isend(void *send_comm, void *data, size_t size, int tag, void *mhandle, void **request)
 {
 	struct sxn_comm *m = send_comm;
 	struct sxn_fifo *slot;
-	struct sx_mr *mr = mhandle;
+	struct sxn_mr *mh = mhandle;
 	struct sx_send_wr wr, *bad;
 	struct sx_sge sge;
 	struct sxn_req *req;
+	uint8_t *cpu;
 	int ret = SXN_SUCCESS, j, n, r;
 
 	*request = NULL;
-	if (size < 0 || mr == NULL)
+	if (size > SXN_MAX_MSG_BYTES || mh == NULL)
 		return SXN_INVALID_ARGUMENT;
+	cpu = mr_cpu(mh, data, size);
+	if (cpu == NULL) {
+		WARN("isend: %zu bytes at %p outside their registration", size, data);
+		return SXN_INVALID_ARGUMENT;
+	}
 	dev_lock(m->dev);
 	comm_progress(m);
 	if (m->failed) {
@@ -1025,8 +1162,8 @@ sxn_isend(void *send_comm, void *data, int size, int tag, void *mhandle, void **
 			break;
 	if (j == n)
 		goto cleanup; /* no receive for this tag in the current slot yet */
-	if ((uint32_t)size > slot[j].size) {
-		WARN("isend: %d bytes to a receive of %u (tag %d)", size, slot[j].size, tag);
+	if (size > slot[j].size) {
+		WARN("isend: %zu bytes to a receive of %u (tag %d)", size, slot[j].size, tag);
 		ret = SXN_INVALID_USAGE;
 		goto cleanup;
 	}
@@ -1034,9 +1171,9 @@ sxn_isend(void *send_comm, void *data, int size, int tag, void *mhandle, void **
 	if (req == NULL)
 		goto cleanup;
 	memset(&wr, 0, sizeof(wr));
-	sge.addr = (uint64_t)(uintptr_t)data;
+	sge.addr = (uint64_t)(uintptr_t)cpu;
 	sge.length = (uint32_t)size;
-	sge.lkey = mr->lkey;
+	sge.lkey = mh->mr->lkey;
 	wr.wr_id = (uint64_t)(req - m->send_reqs);
 	wr.sg_list = &sge;
 	wr.num_sge = size > 0 ? 1 : 0;
@@ -1057,7 +1194,7 @@ sxn_isend(void *send_comm, void *data, int size, int tag, void *mhandle, void **
 	req->kind = REQ_SEND;
 	req->comm = m;
 	req->n = 1;
-	req->sizes[0] = size;
+	req->sizes[0] = (int)size;
 	m->slot_used |= (uint8_t)(1u << j);
 	if (++m->slot_posted == n) {
 		m->slot_posted = 0;
@@ -1071,9 +1208,10 @@ cleanup:
 }
 
 static int
-sxn_irecv(void *recv_comm, int n, void **data, int *sizes, int *tags, void **mhandles,
+net_irecv(void *recv_comm, int n, void **data, const size_t *sizes, int *tags, void **mhandles,
 	  void **request)
 {
+	uint8_t *cpu[SXN_MAX_RECVS];
 	struct sxn_comm *m = recv_comm;
 	struct sx_send_wr wr, *bad;
 	struct sxn_fifo *slot;
@@ -1085,9 +1223,15 @@ sxn_irecv(void *recv_comm, int n, void **data, int *sizes, int *tags, void **mha
 	*request = NULL;
 	if (n < 1 || n > SXN_MAX_RECVS)
 		return SXN_INVALID_ARGUMENT;
-	for (j = 0; j < n; j++)
-		if (sizes[j] < 0 || mhandles[j] == NULL)
+	for (j = 0; j < n; j++) {
+		if (sizes[j] > SXN_MAX_MSG_BYTES || mhandles[j] == NULL)
 			return SXN_INVALID_ARGUMENT;
+		cpu[j] = mr_cpu(mhandles[j], data[j], sizes[j]);
+		if (cpu[j] == NULL) {
+			WARN("irecv: %zu bytes at %p outside their registration", sizes[j], data[j]);
+			return SXN_INVALID_ARGUMENT;
+		}
+	}
 	dev_lock(m->dev);
 	s = (uint32_t)(m->seq % SXN_MAX_REQUESTS);
 	req = &m->recv_reqs[s];
@@ -1100,8 +1244,8 @@ sxn_irecv(void *recv_comm, int n, void **data, int *sizes, int *tags, void **mha
 	if (req->kind != REQ_FREE || m->fifo_busy[s])
 		goto cleanup; /* more than SXN_MAX_REQUESTS in flight: again later */
 	for (j = 0; j < n; j++) {
-		slot[j].addr = (uint64_t)(uintptr_t)data[j];
-		slot[j].rkey = ((struct sx_mr *)mhandles[j])->rkey;
+		slot[j].addr = (uint64_t)(uintptr_t)cpu[j];
+		slot[j].rkey = ((struct sxn_mr *)mhandles[j])->mr->rkey;
 		slot[j].size = (uint32_t)sizes[j];
 		slot[j].tag = tags[j];
 		slot[j].nreqs = (uint32_t)n;
@@ -1142,7 +1286,7 @@ cleanup:
 }
 
 static int
-sxn_iflush(void *recv_comm, int n, void **data, int *sizes, void **mhandles, void **request)
+net_iflush(void *recv_comm, int n, void **data, int *sizes, void **mhandles, void **request)
 {
 	(void)recv_comm;
 	(void)n;
@@ -1155,7 +1299,7 @@ sxn_iflush(void *recv_comm, int n, void **data, int *sizes, void **mhandles, voi
 }
 
 static int
-sxn_test(void *request, int *done, int *sizes)
+net_test(void *request, int *done, int *sizes)
 {
 	struct sxn_req *r = request;
 	struct sxn_comm *m = r->comm;
@@ -1197,7 +1341,7 @@ close_comm(void *comm)
 }
 
 static int
-sxn_get_device_mr(void *comm, void *mhandle, void **dptr)
+net_get_device_mr(void *comm, void *mhandle, void **dptr)
 {
 	(void)comm;
 	(void)mhandle;
@@ -1206,7 +1350,7 @@ sxn_get_device_mr(void *comm, void *mhandle, void **dptr)
 }
 
 static int
-sxn_irecv_consumed(void *recv_comm, int n, void *request)
+net_irecv_consumed(void *recv_comm, int n, void *request)
 {
 	(void)recv_comm;
 	(void)n;
@@ -1214,8 +1358,201 @@ sxn_irecv_consumed(void *recv_comm, int n, void *request)
 	return SXN_SUCCESS;
 }
 
-/* ASan pads globals with redzones, which would make the exported symbol
- * larger than the v8 struct NCCL (and the harness) expect. */
+/* Version shims: argument conversions only. */
+
+static int
+v8_init(sxn_logger_fn logger)
+{
+	return net_init(logger, NULL);
+}
+
+static int
+v10_init(sxn_logger_fn logger, sxn_profiler_fn profiler)
+{
+	return net_init(logger, profiler);
+}
+
+static int
+v11_init(void **ctx, uint64_t comm_id, struct sxn_comm_config *config, sxn_logger_fn logger,
+	 sxn_profiler_fn profiler)
+{
+	struct sxn_ctx *c;
+	int ret;
+
+	*ctx = NULL;
+	ret = net_init(logger, profiler);
+	if (ret != SXN_SUCCESS)
+		return ret;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return SXN_SYSTEM_ERROR;
+	c->comm_id = comm_id;
+	c->traffic_class = config != NULL ? config->traffic_class : SXN_TRAFFIC_CLASS_UNDEF;
+	if (c->traffic_class != SXN_TRAFFIC_CLASS_UNDEF)
+		INFO("comm %#lx: traffic class %d not applied: the DSCP is per port",
+		     (unsigned long)comm_id, c->traffic_class);
+	*ctx = c;
+	return SXN_SUCCESS;
+}
+
+static int
+v11_finalize(void *ctx)
+{
+	free(ctx);
+	return SXN_SUCCESS;
+}
+
+/* The fields every properties version from v9 on has, in v9's order. */
+#define PROPS_COPY_V9(dst, src)                                                \
+	do {                                                                   \
+		(dst)->name = (src)->name;                                     \
+		(dst)->pci_path = (src)->pci_path;                             \
+		(dst)->guid = (src)->guid;                                     \
+		(dst)->ptr_support = (src)->ptr_support;                       \
+		(dst)->reg_is_global = (src)->reg_is_global;                   \
+		(dst)->force_flush = (src)->force_flush;                       \
+		(dst)->speed_mbps = (src)->speed_mbps;                         \
+		(dst)->port = (src)->port;                                     \
+		(dst)->latency_us = (src)->latency_us;                         \
+		(dst)->max_comms = (src)->max_comms;                           \
+		(dst)->max_recvs = (src)->max_recvs;                           \
+		(dst)->net_device_type = (src)->net_device_type;               \
+		(dst)->net_device_version = (src)->net_device_version;         \
+		(dst)->vprops.ndevs = (src)->vprops.ndevs;                     \
+		memcpy((dst)->vprops.devs, (src)->vprops.devs, sizeof((dst)->vprops.devs)); \
+		(dst)->max_p2p_bytes = (src)->max_p2p_bytes;                   \
+		(dst)->max_coll_bytes = (src)->max_coll_bytes;                 \
+	} while (0)
+
+static int
+v8_get_properties(int dev, struct sxn_props_v8 *p)
+{
+	struct sxn_props_v12 q;
+	int ret = net_get_properties(dev, &q);
+
+	if (ret != SXN_SUCCESS)
+		return ret;
+	memset(p, 0, sizeof(*p));
+	p->name = q.name;
+	p->pci_path = q.pci_path;
+	p->guid = q.guid;
+	p->ptr_support = q.ptr_support;
+	p->reg_is_global = q.reg_is_global;
+	p->speed_mbps = q.speed_mbps;
+	p->port = q.port;
+	p->latency_us = q.latency_us;
+	p->max_comms = q.max_comms;
+	p->max_recvs = q.max_recvs;
+	p->net_device_type = q.net_device_type;
+	p->net_device_version = q.net_device_version;
+	return SXN_SUCCESS;
+}
+
+static int
+v9_get_properties(int dev, struct sxn_props_v9 *p)
+{
+	struct sxn_props_v12 q;
+	int ret = net_get_properties(dev, &q);
+
+	if (ret != SXN_SUCCESS)
+		return ret;
+	memset(p, 0, sizeof(*p));
+	PROPS_COPY_V9(p, &q);
+	return SXN_SUCCESS;
+}
+
+static int
+v11_get_properties(int dev, struct sxn_props_v11 *p)
+{
+	struct sxn_props_v12 q;
+	int ret = net_get_properties(dev, &q);
+
+	if (ret != SXN_SUCCESS)
+		return ret;
+	memset(p, 0, sizeof(*p));
+	PROPS_COPY_V9(p, &q);
+	p->max_multi_request_size = q.max_multi_request_size;
+	return SXN_SUCCESS;
+}
+
+static int
+v10_connect(int dev, struct sxn_comm_config *config, void *handle, void **send_comm,
+	    struct sxn_dev_handle_v8 **send_dev)
+{
+	if (config != NULL && config->traffic_class != SXN_TRAFFIC_CLASS_UNDEF)
+		INFO("connect: traffic class %d not applied: the DSCP is per port",
+		     config->traffic_class);
+	return net_connect(dev, handle, send_comm, send_dev);
+}
+
+static int
+v11_listen(void *ctx, int dev, void *handle, void **listen_comm)
+{
+	(void)ctx; /* one port serves every communicator */
+	return net_listen(dev, handle, listen_comm);
+}
+
+static int
+v11_connect(void *ctx, int dev, void *handle, void **send_comm,
+	    struct sxn_dev_handle_v8 **send_dev)
+{
+	(void)ctx;
+	return net_connect(dev, handle, send_comm, send_dev);
+}
+
+static int
+v8_isend(void *send_comm, void *data, int size, int tag, void *mhandle, void **request)
+{
+	*request = NULL;
+	if (size < 0)
+		return SXN_INVALID_ARGUMENT;
+	return net_isend(send_comm, data, (size_t)size, tag, mhandle, request);
+}
+
+static int
+v8_irecv(void *recv_comm, int n, void **data, int *sizes, int *tags, void **mhandles,
+	 void **request)
+{
+	size_t wide[SXN_MAX_RECVS];
+	int j;
+
+	*request = NULL;
+	if (n < 1 || n > SXN_MAX_RECVS)
+		return SXN_INVALID_ARGUMENT;
+	for (j = 0; j < n; j++) {
+		if (sizes[j] < 0)
+			return SXN_INVALID_ARGUMENT;
+		wide[j] = (size_t)sizes[j];
+	}
+	return net_irecv(recv_comm, n, data, wide, tags, mhandles, request);
+}
+
+static int
+v9_irecv(void *recv_comm, int n, void **data, size_t *sizes, int *tags, void **mhandles,
+	 void **request)
+{
+	return net_irecv(recv_comm, n, data, sizes, tags, mhandles, request);
+}
+
+/* The profiler handles: the plugin records no events of its own. */
+static int
+v10_isend(void *send_comm, void *data, size_t size, int tag, void *mhandle, void *phandle,
+	  void **request)
+{
+	(void)phandle;
+	return net_isend(send_comm, data, size, tag, mhandle, request);
+}
+
+static int
+v10_irecv(void *recv_comm, int n, void **data, size_t *sizes, int *tags, void **mhandles,
+	  void **phandles, void **request)
+{
+	(void)phandles;
+	return net_irecv(recv_comm, n, data, sizes, tags, mhandles, request);
+}
+
+/* ASan pads globals with redzones, which would make the exported symbols
+ * larger than the structs NCCL (and the harness) expect. */
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define SXN_NO_REDZONE __attribute__((no_sanitize("address")))
@@ -1225,24 +1562,73 @@ sxn_irecv_consumed(void *recv_comm, int n, void *request)
 #define SXN_NO_REDZONE
 #endif
 
-SXN_NO_REDZONE __attribute__((visibility("default"))) const struct sxn_net_v8 ncclNetPlugin_v8 = {
-	.name = "scalex",
-	.init = sxn_init,
-	.devices = sxn_devices,
-	.get_properties = sxn_get_properties,
-	.listen = sxn_listen,
-	.connect = sxn_connect,
-	.accept = sxn_accept,
-	.reg_mr = sxn_reg_mr,
-	.reg_mr_dmabuf = sxn_reg_mr_dmabuf,
-	.dereg_mr = sxn_dereg_mr,
-	.isend = sxn_isend,
-	.irecv = sxn_irecv,
-	.iflush = sxn_iflush,
-	.test = sxn_test,
-	.close_send = close_comm,
-	.close_recv = close_comm,
-	.close_listen = sxn_close_listen,
-	.get_device_mr = sxn_get_device_mr,
-	.irecv_consumed = sxn_irecv_consumed,
+#define SXN_EXPORT SXN_NO_REDZONE __attribute__((visibility("default")))
+
+/* The functions every version shares, by their slot names. */
+#define SXN_COMMON_SLOTS                                                       \
+	.name = "scalex", .devices = net_devices, .accept = net_accept,       \
+	.reg_mr = net_reg_mr, .reg_mr_dmabuf = net_reg_mr_dmabuf,              \
+	.dereg_mr = net_dereg_mr, .iflush = net_iflush, .test = net_test,      \
+	.close_send = close_comm, .close_recv = close_comm,                    \
+	.close_listen = net_close_listen, .get_device_mr = net_get_device_mr,  \
+	.irecv_consumed = net_irecv_consumed
+
+/* makeVDevice (v9+) and setNetAttr (v11+) are NULL: one device, nothing to
+ * fuse, and no use for NCCL's flow hints; NCCL checks both for NULL. */
+SXN_EXPORT const struct sxn_net_v8 ncclNetPlugin_v8 = {
+	SXN_COMMON_SLOTS,
+	.init = v8_init,
+	.get_properties = v8_get_properties,
+	.listen = net_listen,
+	.connect = net_connect,
+	.isend = v8_isend,
+	.irecv = v8_irecv,
+};
+
+SXN_EXPORT const struct sxn_net_v9 ncclNetPlugin_v9 = {
+	SXN_COMMON_SLOTS,
+	.init = v8_init,
+	.get_properties = v9_get_properties,
+	.listen = net_listen,
+	.connect = net_connect,
+	.isend = net_isend,
+	.irecv = v9_irecv,
+	.make_vdevice = NULL,
+};
+
+SXN_EXPORT const struct sxn_net_v10 ncclNetPlugin_v10 = {
+	SXN_COMMON_SLOTS,
+	.init = v10_init,
+	.get_properties = v9_get_properties,
+	.listen = net_listen,
+	.connect = v10_connect,
+	.isend = v10_isend,
+	.irecv = v10_irecv,
+	.make_vdevice = NULL,
+};
+
+SXN_EXPORT const struct sxn_net_v11 ncclNetPlugin_v11 = {
+	SXN_COMMON_SLOTS,
+	.init = v11_init,
+	.get_properties = v11_get_properties,
+	.listen = v11_listen,
+	.connect = v11_connect,
+	.isend = v10_isend,
+	.irecv = v10_irecv,
+	.make_vdevice = NULL,
+	.finalize = v11_finalize,
+	.set_net_attr = NULL,
+};
+
+SXN_EXPORT const struct sxn_net_v12 ncclNetPlugin_v12 = {
+	SXN_COMMON_SLOTS,
+	.init = v11_init,
+	.get_properties = net_get_properties,
+	.listen = v11_listen,
+	.connect = v11_connect,
+	.isend = v10_isend,
+	.irecv = v10_irecv,
+	.make_vdevice = NULL,
+	.finalize = v11_finalize,
+	.set_net_attr = NULL,
 };

@@ -114,6 +114,7 @@ sx_context_create(struct sx_port *port, const struct sx_context_attr *attr, sx_c
 		goto fail;
 	ctx->port = port;
 	ctx->env.mrs = &ctx->mrs;
+	ctx->env.window_budget_bytes = attr->window_budget_bytes;
 	ctx->mtu = attr->mtu ? attr->mtu : 1024;
 	ctx->engine.ip_version = attr->ip_version;
 	memcpy(ctx->engine.ip, attr->ip, 16);

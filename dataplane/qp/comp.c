@@ -78,6 +78,7 @@ progress(struct sx_qp *qp, uint64_t now_ns)
 	qp->rnr_left = qp->rnr_retry;
 	qp->rto_ns = sx_rtt_rto(qp);
 	qp->rto_deadline = sx_psn_cmp(qp->snd_una, qp->snd_max) < 0 ? now_ns + sx_qp_rto(qp) : 0;
+	sx_req_arm_tlp(qp, now_ns);
 }
 
 /* snd_una moves forward to @p una; the SR scoreboards, indexed from
@@ -86,14 +87,17 @@ static void
 advance_una(struct sx_qp *qp, uint32_t una, uint64_t now_ns)
 {
 	uint32_t shift = sx_psn_fwd(qp->snd_una, una);
-
 	uint64_t rtt = 0;
 
 	if (sx_psn_cmp(una, qp->snd_una) <= 0)
 		return;
+	/* The rings forget the PSNs the window leaves: O(shift / 64). */
+	sx_ring_fill(qp, qp->sacked, qp->snd_una, shift, false);
+	sx_ring_fill(qp, qp->resent, qp->snd_una, shift, false);
 	qp->snd_una = una;
-	sx_bits_shift(qp->sacked, shift);
-	sx_bits_shift(qp->resent, shift);
+	if (sx_psn_cmp(qp->sr_scan, una) < 0)
+		qp->sr_scan = una;
+	qp->tlp_out = false;
 	if (qp->rtt_probe && sx_psn_cmp(qp->rtt_psn, una) < 0) {
 		qp->rtt_probe = false;
 		rtt = now_ns - qp->rtt_sent_ns;
@@ -265,6 +269,34 @@ ack(struct sx_qp *qp, struct comp_pkt *cp)
 	return SX_COMPST_DONE;
 }
 
+/*
+ * SX_SR_ACK_RANGES: the blocks of PSNs received beyond the bitmap (RFC
+ * 2018's SACK blocks). The parser checked their form; here they are
+ * clipped to what was sent. O(block length / 64) per block.
+ */
+static void
+sack_ranges(struct sx_qp *qp, const struct sx_pkt *pkt)
+{
+	uint32_t k;
+
+	if (!(pkt->op->flags & SX_OPF_SACKR))
+		return;
+	for (k = 0; k < pkt->sackr.count; k++) {
+		uint32_t start = pkt->sackr.range[k].start;
+		uint32_t end = sx_psn_add(start, pkt->sackr.range[k].len);
+
+		if (sx_psn_cmp(start, qp->snd_una) < 0)
+			start = qp->snd_una;
+		if (sx_psn_cmp(end, qp->snd_max) > 0)
+			end = qp->snd_max;
+		if (sx_psn_cmp(end, start) <= 0)
+			continue;
+		sx_ring_fill(qp, qp->sacked, start, sx_psn_fwd(start, end), true);
+		if (sx_psn_cmp(end, qp->sr_high) > 0)
+			qp->sr_high = end;
+	}
+}
+
 /* SR ACK: cumulative PSN in the BTH, then what arrived beyond the hole. */
 static enum sx_comp_state
 sack(struct sx_qp *qp, struct comp_pkt *cp)
@@ -279,18 +311,21 @@ sack(struct sx_qp *qp, struct comp_pkt *cp)
 	qp->sr_answer_psn = pkt->sack.base;
 	/* A READ still waiting for answers holds snd_una back; what the
 	 * responder acknowledged past it must not be sent again. */
-	for (p = qp->snd_una; sx_psn_cmp(p, pkt->bth.psn) <= 0; p = sx_psn_add(p, 1))
-		sx_bit_set(qp->sacked, sx_psn_fwd(qp->snd_una, p));
+	if (sx_psn_cmp(pkt->bth.psn, qp->snd_una) >= 0)
+		sx_ring_fill(qp, qp->sacked, qp->snd_una,
+			     sx_psn_fwd(qp->snd_una, sx_psn_add(pkt->bth.psn, 1)), true);
+	/* 256 bits: a constant per ACK */
 	for (i = 0; i < SX_SACK_BITS; i++) {
 		if (!((pkt->sack.bitmap[i / 8] >> (i % 8)) & 1))
 			continue;
 		p = sx_psn_add(pkt->sack.base, i + 1);
 		if (sx_psn_cmp(p, qp->snd_una) < 0 || sx_psn_cmp(p, qp->snd_max) >= 0)
 			continue;
-		sx_bit_set(qp->sacked, sx_psn_fwd(qp->snd_una, p));
+		sx_ring_set(qp, qp->sacked, p);
 		if (sx_psn_cmp(sx_psn_add(p, 1), qp->sr_high) > 0)
 			qp->sr_high = sx_psn_add(p, 1);
 	}
+	sack_ranges(qp, pkt);
 	if (sx_psn_cmp(qp->sr_high, qp->snd_una) < 0)
 		qp->sr_high = qp->snd_una;
 	/* Lost retransmissions: once packets first sent after the last round
@@ -301,7 +336,8 @@ sack(struct sx_qp *qp, struct comp_pkt *cp)
 			qp->sr_recovering = false;
 		} else if (sx_psn_fwd(qp->sr_recover, qp->sr_high) > SX_SR_DUPTHRESH &&
 			   sx_psn_cmp(qp->sr_high, qp->sr_recover) > 0) {
-			memset(qp->resent, 0, sizeof(qp->resent));
+			sx_ring_clear(qp, qp->resent);
+			qp->sr_scan = qp->snd_una;
 			qp->sr_recover = qp->snd_max;
 		}
 	}
@@ -537,7 +573,10 @@ sx_comp_timer(struct sx_qp *qp, uint64_t now_ns)
 	sx_rtt_backoff(qp);
 	qp->rto_deadline = now_ns + sx_qp_rto(qp);
 	qp->rd_gap = false;
-	memset(qp->resent, 0, sizeof(qp->resent));
+	sx_ring_clear(qp, qp->resent);
+	qp->sr_scan = qp->snd_una;
 	qp->sr_probe = qp->rel == SX_REL_SR;
+	qp->tlp_due = false;
+	qp->tlp_deadline = 0;
 	sx_req_rewind(qp, qp->snd_una);
 }

@@ -34,6 +34,8 @@ static const char *const counter_names[SX_QPC_MAX] = {
 	[SX_QPC_SPURIOUS_RETX] = "spurious_retransmits",
 	[SX_QPC_ECE_SENT] = "ece_sent",
 	[SX_QPC_RACK_LOST] = "rack_lost",
+	[SX_QPC_TLP_PROBES] = "tlp_probes",
+	[SX_QPC_SACKR_SENT] = "sack_ranges_sent",
 	[SX_QPC_INT_EMPTY] = "int_empty",
 };
 
@@ -64,11 +66,13 @@ sx_qp_init(struct sx_qp *qp, struct sx_qp_env *env, struct sx_pd *pd, uint32_t q
 	   const struct sx_qp_init_attr *attr, uint32_t default_mtu, uint32_t start_psn)
 {
 	uint32_t mtu = attr->mtu ? attr->mtu : default_mtu;
+	uint64_t budget;
 
 	if (attr->send_cq == NULL || attr->recv_cq == NULL || !mtu_valid(mtu) ||
 	    attr->max_send_wr == 0 || attr->max_send_wr > (1u << 16) ||
 	    attr->max_recv_wr > (1u << 16) || attr->retry_cnt > 7 || attr->rnr_retry > 7 ||
 	    attr->min_rto_us > SX_MAX_TIMEOUT_NS / 1000 ||
+	    attr->max_inflight_pkts > SX_MAX_WINDOW_PKTS ||
 	    (attr->reliability != SX_REL_GBN && attr->reliability != SX_REL_SR))
 		return -EINVAL;
 	memset(qp, 0, sizeof(*qp));
@@ -88,19 +92,37 @@ sx_qp_init(struct sx_qp *qp, struct sx_qp_env *env, struct sx_pd *pd, uint32_t q
 	qp->min_rto_ns = attr->min_rto_us ? (uint64_t)attr->min_rto_us * 1000 : qp->timeout_ns;
 	qp->sq_size = pow2_at_least(attr->max_send_wr);
 	qp->rq_size = pow2_at_least(attr->max_recv_wr ? attr->max_recv_wr : 1);
+	qp->win_pkts = pow2_at_least(attr->max_inflight_pkts ? attr->max_inflight_pkts
+							       : SX_DEFAULT_WINDOW_PKTS);
+	if (qp->win_pkts < 64)
+		qp->win_pkts = 64; /* one bitmap word */
+	qp->pathp = env->path != NULL ? env->path : sx_path_params_default();
+	/* The window's memory comes from the context's budget, up front: a
+	 * QP that could not hold its window later must not start. */
+	qp->win_bytes = sx_qp_window_bytes(qp->win_pkts, qp->pathp->ops->reorders);
+	budget = env->window_budget_bytes ? env->window_budget_bytes
+					  : SX_DEFAULT_WINDOW_BUDGET_BYTES;
+	if (env->window_used_bytes + qp->win_bytes > budget) {
+		qp->win_bytes = 0;
+		return -ENOBUFS;
+	}
+	env->window_used_bytes += qp->win_bytes;
 	qp->sq = calloc(qp->sq_size, sizeof(*qp->sq));
 	qp->rq = calloc(qp->rq_size, sizeof(*qp->rq));
-	if (qp->sq == NULL || qp->rq == NULL) {
+	qp->sacked = calloc(qp->win_pkts / 64, sizeof(uint64_t));
+	qp->resent = calloc(qp->win_pkts / 64, sizeof(uint64_t));
+	qp->rcvd = calloc(qp->win_pkts / 64, sizeof(uint64_t));
+	if (qp->sq == NULL || qp->rq == NULL || qp->sacked == NULL || qp->resent == NULL ||
+	    qp->rcvd == NULL) {
 		sx_qp_fini(qp);
 		return -ENOMEM;
 	}
 	start_psn &= SX_PSN_MASK;
 	qp->sq_psn = qp->snd_nxt = qp->snd_una = qp->snd_max = start_psn;
 	qp->last_ackreq = start_psn;
-	qp->sr_high = start_psn;
+	qp->sr_high = qp->sr_scan = start_psn;
 	qp->cc_timer_ns = SX_CC_NO_TIMER;
 	/* A policy that sprays needs a receiver that places out of order. */
-	qp->pathp = env->path != NULL ? env->path : sx_path_params_default();
 	if (qp->pathp->ops->reorders && qp->rel != SX_REL_SR) {
 		sx_qp_fini(qp);
 		return -EINVAL;
@@ -119,9 +141,15 @@ sx_qp_fini(struct sx_qp *qp)
 {
 	free(qp->sq);
 	free(qp->rq);
+	free(qp->sacked);
+	free(qp->resent);
+	free(qp->rcvd);
 	qp->sq = NULL;
 	qp->rq = NULL;
+	qp->sacked = qp->resent = qp->rcvd = NULL;
 	sx_rack_fini(qp);
+	qp->env->window_used_bytes -= qp->win_bytes;
+	qp->win_bytes = 0;
 }
 
 int
@@ -134,6 +162,7 @@ sx_qp_do_connect(struct sx_qp *qp, const struct sx_qp_endpoint *remote)
 		return -EINVAL;
 	qp->remote = *remote;
 	qp->epsn = remote->psn;
+	qp->rcv_high = qp->rcv_run = remote->psn;
 	qp->retries_left = qp->retry_cnt;
 	qp->rnr_left = qp->rnr_retry;
 	qp->rto_ns = sx_rtt_rto(qp);
@@ -359,7 +388,7 @@ path_echo_note(struct sx_qp *qp, const struct sx_pkt *pkt)
 static void
 path_echo_fill(struct sx_qp *qp, struct sx_pkt *h)
 {
-	if (h->bth.opcode != SX_OP_SR_ACK)
+	if (h->bth.opcode != SX_OP_SR_ACK && h->bth.opcode != SX_OP_SR_ACK_RANGES)
 		return;
 	if (qp->dsack_pending) {
 		h->sack.flags |= SX_SACK_F_DUPLICATE;
@@ -367,7 +396,8 @@ path_echo_fill(struct sx_qp *qp, struct sx_pkt *h)
 	}
 	if (qp->ece_count == 0)
 		return;
-	h->bth.opcode = SX_OP_SR_ACK_ECE;
+	h->bth.opcode = h->bth.opcode == SX_OP_SR_ACK ? SX_OP_SR_ACK_ECE
+						     : SX_OP_SR_ACK_ECE_RANGES;
 	h->ece.entropy = qp->ece_entropy;
 	h->ece.count = qp->ece_count;
 	qp->ece_count = 0;
@@ -474,7 +504,9 @@ sx_qp_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd, bool data)
 		path_echo_fill(qp, &txd->hdr);
 		/* READ responses stay on one path: their receiver places
 		 * them in order. ACKs of a sprayed QP spread. */
-		if (txd->hdr.bth.opcode == SX_OP_SR_ACK || txd->hdr.bth.opcode == SX_OP_SR_ACK_ECE)
+		if (txd->hdr.bth.opcode == SX_OP_SR_ACK || txd->hdr.bth.opcode == SX_OP_SR_ACK_ECE ||
+		    txd->hdr.bth.opcode == SX_OP_SR_ACK_RANGES ||
+		    txd->hdr.bth.opcode == SX_OP_SR_ACK_ECE_RANGES)
 			txd->hdr.udp_sport = sx_path_ack_entropy(&qp->path, qp->pathp);
 		/* An SR ACK echoes the INT records of the latest stamped request. */
 		if (qp->int_echo.slots != 0 && txd->hdr.bth.opcode >= SX_OP_SR_ACK &&
@@ -523,6 +555,8 @@ sx_qp_deadline(const struct sx_qp *qp)
 		d = qp->rto_deadline;
 	if (qp->rnr_until != 0 && qp->rnr_until < d)
 		d = qp->rnr_until;
+	if (qp->tlp_deadline != 0 && qp->tlp_deadline < d)
+		d = qp->tlp_deadline;
 	if (qp->rack != NULL && sx_rack_deadline(qp) != 0 && sx_rack_deadline(qp) < d)
 		d = sx_rack_deadline(qp);
 	return d;
@@ -541,6 +575,13 @@ sx_qp_timer(struct sx_qp *qp, uint64_t now_ns)
 	}
 	if (qp->rack != NULL)
 		sx_rack_timer(qp, now_ns);
+	if (qp->tlp_deadline != 0 && now_ns >= qp->tlp_deadline) {
+		qp->tlp_deadline = 0;
+		if (sx_psn_cmp(qp->snd_una, qp->snd_max) < 0) {
+			qp->tlp_due = true;
+			qp->tlp_out = true;
+		}
+	}
 	if (qp->rto_deadline != 0 && now_ns >= qp->rto_deadline) {
 		/* The path of the oldest packet hears of the timeout first. */
 		if (qp->rack != NULL && sx_psn_cmp(qp->snd_una, qp->snd_max) < 0)
@@ -633,22 +674,62 @@ sx_cc_timeout(struct sx_qp *qp, uint64_t now_ns)
 	sx_cc_taken(qp, SX_CC_EV_TIMEOUT, now_ns);
 }
 
-void
-sx_bits_shift(uint64_t *m, uint32_t n)
+uint64_t
+sx_qp_window_bytes(uint32_t win_pkts, bool rack)
 {
-	const uint32_t words = SX_WINDOW_PKTS / 64;
-	uint32_t i, w = n / 64, b = n % 64;
+	/* sacked + resent + rcvd rings; rack.c's per-PSN stamp and entropy */
+	return 3ull * win_pkts / 8 + (rack ? 6ull * win_pkts : 0);
+}
 
-	if (n >= SX_WINDOW_PKTS) {
-		memset(m, 0, words * sizeof(*m));
+void
+sx_ring_fill(const struct sx_qp *qp, uint64_t *m, uint32_t psn, uint32_t n, bool val)
+{
+	uint32_t mask = qp->win_pkts - 1, i = psn & mask;
+
+	if (n >= qp->win_pkts) {
+		memset(m, val ? 0xff : 0, qp->win_pkts / 8);
 		return;
 	}
-	for (i = 0; i < words; i++) {
-		uint64_t lo = i + w < words ? m[i + w] : 0;
-		uint64_t hi = i + w + 1 < words ? m[i + w + 1] : 0;
+	while (n > 0) {
+		uint32_t b = i % 64, k = 64 - b < n ? 64 - b : n;
+		uint64_t bits = (k == 64 ? ~0ull : ((1ull << k) - 1)) << b;
 
-		m[i] = b ? (lo >> b) | (hi << (64 - b)) : lo;
+		if (val)
+			m[i / 64] |= bits;
+		else
+			m[i / 64] &= ~bits;
+		n -= k;
+		i = (i + k) & mask;
 	}
+}
+
+void
+sx_ring_clear(const struct sx_qp *qp, uint64_t *m)
+{
+	memset(m, 0, qp->win_pkts / 8);
+}
+
+uint32_t
+sx_ring_find(const struct sx_qp *qp, const uint64_t *a, const uint64_t *b, uint32_t psn,
+	     uint32_t n, bool want_set)
+{
+	uint32_t mask = qp->win_pkts - 1, i = psn & mask, done = 0;
+
+	if (n > qp->win_pkts)
+		n = qp->win_pkts;
+	while (done < n) {
+		uint32_t bit = i % 64, k = 64 - bit < n - done ? 64 - bit : n - done;
+		uint64_t w = want_set ? a[i / 64] : ~(a[i / 64] | (b ? b[i / 64] : 0));
+
+		w >>= bit;
+		if (k < 64)
+			w &= (1ull << k) - 1;
+		if (w != 0)
+			return done + (uint32_t)__builtin_ctzll(w);
+		done += k;
+		i = (i + k) & mask;
+	}
+	return n;
 }
 
 void

@@ -38,7 +38,23 @@
 /* RFC 6298's clock granularity G: the engine checks timers every poll, and
  * an idle engine sleeps idle_sleep_us (20 us) between polls. */
 #define SX_RTO_GRANULARITY_NS 20000ull
-#define SX_WINDOW_PKTS       1024  /* PSNs in flight per QP, also the SR bitmap */
+/* PSNs in flight per QP when the QP attribute asks for none: today's
+ * datacenter window (4 MiB at MTU 4096, 3 x 128 B of scoreboard). */
+#define SX_DEFAULT_WINDOW_PKTS 1024u
+/* The most a QP may ask for: a quarter of the 24-bit PSN space, so every
+ * PSN in flight compares unambiguously (sx_psn_cmp needs < 2^23). 4 Mi
+ * packets is 100 Gb/s x 1.3 s at MTU 4096. */
+#define SX_MAX_WINDOW_PKTS   (1u << 22)
+/* Scoreboard memory all QPs of a context may hold when the context gives
+ * no budget: 64 MiB, e.g. 150 QPs at 100 Gb/s x 50 ms (256 Ki packets). */
+#define SX_DEFAULT_WINDOW_BUDGET_BYTES (64ull << 20)
+/* Tail-loss probe (RFC 8985 7.2): PTO = 2 SRTT, plus this allowance for
+ * the responder's ACK coalescing when one packet is in flight (WCDelAckT). */
+#define SX_TLP_DELACK_NS     200000ull
+/* ... and at least this: a round trip measured below the clock's reach
+ * (a virtual-time harness, a loopback) must not probe at once; Linux
+ * floors its PTO likewise (TCP_TIMEOUT_MIN). */
+#define SX_TLP_MIN_NS        1000000ull
 #define SX_ACK_REQ_EVERY     16    /* AckReq on every Nth packet of a long message */
 /* ... and of an INT QP: HPCC reacts per ACK to the INT of the packet it
  * answers (Li et al., SIGCOMM 2019, section 3.2), and a flow with a small
@@ -78,6 +94,8 @@ enum sx_qp_counter {
 	SX_QPC_SPURIOUS_RETX, /* rack.c: resends the original beat */
 	SX_QPC_ECE_SENT,      /* SR ACKs that echoed ECN-CE (SX_SR_ACK_ECE) */
 	SX_QPC_RACK_LOST,     /* rack.c: resends its reorder window ordered */
+	SX_QPC_TLP_PROBES,    /* tail-loss probes sent (RFC 8985 7) */
+	SX_QPC_SACKR_SENT,    /* SR ACKs that carried SACK ranges */
 	SX_QPC_INT_EMPTY,     /* INT echoes with no hop record: no INT switch on the path */
 	SX_QPC_MAX,
 };
@@ -210,6 +228,7 @@ const char *sx_comp_state_name(unsigned int state);
 enum sx_req_state {
 	SX_REQST_CHECK_RNR,
 	SX_REQST_SR_PROBE,
+	SX_REQST_TLP,
 	SX_REQST_SR_RESEND,
 	SX_REQST_NEXT_WQE,
 	SX_REQST_CHECK_WINDOW,
@@ -273,6 +292,10 @@ struct sx_qp_env {
 	uint64_t cnp_gap_ns;
 	/* Path selection of every QP (NULL: `flow`, one entropy per QP). */
 	const struct sx_path_params *path;
+	/* Scoreboard memory (sx_qp_window_bytes) of every QP: what they hold
+	 * and the most they may (0: SX_DEFAULT_WINDOW_BUDGET_BYTES). */
+	uint64_t window_used_bytes;
+	uint64_t window_budget_bytes;
 	/* rack.c: the reorder window QPs learnt, where a new QP starts (the
 	 * paths' reordering is the fabric's, not one QP's); 0: nothing yet */
 	uint32_t rack_reo_mult;
@@ -321,11 +344,25 @@ struct sx_qp {
 	uint64_t rto_ns;
 	uint64_t rto_deadline; /* 0: not armed */
 	uint64_t rnr_until;
-	/* SR: which PSNs in [snd_una, snd_una + SX_WINDOW_PKTS) were SACKed,
-	 * and which were already resent since the last timeout */
-	uint64_t sacked[SX_WINDOW_PKTS / 64];
-	uint64_t resent[SX_WINDOW_PKTS / 64];
+	/* The window: PSNs in flight at most, a power of two (QP attribute
+	 * max_inflight_pkts), and the memory its scoreboards hold. */
+	uint32_t win_pkts;
+	uint64_t win_bytes;
+	/* SR: which PSNs in [snd_una, snd_una + win_pkts) were SACKed, and
+	 * which were already resent since the last timeout. Rings of
+	 * win_pkts bits indexed by PSN mod win_pkts (sx_ring_*), so the
+	 * window slides by clearing what it leaves: O(advance / 64) words. */
+	uint64_t *sacked;
+	uint64_t *resent;
 	uint32_t sr_high;  /* one past the highest SACKed PSN */
+	/* Below this PSN every PSN from snd_una is SACKed or resent: the hole
+	 * scan resumes here instead of at snd_una (req.c), so finding the
+	 * next hole costs O(distance / 64) once per hole, not per packet. */
+	uint32_t sr_scan;
+	/* tail-loss probe (RFC 8985 7): when it fires, and a probe is due */
+	uint64_t tlp_deadline; /* 0: not armed */
+	bool tlp_due;
+	bool tlp_out;      /* a probe is in flight: no second before an ACK */
 	bool sr_probe;     /* timeout: resend snd_una even if SACKed */
 	bool sr_recovering; /* holes were resent; sr_recover is snd_max then */
 	uint32_t sr_recover;
@@ -354,8 +391,16 @@ struct sx_qp {
 	uint32_t rq_rtail;
 	struct sx_atomic_reply atomics[SX_ATOMIC_CACHE];
 	uint32_t atomic_next;
-	/* SR responder: PSNs in [epsn, epsn + SX_WINDOW_PKTS) already placed */
-	uint64_t rcvd[SX_WINDOW_PKTS / 64];
+	/* SR responder: PSNs in [epsn, epsn + win_pkts) already placed, a
+	 * ring like sacked; rcv_high is one past the highest placed */
+	uint64_t *rcvd;
+	uint32_t rcv_high;
+	/* SACK ranges (SX_SR_ACK_RANGES): the run of PSNs received in a row
+	 * that ends at rcv_high starts at rcv_run; the runs before it that
+	 * a gap ended, newest at sackr_hist[sackr_next - 1]: O(1) per packet */
+	uint32_t rcv_run;
+	struct sx_sack_range sackr_hist[SX_SACKR_MAX];
+	uint32_t sackr_next;
 	uint32_t rq_msg_seq; /* msg_seq of the message rq[rq_head] receives */
 
 	uint64_t cnt[SX_QPC_MAX];
@@ -448,6 +493,7 @@ void sx_qp_timer(struct sx_qp *qp, uint64_t now_ns);
 bool sx_req_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd);
 void sx_req_rewind(struct sx_qp *qp, uint32_t psn);
 void sx_req_arm_timer(struct sx_qp *qp, uint64_t now_ns);
+void sx_req_arm_tlp(struct sx_qp *qp, uint64_t now_ns);
 void sx_resp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload);
 bool sx_resp_tx(struct sx_qp *qp, struct sx_txd *txd, bool data);
 void sx_comp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload,
@@ -477,22 +523,43 @@ void sx_rack_timeout(struct sx_qp *qp, uint64_t now_ns);
 uint64_t sx_rack_deadline(const struct sx_qp *qp); /* 0: none */
 void sx_rack_timer(struct sx_qp *qp, uint64_t now_ns);
 
-/* Bitmaps of SX_WINDOW_PKTS bits (SR scoreboards). */
+/*
+ * Scoreboard rings (SR): win_pkts bits, bit (psn & (win_pkts - 1)) for
+ * PSN psn. win_pkts divides 2^24, so the mapping survives the PSN wrap.
+ * Callers keep every PSN they touch within win_pkts of the window's start.
+ */
 static inline bool
-sx_bit_test(const uint64_t *m, uint32_t i)
+sx_ring_test(const struct sx_qp *qp, const uint64_t *m, uint32_t psn)
 {
-	return i < SX_WINDOW_PKTS && ((m[i / 64] >> (i % 64)) & 1);
+	uint32_t i = psn & (qp->win_pkts - 1);
+
+	return (m[i / 64] >> (i % 64)) & 1;
 }
 
 static inline void
-sx_bit_set(uint64_t *m, uint32_t i)
+sx_ring_set(const struct sx_qp *qp, uint64_t *m, uint32_t psn)
 {
-	if (i < SX_WINDOW_PKTS)
-		m[i / 64] |= 1ull << (i % 64);
+	uint32_t i = psn & (qp->win_pkts - 1);
+
+	m[i / 64] |= 1ull << (i % 64);
 }
 
-/* Shift a window bitmap down by @p n bits (the window slid forward). */
-void sx_bits_shift(uint64_t *m, uint32_t n);
+/* Set (@p val true) or clear the bits of PSNs [psn, psn + n), n at most
+ * win_pkts: O(n / 64 + 1) word operations. */
+void sx_ring_fill(const struct sx_qp *qp, uint64_t *m, uint32_t psn, uint32_t n, bool val);
+/* Clear the whole ring: O(win_pkts / 64), once per loss round, not per packet. */
+void sx_ring_clear(const struct sx_qp *qp, uint64_t *m);
+/* Offset from @p psn of the first PSN in [psn, psn + n) whose bit is clear
+ * in @p a and (when @p b is not NULL) in @p b, or n if none: word-wise
+ * find-first-set on the complement, O(n / 64 + 1). With @p want_set, the
+ * first whose bit is set in @p a instead (@p b ignored). */
+uint32_t sx_ring_find(const struct sx_qp *qp, const uint64_t *a, const uint64_t *b,
+		      uint32_t psn, uint32_t n, bool want_set);
+
+/* Scoreboard bytes of a QP of window @p win_pkts (a power of two): the
+ * sender's sacked and resent rings, the responder's rcvd ring, and with
+ * @p rack the multipath detector's per-PSN send times and entropies. */
+uint64_t sx_qp_window_bytes(uint32_t win_pkts, bool rack);
 
 /* Copy @p len bytes from @p src into a scatter list at @p off; nothing
  * when @p src is NULL (the port elides payloads). */

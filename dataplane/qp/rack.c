@@ -49,8 +49,9 @@
 #define RACK_MIN_WAIT_NS 1000u
 
 struct sx_rack {
-	uint32_t sent_ns[SX_WINDOW_PKTS]; /* by PSN mod window: last (re)send */
-	uint16_t sport[SX_WINDOW_PKTS];   /* by PSN mod window: its entropy */
+	uint32_t *sent_ns; /* by PSN mod win_pkts: last (re)send */
+	uint16_t *sport;   /* by PSN mod win_pkts: its entropy */
+	uint32_t mask;     /* win_pkts - 1 */
 	uint32_t xmit_ns;     /* send time of the latest-sent delivered packet */
 	uint32_t xmit_psn;    /* its PSN: the tie-break of equal send times */
 	uint64_t rtt_ns;      /* that packet's round trip */
@@ -63,9 +64,9 @@ struct sx_rack {
 };
 
 static inline uint32_t
-slot(uint32_t psn)
+slot(const struct sx_rack *r, uint32_t psn)
 {
-	return psn & (SX_WINDOW_PKTS - 1);
+	return psn & r->mask;
 }
 
 /* a - b for 32-bit ns stamps, a and b less than 2^31 ns apart. */
@@ -78,16 +79,29 @@ ts_diff(uint32_t a, uint32_t b)
 int
 sx_rack_init(struct sx_qp *qp)
 {
-	qp->rack = calloc(1, sizeof(*qp->rack));
-	if (qp->rack == NULL)
+	struct sx_rack *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
 		return -ENOMEM;
-	qp->rack->reo_mult = RACK_REO_MULT_INIT;
+	qp->rack = r;
+	r->mask = qp->win_pkts - 1;
+	r->sent_ns = calloc(qp->win_pkts, sizeof(*r->sent_ns));
+	r->sport = calloc(qp->win_pkts, sizeof(*r->sport));
+	if (r->sent_ns == NULL || r->sport == NULL) {
+		sx_rack_fini(qp);
+		return -ENOMEM;
+	}
+	r->reo_mult = RACK_REO_MULT_INIT;
 	return 0;
 }
 
 void
 sx_rack_fini(struct sx_qp *qp)
 {
+	if (qp->rack != NULL) {
+		free(qp->rack->sent_ns);
+		free(qp->rack->sport);
+	}
 	free(qp->rack);
 	qp->rack = NULL;
 }
@@ -98,9 +112,9 @@ sx_rack_sent(struct sx_qp *qp, uint32_t psn, uint32_t npsn, uint16_t sport, uint
 	struct sx_rack *r = qp->rack;
 
 	/* A READ request stands for its responses' PSNs too. */
-	for (uint32_t i = 0; i < npsn && i < SX_WINDOW_PKTS; i++) {
-		r->sent_ns[slot(psn + i)] = (uint32_t)now_ns;
-		r->sport[slot(psn + i)] = sport;
+	for (uint32_t i = 0; i < npsn && i <= r->mask; i++) {
+		r->sent_ns[slot(r, psn + i)] = (uint32_t)now_ns;
+		r->sport[slot(r, psn + i)] = sport;
 	}
 }
 
@@ -126,11 +140,11 @@ static void
 delivered(struct sx_qp *qp, uint32_t psn, uint64_t now_ns)
 {
 	struct sx_rack *r = qp->rack;
-	uint32_t sent = r->sent_ns[slot(psn)];
+	uint32_t sent = r->sent_ns[slot(r, psn)];
 	uint64_t rtt = (uint64_t)ts_diff((uint32_t)now_ns, sent);
-	bool resent = sx_bit_test(qp->resent, sx_psn_fwd(qp->snd_una, psn));
+	bool resent = sx_ring_test(qp, qp->resent, psn);
 
-	sx_path_feedback(&qp->path, qp->pathp, r->sport[slot(psn)], SX_PATH_SIG_ACK, now_ns);
+	sx_path_feedback(&qp->path, qp->pathp, r->sport[slot(r, psn)], SX_PATH_SIG_ACK, now_ns);
 	if (resent)
 		return; /* Karn: which transmission arrived is ambiguous */
 	if (r->min_rtt_ns == 0 || rtt < r->min_rtt_ns)
@@ -166,16 +180,16 @@ sx_rack_on_sack(struct sx_qp *qp, const struct sx_pkt *pkt, uint64_t now_ns)
 	if (sx_psn_cmp(next, qp->snd_max) > 0 || sx_psn_cmp(next, qp->snd_una) < 0)
 		return;
 	for (p = qp->snd_una; sx_psn_cmp(p, next) < 0; p = sx_psn_add(p, 1))
-		if (!sx_bit_test(qp->sacked, sx_psn_fwd(qp->snd_una, p)))
+		if (!sx_ring_test(qp, qp->sacked, p))
 			delivered(qp, p, now_ns);
 	for (i = 0; i < SX_SACK_BITS; i++) {
 		if (!((pkt->sack.bitmap[i / 8] >> (i % 8)) & 1))
 			continue;
 		p = sx_psn_add(pkt->sack.base, i + 1);
 		if (sx_psn_cmp(p, qp->snd_una) < 0 || sx_psn_cmp(p, qp->snd_max) >= 0 ||
-		    sx_psn_fwd(qp->snd_una, p) >= SX_WINDOW_PKTS)
+		    sx_psn_fwd(qp->snd_una, p) >= qp->win_pkts)
 			continue;
-		if (!sx_bit_test(qp->sacked, sx_psn_fwd(qp->snd_una, p)))
+		if (!sx_ring_test(qp, qp->sacked, p))
 			delivered(qp, p, now_ns);
 	}
 	if ((pkt->op->flags & SX_OPF_ECE) && pkt->ece.count != 0)
@@ -203,7 +217,7 @@ bool
 sx_rack_lost(struct sx_qp *qp, uint32_t psn, uint64_t now_ns)
 {
 	struct sx_rack *r = qp->rack;
-	uint32_t sent = r->sent_ns[slot(psn)];
+	uint32_t sent = r->sent_ns[slot(r, psn)];
 	uint64_t age, wait, due;
 
 	/* Only a packet sent before one that was delivered can be lost
@@ -230,7 +244,7 @@ sx_rack_resent(struct sx_qp *qp, uint32_t psn, uint64_t now_ns)
 	struct sx_rack *r = qp->rack;
 
 	qp->cnt[SX_QPC_RACK_LOST]++;
-	sx_path_feedback(&qp->path, qp->pathp, r->sport[slot(psn)], SX_PATH_SIG_LOSS, now_ns);
+	sx_path_feedback(&qp->path, qp->pathp, r->sport[slot(r, psn)], SX_PATH_SIG_LOSS, now_ns);
 	if (++r->real_losses >= RACK_REO_RESET_LOSSES) {
 		r->real_losses = 0;
 		r->reo_mult = RACK_REO_MULT_INIT;
@@ -243,7 +257,7 @@ sx_rack_timeout(struct sx_qp *qp, uint64_t now_ns)
 {
 	struct sx_rack *r = qp->rack;
 
-	sx_path_feedback(&qp->path, qp->pathp, r->sport[slot(qp->snd_una)],
+	sx_path_feedback(&qp->path, qp->pathp, r->sport[slot(r, qp->snd_una)],
 			 SX_PATH_SIG_TIMEOUT, now_ns);
 	r->dirty = true;
 }

@@ -151,6 +151,30 @@ sx_req_arm_timer(struct sx_qp *qp, uint64_t now_ns)
 		qp->rto_deadline = now_ns + sx_qp_rto(qp);
 }
 
+/*
+ * RFC 8985 7.2: PTO = 2 SRTT, plus the responder's ACK delay when one
+ * packet is in flight, at least SX_TLP_MIN_NS, restarted on every send and every ACK that moves
+ * the window; none before an RTT sample, none while a probe is out, none
+ * that would fire after the RTO.
+ */
+void
+sx_req_arm_tlp(struct sx_qp *qp, uint64_t now_ns)
+{
+	uint64_t pto;
+
+	qp->tlp_deadline = 0;
+	if (!qp->rtt_valid || qp->tlp_out || sx_psn_cmp(qp->snd_una, qp->snd_max) >= 0)
+		return;
+	pto = 2 * qp->srtt_ns;
+	if (sx_psn_fwd(qp->snd_una, qp->snd_max) == 1)
+		pto += SX_TLP_DELACK_NS;
+	if (pto < SX_TLP_MIN_NS)
+		pto = SX_TLP_MIN_NS;
+	if (qp->rto_deadline != 0 && now_ns + pto >= qp->rto_deadline)
+		return;
+	qp->tlp_deadline = now_ns + pto;
+}
+
 /* The not-done WQE holding @p psn, or NULL. */
 static struct sx_wqe *
 wqe_of(struct sx_qp *qp, uint32_t psn)
@@ -166,11 +190,19 @@ wqe_of(struct sx_qp *qp, uint32_t psn)
 	return w->done ? NULL : w;
 }
 
-/* SR: resend one PSN the SACKs show lost. */
+/*
+ * SR: resend one PSN the SACKs show lost. The holes are found word-wise
+ * (sx_ring_find) from sr_scan, below which every PSN is SACKed or resent
+ * already: over a loss round the scan walks the window once, O(window /
+ * 64) words in all, not per packet. A multipath QP's detector may call a
+ * hole lost later than the scan passed it, so it scans from snd_una, and
+ * only when news arrived (sx_rack_scan).
+ */
 static bool
 sr_resend_hole(struct sx_qp *qp, struct sx_txd *txd, uint64_t now_ns)
 {
-	uint32_t n, k, thresh = SX_SR_DUPTHRESH;
+	uint32_t n, off, thresh = SX_SR_DUPTHRESH;
+	bool resume = qp->rack == NULL, stuck = false;
 
 	if (sx_psn_cmp(qp->sr_high, qp->snd_una) <= 0)
 		return false;
@@ -180,60 +212,68 @@ sr_resend_hole(struct sx_qp *qp, struct sx_txd *txd, uint64_t now_ns)
 	 * multipath QP asks its time-based detector instead (rack.c). */
 	if (qp->rack != NULL && !sx_rack_scan(qp))
 		return false;
-	if (qp->sq_cur == qp->sq_tail || sx_psn_fwd(qp->snd_una, qp->snd_nxt) >= SX_WINDOW_PKTS ||
+	if (qp->sq_cur == qp->sq_tail || sx_psn_fwd(qp->snd_una, qp->snd_nxt) >= qp->win_pkts ||
 	    qp->rack != NULL)
 		thresh = 0;
 	n = sx_psn_fwd(qp->snd_una, qp->sr_high);
 	if (n <= thresh)
 		return false;
 	n -= thresh; /* holes with enough SACKed PSNs above them */
-	if (n > SX_WINDOW_PKTS)
-		n = SX_WINDOW_PKTS;
-	for (k = 0; k < n; k += 64) {
-		uint64_t free = ~(qp->sacked[k / 64] | (qp->rack ? 0 : qp->resent[k / 64]));
-		uint32_t i, psn;
+	if (n > qp->win_pkts)
+		n = qp->win_pkts;
+	off = resume && sx_psn_cmp(qp->sr_scan, qp->snd_una) > 0
+		      ? sx_psn_fwd(qp->snd_una, qp->sr_scan)
+		      : 0;
+	for (; off < n; off++) {
+		uint32_t psn;
 		struct sx_wqe *w;
 
-		if (n - k < 64)
-			free &= (1ull << (n - k)) - 1;
-		while (free != 0) {
-			i = k + (uint32_t)__builtin_ctzll(free);
-			free &= free - 1;
-			psn = sx_psn_add(qp->snd_una, i);
-			if (sx_psn_cmp(psn, qp->snd_max) >= 0)
-				return false;
-			w = wqe_of(qp, psn);
-			/* Multipath: the detector's verdict; a READ/atomic, whose
-			 * answers trail its request, is asked again once per
-			 * hole until a timeout, as without multipath. */
-			if (qp->rack != NULL &&
-			    ((w != NULL && sx_wqe_is_rd_atomic(w) && sx_bit_test(qp->resent, i)) ||
-			     !sx_rack_lost(qp, psn, now_ns)))
-				continue;
-			/* A READ/atomic hole: resent only at the request's own
-			 * PSN, and not while the responder says its answer is
-			 * queued right behind the ACK that showed the hole. */
-			if (w != NULL && sx_wqe_is_rd_atomic(w) &&
-			    qp->sr_answer_follows && psn == qp->sr_answer_psn)
-				continue;
-			sx_bit_set(qp->resent, i);
-			sx_rtt_resent(qp, psn); /* Karn */
-			if (w == NULL || (sx_wqe_is_rd_atomic(w) &&
-					  psn != sx_psn_add(w->first_psn, w->rd_pkts)))
-				continue;
-			fill_pkt(qp, w, sx_psn_fwd(w->first_psn, psn), psn, txd);
-			txd->hdr.bth.ackreq = true;
-			qp->cnt[SX_QPC_RETRANSMITS]++;
-			if (qp->rack != NULL)
-				sx_rack_resent(qp, psn, now_ns);
-			if (!qp->sr_recovering) {
-				qp->sr_recovering = true;
-				qp->sr_recover = qp->snd_max;
-			}
-			sx_cc_loss(qp, now_ns);
-			return true;
+		off += sx_ring_find(qp, qp->sacked, qp->rack ? NULL : qp->resent,
+				    sx_psn_add(qp->snd_una, off), n - off, false);
+		if (off >= n)
+			break;
+		psn = sx_psn_add(qp->snd_una, off);
+		if (resume && !stuck)
+			qp->sr_scan = psn;
+		if (sx_psn_cmp(psn, qp->snd_max) >= 0)
+			return false;
+		w = wqe_of(qp, psn);
+		/* Multipath: the detector's verdict; a READ/atomic, whose
+		 * answers trail its request, is asked again once per
+		 * hole until a timeout, as without multipath. */
+		if (qp->rack != NULL &&
+		    ((w != NULL && sx_wqe_is_rd_atomic(w) && sx_ring_test(qp, qp->resent, psn)) ||
+		     !sx_rack_lost(qp, psn, now_ns)))
+			continue;
+		/* A READ/atomic hole: resent only at the request's own
+		 * PSN, and not while the responder says its answer is
+		 * queued right behind the ACK that showed the hole. */
+		if (w != NULL && sx_wqe_is_rd_atomic(w) && qp->sr_answer_follows &&
+		    psn == qp->sr_answer_psn) {
+			stuck = true; /* still a hole: the next scan sees it again */
+			continue;
 		}
+		sx_ring_set(qp, qp->resent, psn);
+		if (resume && !stuck)
+			qp->sr_scan = sx_psn_add(psn, 1);
+		sx_rtt_resent(qp, psn); /* Karn */
+		if (w == NULL || (sx_wqe_is_rd_atomic(w) &&
+				  psn != sx_psn_add(w->first_psn, w->rd_pkts)))
+			continue;
+		fill_pkt(qp, w, sx_psn_fwd(w->first_psn, psn), psn, txd);
+		txd->hdr.bth.ackreq = true;
+		qp->cnt[SX_QPC_RETRANSMITS]++;
+		if (qp->rack != NULL)
+			sx_rack_resent(qp, psn, now_ns);
+		if (!qp->sr_recovering) {
+			qp->sr_recovering = true;
+			qp->sr_recover = qp->snd_max;
+		}
+		sx_cc_loss(qp, now_ns);
+		return true;
 	}
+	if (resume && !stuck)
+		qp->sr_scan = sx_psn_add(qp->snd_una, n);
 	if (qp->rack != NULL)
 		sx_rack_scan_done(qp);
 	return false;
@@ -257,6 +297,7 @@ cc_window_open(const struct sx_qp *qp, uint32_t psn)
 static const char *const req_state_names[SX_REQST_MAX] = {
 	[SX_REQST_CHECK_RNR] = "CHECK_RNR",
 	[SX_REQST_SR_PROBE] = "SR_PROBE",
+	[SX_REQST_TLP] = "TLP",
 	[SX_REQST_SR_RESEND] = "SR_RESEND",
 	[SX_REQST_NEXT_WQE] = "NEXT_WQE",
 	[SX_REQST_CHECK_WINDOW] = "CHECK_WINDOW",
@@ -288,7 +329,9 @@ check_rnr(struct sx_qp *qp, struct req_pkt *rq)
 {
 	if (qp->rnr_until != 0 && rq->now_ns < qp->rnr_until)
 		return SX_REQST_IDLE;
-	return qp->sr_probe ? SX_REQST_SR_PROBE : SX_REQST_SR_RESEND;
+	if (qp->sr_probe)
+		return SX_REQST_SR_PROBE;
+	return qp->tlp_due ? SX_REQST_TLP : SX_REQST_SR_RESEND;
 }
 
 /* After a timeout, snd_una goes out even if SACKed: the ACK that would
@@ -306,6 +349,35 @@ sr_probe(struct sx_qp *qp, struct req_pkt *rq)
 	fill_pkt(qp, w, sx_psn_fwd(w->first_psn, qp->snd_una), qp->snd_una, rq->txd);
 	rq->txd->hdr.bth.ackreq = true;
 	qp->cnt[SX_QPC_RETRANSMITS]++;
+	return SX_REQST_SENT;
+}
+
+/*
+ * Tail-loss probe (RFC 8985 7.3): the probe timer fired with packets out
+ * and no ACK since: send the last packet again, asking for an ACK, so a
+ * lost tail is reported by a SACK (sr) or a sequence NAK (gbn) one round
+ * trip later instead of waiting for the RTO. A READ or atomic, whose
+ * answer is the ACK, is left to the RTO; so is a tail already SACKed (the
+ * SACK scan resends the holes under it).
+ */
+static enum sx_req_state
+tlp_probe(struct sx_qp *qp, struct req_pkt *rq)
+{
+	uint32_t psn = sx_psn_add(qp->snd_max, SX_PSN_MASK);
+	struct sx_wqe *w;
+
+	qp->tlp_due = false;
+	if (sx_psn_cmp(qp->snd_una, qp->snd_max) >= 0)
+		return SX_REQST_SR_RESEND;
+	w = wqe_of(qp, psn);
+	if (w == NULL || sx_wqe_is_rd_atomic(w) ||
+	    (qp->rel == SX_REL_SR && sx_ring_test(qp, qp->sacked, psn)))
+		return SX_REQST_SR_RESEND;
+	fill_pkt(qp, w, sx_psn_fwd(w->first_psn, psn), psn, rq->txd);
+	rq->txd->hdr.bth.ackreq = true;
+	sx_rtt_resent(qp, psn); /* Karn */
+	qp->cnt[SX_QPC_RETRANSMITS]++;
+	qp->cnt[SX_QPC_TLP_PROBES]++;
 	return SX_REQST_SENT;
 }
 
@@ -338,8 +410,9 @@ next_wqe(struct sx_qp *qp, struct req_pkt *rq)
 		}
 		/* SR: what the responder holds is not sent again. */
 		if (qp->rel == SX_REL_SR && !sx_wqe_is_rd_atomic(w) &&
-		    sx_bit_test(qp->sacked, sx_psn_fwd(qp->snd_una, rq->psn)) &&
-		    sx_psn_cmp(rq->psn, qp->snd_una) >= 0) {
+		    sx_psn_cmp(rq->psn, qp->snd_una) >= 0 &&
+		    sx_psn_fwd(qp->snd_una, rq->psn) < qp->win_pkts &&
+		    sx_ring_test(qp, qp->sacked, rq->psn)) {
 			if (rq->idx == w->npkts - 1)
 				qp->sq_cur++;
 			qp->snd_nxt = sx_psn_add(rq->psn, 1);
@@ -352,7 +425,7 @@ next_wqe(struct sx_qp *qp, struct req_pkt *rq)
 static enum sx_req_state
 check_window(struct sx_qp *qp, struct req_pkt *rq)
 {
-	if (sx_psn_fwd(qp->snd_una, rq->psn) >= SX_WINDOW_PKTS)
+	if (sx_psn_fwd(qp->snd_una, rq->psn) >= qp->win_pkts)
 		return SX_REQST_IDLE;
 	if (sx_psn_cmp(rq->psn, qp->snd_max) >= 0)
 		return SX_REQST_CHECK_LIMITS;
@@ -433,6 +506,9 @@ sx_req_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd)
 		case SX_REQST_SR_PROBE:
 			state = sr_probe(qp, &rq);
 			break;
+		case SX_REQST_TLP:
+			state = tlp_probe(qp, &rq);
+			break;
 		case SX_REQST_SR_RESEND:
 			state = sr_resend(qp, &rq);
 			break;
@@ -450,6 +526,7 @@ sx_req_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd)
 			break;
 		case SX_REQST_SENT:
 			sx_req_arm_timer(qp, now_ns);
+			sx_req_arm_tlp(qp, now_ns);
 			return true;
 		case SX_REQST_IDLE:
 		default:

@@ -200,8 +200,12 @@ queue_sack(struct sx_qp *qp)
 static void
 sr_advance(struct sx_qp *qp, uint32_t n)
 {
+	/* The ring forgets what the window leaves: O(n / 64). */
+	sx_ring_fill(qp, qp->rcvd, qp->epsn, n, false);
 	qp->epsn = sx_psn_add(qp->epsn, n);
-	sx_bits_shift(qp->rcvd, n);
+	/* a READ or atomic moves epsn past what was placed */
+	if (sx_psn_cmp(qp->rcv_high, qp->epsn) < 0)
+		qp->rcv_high = qp->rcv_run = qp->epsn;
 	while (qp->rq_head != qp->rq_tail) {
 		struct sx_rqe *r = &qp->rq[qp->rq_head & (qp->rq_size - 1)];
 
@@ -313,7 +317,7 @@ sr_check_psn(struct sx_qp *qp, struct resp_pkt *rp)
 {
 	int32_t d = rp->d = sx_psn_diff(rp->pkt->bth.psn, qp->epsn);
 
-	if (d < 0 || (d < SX_WINDOW_PKTS && sx_bit_test(qp->rcvd, (uint32_t)d)))
+	if (d < 0 || ((uint32_t)d < qp->win_pkts && sx_ring_test(qp, qp->rcvd, rp->pkt->bth.psn)))
 		return SX_RESPST_DUPLICATE;
 	if (!(rp->flags & SX_OPF_XETH)) {
 		if (d != 0)
@@ -321,7 +325,7 @@ sr_check_psn(struct sx_qp *qp, struct resp_pkt *rp)
 		rp->before = qp->epsn;
 		return SX_RESPST_CHECK_LENGTH;
 	}
-	if (d >= SX_WINDOW_PKTS)
+	if ((uint32_t)d >= qp->win_pkts)
 		return SX_RESPST_ERR_SR_BEYOND_WINDOW;
 	return SX_RESPST_SR_PLACE;
 }
@@ -543,14 +547,51 @@ sr_place(struct sx_qp *qp, struct resp_pkt *rp)
 	return SX_RESPST_SR_ACCEPT;
 }
 
+/*
+ * SR: the runs of PSNs received in a row, for SACK ranges (RFC 2018 4: the
+ * block holding the latest packet first, then the most recent others). A
+ * packet past rcv_high after a gap ends the current run and starts one; a
+ * packet that fills a hole below rcv_high changes no run (the requester
+ * knows it resent it). O(1). True when the packet made or filled a hole:
+ * news the requester should hear at once.
+ */
+static bool
+note_run(struct sx_qp *qp, uint32_t psn)
+{
+	bool news = psn != qp->rcv_high;
+
+	if (sx_psn_cmp(psn, qp->rcv_high) < 0)
+		return true; /* a hole filled */
+	if (news) {
+		if (qp->rcv_run != qp->rcv_high) {
+			struct sx_sack_range *h = &qp->sackr_hist[qp->sackr_next++ % SX_SACKR_MAX];
+
+			h->start = qp->rcv_run;
+			h->len = sx_psn_fwd(qp->rcv_run, qp->rcv_high);
+		}
+		qp->rcv_run = psn;
+	}
+	qp->rcv_high = sx_psn_add(psn, 1);
+	return news;
+}
+
 /* SR: the packet is placed; a hole before it is reported at once. */
 static enum sx_resp_state
 sr_accept(struct sx_qp *qp, struct resp_pkt *rp)
 {
-	sx_bit_set(qp->rcvd, (uint32_t)rp->d);
+	uint32_t psn = rp->pkt->bth.psn;
+	bool news;
+
+	sx_ring_set(qp, qp->rcvd, psn);
+	news = note_run(qp, psn);
 	if (rp->d > 0) {
+		/* A long window behind a hole would otherwise draw one ACK per
+		 * packet for a round trip: beyond the datacenter default, a
+		 * packet that only extends the run waits for its AckReq (every
+		 * SX_ACK_REQ_EVERY), as a delayed ACK would. */
 		qp->cnt[SX_QPC_OUT_OF_ORDER]++;
-		queue_sack(qp);
+		if (news || rp->pkt->bth.ackreq || qp->win_pkts <= SX_DEFAULT_WINDOW_PKTS)
+			queue_sack(qp);
 		return SX_RESPST_DONE;
 	}
 	return SX_RESPST_SR_ADVANCE;
@@ -561,13 +602,9 @@ static enum sx_resp_state
 sr_advance_all(struct sx_qp *qp, struct resp_pkt *rp)
 {
 	qp->nak_sent = false;
-	while (sx_bit_test(qp->rcvd, 0)) {
-		uint64_t ones = ~qp->rcvd[0];
-		uint32_t run = ones ? (uint32_t)__builtin_ctzll(ones) : 64;
-
-		sr_advance(qp, run);
-	}
-	sr_advance(qp, 0);
+	/* Word-wise: the first PSN not received, O(run / 64). */
+	sr_advance(qp, sx_ring_find(qp, qp->rcvd, NULL, qp->epsn,
+				    sx_psn_fwd(qp->epsn, qp->rcv_high), false));
 	if (rp->pkt->bth.ackreq && (rp->flags & SX_OPF_XETH))
 		queue_sack(qp);
 	return SX_RESPST_DONE;
@@ -789,6 +826,49 @@ answer_queued(const struct sx_qp *qp, uint32_t psn)
 	return false;
 }
 
+/* Add block [start, end) to @p h if any of it lies beyond the bitmap. */
+static void
+add_range(struct sx_pkt *h, uint32_t base, uint32_t start, uint32_t end)
+{
+	uint32_t lo = sx_psn_add(base, SX_SACK_BITS + 1);
+
+	if (sx_psn_cmp(start, lo) < 0)
+		start = lo;
+	if (sx_psn_cmp(end, start) <= 0 || h->sackr.count >= SX_SACKR_MAX)
+		return;
+	h->sackr.range[h->sackr.count].start = start;
+	h->sackr.range[h->sackr.count].len = sx_psn_fwd(start, end);
+	h->sackr.count++;
+}
+
+/*
+ * SACK ranges, when PSNs beyond the bitmap arrived: the current run, then
+ * the runs gaps ended, newest first (they descend: runs start in PSN
+ * order). O(SX_SACKR_MAX); no scan of the scoreboard.
+ */
+static void
+fill_ranges(struct sx_qp *qp, struct sx_pkt *h, uint32_t base)
+{
+	uint32_t k;
+
+	h->sackr.count = 0;
+	if (sx_psn_fwd(base, qp->rcv_high) <= SX_SACK_BITS + 1 ||
+	    sx_psn_cmp(qp->rcv_high, base) <= 0)
+		return;
+	add_range(h, base, qp->rcv_run, qp->rcv_high);
+	for (k = 1; k <= SX_SACKR_MAX && k <= qp->sackr_next; k++) {
+		const struct sx_sack_range *r = &qp->sackr_hist[(qp->sackr_next - k) % SX_SACKR_MAX];
+
+		if (sx_psn_cmp(sx_psn_add(r->start, r->len), qp->epsn) <= 0)
+			break; /* below epsn now, and the older ones too */
+		add_range(h, base, r->start, sx_psn_add(r->start, r->len));
+	}
+	if (h->sackr.count != 0) {
+		h->bth.opcode = SX_OP_SR_ACK_RANGES;
+		qp->cnt[SX_QPC_SACKR_SENT]++;
+	}
+}
+
 /*
  * SR ACK, filled when sent: everything received by now, except the PSNs of
  * a READ or atomic whose answer is still queued behind this ACK: the
@@ -822,10 +902,12 @@ fill_sack(struct sx_qp *qp, struct sx_pkt *h)
 		if (sx_psn_cmp(p, qp->epsn) < 0)
 			got = !answer_queued(qp, p);
 		else
-			got = sx_bit_test(qp->rcvd, sx_psn_fwd(qp->epsn, p));
+			got = sx_psn_fwd(qp->epsn, p) < qp->win_pkts &&
+			      sx_ring_test(qp, qp->rcvd, p);
 		if (got)
 			h->sack.bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
 	}
+	fill_ranges(qp, h, base);
 }
 
 bool

@@ -59,6 +59,17 @@ build_ext(uint8_t *b, const struct sx_opcode_info *op, const struct sx_pkt *pkt)
 		wr16(h, pkt->ece.entropy);
 		wr16(h + 2, pkt->ece.count);
 	}
+	if (op->flags & SX_OPF_SACKR) {
+		unsigned int k;
+
+		h = b + op->offset[SX_HDR_SACKR];
+		memset(h, 0, SX_SACKR_LEN);
+		h[0] = pkt->sackr.count;
+		for (k = 0; k < pkt->sackr.count && k < SX_SACKR_MAX; k++) {
+			wr24(h + 5 + 8 * k, pkt->sackr.range[k].start & SX_PSN_MASK);
+			wr32(h + 8 + 8 * k, pkt->sackr.range[k].len);
+		}
+	}
 }
 
 ssize_t

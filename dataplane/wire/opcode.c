@@ -152,6 +152,20 @@ static const struct sx_opcode_info op_table[256] = {
 				      SX_OPF_AETH | SX_OPF_SACK | SX_OPF_ECE,
 			      {[SX_HDR_AETH] = B, [SX_HDR_SACK] = B + SX_AETH_LEN,
 			       [SX_HDR_ECE] = B + SX_AETH_LEN + SX_SACK_LEN}},
+	[SX_OP_SR_ACK_RANGES] = {"SX_SR_ACK_RANGES", SX_OP_SR_ACK_RANGES, SX_TRANSPORT_SR,
+				 B + SX_AETH_LEN + SX_SACK_LEN + SX_SACKR_LEN,
+				 SX_OPF_RESPONSE | SX_OPF_ACK | SX_OPF_FIRST | SX_OPF_LAST |
+					 SX_OPF_AETH | SX_OPF_SACK | SX_OPF_SACKR,
+				 {[SX_HDR_AETH] = B, [SX_HDR_SACK] = B + SX_AETH_LEN,
+				  [SX_HDR_SACKR] = B + SX_AETH_LEN + SX_SACK_LEN}},
+	[SX_OP_SR_ACK_ECE_RANGES] = {"SX_SR_ACK_ECE_RANGES", SX_OP_SR_ACK_ECE_RANGES,
+				     SX_TRANSPORT_SR,
+				     B + SX_AETH_LEN + SX_SACK_LEN + SX_ECE_LEN + SX_SACKR_LEN,
+				     SX_OPF_RESPONSE | SX_OPF_ACK | SX_OPF_FIRST | SX_OPF_LAST |
+					     SX_OPF_AETH | SX_OPF_SACK | SX_OPF_ECE | SX_OPF_SACKR,
+				     {[SX_HDR_AETH] = B, [SX_HDR_SACK] = B + SX_AETH_LEN,
+				      [SX_HDR_ECE] = B + SX_AETH_LEN + SX_SACK_LEN,
+				      [SX_HDR_SACKR] = B + SX_AETH_LEN + SX_SACK_LEN + SX_ECE_LEN}},
 };
 
 const struct sx_opcode_info *
@@ -179,6 +193,7 @@ static const char *const rc_names[SX_WIRE_RC_MAX] = {
 	[SX_WIRE_TRUNC_XETH] = "trunc_xeth",
 	[SX_WIRE_TRUNC_SACK] = "trunc_sack",
 	[SX_WIRE_TRUNC_ECE] = "trunc_ece",
+	[SX_WIRE_TRUNC_SACKR] = "trunc_sackr",
 	[SX_WIRE_TRUNC_PAYLOAD] = "trunc_payload",
 	[SX_WIRE_TRUNC_ICRC] = "trunc_icrc",
 	[SX_WIRE_NOT_IP] = "not_ip",
@@ -196,6 +211,7 @@ static const char *const rc_names[SX_WIRE_RC_MAX] = {
 	[SX_WIRE_BAD_PAD] = "bad_pad",
 	[SX_WIRE_BAD_LENGTH] = "bad_length",
 	[SX_WIRE_BAD_ICRC] = "bad_icrc",
+	[SX_WIRE_BAD_SACKR] = "bad_sackr",
 	[SX_WIRE_TRUNC_INT] = "trunc_int",
 	[SX_WIRE_BAD_INT] = "bad_int",
 };

@@ -22,6 +22,7 @@ static const enum sx_wire_rc trunc_rc[SX_HDR_MAX] = {
 	[SX_HDR_XETH] = SX_WIRE_TRUNC_XETH,
 	[SX_HDR_SACK] = SX_WIRE_TRUNC_SACK,
 	[SX_HDR_ECE] = SX_WIRE_TRUNC_ECE,
+	[SX_HDR_SACKR] = SX_WIRE_TRUNC_SACKR,
 };
 
 static const uint8_t hdr_len[SX_HDR_MAX] = {
@@ -29,7 +30,7 @@ static const uint8_t hdr_len[SX_HDR_MAX] = {
 	[SX_HDR_ATOMICETH] = SX_ATOMICETH_LEN, [SX_HDR_ATOMICACK] = SX_ATOMICACK_LEN,
 	[SX_HDR_IMMDT] = SX_IMMDT_LEN,     [SX_HDR_CNP_PAD] = SX_CNP_PAD_LEN,
 	[SX_HDR_XETH] = SX_XETH_LEN,       [SX_HDR_SACK] = SX_SACK_LEN,
-	[SX_HDR_ECE] = SX_ECE_LEN,
+	[SX_HDR_ECE] = SX_ECE_LEN,         [SX_HDR_SACKR] = SX_SACKR_LEN,
 };
 
 static void
@@ -128,6 +129,45 @@ parse_int(const uint8_t *f, size_t len, size_t bth, struct sx_pkt *pkt, size_t *
 	}
 	pkt->bth.opcode = h[0];
 	*xb = bth + sx_int_len(&pkt->intx);
+	return SX_WIRE_OK;
+}
+
+/*
+ * SACK ranges (docs/wire.md): a count of 1..SX_SACKR_MAX, zero reserved
+ * bytes and unused slots, and blocks that are not empty, lie beyond the
+ * bitmap and within SX_SACKR_SPAN of Base, and descend without touching.
+ * Anything else would mark PSNs as received that the responder never
+ * said it holds.
+ */
+static enum sx_wire_rc
+parse_sackr(const uint8_t *b, const struct sx_opcode_info *op, struct sx_pkt *pkt)
+{
+	const uint8_t *h = b + op->offset[SX_HDR_SACKR];
+	uint32_t base = rd24(b + op->offset[SX_HDR_SACK] + 1), k, below = 0;
+
+	pkt->sackr.count = h[0];
+	if (h[0] == 0 || h[0] > SX_SACKR_MAX || h[1] != 0 || rd16(h + 2) != 0)
+		return SX_WIRE_BAD_SACKR;
+	for (k = 0; k < SX_SACKR_MAX; k++) {
+		const uint8_t *r = h + 4 + 8 * k;
+		uint32_t off, len = rd32(r + 4);
+
+		if (k >= pkt->sackr.count) {
+			if (rd32(r) != 0 || len != 0)
+				return SX_WIRE_BAD_SACKR;
+			continue;
+		}
+		if (r[0] != 0)
+			return SX_WIRE_BAD_SACKR;
+		pkt->sackr.range[k].start = rd24(r + 1);
+		pkt->sackr.range[k].len = len;
+		off = (rd24(r + 1) - base) & SX_PSN_MASK;
+		/* beyond the bitmap, within the span, under the previous block */
+		if (off <= SX_SACK_BITS || off >= SX_SACKR_SPAN || len == 0 ||
+		    len > SX_SACKR_SPAN - off || (k > 0 && off + len >= below))
+			return SX_WIRE_BAD_SACKR;
+		below = off;
+	}
 	return SX_WIRE_OK;
 }
 
@@ -308,6 +348,8 @@ sx_wire_parse(const uint8_t *f, size_t len, struct sx_pkt *pkt, unsigned int fla
 			return SX_WIRE_BAD_ICRC;
 	}
 	parse_ext(f + xb, op, pkt);
+	if ((op->flags & SX_OPF_SACKR) && (rc = parse_sackr(f + xb, op, pkt)) != SX_WIRE_OK)
+		return rc;
 	pkt->op = op;
 	return SX_WIRE_OK;
 }

@@ -185,6 +185,13 @@ struct sx_qp_init_attr {
 	uint32_t min_rto_us;   /**< floor of the RTT-estimated retransmit timeout
 				    (RFC 6298 2.4); 0: timeout_us */
 	uint8_t max_rd_atomic; /**< outstanding READ/atomic; 0: default (16) */
+	/** PSNs in flight at most (the window), rounded up to a power of two,
+	 *  at most 2^22; size it to the bandwidth-delay product (100 Gb/s x
+	 *  10 ms at MTU 4096: 32768). Its scoreboards take about 3 bits per
+	 *  packet (sr multipath: 6 more bytes) from the context's
+	 *  window_budget_bytes: sx_create_qp() fails with ENOBUFS beyond it.
+	 *  0: 1024 (docs/transport.md, Windows). */
+	uint32_t max_inflight_pkts;
 };
 
 /** Fault injection on one direction of a port: probabilities in [0, 1]. */
@@ -235,6 +242,9 @@ struct sx_context_attr {
 	 *  Every policy but "flow" sends one QP over several paths and needs
 	 *  SX_REL_SR: sx_create_qp() refuses a SX_REL_GBN QP (EINVAL). */
 	const char *path;
+	/** Scoreboard memory all QPs' windows may hold (max_inflight_pkts);
+	 *  0: 64 MiB. */
+	uint64_t window_budget_bytes;
 };
 
 /** Initialize DPDK's EAL (arguments pass through); see rte_eal_init(). */

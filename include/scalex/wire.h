@@ -45,6 +45,11 @@ extern "C" {
  *  spurious resend: RFC 8985's DSACK signal, docs/multipath.md). */
 #define SX_SACK_F_DUPLICATE 0x02
 #define SX_ECE_LEN        4  /**< scalex path echo: a marked entropy and a count */
+/** scalex SACK ranges: blocks of PSNs received beyond the SACK bitmap */
+#define SX_SACKR_MAX      8
+#define SX_SACKR_LEN      (4 + 8 * SX_SACKR_MAX)
+/** A range starts beyond the bitmap and ends within this of Base. */
+#define SX_SACKR_SPAN     (1u << 23)
 #define SX_ICRC_LEN       4
 #define SX_INTH_LEN       4  /**< INT shim header: inner opcode, flags, hops, slots */
 #define SX_INT_REC_LEN    8  /**< one INT hop record */
@@ -99,6 +104,8 @@ enum sx_opcode {
 	SX_OP_SR_BASE = 0xc0,
 	SX_OP_SR_ACK = 0xe0, /**< AETH + SACK */
 	SX_OP_SR_ACK_ECE = 0xe1, /**< AETH + SACK + ECE: an ACK that echoes ECN-CE per entropy */
+	SX_OP_SR_ACK_RANGES = 0xe2, /**< AETH + SACK + SACKR: ranges beyond the bitmap */
+	SX_OP_SR_ACK_ECE_RANGES = 0xe3, /**< AETH + SACK + ECE + SACKR */
 	/** INT shim (docs/wire.md, "INT"): INTH + hop records, then the
 	 *  headers of the sr opcode INTH names. Parsed into struct sx_int;
 	 *  pkt->bth.opcode and pkt->op are the inner opcode's. */
@@ -119,6 +126,7 @@ enum sx_hdr {
 	SX_HDR_XETH,
 	SX_HDR_SACK,
 	SX_HDR_ECE,
+	SX_HDR_SACKR,
 	SX_HDR_MAX,
 };
 
@@ -133,19 +141,24 @@ enum sx_op_flag {
 	SX_OPF_XETH = 1u << SX_HDR_XETH,
 	SX_OPF_SACK = 1u << SX_HDR_SACK,
 	SX_OPF_ECE = 1u << SX_HDR_ECE,
-	SX_OPF_PAYLOAD = 1u << 9,  /**< carries payload bytes */
-	SX_OPF_FIRST = 1u << 10,   /**< starts a message */
-	SX_OPF_MIDDLE = 1u << 11,  /**< neither starts nor ends */
-	SX_OPF_LAST = 1u << 12,    /**< ends a message */
-	SX_OPF_REQUEST = 1u << 13, /**< requester -> responder */
-	SX_OPF_RESPONSE = 1u << 14,/**< responder -> requester */
-	SX_OPF_SEND = 1u << 15,
-	SX_OPF_WRITE = 1u << 16,
-	SX_OPF_READ = 1u << 17,
-	SX_OPF_ATOMIC = 1u << 18,
-	SX_OPF_ACK = 1u << 19,
-	SX_OPF_CNP = 1u << 20,
+	SX_OPF_SACKR = 1u << SX_HDR_SACKR,
+	/* bits below 16 are headers (enum sx_hdr) */
+	SX_OPF_PAYLOAD = 1u << 16, /**< carries payload bytes */
+	SX_OPF_FIRST = 1u << 17,   /**< starts a message */
+	SX_OPF_MIDDLE = 1u << 18,  /**< neither starts nor ends */
+	SX_OPF_LAST = 1u << 19,    /**< ends a message */
+	SX_OPF_REQUEST = 1u << 20, /**< requester -> responder */
+	SX_OPF_RESPONSE = 1u << 21,/**< responder -> requester */
+	SX_OPF_SEND = 1u << 22,
+	SX_OPF_WRITE = 1u << 23,
+	SX_OPF_READ = 1u << 24,
+	SX_OPF_ATOMIC = 1u << 25,
+	SX_OPF_ACK = 1u << 26,
+	SX_OPF_CNP = 1u << 27,
 };
+#ifndef __cplusplus /* C++ adapters include this header too */
+_Static_assert(SX_HDR_MAX <= 16, "header flags overlap the property flags");
+#endif
 
 /** Transport service of an opcode (the top three bits of the opcode). */
 enum sx_transport {
@@ -185,6 +198,7 @@ enum sx_wire_rc {
 	SX_WIRE_TRUNC_XETH,
 	SX_WIRE_TRUNC_SACK,
 	SX_WIRE_TRUNC_ECE,
+	SX_WIRE_TRUNC_SACKR,
 	SX_WIRE_TRUNC_PAYLOAD,
 	SX_WIRE_TRUNC_ICRC,
 	SX_WIRE_NOT_IP,        /**< EtherType is neither IPv4 nor IPv6 */
@@ -202,6 +216,7 @@ enum sx_wire_rc {
 	SX_WIRE_BAD_PAD,       /**< pad count not allowed or not 4-byte aligned */
 	SX_WIRE_BAD_LENGTH,    /**< payload present/absent against the opcode */
 	SX_WIRE_BAD_ICRC,
+	SX_WIRE_BAD_SACKR,     /**< SACK ranges malformed (docs/wire.md, SACKR) */
 	SX_WIRE_TRUNC_INT,     /**< frame ends inside the INT shim */
 	SX_WIRE_BAD_INT,       /**< INT shim: bad inner opcode, slot or hop count, or record */
 	SX_WIRE_RC_MAX,
@@ -246,6 +261,22 @@ struct sx_sack {
 	uint8_t flags;    /**< SX_SACK_F_* */
 	uint32_t base;    /**< first PSN not received (24 bits) */
 	uint8_t bitmap[SX_SACK_BITS / 8]; /**< bit i (LSB first): base + 1 + i received */
+};
+
+/** One block of PSNs received beyond the SACK bitmap: [start, start + len). */
+struct sx_sack_range {
+	uint32_t start; /**< 24 bits, more than SX_SACK_BITS after Base */
+	uint32_t len;   /**< PSNs, at least 1 */
+};
+
+/**
+ * scalex SACK ranges (RFC 2018's SACK blocks, for windows longer than the
+ * bitmap): the block holding the latest PSN received first, then the
+ * blocks before it, newest first; disjoint and descending.
+ */
+struct sx_sackr {
+	uint8_t count; /**< 1..SX_SACKR_MAX */
+	struct sx_sack_range range[SX_SACKR_MAX];
 };
 
 /**
@@ -314,6 +345,7 @@ struct sx_pkt {
 	struct sx_xeth xeth;
 	struct sx_sack sack;
 	struct sx_ece ece;
+	struct sx_sackr sackr;
 	struct sx_int intx;   /**< INT shim; intx.slots 0: none */
 	uint32_t immdt;       /**< host order */
 	/* layout, filled by the parser and the builder */

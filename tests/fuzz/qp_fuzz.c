@@ -77,6 +77,7 @@ static const uint8_t opcodes[] = {
 	SX_OP_SR(SX_OP_RC_WRITE_FIRST), SX_OP_SR(SX_OP_RC_WRITE_MIDDLE),
 	SX_OP_SR(SX_OP_RC_WRITE_LAST), SX_OP_SR(SX_OP_RC_WRITE_LAST_IMM),
 	SX_OP_SR(SX_OP_RC_WRITE_ONLY), SX_OP_SR(SX_OP_RC_WRITE_ONLY_IMM),
+	SX_OP_SR_ACK_RANGES,
 };
 
 /* The input, consumed front to back; past its end every read is 0. */
@@ -198,6 +199,16 @@ built_frame(struct world *w, struct in *in)
 	h.sack.flags = (uint8_t)take(in, 1);
 	for (size_t i = 0; i < sizeof(h.sack.bitmap); i++)
 		h.sack.bitmap[i] = (uint8_t)take(in, 1);
+	/* SACK ranges: mostly well formed (descending from far past the
+	 * bitmap), sometimes not; the parser drops what docs/wire.md forbids */
+	h.sackr.count = (uint8_t)(take(in, 1) % (SX_SACKR_MAX + 1));
+	for (uint32_t k = 0, off = 257 + (uint32_t)take(in, 2); k < h.sackr.count; k++) {
+		uint32_t len = 1 + (uint32_t)take(in, 1);
+
+		off += len + 1 + (uint32_t)take(in, 1);
+		h.sackr.range[h.sackr.count - 1 - k].start = sx_psn_add(h.sack.base, off - len);
+		h.sackr.range[h.sackr.count - 1 - k].len = len;
+	}
 	h.payload_len = pick_len(w, in);
 	if (h.payload_len > qp->mtu + 64)
 		h.payload_len = qp->mtu; /* the builder keeps frames under 64 KiB */

@@ -4,8 +4,10 @@
  *
  * One launcher forks two ranks, each a process with its own DPDK EAL and
  * one scalex device on one side of a memif pair (rank 0 the server). Each
- * rank dlopens libnccl-net-scalex.so, finds "ncclNetPlugin_v8" by name,
- * checks the struct against NCCL's documented v8 layout, and then does what
+ * rank dlopens libnccl-net-scalex.so, finds "ncclNetPlugin_vN" (--version,
+ * 8..12) by name, checks the struct against NCCL's documented vN layout,
+ * calls it as an NCCL of that version does (v11+: init once per
+ * communicator, two of them, and finalize), and then does what
  * a ring neighbour does: listen, swap handles with the peer out of band (a
  * socketpair here, NCCL's bootstrap there), connect and accept polled
  * together until both return a comm, register buffers, and run both
@@ -40,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -49,19 +52,51 @@
 #include "../../adapters/nccl/nccl_net.h"
 #include "../port/testutil.h"
 
-/* NCCL's documented v8 layout on LP64: 19 pointers, and the properties
- * struct's fields at these offsets (three 8-byte fields, nine 4-byte). */
-_Static_assert(sizeof(struct sxn_net_v8) == 19 * sizeof(void *), "ncclNet_v8_t size");
-_Static_assert(offsetof(struct sxn_net_v8, isend) == 10 * sizeof(void *), "isend slot");
-_Static_assert(offsetof(struct sxn_net_v8, irecv_consumed) == 18 * sizeof(void *), "last slot");
+/*
+ * NCCL's documented layouts on LP64 (plugins/net/example/nccl/net_v*.h),
+ * worked out by hand from the C layout rules, not taken from sizeof:
+ * ncclNet_v8_t is 19 pointers; v9 and v10 add makeVDevice (20); v11 and
+ * v12 add finalize and setNetAttr (22). ncclNetProperties_v8_t: three
+ * 8-byte fields, nine 4-byte ones = 64. v9/v10: forceFlush makes ten
+ * 4-byte fields (64), vProps {int; int[4]} ends at 84, two size_t at 88
+ * and 96 = 104. v11: maxMultiRequestSize at 104, padded to 112. v12:
+ * vProps {int; int[8]} ends at 100, size_t at 104 and 112, then an int at
+ * 120 and two int16 at 124 and 126 = 128.
+ */
+_Static_assert(sizeof(struct sxn_net_v8) == 19 * 8, "ncclNet_v8_t size");
+_Static_assert(offsetof(struct sxn_net_v8, isend) == 10 * 8, "isend slot");
+_Static_assert(offsetof(struct sxn_net_v8, irecv_consumed) == 18 * 8, "last slot");
+_Static_assert(sizeof(struct sxn_net_v9) == 20 * 8, "ncclNet_v9_t size");
+_Static_assert(offsetof(struct sxn_net_v9, make_vdevice) == 19 * 8, "makeVDevice slot");
+_Static_assert(sizeof(struct sxn_net_v10) == 20 * 8, "ncclNet_v10_t size");
+_Static_assert(offsetof(struct sxn_net_v10, irecv) == 11 * 8, "irecv slot");
+_Static_assert(sizeof(struct sxn_net_v11) == 22 * 8, "ncclNet_v11_t size");
+_Static_assert(offsetof(struct sxn_net_v11, finalize) == 20 * 8, "finalize slot");
+_Static_assert(sizeof(struct sxn_net_v12) == 22 * 8, "ncclNet_v12_t size");
+_Static_assert(offsetof(struct sxn_net_v12, set_net_attr) == 21 * 8, "setNetAttr slot");
 _Static_assert(sizeof(struct sxn_props_v8) == 64, "ncclNetProperties_v8_t size");
 _Static_assert(offsetof(struct sxn_props_v8, speed_mbps) == 32, "speed offset");
 _Static_assert(offsetof(struct sxn_props_v8, max_recvs) == 48, "maxRecvs offset");
 _Static_assert(offsetof(struct sxn_props_v8, net_device_version) == 56, "version offset");
+_Static_assert(sizeof(struct sxn_props_v9) == 104, "ncclNetProperties_v9_t size");
+_Static_assert(offsetof(struct sxn_props_v9, force_flush) == 32, "forceFlush offset");
+_Static_assert(offsetof(struct sxn_props_v9, speed_mbps) == 36, "v9 speed offset");
+_Static_assert(offsetof(struct sxn_props_v9, vprops) == 64, "v9 vProps offset");
+_Static_assert(offsetof(struct sxn_props_v9, max_p2p_bytes) == 88, "maxP2pBytes offset");
+_Static_assert(offsetof(struct sxn_props_v9, max_coll_bytes) == 96, "maxCollBytes offset");
+_Static_assert(sizeof(struct sxn_props_v11) == 112, "ncclNetProperties_v11_t size");
+_Static_assert(offsetof(struct sxn_props_v11, max_multi_request_size) == 104, "v11 multi");
+_Static_assert(sizeof(struct sxn_props_v12) == 128, "ncclNetProperties_v12_t size");
+_Static_assert(offsetof(struct sxn_props_v12, max_p2p_bytes) == 104, "v12 maxP2pBytes");
+_Static_assert(offsetof(struct sxn_props_v12, max_multi_request_size) == 120, "v12 multi");
+_Static_assert(offsetof(struct sxn_props_v12, rail_id) == 124, "railId offset");
+_Static_assert(offsetof(struct sxn_props_v12, plane_id) == 126, "planeId offset");
+_Static_assert(sizeof(struct sxn_comm_config) == 4, "ncclNetCommConfig_t size");
 
 #define MAX_RECVS 8
-#define MAX_WINDOW 32
+#define MAX_WINDOW 32 /* NCCL_NET_MAX_REQUESTS of every NCCL that loads v8+ but 2.19 */
 #define GUARD 64
+#define MAX_MSG_BYTES (1ull << 30) /* maxP2pBytes, maxCollBytes (docs) */
 
 struct opts {
 	const char *plugin;
@@ -74,19 +109,34 @@ struct opts {
 	int timeout_s;
 	int bench_size;
 	int bench_iters;
+	int version;
 	bool bench;
+	/* the plugin was built with -Dnccl_dmabuf=true: traffic buffers are
+	 * registered with regMrDmaBuf (see buf_new) */
+	bool dmabuf;
 };
 
 static struct opts o = {
 	.rel = "sr", .window = SXN_V8_MAX_REQUESTS, .iters = 300, .max_size = 256 * 1024,
-	.timeout_s = 60, .bench_size = 1 << 20, .bench_iters = 2000,
+	.timeout_s = 60, .bench_size = 1 << 20, .bench_iters = 2000, .version = 12,
 };
 static int me;
 /* Fill and check payload bytes (off in the timed benchmark phase only:
  * NCCL's proxy does not touch the bytes either; sizes are still checked). */
 static bool verify = true;
 static int peer_fd;
-static const struct sxn_net_v8 *net;
+/* The struct under test: exactly one is set (--version). */
+static const struct sxn_net_v8 *n8;
+static const struct sxn_net_v9 *n9;
+static const struct sxn_net_v10 *n10;
+static const struct sxn_net_v11 *n11;
+static const struct sxn_net_v12 *n12;
+/* v11+: the contexts of two communicators (the second is finalized first) */
+static void *nctx[2];
+
+/* A slot whose signature every version shares. */
+#define SLOT(f)                                                                \
+	(n8 != NULL ? n8->f : n9 != NULL ? n9->f : n10 != NULL ? n10->f : n11 != NULL ? n11->f : n12->f)
 static double t_deadline;
 
 static void __attribute__((format(printf, 1, 2), noreturn))
@@ -201,60 +251,283 @@ check_rc(int rc, const char *what)
 		die("%s returned %d", what, rc);
 }
 
+/* What NCCL of each version sees in the struct: its ELF size, its name,
+ * every function in the plugin, the optional ones NULL. */
 static void
-check_struct(void *so)
+check_struct(void *so, const void *sym_addr)
 {
+	static const size_t nslots_of[] = {[8] = 19, [9] = 20, [10] = 20, [11] = 22, [12] = 22};
+	char name[32];
 	Dl_info info;
 	const ElfW(Sym) *sym = NULL;
-	const void *const *slot;
-	size_t i, nslots = sizeof(*net) / sizeof(void *);
+	const void *const *slot = sym_addr;
+	size_t i, nslots = nslots_of[o.version];
+	int v;
 
-	if (dladdr1(net, &info, (void **)&sym, RTLD_DL_SYMENT) == 0 || sym == NULL)
-		die("dladdr1(ncclNetPlugin_v8) failed");
-	if (sym->st_size != sizeof(struct sxn_net_v8))
-		die("ncclNetPlugin_v8 is %zu bytes in the ELF, v8 is %zu",
-		    (size_t)sym->st_size, sizeof(struct sxn_net_v8));
-	if (net->name == NULL || strcmp(net->name, "scalex") != 0)
-		die("plugin name %s", net->name != NULL ? net->name : "(null)");
-	slot = (const void *const *)net;
+	if (dladdr1(sym_addr, &info, (void **)&sym, RTLD_DL_SYMENT) == 0 || sym == NULL)
+		die("dladdr1(ncclNetPlugin_v%d) failed", o.version);
+	if (sym->st_size != nslots * sizeof(void *))
+		die("ncclNetPlugin_v%d is %zu bytes in the ELF, v%d is %zu", o.version,
+		    (size_t)sym->st_size, o.version, nslots * sizeof(void *));
+	if (slot[0] == NULL || strcmp(slot[0], "scalex") != 0)
+		die("plugin name %s", slot[0] != NULL ? (const char *)slot[0] : "(null)");
 	for (i = 1; i < nslots; i++) {
 		Dl_info fi;
+		/* makeVDevice (slot 19) and setNetAttr (21) may be NULL, and
+		 * are: one device, no fusion, no use for NCCL's hints */
+		bool optional = i == 19 || i == 21;
 
-		if (slot[i] == NULL || dladdr(slot[i], &fi) == 0 ||
-		    fi.dli_fbase != info.dli_fbase)
+		if (optional && slot[i] != NULL)
+			die("optional slot %zu is set", i);
+		if (!optional && (slot[i] == NULL || dladdr(slot[i], &fi) == 0 ||
+				  fi.dli_fbase != info.dli_fbase))
 			die("function slot %zu is not in the plugin", i);
 	}
-	if (dlsym(so, "ncclNetPlugin_v9") != NULL || dlsym(so, "sx_open_device") != NULL)
-		die("the plugin exports more than ncclNetPlugin_v8");
+	/* every version NCCL may look up, and nothing else of the plugin's:
+	 * libscalex and its munmap guard stay local (exports.map) */
+	for (v = 7; v <= 13; v++) {
+		snprintf(name, sizeof(name), "ncclNetPlugin_v%d", v);
+		if ((dlsym(so, name) != NULL) != (v >= 8 && v <= 12))
+			die("%s is %s", name, v >= 8 && v <= 12 ? "missing" : "exported");
+	}
+	if (dlsym(so, "sx_open_device") != NULL || dlsym(so, "net_isend") != NULL)
+		die("the plugin exports its internals");
+	{
+		Dl_info pi, mi;
+		void *m = dlsym(so, "munmap");
+
+		if (m == NULL || dladdr(m, &mi) == 0 || dladdr(sym_addr, &pi) == 0)
+			die("munmap not found");
+		if (mi.dli_fbase == pi.dli_fbase)
+			die("the plugin exports munmap");
+	}
+}
+
+/* getProperties of the version under test into a guarded buffer: NCCL's
+ * struct of that version is exactly what it writes. */
+static void
+get_props(int dev, struct sxn_props_v12 *out, int *ret)
+{
+	static const size_t size_of[] = {[8] = 64, [9] = 104, [10] = 104, [11] = 112, [12] = 128};
+	union {
+		struct sxn_props_v8 v8;
+		struct sxn_props_v9 v9;
+		struct sxn_props_v11 v11;
+		struct sxn_props_v12 v12;
+		uint8_t raw[sizeof(struct sxn_props_v12) + GUARD];
+	} u;
+	size_t i;
+
+	memset(&u, 0xab, sizeof(u));
+	memset(out, 0, sizeof(*out));
+	if (n8 != NULL)
+		*ret = n8->get_properties(dev, &u.v8);
+	else if (n9 != NULL)
+		*ret = n9->get_properties(dev, &u.v9);
+	else if (n10 != NULL)
+		*ret = n10->get_properties(dev, &u.v9);
+	else if (n11 != NULL)
+		*ret = n11->get_properties(dev, &u.v11);
+	else
+		*ret = n12->get_properties(dev, &u.v12);
+	if (*ret != SXN_SUCCESS)
+		return;
+	for (i = size_of[o.version]; i < sizeof(u.raw); i++)
+		if (u.raw[i] != 0xab)
+			die("getProperties wrote past the v%d struct (byte %zu)", o.version, i);
+	if (n8 != NULL) {
+		out->name = u.v8.name;
+		out->ptr_support = u.v8.ptr_support;
+		out->speed_mbps = u.v8.speed_mbps;
+		out->max_comms = u.v8.max_comms;
+		out->max_recvs = u.v8.max_recvs;
+		out->net_device_type = u.v8.net_device_type;
+		return;
+	}
+	/* v9+: the v9 fields sit at the same offsets up to vProps */
+	memcpy(out, &u.v9, offsetof(struct sxn_props_v9, vprops));
+	out->vprops.ndevs = u.v9.vprops.ndevs;
+	out->vprops.devs[0] = u.v9.vprops.devs[0];
+	if (n12 != NULL) {
+		*out = u.v12;
+		return;
+	}
+	out->max_p2p_bytes = u.v9.max_p2p_bytes;
+	out->max_coll_bytes = u.v9.max_coll_bytes;
+	out->max_multi_request_size = n11 != NULL ? u.v11.max_multi_request_size : 1;
+	out->rail_id = out->plane_id = SXN_NET_ID_UNDEF;
 }
 
 static void
 check_props(void)
 {
-	uint8_t raw[sizeof(struct sxn_props_v8) + GUARD];
-	struct sxn_props_v8 *p = (void *)raw;
-	int ndev = -1;
-	size_t i;
+	struct sxn_props_v12 p;
+	int ndev = -1, ret;
 
-	check_rc(net->devices(&ndev), "devices");
+	check_rc(SLOT(devices)(&ndev), "devices");
 	if (ndev != 1)
 		die("devices: %d, expected 1", ndev);
-	memset(raw, 0xab, sizeof(raw));
-	check_rc(net->get_properties(0, p), "getProperties");
-	for (i = sizeof(*p); i < sizeof(raw); i++)
-		if (raw[i] != 0xab)
-			die("getProperties wrote past the v8 struct (byte %zu)", i);
-	if (p->name == NULL || strncmp(p->name, "scalex", 6) != 0 ||
-	    p->ptr_support != SXN_PTR_HOST || p->speed_mbps <= 0 || p->max_comms <= 0 ||
-	    p->max_recvs != MAX_RECVS || p->net_device_type != SXN_NET_DEVICE_HOST)
+	get_props(0, &p, &ret);
+	check_rc(ret, "getProperties");
+	/* the default build: host memory only (regMrDmaBuf refuses) */
+	if (p.name == NULL || strncmp(p.name, "scalex", 6) != 0 ||
+	    p.ptr_support != (o.dmabuf ? SXN_PTR_HOST | SXN_PTR_CUDA | SXN_PTR_DMABUF
+					 : SXN_PTR_HOST) ||
+	    p.speed_mbps <= 0 || p.max_comms <= 0 || p.max_recvs != MAX_RECVS ||
+	    p.net_device_type != SXN_NET_DEVICE_HOST)
 		die("getProperties: name %s ptr %#x speed %d maxComms %d maxRecvs %d type %d",
-		    p->name, p->ptr_support, p->speed_mbps, p->max_comms, p->max_recvs,
-		    p->net_device_type);
-	if (net->get_properties(1, p) == SXN_SUCCESS)
+		    p.name, p.ptr_support, p.speed_mbps, p.max_comms, p.max_recvs,
+		    p.net_device_type);
+	if (o.version >= 9 &&
+	    (p.force_flush != 0 || p.vprops.ndevs != 1 || p.vprops.devs[0] != 0 ||
+	     p.max_p2p_bytes != MAX_MSG_BYTES || p.max_coll_bytes != MAX_MSG_BYTES ||
+	     p.max_multi_request_size != 1 || p.rail_id != SXN_NET_ID_UNDEF ||
+	     p.plane_id != SXN_NET_ID_UNDEF))
+		die("getProperties v%d: forceFlush %d vProps %d/%d maxP2pBytes %zu maxCollBytes "
+		    "%zu maxMultiRequestSize %d rail %d plane %d", o.version, p.force_flush,
+		    p.vprops.ndevs, p.vprops.devs[0], p.max_p2p_bytes, p.max_coll_bytes,
+		    p.max_multi_request_size, p.rail_id, p.plane_id);
+	get_props(1, &p, &ret);
+	if (ret == SXN_SUCCESS)
 		die("getProperties(1) succeeded with one device");
-	if (me == 0)
-		printf("device 0: %s speed %d Mb/s ptrSupport %#x maxComms %d maxRecvs %d\n",
-		       p->name, p->speed_mbps, p->ptr_support, p->max_comms, p->max_recvs);
+	if (me == 0) {
+		get_props(0, &p, &ret);
+		printf("v%d device 0: %s speed %d Mb/s ptrSupport %#x maxComms %d maxRecvs %d",
+		       o.version, p.name, p.speed_mbps, p.ptr_support, p.max_comms, p.max_recvs);
+		if (o.version >= 9)
+			printf(" maxP2pBytes %zu", p.max_p2p_bytes);
+		printf("\n");
+	}
+}
+
+/* The calls whose signature changed between versions, made as NCCL of
+ * version o.version makes them. */
+static int
+api_listen(void *handle, void **lcomm)
+{
+	if (n8 != NULL || n9 != NULL || n10 != NULL)
+		return n8 != NULL ? n8->listen(0, handle, lcomm)
+		       : n9 != NULL ? n9->listen(0, handle, lcomm) : n10->listen(0, handle, lcomm);
+	return n11 != NULL ? n11->listen(nctx[0], 0, handle, lcomm)
+			   : n12->listen(nctx[0], 0, handle, lcomm);
+}
+
+static int
+api_connect(int dev, void *handle, void **scomm, struct sxn_dev_handle_v8 **dh)
+{
+	/* v10: a non-default traffic class is accepted (and not applied) */
+	struct sxn_comm_config cfg = {.traffic_class = 3};
+
+	if (n8 != NULL || n9 != NULL)
+		return n8 != NULL ? n8->connect(dev, handle, scomm, dh)
+				  : n9->connect(dev, handle, scomm, dh);
+	if (n10 != NULL)
+		return n10->connect(dev, &cfg, handle, scomm, dh);
+	return n11 != NULL ? n11->connect(nctx[0], dev, handle, scomm, dh)
+			   : n12->connect(nctx[0], dev, handle, scomm, dh);
+}
+
+static int
+api_isend(void *scomm, void *data, size_t size, int tag, void *mh, void **req)
+{
+	if (n8 != NULL)
+		return n8->isend(scomm, data, (int)size, tag, mh, req);
+	if (n9 != NULL)
+		return n9->isend(scomm, data, size, tag, mh, req);
+	return n10 != NULL ? n10->isend(scomm, data, size, tag, mh, NULL, req)
+	       : n11 != NULL ? n11->isend(scomm, data, size, tag, mh, NULL, req)
+			     : n12->isend(scomm, data, size, tag, mh, NULL, req);
+}
+
+/* NCCL passes NCCL_NET_OPTIONAL_RECV_COMPLETION in *req for LL receives:
+ * the plugin must still return a request of its own. */
+static int
+api_irecv(void *rcomm, int n, void **data, const int *sizes, int *tags, void **mh, void **req)
+{
+	size_t wide[MAX_RECVS + 1];
+	int narrow[MAX_RECVS + 1], i, ret;
+	void *ph[MAX_RECVS + 1];
+
+	for (i = 0; i < n && i <= MAX_RECVS; i++) {
+		wide[i] = (size_t)sizes[i];
+		narrow[i] = sizes[i];
+		ph[i] = NULL;
+	}
+	*req = SXN_OPTIONAL_RECV_COMPLETION;
+	if (n8 != NULL)
+		ret = n8->irecv(rcomm, n, data, narrow, tags, mh, req);
+	else if (n9 != NULL)
+		ret = n9->irecv(rcomm, n, data, wide, tags, mh, req);
+	else if (n10 != NULL)
+		ret = n10->irecv(rcomm, n, data, wide, tags, mh, ph, req);
+	else if (n11 != NULL)
+		ret = n11->irecv(rcomm, n, data, wide, tags, mh, ph, req);
+	else
+		ret = n12->irecv(rcomm, n, data, wide, tags, mh, ph, req);
+	if (*req == SXN_OPTIONAL_RECV_COMPLETION)
+		die("irecv left NCCL_NET_OPTIONAL_RECV_COMPLETION as the request");
+	return ret;
+}
+
+static int
+prof_stub(void **event, int type, void *phandle, int64_t plugin_id, void *ext)
+{
+	(void)event;
+	(void)type;
+	(void)phandle;
+	(void)plugin_id;
+	(void)ext;
+	die("the plugin called the profiler, which it does not use");
+}
+
+/* v8/v9: init(logger); v10: init(logger, profiler); v11+: init once per
+ * communicator (@p id, @p cfg), returning its context in @p ctx. */
+static int
+init_once(void **ctx, uint64_t id, struct sxn_comm_config *cfg)
+{
+	if (n8 != NULL || n9 != NULL)
+		return n8 != NULL ? n8->init(logger) : n9->init(logger);
+	if (n10 != NULL)
+		return n10->init(logger, prof_stub);
+	*ctx = NULL;
+	return n11 != NULL ? n11->init(ctx, id, cfg, logger, prof_stub)
+			   : n12->init(ctx, id, cfg, logger, prof_stub);
+}
+
+/* Not configured (no SCALEX_NCCL_PORT), init fails so that NCCL uses
+ * another network; configured, it succeeds, and v11+ gives each of two
+ * communicators its own context. */
+static void
+api_init(void)
+{
+	struct sxn_comm_config cfg[2] = {{SXN_TRAFFIC_CLASS_UNDEF}, {5}};
+	char *port = strdup(getenv("SCALEX_NCCL_PORT"));
+	int i;
+
+	if (port == NULL)
+		die("out of memory");
+	unsetenv("SCALEX_NCCL_PORT");
+	nctx[0] = (void *)1;
+	if (init_once(&nctx[0], 0x5c00, &cfg[0]) == SXN_SUCCESS)
+		die("init without SCALEX_NCCL_PORT succeeded");
+	if (o.version >= 11 && nctx[0] != NULL)
+		die("a failed init returned a context");
+	setenv("SCALEX_NCCL_PORT", port, 1);
+	free(port);
+	for (i = 0; i < (o.version >= 11 ? 2 : 1); i++) {
+		check_rc(init_once(&nctx[i], 0x5c00 + (uint64_t)i, &cfg[i]), "init");
+		if (o.version >= 11 && nctx[i] == NULL)
+			die("init returned no context");
+	}
+	if (o.version >= 11 && nctx[0] == nctx[1])
+		die("two communicators got the same context");
+}
+
+static void
+api_finalize(int i)
+{
+	if (n11 != NULL || n12 != NULL)
+		check_rc(n11 != NULL ? n11->finalize(nctx[i]) : n12->finalize(nctx[i]), "finalize");
 }
 
 struct slot {
@@ -268,17 +541,20 @@ struct slot {
 
 /* Bad arguments get an error code, and change nothing. */
 static void
-bad_calls(const uint8_t *handle, void *rcomm)
+bad_calls(const uint8_t *handle, void *scomm, void *rcomm)
 {
-	uint8_t junk[SXN_HANDLE_MAXSIZE];
+	uint8_t junk[SXN_HANDLE_MAXSIZE], *buf = malloc(4096);
 	void *comm = (void *)1, *req = (void *)1, *data[MAX_RECVS + 1], *mh[MAX_RECVS + 1];
-	int sizes[MAX_RECVS + 1], tags[MAX_RECVS + 1], i;
+	void *good = NULL;
+	int sizes[MAX_RECVS + 1], tags[MAX_RECVS + 1], i, r;
 
+	if (buf == NULL)
+		die("out of memory");
 	memset(junk, 0x5a, sizeof(junk));
-	if (net->connect(0, junk, &comm, NULL) == SXN_SUCCESS || comm != NULL)
+	if (api_connect(0, junk, &comm, NULL) == SXN_SUCCESS || comm != NULL)
 		die("connect with a foreign handle succeeded");
 	comm = (void *)1;
-	if (net->connect(7, (void *)handle, &comm, NULL) == SXN_SUCCESS || comm != NULL)
+	if (api_connect(7, (void *)handle, &comm, NULL) == SXN_SUCCESS || comm != NULL)
 		die("connect to device 7 succeeded");
 	for (i = 0; i <= MAX_RECVS; i++) {
 		data[i] = junk;
@@ -286,14 +562,38 @@ bad_calls(const uint8_t *handle, void *rcomm)
 		tags[i] = i;
 		mh[i] = NULL;
 	}
-	if (net->irecv(rcomm, MAX_RECVS + 1, data, sizes, tags, mh, &req) == SXN_SUCCESS ||
+	if (api_irecv(rcomm, MAX_RECVS + 1, data, sizes, tags, mh, &req) == SXN_SUCCESS ||
 	    req != NULL)
 		die("irecv of %d > maxRecvs buffers succeeded", MAX_RECVS + 1);
-	req = (void *)1;
-	if (net->irecv(rcomm, 1, data, sizes, tags, mh, &req) == SXN_SUCCESS || req != NULL)
+	if (api_irecv(rcomm, 1, data, sizes, tags, mh, &req) == SXN_SUCCESS || req != NULL)
 		die("irecv without a memory handle succeeded");
-	if (net->reg_mr(rcomm, junk, sizeof(junk), SXN_PTR_CUDA, &comm) == SXN_SUCCESS)
-		die("regMr of CUDA memory succeeded in a host-only build");
+	if (SLOT(reg_mr)(rcomm, junk, sizeof(junk), SXN_PTR_CUDA, &comm) == SXN_SUCCESS)
+		die("regMr of CUDA memory succeeded (the CPU reaches it only through a DMA-BUF)");
+	/* the default build: DMA-BUF is refused, clearly, whatever the fd */
+	if (!o.dmabuf) {
+		comm = (void *)1;
+		r = SLOT(reg_mr_dmabuf)(rcomm, buf, 4096, SXN_PTR_CUDA, 0, 0, &comm);
+		if (r != SXN_INVALID_USAGE || comm != NULL)
+			die("regMrDmaBuf in a build without DMA-BUF: %d", r);
+	}
+	/* buffers outside their registration, sizes past maxP2pBytes */
+	check_rc(SLOT(reg_mr)(scomm, buf, 4096, SXN_PTR_HOST, &good), "regMr");
+	data[0] = buf + 4000;
+	sizes[0] = 200;
+	mh[0] = good;
+	if (api_irecv(rcomm, 1, data, sizes, tags, mh, &req) == SXN_SUCCESS || req != NULL)
+		die("irecv past the end of its registration succeeded");
+	if (api_isend(scomm, buf + 4000, 200, 0, good, &req) == SXN_SUCCESS || req != NULL)
+		die("isend past the end of its registration succeeded");
+	if (o.version >= 9 &&
+	    (api_isend(scomm, buf, MAX_MSG_BYTES + 1, 0, good, &req) == SXN_SUCCESS ||
+	     req != NULL))
+		die("isend of maxP2pBytes + 1 succeeded");
+	if (o.version == 8 &&
+	    (n8->isend(scomm, buf, -1, 0, good, &req) == SXN_SUCCESS || req != NULL))
+		die("isend of -1 bytes succeeded");
+	check_rc(SLOT(dereg_mr)(scomm, good), "deregMr");
+	free(buf);
 }
 
 static void
@@ -303,15 +603,15 @@ connect_both(void **lcomm, void **scomm, void **rcomm)
 	struct sxn_dev_handle_v8 *dh = NULL;
 	unsigned long polls = 0;
 
-	check_rc(net->listen(0, mine, lcomm), "listen");
+	check_rc(api_listen(mine, lcomm), "listen");
 	xfer_peer(mine, sizeof(mine), true);
 	xfer_peer(theirs, sizeof(theirs), false);
 	*scomm = *rcomm = NULL;
 	while (*scomm == NULL || *rcomm == NULL) {
 		if (*scomm == NULL)
-			check_rc(net->connect(0, theirs, scomm, &dh), "connect");
+			check_rc(api_connect(0, theirs, scomm, &dh), "connect");
 		if (*rcomm == NULL)
-			check_rc(net->accept(*lcomm, rcomm, &dh), "accept");
+			check_rc(SLOT(accept)(*lcomm, rcomm, &dh), "accept");
 		polls++;
 		check_deadline("connect/accept");
 		if (*scomm == NULL || *rcomm == NULL)
@@ -319,7 +619,60 @@ connect_both(void **lcomm, void **scomm, void **rcomm)
 	}
 	if (me == 0)
 		printf("connect/accept: done after %lu polls\n", polls);
-	bad_calls(theirs, *rcomm);
+	bad_calls(theirs, *scomm, *rcomm);
+}
+
+/*
+ * Traffic buffers. Host memory: malloc and regMr. With --dmabuf, a stand-in
+ * for GPU memory exported as a DMA-BUF: a memfd mapped here at one address
+ * (the "device" address NCCL names the buffer by) and registered through
+ * regMrDmaBuf with the fd, which the plugin maps again at another address;
+ * the bytes it moves must show up here, so its address translation is what
+ * the data checks test. (A GPU's DMA-BUF is registered the same way; only
+ * whether its exporter lets the CPU map it differs.)
+ */
+struct buf {
+	uint8_t *p;
+	size_t len;
+	int fd;
+};
+
+static uint8_t *
+buf_new(struct buf *b, size_t len)
+{
+	b->len = len;
+	b->fd = -1;
+	if (!o.dmabuf)
+		return b->p = malloc(len);
+	b->fd = memfd_create("sx-nccl-dmabuf", MFD_CLOEXEC);
+	if (b->fd < 0 || ftruncate(b->fd, (off_t)len) < 0)
+		die("memfd: %s", strerror(errno));
+	b->p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd, 0);
+	if (b->p == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	return b->p;
+}
+
+static void
+buf_reg(struct buf *b, void *comm, void **mh)
+{
+	if (!o.dmabuf) {
+		check_rc(SLOT(reg_mr)(comm, b->p, b->len, SXN_PTR_HOST, mh), "regMr");
+		return;
+	}
+	check_rc(SLOT(reg_mr_dmabuf)(comm, b->p, b->len, SXN_PTR_CUDA, 0, b->fd, mh),
+		 "regMrDmaBuf");
+}
+
+static void
+buf_free(struct buf *b)
+{
+	if (!o.dmabuf) {
+		free(b->p);
+		return;
+	}
+	munmap(b->p, b->len);
+	close(b->fd);
 }
 
 /*
@@ -333,9 +686,10 @@ traffic(void *scomm, void *rcomm, uint64_t total, int group, bool send_on, bool 
 {
 	size_t bufsz = (size_t)o.max_size + GUARD;
 	size_t nbuf = (size_t)o.window * MAX_RECVS;
-	uint8_t *sbufs = malloc(nbuf * bufsz), *rbufs = malloc(nbuf * bufsz);
+	struct buf sb, rb;
+	uint8_t *sbufs = buf_new(&sb, nbuf * bufsz), *rbufs = buf_new(&rb, nbuf * bufsz);
 	struct slot ss[MAX_WINDOW * MAX_RECVS], rs[MAX_WINDOW];
-	uint64_t sent = 0, sdone = 0, posted = 0, rdone = 0, rbatch = 0;
+	uint64_t sent = 0, sdone = 0, posted = 0, rdone = 0, rbatch = 0, peak = 0;
 	void *smr = NULL, *rmr = NULL;
 	int nsend_slots = o.window * group, i, j;
 	uint64_t sgroup_next = 0; /* index of the next send within its group */
@@ -345,8 +699,8 @@ traffic(void *scomm, void *rcomm, uint64_t total, int group, bool send_on, bool 
 		die("out of memory");
 	memset(ss, 0, sizeof(ss));
 	memset(rs, 0, sizeof(rs));
-	check_rc(net->reg_mr(scomm, sbufs, nbuf * bufsz, SXN_PTR_HOST, &smr), "regMr send");
-	check_rc(net->reg_mr(rcomm, rbufs, nbuf * bufsz, SXN_PTR_HOST, &rmr), "regMr recv");
+	buf_reg(&sb, scomm, &smr);
+	buf_reg(&rb, rcomm, &rmr);
 	if (!send_on)
 		sdone = sent = total;
 	if (!recv_on)
@@ -372,13 +726,15 @@ traffic(void *scomm, void *rcomm, uint64_t total, int group, bool send_on, bool 
 				sizes[j] = o.max_size;
 				mh[j] = rmr;
 			}
-			check_rc(net->irecv(rcomm, group, data, sizes, r->tags, mh, &r->req), "irecv");
+			check_rc(api_irecv(rcomm, group, data, sizes, r->tags, mh, &r->req), "irecv");
 			if (r->req == NULL)
 				break;
 			r->busy = true;
 			r->k = posted * (uint64_t)group;
 			r->n = group;
 			posted++;
+			if (posted - rdone > peak)
+				peak = posted - rdone;
 		}
 		/* sends: each group's tags in a shuffled order */
 		while (sent < total) {
@@ -403,7 +759,7 @@ traffic(void *scomm, void *rcomm, uint64_t total, int group, bool send_on, bool 
 			s->bufs[0] = sbufs + (sent % (uint64_t)nsend_slots) * bufsz;
 			for (j = 0; verify && j < sz; j++)
 				s->bufs[0][j] = pattern(me, k, tag, (size_t)j);
-			check_rc(net->isend(scomm, s->bufs[0], sz, tag, smr, &s->req), "isend");
+			check_rc(api_isend(scomm, s->bufs[0], (size_t)sz, tag, smr, &s->req), "isend");
 			if (s->req == NULL)
 				break;
 			s->busy = true;
@@ -416,7 +772,7 @@ traffic(void *scomm, void *rcomm, uint64_t total, int group, bool send_on, bool 
 
 			if (!ss[i].busy)
 				continue;
-			check_rc(net->test(ss[i].req, &done, &size), "test send");
+			check_rc(SLOT(test)(ss[i].req, &done, &size), "test send");
 			if (done) {
 				ss[i].busy = false;
 				sdone++;
@@ -429,7 +785,7 @@ traffic(void *scomm, void *rcomm, uint64_t total, int group, bool send_on, bool 
 
 			if (!r->busy)
 				continue;
-			check_rc(net->test(r->req, &done, sizes), "test recv");
+			check_rc(SLOT(test)(r->req, &done, sizes), "test recv");
 			if (!done)
 				continue;
 			for (j = 0; j < r->n; j++) {
@@ -451,7 +807,7 @@ traffic(void *scomm, void *rcomm, uint64_t total, int group, bool send_on, bool 
 				data[j] = r->bufs[j];
 				mh[j] = rmr;
 			}
-			check_rc(net->iflush(rcomm, r->n, data, sizes, mh, &freq), "iflush");
+			check_rc(SLOT(iflush)(rcomm, r->n, data, sizes, mh, &freq), "iflush");
 			if (freq != NULL)
 				die("iflush on host memory returned a request");
 			r->busy = false;
@@ -460,10 +816,14 @@ traffic(void *scomm, void *rcomm, uint64_t total, int group, bool send_on, bool 
 		while (rbatch < posted && !rs[rbatch % (uint64_t)o.window].busy)
 			rbatch++;
 	}
-	check_rc(net->dereg_mr(scomm, smr), "deregMr send");
-	check_rc(net->dereg_mr(rcomm, rmr), "deregMr recv");
-	free(sbufs);
-	free(rbufs);
+	/* NCCL keeps NCCL_NET_MAX_REQUESTS receives in flight: all were
+	 * accepted at once (the sender cannot finish one before it posts) */
+	if (recv_on && total / (uint64_t)group >= (uint64_t)o.window && peak != (uint64_t)o.window)
+		die("only %lu of %d receives were in flight at once", (unsigned long)peak, o.window);
+	check_rc(SLOT(dereg_mr)(scomm, smr), "deregMr send");
+	check_rc(SLOT(dereg_mr)(rcomm, rmr), "deregMr recv");
+	buf_free(&sb);
+	buf_free(&rb);
 }
 
 /* Payload bytes this rank received and checked, over every phase. */
@@ -483,17 +843,29 @@ rank_main(void)
 	so = dlopen(o.plugin, RTLD_NOW | RTLD_LOCAL);
 	if (so == NULL)
 		die("dlopen: %s", dlerror());
-	net = dlsym(so, "ncclNetPlugin_v8");
-	if (net == NULL)
-		die("no ncclNetPlugin_v8: %s", dlerror());
-	check_struct(so);
-	check_rc(net->init(logger), "init");
+	{
+		char name[32];
+		const void *sym;
+
+		snprintf(name, sizeof(name), "ncclNetPlugin_v%d", o.version);
+		sym = dlsym(so, name);
+		if (sym == NULL)
+			die("no %s: %s", name, dlerror());
+		n8 = o.version == 8 ? sym : NULL;
+		n9 = o.version == 9 ? sym : NULL;
+		n10 = o.version == 10 ? sym : NULL;
+		n11 = o.version == 11 ? sym : NULL;
+		n12 = o.version == 12 ? sym : NULL;
+		check_struct(so, sym);
+	}
+	api_init();
 	check_props();
 	if (me == 0) {
 		c = 'u';
 		xfer_peer(&c, 1, true);
 	}
 	connect_both(&lcomm, &scomm, &rcomm);
+	api_finalize(1); /* one communicator ends; the other's comms go on */
 	if (o.bench) {
 		int saved_max = o.max_size, saved_iters = o.iters;
 
@@ -530,9 +902,10 @@ rank_main(void)
 		}
 	}
 	barrier('c');
-	check_rc(net->close_send(scomm), "closeSend");
-	check_rc(net->close_recv(rcomm), "closeRecv");
-	check_rc(net->close_listen(lcomm), "closeListen");
+	check_rc(SLOT(close_send)(scomm), "closeSend");
+	check_rc(SLOT(close_recv)(rcomm), "closeRecv");
+	check_rc(SLOT(close_listen)(lcomm), "closeListen");
+	api_finalize(0);
 	barrier('e');
 	if (getenv("SCALEX_NCCL_STATS_FILE") != NULL) {
 		FILE *fp = fopen(getenv("SCALEX_NCCL_STATS_FILE"), "a");
@@ -620,7 +993,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: nccl_harness --plugin SO [--rel sr|gbn] [--fault-tx SPEC]\n"
 			"  [--fault-rx SPEC] [--window N] [--iters N] [--max-size B]\n"
-			"  [--timeout S] [--bench [--bench-size B] [--bench-iters N]]\n");
+			"  [--timeout S] [--version 8..12] [--dmabuf] [--bench [--bench-size B] [--bench-iters N]]\n");
 	exit(2);
 }
 
@@ -633,7 +1006,9 @@ main(int argc, char **argv)
 		{"window", required_argument, NULL, 'w'}, {"iters", required_argument, NULL, 'n'},
 		{"max-size", required_argument, NULL, 's'}, {"timeout", required_argument, NULL, 'T'},
 		{"bench", no_argument, NULL, 'b'}, {"bench-size", required_argument, NULL, 'S'},
-		{"bench-iters", required_argument, NULL, 'N'}, {NULL, 0, NULL, 0},
+		{"bench-iters", required_argument, NULL, 'N'}, {"version", required_argument, NULL, 'V'},
+		{"dmabuf", no_argument, NULL, 'D'},
+		{NULL, 0, NULL, 0},
 	};
 	char dir[] = "/tmp/sx-nccl.XXXXXX", sock[PATH_MAX], port[PATH_MAX + 128];
 	char eal[256], prefix[2][64], ip[32], seedv[32], stats[2][PATH_MAX];
@@ -655,11 +1030,14 @@ main(int argc, char **argv)
 		case 'b': o.bench = true; break;
 		case 'S': o.bench_size = atoi(optarg); break;
 		case 'N': o.bench_iters = atoi(optarg); break;
+		case 'V': o.version = atoi(optarg); break;
+		case 'D': o.dmabuf = true; break;
 		default: usage();
 		}
 	}
 	if (o.plugin == NULL || o.window < 1 || o.window > MAX_WINDOW || o.iters < MAX_RECVS ||
-	    o.max_size < 1 || o.timeout_s < 1 || o.bench_size < 1 || o.bench_iters < 1)
+	    o.max_size < 1 || o.timeout_s < 1 || o.bench_size < 1 || o.bench_iters < 1 ||
+	    o.version < 8 || o.version > 12)
 		usage();
 	if (mkdtemp(dir) == NULL || socketpair(AF_UNIX, SOCK_STREAM, 0, sp) < 0) {
 		perror("setup");

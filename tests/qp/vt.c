@@ -65,6 +65,7 @@ vt_setup(struct vt *v, const struct vt_opts *o)
 		qa.timeout_us = o->timeout_us;
 		qa.min_rto_us = o->min_rto_us;
 		qa.sq_psn = o->sq_psn[s];
+		qa.max_inflight_pkts = o->window_pkts;
 		v->qp[s] = sx_create_qp(v->pd[s], &qa);
 		assert(v->qp[s] != NULL);
 		sx_qp_local(v->qp[s], &ep[s]);

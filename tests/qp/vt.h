@@ -37,6 +37,7 @@ struct vt_opts {
 	uint32_t min_rto_us;
 	uint32_t max_send_wr;
 	const char *path;          /* path policy on both sides; NULL: flow */
+	uint32_t window_pkts;      /* max_inflight_pkts; 0: the default */
 };
 
 void vt_default_opts(struct vt_opts *o);

@@ -235,6 +235,44 @@ HEADER = """\
 """
 
 
+def sackr(base, blocks, count=None):
+    """docs/wire.md, SACKR: count, 3 reserved bytes, 8 x (reserved byte,
+    24-bit start, 32-bit length); blocks past count are zero."""
+    out = bytes([len(blocks) if count is None else count]) + b"\x00" * 3
+    for start, length in blocks:
+        out += b"\x00" + ((base + start) & 0xFFFFFF).to_bytes(3, "big") + \
+            length.to_bytes(4, "big")
+    return out + b"\x00" * (8 * (8 - len(blocks)))
+
+
+def sr_ack_range_seeds():
+    """SX_SR_ACK_RANGES (0xe2) and SX_SR_ACK_ECE_RANGES (0xe3) frames, valid
+    and malformed (the parser must count them as bad_sackr), for the
+    fuzzer: BTH / AETH / SACK (flags, Base, 256-bit bitmap) / [ECE] / SACKR,
+    ICRC by scapy.contrib.roce."""
+    base = 0xFFFF00  # blocks wrap the 24-bit PSN space
+    aeth = bytes([0x1F]) + (0x42).to_bytes(3, "big")
+    sack = bytes([0]) + base.to_bytes(3, "big") + b"\xff" * 32
+    ece = (0xC123).to_bytes(2, "big") + (3).to_bytes(2, "big")
+    out = []
+    for nm, op, tail in (
+        ("sr_ack_ranges_ok", 0xE2, sackr(base, [(710, 290), (401, 299), (257, 143)])),
+        ("sr_ack_ece_ranges_ok", 0xE3, ece + sackr(base, [(300, 10)])),
+        ("sr_ack_ranges_bad_count", 0xE2, sackr(base, [(300, 10)], count=9)),
+        ("sr_ack_ranges_bad_inside_bitmap", 0xE2, sackr(base, [(200, 10)])),
+        ("sr_ack_ranges_bad_ascending", 0xE2, sackr(base, [(300, 10), (400, 5)])),
+    ):
+        b = BTH(opcode=op, version=0, pkey=0xFFFF, dqpn=0x100, psn=(base - 1) & 0xFFFFFF)
+        frame = raw(Ether(dst="02:00:00:00:00:02", src="02:00:00:00:00:01") /
+                    IP(src="192.0.2.1", dst="198.51.100.7", flags="DF") /
+                    UDP(sport=0xC001, dport=ROCE_PORT, chksum=0) /
+                    b / Raw(aeth + sack + tail))
+        if icrc_ref.icrc(frame) != icrc_ref.stored(frame):
+            sys.exit("ICRC mismatch in seed " + nm)
+        out.append(("ipv4_" + nm, frame))
+    return out
+
+
 def main():
     import scapy
 
@@ -268,6 +306,8 @@ def main():
             f.writelines(lines)
         print("%s: %d vectors" % (path, len(lines) - 1))
 
+    for nm, frame in sr_ack_range_seeds():
+        seeds[nm] = (nm, frame)
     for old in os.listdir(CORPUS_DIR):
         os.unlink(os.path.join(CORPUS_DIR, old))
     for nm, frame in seeds.values():

@@ -52,6 +52,7 @@ enum opt_id {
 	OPT_WARMUP,
 	OPT_QP_TIMEOUT,
 	OPT_MIN_RTO,
+	OPT_WINDOW,
 	OPT_CC,
 	OPT_CC_PRESET,
 	OPT_CC_PARAM,
@@ -91,6 +92,7 @@ static const struct option long_opts[] = {
     {"warmup", required_argument, NULL, OPT_WARMUP},
     {"qp-timeout", required_argument, NULL, OPT_QP_TIMEOUT},
     {"min-rto", required_argument, NULL, OPT_MIN_RTO},
+    {"window", required_argument, NULL, OPT_WINDOW},
     {"cc", required_argument, NULL, OPT_CC},
     {"cc-preset", required_argument, NULL, OPT_CC_PRESET},
     {"cc-param", required_argument, NULL, OPT_CC_PARAM},
@@ -142,6 +144,9 @@ static const char *const usage_text[] = {
     "  --rel gbn|sr        go-back-N (RoCEv2, default) or selective repeat",
     "  --min-rto US        floor of the RTT-estimated retransmit timeout (us;",
     "                      default: the initial timeout)",
+    "  --window PKTS       PSNs in flight per QP, rounded up to a power of",
+    "                      two (1..4194304; default 1024): the bandwidth-delay",
+    "                      product in packets, docs/transport.md",
     "  --qp-timeout US     initial retransmit timeout in microseconds",
     "                      (default: the library's)",
     "  --fault-tx SPEC     inject faults on transmit:",
@@ -680,6 +685,12 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 				return usage_error(spec, "--min-rto: '%s' is not 1..%u us",
 				                   arg, SX_TOOL_MAX_MIN_RTO_US);
 			o->qp_min_rto_us = (uint32_t)v;
+			break;
+		case OPT_WINDOW:
+			if (parse_u64(arg, 1, 1u << 22, &v) < 0)
+				return usage_error(spec, "--window: '%s' is not 1..%u packets",
+				                   arg, 1u << 22);
+			o->window_pkts = (uint32_t)v;
 			break;
 		case OPT_CC:
 			if (strcmp(arg, "none") != 0 && *arg == '\0')

@@ -111,6 +111,7 @@ struct sx_tool_opts {
 	uint32_t tx_depth;
 	uint32_t qp_timeout_us; /**< initial retransmit timeout; 0: the library's */
 	uint32_t qp_min_rto_us; /**< floor of the estimated RTO; 0: the library's */
+	uint32_t window_pkts;   /**< max_inflight_pkts of each QP; 0: the library's */
 	struct sx_fault_dir fault_tx;
 	struct sx_fault_dir fault_rx;
 	const char *fault_tx_spec;

@@ -233,6 +233,20 @@ flow_list(struct sx_scn_cfg *scn, uint32_t nhosts, struct tflow **out, uint32_t 
 	bool generated = wc.kind != SX_WL_NONE;
 	int rc;
 
+	if (scn->gw) {
+		fprintf(err, "[gateway] enable = 1: gateway mode is the simulator's; real "
+			     "gateways are tools/scalex-gateway (docs/longhaul.md)\n");
+		return -EINVAL;
+	}
+	/* a flow released by another's completion is the simulator's alone */
+	for (i = 0; i < scn->nflows; i++) {
+		if (scn->flows[i].after != 0) {
+			fprintf(err, "[workload] flow %u -> %u names a flow that releases it: "
+				     "scalex-traffic starts every listed flow on its own\n",
+				scn->flows[i].src, scn->flows[i].dst);
+			return -EINVAL;
+		}
+	}
 	if (generated) {
 		if (wc.kind == SX_WL_CDF) {
 			char path[2 * SX_SCN_PATH];
