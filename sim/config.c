@@ -154,6 +154,8 @@ static const struct key keys[] = {
 	KEY_CHOICE("switch", "ecn_mark", fab.ecn_dequeue, ecn_mark_names, "enqueue",
 		   "mark on enqueue, or on dequeue as HPCC's ns-3 switches do"),
 	KEY_BOOL("switch", "pfc", fab.pfc, "0", "PFC on every switch ingress link and host NIC"),
+	KEY_BOOL("switch", "int", fab.int_stamp, "1",
+		 "INT: every switch egress stamps a hop record into frames that reserve slots"),
 	KEY_UINT("switch", "pfc_xoff_bytes", fab.pfc_xoff_bytes, "bytes", 1, MAX_BYTES, "50000",
 		 "PFC: pause an ingress link holding more than this"),
 	KEY_UINT("switch", "pfc_xon_bytes", fab.pfc_xon_bytes, "bytes", 0, MAX_BYTES, "25000",

@@ -12,6 +12,11 @@
  * uplink queue is its NIC's tx ring, bounded in frames: when it is full the
  * host's port refuses frames and the host waits for room.
  *
+ * INT (HPCC's in-band telemetry, docs/wire.md): with int_stamp, a switch
+ * egress port writes a hop record (link rate, time, bytes sent, queue
+ * left behind) into the next free slot of a frame that reserved INT slots,
+ * as it starts the frame on the wire, like HPCC's ns-3 switches.
+ *
  * Routing: a leaf sends to its own hosts directly and to other leaves over
  * ECMP across the spines, hashing the 5-tuple (so the UDP source port picks
  * the path); a spine has one link down to each leaf. A failed link drops
@@ -86,6 +91,7 @@ struct sx_fabric_cfg {
 	double pmax;
 	bool ecn_dequeue;          /* mark on dequeue (feedback without the queue's delay) */
 	bool pfc;                  /* pause upstream per ingress link */
+	bool int_stamp;            /* INT: switch egress ports stamp hop records */
 	uint64_t pfc_xoff_bytes;   /* held from one ingress link: pause above */
 	uint64_t pfc_xon_bytes;    /* resume below */
 	double loss;               /* random loss on every link */
@@ -153,6 +159,7 @@ struct sx_fab_link {
 	uint64_t tx_pkts;
 	uint64_t tx_bytes;
 	uint64_t ecn_marked;
+	uint64_t int_stamped;      /* INT hop records written */
 	uint64_t drop[SX_DROP_MAX];
 	uint64_t pfc_pauses;       /* XOFFs that took effect on it */
 	uint64_t paused_since_ps;

@@ -671,10 +671,21 @@ determinism_pfc_wan(void **state)
  * each with its default preset: the same fairness, utilization and
  * no-drop bounds.
  */
-static const char *const window_ccs[][3] = {
+static const char *const window_ccs[][4] = {
 	{"transport.cc=swift", "transport.cc_preset=paper", NULL},
 	{"transport.cc=nscc", "transport.cc_preset=default", NULL},
+	/* HPCC with INT from every switch; T is these one-switch fabrics'
+	 * base RTT (docs/cc.md, HPCC). */
+	{"transport.cc=hpcc", "transport.cc_preset=paper", "transport.cc_param=base_rtt=4", NULL},
 };
+
+/*
+ * Second-half goodput floor of the 16:1 incast: 85 Gb/s of payload, which
+ * is 94% of the 90.7 Gb/s that 1024-byte packets carry at 100 Gb/s (86
+ * header bytes, 24 of preamble and gap). HPCC's requests carry a 44-byte
+ * INT shim (docs/wire.md): the same 94% of its 87.0 Gb/s ceiling is 81.7.
+ */
+static const double window_ccs_incast_gbps[] = {85, 85, 85 * 1134.0 / 1178.0};
 
 static void
 window_ccs_fair(const char *scn)
@@ -710,7 +721,7 @@ window_ccs_incast(const char *scn)
 		assert_int_equal(r.drops_total, 0);
 		assert_int_equal(r.win_pairs, 16);
 		assert_true(r.win_q_max_bytes < 1000000);
-		assert_true(r.win_goodput_gbps > 85);
+		assert_true(r.win_goodput_gbps > window_ccs_incast_gbps[i]);
 		assert_int_equal(r.failed, 0);
 	}
 }
