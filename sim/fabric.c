@@ -414,6 +414,22 @@ held_at_switch(const struct sx_fabric *fab, const struct sx_fab_link *l)
 	return fab->cfg.pfc && l->from->kind != SX_NODE_HOST;
 }
 
+/* INT: a switch egress port's hop record, as the frame leaves (no-op for
+ * frames that reserved no slot, echoes, and full stacks). */
+static void
+int_stamp(struct sx_fab_link *l, struct sx_fab_pkt *p, uint64_t now)
+{
+	struct sx_int_hop h = {
+		.rate_bps = l->rate_bps,
+		.ts_ns = now / 1000,
+		.tx_bytes = l->tx_bytes,
+		.qlen_bytes = l->qbytes,
+	};
+
+	if (sx_int_stamp(p->data, p->len, &h) == 0)
+		l->int_stamped++;
+}
+
 /* Put the head of @p l's queue on the wire at @p now. */
 static void
 link_start(struct sx_fabric *fab, struct sx_fab_link *l, uint64_t now)
@@ -449,6 +465,8 @@ link_start(struct sx_fabric *fab, struct sx_fab_link *l, uint64_t now)
 	l->busy_until_ps = end;
 	l->tx_pkts++;
 	l->tx_bytes += p->len;
+	if (fab->cfg.int_stamp && l->from->kind != SX_NODE_HOST)
+		int_stamp(l, p, now);
 	p->link = l;
 	if (l->reorder > 0 && sx_rng_double(&fab->rng) < l->reorder) {
 		/* Reordering: this frame arrives 1-3 frame times late, after
@@ -556,6 +574,19 @@ classify(struct sx_fab_pkt *p)
 	}
 	p->hash = (uint32_t)(h ^ (h >> 32));
 	return true;
+}
+
+uint32_t
+sx_fabric_host_room(struct sx_fabric *fab, uint32_t h)
+{
+	struct sx_fab_link *l = fab->host_up[h];
+
+	/* none: the host is told when there is (tx_room at half a ring) */
+	if (l->paused || l->qpkts >= l->cap_frames) {
+		l->host_blocked = true;
+		return 0;
+	}
+	return l->cap_frames - l->qpkts;
 }
 
 bool

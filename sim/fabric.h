@@ -12,6 +12,11 @@
  * uplink queue is its NIC's tx ring, bounded in frames: when it is full the
  * host's port refuses frames and the host waits for room.
  *
+ * INT (HPCC's in-band telemetry, docs/wire.md): with int_stamp, a switch
+ * egress port writes a hop record (link rate, time, bytes sent, queue
+ * left behind) into the next free slot of a frame that reserved INT slots,
+ * as it starts the frame on the wire, like HPCC's ns-3 switches.
+ *
  * Routing: a leaf sends to its own hosts directly and to other leaves over
  * ECMP across the spines, hashing the 5-tuple (so the UDP source port picks
  * the path); a spine has one link down to each leaf. A failed link drops
@@ -86,6 +91,7 @@ struct sx_fabric_cfg {
 	double pmax;
 	bool ecn_dequeue;          /* mark on dequeue (feedback without the queue's delay) */
 	bool pfc;                  /* pause upstream per ingress link */
+	bool int_stamp;            /* INT: switch egress ports stamp hop records */
 	uint64_t pfc_xoff_bytes;   /* held from one ingress link: pause above */
 	uint64_t pfc_xon_bytes;    /* resume below */
 	double loss;               /* random loss on every link */
@@ -153,6 +159,7 @@ struct sx_fab_link {
 	uint64_t tx_pkts;
 	uint64_t tx_bytes;
 	uint64_t ecn_marked;
+	uint64_t int_stamped;      /* INT hop records written */
 	uint64_t drop[SX_DROP_MAX];
 	uint64_t pfc_pauses;       /* XOFFs that took effect on it */
 	uint64_t paused_since_ps;
@@ -233,6 +240,8 @@ int sx_fabric_init(struct sx_fabric *fab, const struct sx_fabric_cfg *cfg, struc
 		   struct sx_sim_pool *pool, const struct sx_fabric_hooks *hooks);
 void sx_fabric_fini(struct sx_fabric *fab);
 
+/* Frames host @p h's tx ring takes now; 0 also arranges a tx_room call. */
+uint32_t sx_fabric_host_room(struct sx_fabric *fab, uint32_t h);
 /* Host @p h sends @p f: false if its tx ring is full (the host keeps it). */
 bool sx_fabric_host_tx(struct sx_fabric *fab, uint32_t h, struct sx_frame *f);
 /* Run a fabric event (SX_EV_TXDONE, SX_EV_ARRIVE, SX_EV_LINK_CHANGE, SX_EV_PFC). */

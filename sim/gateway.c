@@ -230,7 +230,7 @@ wan_side(struct sx_scn *s, struct sx_host *h, struct gw_dc *g, FILE *err)
 	bool cc_on = strcmp(c->gw_wan_cc, "none") != 0;
 	uint32_t i;
 
-	h->wan_port = sx_port_sim_open(s->pool, c->mtu + 128, sx_scn_host_tx, h);
+	h->wan_port = sx_port_sim_open(s->pool, c->mtu + SX_FRAME_HDR_ROOM, sx_scn_host_tx, h);
 	if (h->wan_port == NULL)
 		return -errno;
 	memcpy(h->wan_port->mac, h->port->mac, sizeof(h->port->mac));

@@ -64,6 +64,19 @@ sx_scn_host_tx(void *arg, struct sx_port *port, struct sx_frame *f)
 	return false;
 }
 
+/* The sim port's ring room: what the host's NIC ring takes now. */
+static uint32_t
+host_room(void *arg, struct sx_port *port)
+{
+	struct sx_host *h = arg;
+	uint32_t room = sx_fabric_host_room(&h->scn->fab, h->id);
+
+	(void)port;
+	if (room == 0)
+		h->tx_blocked = true;
+	return room;
+}
+
 static void
 fab_deliver(void *arg, uint32_t hi, struct sx_frame *f)
 {
@@ -123,6 +136,8 @@ fab_tx_start(void *arg, uint32_t hi, uint32_t dst, const uint8_t *d, uint32_t le
 	if (len < bth + SX_BTH_LEN || d[12] != 0x08 || d[13] != 0x00 || dst >= s->nhosts)
 		return;
 	op = d[bth];
+	if (op == SX_OP_SR_INT) /* the INT shim names the real opcode (docs/wire.md) */
+		op = len > bth + SX_BTH_LEN ? d[bth + SX_BTH_LEN] : 0xff;
 	if (op >= SX_OP_SR_BASE && op < SX_OP_SR_ACK)
 		op = (uint8_t)(op - SX_OP_SR_BASE);
 	if (op != SX_OP_RC_WRITE_FIRST && op != SX_OP_RC_WRITE_ONLY)
@@ -271,9 +286,10 @@ host_init(struct sx_scn *s, struct sx_host *h, uint32_t id, FILE *err)
 	h->scn = s;
 	h->id = id;
 	h->wake_ps = UINT64_MAX;
-	port = sx_port_sim_open(s->pool, c->mtu + 128, sx_scn_host_tx, h);
+	port = sx_port_sim_open(s->pool, c->mtu + SX_FRAME_HDR_ROOM, sx_scn_host_tx, h);
 	if (port == NULL)
 		return -errno;
+	sx_port_sim_set_room(port, host_room);
 	port->mac[2] = (uint8_t)(id >> 24);
 	port->mac[3] = (uint8_t)(id >> 16);
 	port->mac[4] = (uint8_t)(id >> 8);
@@ -974,7 +990,7 @@ sx_scn_create(const struct sx_scn_cfg *cfg, FILE *err)
 	sx_rng_seed(&s->psn_rng, cfg->seed ^ 0x9517);
 	if (sx_sched_init(&s->sched, t0_ps) < 0)
 		goto fail;
-	s->pool = sx_sim_pool_create(cfg->mtu + 128);
+	s->pool = sx_sim_pool_create(cfg->mtu + SX_FRAME_HDR_ROOM);
 	if (s->pool == NULL)
 		goto fail;
 	hooks = (struct sx_fabric_hooks){

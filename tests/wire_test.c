@@ -1517,7 +1517,7 @@ test_unknown_opcodes(void **state)
 	for (op = 0; op < 256; op++) {
 		struct sx_pkt pkt;
 
-		if (iba_op((uint8_t)op) != NULL)
+		if (iba_op((uint8_t)op) != NULL || op == SX_OP_SR_INT) /* test_int_shim */
 			continue;
 		frame_build(&f, SX_OP_RC_SEND_ONLY, op & 1 ? 6 : 4, op & 2, 8, &s);
 		bthp(&f)[0] = (uint8_t)op;
@@ -1854,6 +1854,102 @@ test_psn(void **state)
 	}
 }
 
+/*
+ * The INT shim (docs/wire.md, "INT"): a stamped frame parses with its
+ * records, its ICRC unchanged by the stamps (the shim's variant bytes are
+ * masked); an echo and a full stack take no stamp; gbn opcodes refuse the
+ * shim; malformed shims are counted rejects. Record values from the layout
+ * the doc gives (rate code 5 = 100 Gb/s, ts ns mod 2^24, tx in 128-byte
+ * units mod 2^20, queue in 80-byte units).
+ */
+static void
+test_int_shim(void **state)
+{
+	static uint8_t buf[4096], payload[256];
+	struct sx_int_hop h = {.rate_bps = 100000000000ull, .ts_ns = (1ull << 24) + 0x123456,
+			       .tx_bytes = 5 * 128 + 100, .qlen_bytes = 10 * 80 + 79};
+	struct sx_int_hop d;
+	struct sx_pkt p, q;
+	uint64_t s = 16, want = 5ull << 60 | 0x123456ull << 36 | 5ull << 16 | 10;
+	ssize_t n;
+	size_t bth;
+	uint32_t icrc;
+
+	(void)state;
+	assert_true(sx_int_encode(&h) == want);
+	assert_int_equal(sx_int_decode(want, &d), 0);
+	assert_true(d.rate_bps == 100000000000ull && d.ts_ns == 0x123456 && d.tx_bytes == 640 &&
+		    d.qlen_bytes == 800);
+	assert_int_equal(sx_int_decode(want & ~(0xfull << 60), &d), -EINVAL);
+	assert_int_equal(sx_int_decode(want | 0xfull << 60, &d), -EINVAL);
+
+	for (unsigned int ipv = 4; ipv <= 6; ipv += 2) {
+		pkt_init(&p, SX_OP_SR(SX_OP_RC_WRITE_ONLY), ipv, ipv == 6, sizeof(payload), &s);
+		p.intx.slots = SX_INT_MAX_HOPS;
+		n = sx_wire_build(buf, sizeof(buf), &p, payload);
+		assert_true(n > 0);
+		bth = p.bth_off;
+		assert_int_equal(buf[bth], SX_OP_SR_INT);
+		assert_int_equal(buf[bth + SX_BTH_LEN], SX_OP_SR(SX_OP_RC_WRITE_ONLY));
+		assert_int_equal(p.payload_off, bth + SX_BTH_LEN + SX_INTH_LEN + 5 * 8 +
+							 p.op->hdr_len - SX_BTH_LEN);
+		icrc = get_le32(buf + n - SX_ICRC_LEN);
+		for (unsigned int k = 0; k < SX_INT_MAX_HOPS; k++) {
+			h.ts_ns += 1000;
+			assert_int_equal(sx_int_stamp(buf, (size_t)n, &h), 0);
+		}
+		assert_int_equal(sx_int_stamp(buf, (size_t)n, &h), -ENOSPC);
+		assert_int_equal(get_le32(buf + n - SX_ICRC_LEN), icrc);
+		assert_int_equal(sx_wire_parse(buf, (size_t)n, &q, 0), SX_WIRE_OK);
+		assert_int_equal(q.bth.opcode, SX_OP_SR(SX_OP_RC_WRITE_ONLY));
+		assert_int_equal(q.intx.slots, 5);
+		assert_int_equal(q.intx.nhops, 5);
+		assert_int_equal(q.payload_len, sizeof(payload));
+		assert_true(q.reth.va == p.reth.va && q.reth.rkey == p.reth.rkey);
+		assert_int_equal(sx_int_decode(q.intx.rec[4], &d), 0);
+		assert_true(d.ts_ns == ((0x123456 + 5000 + (ipv == 6 ? 5000 : 0)) & 0xffffff));
+		/* Stamps leave the ICRC valid; a header byte after the shim does not. */
+		buf[p.payload_off - 1] ^= 1;
+		assert_int_equal(sx_wire_parse(buf, (size_t)n, &q, SX_PARSE_NO_L4_CSUM),
+				 SX_WIRE_BAD_ICRC);
+		buf[p.payload_off - 1] ^= 1;
+		/* Malformed shims: counted rejects, never a read past the frame. */
+		buf[bth + SX_BTH_LEN + 2] = 6; /* more hops than slots */
+		assert_int_equal(sx_wire_parse(buf, (size_t)n, &q, SX_PARSE_NO_ICRC),
+				 SX_WIRE_BAD_INT);
+		buf[bth + SX_BTH_LEN + 2] = 5;
+		buf[bth + SX_BTH_LEN + 3] = 6; /* more slots than the shim allows */
+		assert_int_equal(sx_wire_parse(buf, (size_t)n, &q, SX_PARSE_NO_ICRC),
+				 SX_WIRE_BAD_INT);
+		buf[bth + SX_BTH_LEN + 3] = 5;
+		buf[bth + SX_BTH_LEN] = SX_OP_RC_WRITE_ONLY; /* a gbn opcode inside */
+		assert_int_equal(sx_wire_parse(buf, (size_t)n, &q, SX_PARSE_NO_ICRC),
+				 SX_WIRE_BAD_INT);
+		buf[bth + SX_BTH_LEN] = SX_OP_SR(SX_OP_RC_WRITE_ONLY);
+		buf[bth + SX_BTH_LEN + SX_INTH_LEN] &= 0x0f; /* rate code 0 */
+		assert_int_equal(sx_wire_parse(buf, (size_t)n, &q, SX_PARSE_NO_ICRC),
+				 SX_WIRE_BAD_INT);
+		for (size_t cut = bth + SX_BTH_LEN; cut < bth + SX_BTH_LEN + SX_INTH_LEN + 40;
+		     cut++)
+			assert_int_equal(sx_wire_parse(buf, cut, &q, SX_PARSE_NO_ICRC),
+					 SX_WIRE_TRUNC_INT);
+	}
+	/* An echo takes no stamp; a gbn opcode cannot carry the shim. */
+	pkt_init(&p, SX_OP_SR_ACK, 4, false, 0, &s);
+	p.intx.slots = 2;
+	p.intx.nhops = 1;
+	p.intx.flags = SX_INT_F_ECHO;
+	p.intx.rec[0] = want;
+	n = sx_wire_build(buf, sizeof(buf), &p, NULL);
+	assert_true(n > 0);
+	assert_int_equal(sx_int_stamp(buf, (size_t)n, &h), -ENOENT);
+	assert_int_equal(sx_wire_parse(buf, (size_t)n, &q, 0), SX_WIRE_OK);
+	assert_true(q.intx.nhops == 1 && q.intx.rec[0] == want && q.intx.flags == SX_INT_F_ECHO);
+	pkt_init(&p, SX_OP_RC_WRITE_ONLY, 4, false, 0, &s);
+	p.intx.slots = 1;
+	assert_int_equal(sx_wire_build(buf, sizeof(buf), &p, NULL), -EINVAL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1878,6 +1974,7 @@ main(int argc, char **argv)
 	    cmocka_unit_test(test_ecn_rewrite),
 	    cmocka_unit_test(test_ttl_decrement),
 	    cmocka_unit_test(test_psn),
+	    cmocka_unit_test(test_int_shim),
 	};
 
 	payload_init();

@@ -173,8 +173,8 @@ sx_open_device(const struct sx_context_attr *attr)
 		return NULL;
 	}
 	/* Room for the largest RoCEv2 frame at this MTU: Eth + VLAN + IPv6 +
-	 * UDP + BTH + RETH + ImmDt + payload + ICRC. */
-	max_frame = (attr->mtu ? attr->mtu : 1024) + 128;
+	 * UDP + BTH + XETH + RETH + ImmDt + INT shim + payload + ICRC. */
+	max_frame = (attr->mtu ? attr->mtu : 1024) + SX_FRAME_HDR_ROOM;
 	port = sx_port_ethdev_open(attr->port, max_frame, attr->pcap_path);
 	if (port == NULL)
 		return NULL;
@@ -426,6 +426,12 @@ sx_create_qp(struct sx_pd *pd, const struct sx_qp_init_attr *attr)
 		return NULL;
 	}
 	ctx = pd->ctx;
+	/* An INT algorithm (HPCC) rides on the sr opcodes' INT shim: a gbn
+	 * QP stays byte-compatible RoCEv2 and could not carry it (docs/cc.md). */
+	if (ctx->cc_on && ctx->ccp.ops->on_int != NULL && attr->reliability != SX_REL_SR) {
+		errno = EINVAL;
+		return NULL;
+	}
 	qpn = sx_engine_alloc_qpn(&ctx->engine);
 	if (qpn == 0) {
 		errno = ENOSPC;

@@ -27,17 +27,25 @@ sx_engine_drop_name(unsigned int reason)
 int
 sx_engine_init(struct sx_engine *e, struct sx_port *port, uint32_t max_qps, uint64_t now_ns)
 {
+	int rc;
+
 	memset(e, 0, sizeof(*e));
 	e->port = port;
 	e->max_qps = max_qps;
 	e->qps = calloc(max_qps, sizeof(*e->qps));
 	e->eqp = calloc(max_qps, sizeof(*e->eqp));
-	e->active = calloc(max_qps, sizeof(*e->active));
 	sx_wheel_init(&e->pacer, PACE_GRAN_NS, now_ns);
 	e->timer_ns = UINT64_MAX;
-	if (e->qps == NULL || e->eqp == NULL || e->active == NULL) {
+	e->pace_burst_bytes = SX_PACE_BURST_BYTES;
+	/* A quantum of the largest frame: one frame per turn at MTU, byte
+	 * fairness between QPs of different frame sizes. */
+	rc = sx_drr_init(&e->drr, max_qps ? max_qps : 1,
+			 port != NULL && port->max_frame != 0 ? port->max_frame : 9216);
+	if (rc == 0 && (e->qps == NULL || e->eqp == NULL))
+		rc = -ENOMEM;
+	if (rc != 0) {
 		sx_engine_fini(e);
-		return -ENOMEM;
+		return rc;
 	}
 	/* RoCE's usual marking: DSCP 26 and ECN-capable, so switches mark
 	 * instead of dropping (DCQCN's congestion signal). */
@@ -55,10 +63,10 @@ sx_engine_fini(struct sx_engine *e)
 	e->nbacklog = 0;
 	free(e->qps);
 	free(e->eqp);
-	free(e->active);
+	sx_drr_fini(&e->drr);
+	e->nactive = 0;
 	e->qps = NULL;
 	e->eqp = NULL;
-	e->active = NULL;
 }
 
 uint32_t
@@ -85,14 +93,8 @@ sx_engine_add_qp(struct sx_engine *e, struct sx_qp *qp)
 void
 sx_engine_del_qp(struct sx_engine *e, struct sx_qp *qp)
 {
-	uint32_t i;
-
-	for (i = 0; i < e->nactive; i++) {
-		if (e->active[i] == qp) {
-			e->active[i] = e->active[--e->nactive];
-			break;
-		}
-	}
+	sx_drr_remove(&e->drr, qp->qpn - SX_QPN_BASE);
+	e->nactive = e->drr.count;
 	qp->active = false;
 	sx_wheel_del(&e->pacer, &e->eqp[qp->qpn - SX_QPN_BASE].pace);
 	e->qps[qp->qpn - SX_QPN_BASE] = NULL;
@@ -115,7 +117,8 @@ sx_engine_kick(struct sx_engine *e, struct sx_qp *qp)
 	note_deadline(e, qp);
 	if (!qp->active) {
 		qp->active = true;
-		e->active[e->nactive++] = qp;
+		sx_drr_add(&e->drr, qp->qpn - SX_QPN_BASE);
+		e->nactive = e->drr.count;
 	}
 }
 
@@ -211,12 +214,19 @@ build_frame(struct sx_engine *e, struct sx_qp *qp, struct sx_txd *d, struct sx_f
 }
 
 static void
-remove_active(struct sx_engine *e, uint32_t i)
+remove_active(struct sx_engine *e, struct sx_qp *qp)
 {
-	e->active[i]->active = false;
-	e->active[i] = e->active[--e->nactive];
+	qp->active = false;
+	sx_drr_remove(&e->drr, qp->qpn - SX_QPN_BASE);
+	e->nactive = e->drr.count;
 }
 
+/*
+ * Build and send what the port takes now. The port's tx_alloc bounds the
+ * round: a port that keeps its ring short (the simulator's NIC) hands out
+ * only as many frames as the ring has room for, so no QP's frames wait in
+ * a long FIFO ahead of another QP's; who gets each frame is the DRR's pick.
+ */
 static int
 tx_round(struct sx_engine *e, uint64_t now_ns)
 {
@@ -228,40 +238,39 @@ tx_round(struct sx_engine *e, uint64_t now_ns)
 	want = SX_ENGINE_BURST - n;
 	got = want ? sx_port_tx_alloc(e->port, f + n, want) : 0;
 	while (got > 0 && e->nactive > 0) {
-		struct sx_qp *qp;
-		struct sx_eqp *eq;
+		uint32_t slot = sx_drr_current(&e->drr);
+		struct sx_qp *qp = e->qps[slot];
+		struct sx_eqp *eq = &e->eqp[slot];
 		bool paced, sent_one;
 
-		if (e->rr >= e->nactive)
-			e->rr = 0;
-		qp = e->active[e->rr];
-		eq = &e->eqp[qp->qpn - SX_QPN_BASE];
 		/* A QP over its rate may still send ACKs; its data waits in
 		 * the wheel until its next send time. */
 		paced = qp->rate_bps != 0 && eq->next_tx_ns > now_ns;
 		sent_one = sx_qp_tx(qp, now_ns, &d, !paced);
 		note_deadline(e, qp);
 		if (!sent_one) {
-			remove_active(e, e->rr);
+			remove_active(e, qp);
 			if (paced) {
 				sx_wheel_add(&e->pacer, &eq->pace, eq->next_tx_ns);
 				e->stats.paced++;
+			} else {
+				eq->backlogged = false; /* ran dry: no credit for idle time */
 			}
 			continue;
 		}
 		if (!build_frame(e, qp, &d, &f[n])) {
 			e->stats.drop[SX_WIRE_BAD_LENGTH]++;
+			sx_drr_charge(&e->drr, slot, e->drr.quantum);
 			continue;
 		}
 		if (qp->rate_bps != 0 && d.hdr.payload_len != 0) {
-			/* next = max(next, now) + bits / rate: no credit for idle time */
-			uint64_t base = eq->next_tx_ns > now_ns ? eq->next_tx_ns : now_ns;
-
-			eq->next_tx_ns = base + (uint64_t)f[n].len * 8 * 1000000000ull / qp->rate_bps;
+			eq->next_tx_ns = sx_pace_next(eq->next_tx_ns, now_ns, f[n].len, qp->rate_bps,
+						      e->pace_burst_bytes, eq->backlogged);
+			eq->backlogged = true;
 		}
+		sx_drr_charge(&e->drr, slot, f[n].len);
 		n++;
 		got--;
-		e->rr++;
 	}
 	if (got > 0)
 		sx_port_tx_free(e->port, f + n, got);

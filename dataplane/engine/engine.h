@@ -15,6 +15,7 @@
 
 #include "../port/port.h"
 #include "../qp/qp.h"
+#include "txsched.h"
 #include "wheel.h"
 
 #define SX_ENGINE_BURST 32
@@ -31,6 +32,7 @@ enum sx_engine_drop {
 struct sx_eqp {
 	struct sx_wheel_entry pace; /* first: the entry is the slot */
 	uint64_t next_tx_ns;        /* pacing: the QP's next data may leave then */
+	bool backlogged;            /* had data waiting since next_tx_ns: pacing credit */
 };
 
 struct sx_engine_stats {
@@ -59,9 +61,11 @@ struct sx_engine {
 	 * engine calls into it, and every such call lowers this to the QP's new
 	 * deadline, so the QPs are scanned only when a timer may be due. */
 	uint64_t timer_ns;
-	struct sx_qp **active;/* QPs that may have something to send */
+	/* QPs that may have something to send (by slot), served by deficit
+	 * round-robin (txsched.h); nactive is its member count. */
+	struct sx_drr drr;
 	uint32_t nactive;
-	uint32_t rr;          /* round-robin start in active */
+	uint32_t pace_burst_bytes; /* pacer catch-up cap (SX_PACE_BURST_BYTES) */
 	struct sx_frame backlog[SX_ENGINE_BURST]; /* built, not yet taken by the port */
 	uint16_t nbacklog;
 	struct sx_engine_stats stats;

@@ -192,6 +192,11 @@ struct sx_sim_pool;
 /* Take @p f (return true) or refuse it (false: the port counts tx_full). */
 typedef bool (*sx_port_sim_tx_fn)(void *arg, struct sx_port *port, struct sx_frame *f);
 
+/* How many frames the port's ring takes now (the fabric's room in the
+ * host's NIC ring). tx_alloc hands out no more, so the engine builds only
+ * what goes on the wire soon and keeps no long backlog of built frames. */
+typedef uint32_t (*sx_port_sim_room_fn)(void *arg, struct sx_port *port);
+
 /** A pool of frame buffers of @p buf_bytes each; NULL with errno on failure. */
 struct sx_sim_pool *sx_sim_pool_create(uint32_t buf_bytes);
 /** Free the pool and every buffer (ports using it must be closed first). */
@@ -218,6 +223,8 @@ struct sx_port *sx_port_sim_open(struct sx_sim_pool *pool, uint32_t max_frame,
 				 sx_port_sim_tx_fn tx, void *tx_arg);
 /** Queue @p f (a pool frame; the port takes it) for this port's rx_burst. */
 void sx_port_sim_deliver(struct sx_port *port, const struct sx_frame *f);
+/** Bound tx_alloc by @p room (called with the tx callback's argument); NULL: no bound. */
+void sx_port_sim_set_room(struct sx_port *port, sx_port_sim_room_fn room);
 /** Frames delivered and not yet returned by rx_burst. */
 uint32_t sx_port_sim_rx_pending(const struct sx_port *port);
 

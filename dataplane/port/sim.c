@@ -30,6 +30,7 @@ struct sx_sim_port {
 	struct sx_port port; /* first: the ops cast back to this */
 	struct sx_pool *pool;
 	sx_port_sim_tx_fn tx;
+	sx_port_sim_room_fn room;
 	void *tx_arg;
 	struct sx_pool_buf *rx_head; /* linked through the buffers' next */
 	struct sx_pool_buf *rx_tail;
@@ -142,6 +143,16 @@ sim_release(struct sx_port *port, struct sx_frame *f, uint16_t n)
 static uint16_t
 sim_tx_alloc(struct sx_port *port, struct sx_frame *f, uint16_t n)
 {
+	struct sx_sim_port *p = sim_of(port);
+
+	if (p->room != NULL) {
+		uint32_t room = p->room(p->tx_arg, port);
+
+		if (room < n)
+			n = (uint16_t)room;
+		if (n == 0)
+			return 0;
+	}
 	return sx_pool_tx_alloc(sim_of(port)->pool, port, f, n, port->max_frame);
 }
 
@@ -217,6 +228,12 @@ sx_port_sim_open(struct sx_sim_pool *pool, uint32_t max_frame, sx_port_sim_tx_fn
 	p->tx = tx;
 	p->tx_arg = tx_arg;
 	return &p->port;
+}
+
+void
+sx_port_sim_set_room(struct sx_port *port, sx_port_sim_room_fn room)
+{
+	sim_of(port)->room = room;
 }
 
 void

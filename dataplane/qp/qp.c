@@ -36,6 +36,7 @@ static const char *const counter_names[SX_QPC_MAX] = {
 	[SX_QPC_RACK_LOST] = "rack_lost",
 	[SX_QPC_TLP_PROBES] = "tlp_probes",
 	[SX_QPC_SACKR_SENT] = "sack_ranges_sent",
+	[SX_QPC_INT_EMPTY] = "int_empty",
 };
 
 const char *
@@ -403,6 +404,44 @@ path_echo_fill(struct sx_qp *qp, struct sx_pkt *h)
 	qp->cnt[SX_QPC_ECE_SENT]++;
 }
 
+/*
+ * INT (docs/wire.md, "INT"): a responder keeps the records of the latest
+ * stamped request for its next ACK; a requester hands an echo to its CC.
+ */
+static void
+int_echo_note(struct sx_qp *qp, const struct sx_pkt *pkt)
+{
+	if (qp->rel != SX_REL_SR || pkt->intx.slots == 0 || (pkt->intx.flags & SX_INT_F_ECHO))
+		return;
+	qp->int_echo = pkt->intx;
+	qp->int_echo.flags = SX_INT_F_ECHO;
+	qp->int_echo.slots = pkt->intx.nhops > 0 ? pkt->intx.nhops : 1;
+}
+
+/* The echo's records for the CC; false if there is none to give. */
+static bool
+int_echo_take(struct sx_qp *qp, const struct sx_pkt *pkt, struct sx_cc_int *ci)
+{
+	struct sx_int_hop h;
+
+	if (pkt->intx.slots == 0 || !(pkt->intx.flags & SX_INT_F_ECHO) || qp->ccp == NULL ||
+	    qp->ccp->ops->on_int == NULL)
+		return false;
+	ci->nhops = 0;
+	for (unsigned int i = 0; i < pkt->intx.nhops && i < SX_CC_INT_MAX_HOPS; i++) {
+		if (sx_int_decode(pkt->intx.rec[i], &h) != 0)
+			return false; /* the parser admits only known rate codes */
+		ci->hop[i].rate_bps = h.rate_bps;
+		ci->hop[i].ts_ns = h.ts_ns;
+		ci->hop[i].tx_bytes = h.tx_bytes;
+		ci->hop[i].qlen_bytes = h.qlen_bytes;
+		ci->nhops = i + 1;
+	}
+	if (ci->nhops == 0)
+		qp->cnt[SX_QPC_INT_EMPTY]++;
+	return true;
+}
+
 void
 sx_qp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload, uint64_t now_ns)
 {
@@ -416,13 +455,25 @@ sx_qp_rx(struct sx_qp *qp, const struct sx_pkt *pkt, const uint8_t *payload, uin
 		uint64_t dups = qp->cnt[SX_QPC_DUPLICATES];
 
 		path_echo_note(qp, pkt);
+		int_echo_note(qp, pkt);
 		sx_resp_rx(qp, pkt, payload);
 		if (qp->rel == SX_REL_SR && qp->cnt[SX_QPC_DUPLICATES] != dups)
 			qp->dsack_pending = true;
 	} else {
+		struct sx_cc_int ci;
+		bool has_int = int_echo_take(qp, pkt, &ci);
+
+		/* sx_cc_ack() hands the echo to on_int with the bytes this ACK
+		 * acknowledges; an ACK of nothing new still delivers it. */
+		qp->cc_int = has_int ? &ci : NULL;
 		if (qp->rack != NULL && (pkt->op->flags & SX_OPF_SACK))
 			sx_rack_on_sack(qp, pkt, now_ns);
 		sx_comp_rx(qp, pkt, payload, now_ns);
+		if (qp->cc_int != NULL && qp->ccp != NULL) {
+			qp->ccp->ops->on_int(&qp->cc, qp->ccp->v, qp->cc_int, 0, now_ns);
+			sx_cc_taken(qp, SX_CC_EV_ACK, now_ns);
+		}
+		qp->cc_int = NULL;
 	}
 }
 
@@ -434,6 +485,7 @@ sx_qp_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd, bool data)
 	if (qp->state != SX_QPS_RTS)
 		return false;
 	memset(&txd->hdr.bth, 0, sizeof(txd->hdr.bth));
+	txd->hdr.intx.slots = 0;
 	txd->hdr.payload_len = 0;
 	txd->nseg = 0;
 	if (qp->cnp_pending) {
@@ -456,10 +508,20 @@ sx_qp_tx(struct sx_qp *qp, uint64_t now_ns, struct sx_txd *txd, bool data)
 		    txd->hdr.bth.opcode == SX_OP_SR_ACK_RANGES ||
 		    txd->hdr.bth.opcode == SX_OP_SR_ACK_ECE_RANGES)
 			txd->hdr.udp_sport = sx_path_ack_entropy(&qp->path, qp->pathp);
+		/* An SR ACK echoes the INT records of the latest stamped request. */
+		if (qp->int_echo.slots != 0 && txd->hdr.bth.opcode >= SX_OP_SR_ACK &&
+		    (txd->hdr.bth.opcode & 0xf8) == SX_OP_SR_ACK)
+			txd->hdr.intx = qp->int_echo;
 		got = true;
 	} else {
 		got = data && sx_req_tx(qp, now_ns, txd);
 		if (got) {
+			/* Every request of an INT QP reserves the slots switches stamp. */
+			if (qp->int_want) {
+				txd->hdr.intx.slots = SX_INT_MAX_HOPS;
+				txd->hdr.intx.nhops = 0;
+				txd->hdr.intx.flags = 0;
+			}
 			txd->hdr.udp_sport = sx_path_next(&qp->path, qp->pathp, now_ns);
 			if (qp->rack != NULL)
 				sx_rack_sent(qp, txd->hdr.bth.psn, rack_psns(qp, &txd->hdr),
@@ -546,6 +608,7 @@ sx_qp_set_cc(struct sx_qp *qp, const struct sx_cc_params *ccp, uint64_t line_rat
 	     uint64_t now_ns)
 {
 	qp->ccp = ccp;
+	qp->int_want = ccp != NULL && ccp->ops->on_int != NULL && qp->rel == SX_REL_SR;
 	if (ccp == NULL) {
 		qp->rate_bps = 0;
 		qp->cc_timer_ns = SX_CC_NO_TIMER;
@@ -581,6 +644,12 @@ sx_qp_on_cnp(struct sx_qp *qp, uint64_t now_ns)
 void
 sx_cc_ack(struct sx_qp *qp, uint32_t acked_bytes, uint64_t rtt_ns, uint64_t now_ns)
 {
+	if (qp->ccp != NULL && qp->cc_int != NULL) {
+		qp->ccp->ops->on_int(&qp->cc, qp->ccp->v, qp->cc_int, acked_bytes, now_ns);
+		qp->cc_int = NULL; /* delivered once */
+		sx_cc_taken(qp, SX_CC_EV_ACK, now_ns);
+		return;
+	}
 	if (qp->ccp == NULL || qp->ccp->ops->on_ack == NULL)
 		return;
 	qp->ccp->ops->on_ack(&qp->cc, qp->ccp->v, acked_bytes, rtt_ns, now_ns);

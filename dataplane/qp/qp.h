@@ -56,6 +56,10 @@
  * floors its PTO likewise (TCP_TIMEOUT_MIN). */
 #define SX_TLP_MIN_NS        1000000ull
 #define SX_ACK_REQ_EVERY     16    /* AckReq on every Nth packet of a long message */
+/* ... and of an INT QP: HPCC reacts per ACK to the INT of the packet it
+ * answers (Li et al., SIGCOMM 2019, section 3.2), and a flow with a small
+ * window would otherwise hear of the path once every few RTTs. */
+#define SX_ACK_REQ_EVERY_INT 1
 #define SX_RESPQ_SIZE        64    /* responder's queue of pending responses */
 #define SX_ATOMIC_CACHE      16    /* replies kept for duplicate atomics */
 #define SX_RNR_TIMER_CODE    1     /* IBA 9.7.5.2.8: 0.01 ms */
@@ -92,6 +96,7 @@ enum sx_qp_counter {
 	SX_QPC_RACK_LOST,     /* rack.c: resends its reorder window ordered */
 	SX_QPC_TLP_PROBES,    /* tail-loss probes sent (RFC 8985 7) */
 	SX_QPC_SACKR_SENT,    /* SR ACKs that carried SACK ranges */
+	SX_QPC_INT_EMPTY,     /* INT echoes with no hop record: no INT switch on the path */
 	SX_QPC_MAX,
 };
 
@@ -423,6 +428,9 @@ struct sx_qp {
 	uint16_t ece_entropy;
 	uint16_t ece_count;
 	bool dsack_pending; /* a duplicate arrived: tell the next SR ACK */
+	bool int_want;      /* its CC reads INT: data carries the INT shim (sr) */
+	struct sx_int int_echo; /* the latest request's INT records, for the next SR ACK */
+	const struct sx_cc_int *cc_int; /* the INT of the ACK being processed */
 };
 
 /* mr.c */

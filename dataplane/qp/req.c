@@ -463,7 +463,8 @@ build(struct sx_qp *qp, struct req_pkt *rq)
 	fill_pkt(qp, w, rq->idx, psn, txd);
 	/* Ask for an ACK every few packets of a long message too, so the
 	 * window keeps moving (IBA 9.7.2); the last packet always asks. */
-	if (sx_psn_fwd(qp->last_ackreq, psn) >= SX_ACK_REQ_EVERY ||
+	if (sx_psn_fwd(qp->last_ackreq, psn) >= (qp->int_want ? SX_ACK_REQ_EVERY_INT
+								: SX_ACK_REQ_EVERY) ||
 	    !cc_window_open(qp, sx_psn_add(psn, 1)))
 		txd->hdr.bth.ackreq = true; /* ... and the packet that fills the CC window */
 	if (txd->hdr.bth.ackreq) {

@@ -77,6 +77,7 @@ sx_wire_build_hdr(uint8_t *buf, size_t cap, struct sx_pkt *pkt)
 {
 	const struct sx_opcode_info *op = sx_opcode_info(pkt->bth.opcode);
 	size_t off, l3, l4, bth, udp_len, frame_len;
+	uint32_t ilen = sx_int_len(&pkt->intx);
 	uint8_t pad, *ip, *b;
 
 	if (op == NULL || (pkt->ip_version != 4 && pkt->ip_version != 6))
@@ -91,11 +92,16 @@ sx_wire_build_hdr(uint8_t *buf, size_t cap, struct sx_pkt *pkt)
 	    ((op->flags & SX_OPF_AETH) && pkt->aeth.msn > 0xffffff) ||
 	    (pkt->ip_version == 6 && pkt->flow_label > 0xfffff))
 		return -EINVAL;
+	/* The INT shim: sr opcodes only, slots and filled hops in range. */
+	if (ilen != 0 && (op->transport != SX_TRANSPORT_SR || pkt->intx.slots > SX_INT_MAX_HOPS ||
+			  pkt->intx.nhops > pkt->intx.slots ||
+			  (pkt->intx.flags & ~SX_INT_F_ECHO) != 0))
+		return -EINVAL;
 	pad = (uint8_t)(-pkt->payload_len & 3);
 	l3 = SX_ETH_HLEN + (pkt->vlan ? SX_VLAN_HLEN : 0);
 	l4 = l3 + (pkt->ip_version == 4 ? SX_IPV4_HLEN : SX_IPV6_HLEN);
 	bth = l4 + SX_UDP_HLEN;
-	udp_len = SX_UDP_HLEN + op->hdr_len + pkt->payload_len + pad + SX_ICRC_LEN;
+	udp_len = SX_UDP_HLEN + ilen + op->hdr_len + pkt->payload_len + pad + SX_ICRC_LEN;
 	frame_len = l4 + udp_len;
 	if (frame_len > cap || frame_len > 0xffff)
 		return -ENOSPC;
@@ -143,20 +149,32 @@ sx_wire_build_hdr(uint8_t *buf, size_t cap, struct sx_pkt *pkt)
 	/* BTH (IBA 9.2) */
 	b = buf + bth;
 	pkt->bth.pad = pad;
-	b[0] = pkt->bth.opcode;
+	b[0] = ilen != 0 ? SX_OP_SR_INT : pkt->bth.opcode;
 	b[1] = (uint8_t)(pkt->bth.se << 7 | pkt->bth.mig << 6 | pad << 4 | (pkt->bth.tver & 0xf));
 	wr16(b + 2, pkt->bth.pkey);
 	b[4] = (uint8_t)(pkt->bth.fecn << 7 | pkt->bth.becn << 6);
 	wr24(b + 5, pkt->bth.dqpn);
 	b[8] = (uint8_t)(pkt->bth.ackreq << 7);
 	wr24(b + 9, pkt->bth.psn);
+	if (ilen != 0) {
+		uint8_t *h = b + SX_BTH_LEN;
+
+		h[0] = pkt->bth.opcode;
+		h[1] = pkt->intx.flags;
+		h[2] = pkt->intx.nhops;
+		h[3] = pkt->intx.slots;
+		for (unsigned int i = 0; i < pkt->intx.slots; i++)
+			wr64(h + SX_INTH_LEN + i * SX_INT_REC_LEN,
+			     i < pkt->intx.nhops ? pkt->intx.rec[i] : 0);
+		b += ilen; /* the inner opcode's headers follow the shim */
+	}
 	build_ext(b, op, pkt);
 
 	pkt->op = op;
 	pkt->l3_off = (uint16_t)l3;
 	pkt->l4_off = (uint16_t)l4;
 	pkt->bth_off = (uint16_t)bth;
-	pkt->payload_off = (uint16_t)(bth + op->hdr_len);
+	pkt->payload_off = (uint16_t)(bth + ilen + op->hdr_len);
 	pkt->frame_len = (uint32_t)frame_len;
 	return (ssize_t)pkt->payload_off;
 }

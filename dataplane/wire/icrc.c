@@ -55,6 +55,27 @@ sx_icrc(const uint8_t *l3, size_t len)
 	hdr[ip_len + SX_UDP_HLEN + BTH_RESV8A_OFF] = 0xff;
 
 	crc = sx_crc32(ICRC_LRH_SEED, hdr, n);
+	/*
+	 * The INT shim is variant like TTL and ECN: switches fill its slots
+	 * and count them in INTH byte 2, so the ICRC covers the hop count and
+	 * every slot as ones (docs/wire.md, "INT"); the inner opcode, the
+	 * flags and the slot count stay covered.
+	 */
+	if (hdr[ip_len + SX_UDP_HLEN] == SX_OP_SR_INT && len >= n + SX_INTH_LEN) {
+		static const uint8_t ones[SX_INT_MAX_HOPS * SX_INT_REC_LEN] = {
+			[0 ... SX_INT_MAX_HOPS * SX_INT_REC_LEN - 1] = 0xff};
+		uint8_t inth[SX_INTH_LEN];
+		size_t slots = (size_t)l3[n + 3] * SX_INT_REC_LEN;
+
+		memcpy(inth, l3 + n, SX_INTH_LEN);
+		inth[2] = 0xff;
+		crc = sx_crc32(crc, inth, SX_INTH_LEN);
+		n += SX_INTH_LEN;
+		if (slots > sizeof(ones) || slots > len - n)
+			slots = 0; /* not a shim the parser takes: cover as is */
+		crc = sx_crc32(crc, ones, slots);
+		n += slots;
+	}
 	return sx_crc32(crc, l3 + n, len - n);
 }
 

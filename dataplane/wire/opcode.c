@@ -212,6 +212,8 @@ static const char *const rc_names[SX_WIRE_RC_MAX] = {
 	[SX_WIRE_BAD_LENGTH] = "bad_length",
 	[SX_WIRE_BAD_ICRC] = "bad_icrc",
 	[SX_WIRE_BAD_SACKR] = "bad_sackr",
+	[SX_WIRE_TRUNC_INT] = "trunc_int",
+	[SX_WIRE_BAD_INT] = "bad_int",
 };
 
 const char *

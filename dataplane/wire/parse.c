@@ -95,6 +95,44 @@ parse_ext(const uint8_t *b, const struct sx_opcode_info *op, struct sx_pkt *pkt)
 }
 
 /*
+ * The INT shim after the BTH (docs/wire.md, "INT"): INTH (inner opcode,
+ * flags, hops filled, slots) and the record slots. The inner opcode must
+ * be an sr opcode other than the shim's; slots 1..SX_INT_MAX_HOPS, filled
+ * hops no more than the slots, known flags, and every filled record a
+ * known rate code. On success the BTH's opcode becomes the inner one and
+ * *xb is where that opcode's headers are laid out from (BTH start + shim).
+ */
+static enum sx_wire_rc
+parse_int(const uint8_t *f, size_t len, size_t bth, struct sx_pkt *pkt, size_t *xb)
+{
+	const uint8_t *h = f + bth + SX_BTH_LEN;
+	const struct sx_opcode_info *in;
+	struct sx_int_hop hop;
+
+	if (len < bth + SX_BTH_LEN + SX_INTH_LEN)
+		return SX_WIRE_TRUNC_INT;
+	in = sx_opcode_info(h[0]);
+	if (in == NULL || in->transport != SX_TRANSPORT_SR || h[0] == SX_OP_SR_INT ||
+	    (h[1] & ~SX_INT_F_ECHO) != 0 || h[3] == 0 || h[3] > SX_INT_MAX_HOPS ||
+	    h[2] > h[3])
+		return SX_WIRE_BAD_INT;
+	pkt->intx.flags = h[1];
+	pkt->intx.nhops = h[2];
+	pkt->intx.slots = h[3];
+	if (len < bth + SX_BTH_LEN + sx_int_len(&pkt->intx))
+		return SX_WIRE_TRUNC_INT;
+	for (unsigned int i = 0; i < SX_INT_MAX_HOPS; i++) {
+		pkt->intx.rec[i] = i < pkt->intx.nhops ? rd64(h + SX_INTH_LEN + i * SX_INT_REC_LEN)
+						       : 0;
+		if (i < pkt->intx.nhops && sx_int_decode(pkt->intx.rec[i], &hop) != 0)
+			return SX_WIRE_BAD_INT;
+	}
+	pkt->bth.opcode = h[0];
+	*xb = bth + sx_int_len(&pkt->intx);
+	return SX_WIRE_OK;
+}
+
+/*
  * SACK ranges (docs/wire.md): a count of 1..SX_SACKR_MAX, zero reserved
  * bytes and unused slots, and blocks that are not empty, lie beyond the
  * bitmap and within SX_SACKR_SPAN of Base, and descend without touching.
@@ -195,12 +233,13 @@ enum sx_wire_rc
 sx_wire_parse(const uint8_t *f, size_t len, struct sx_pkt *pkt, unsigned int flags)
 {
 	const struct sx_opcode_info *op;
-	size_t off, l4, ip_end, udp_end, icrc_off, bth, h;
+	size_t off, l4, ip_end, udp_end, icrc_off, bth, xb, h;
 	uint16_t ethertype;
 	enum sx_wire_rc rc;
 	unsigned int i;
 
 	pkt->op = NULL;
+	memset(&pkt->intx, 0, sizeof(pkt->intx));
 	/* L2 */
 	if (len < SX_ETH_HLEN)
 		return SX_WIRE_TRUNC_ETH;
@@ -242,6 +281,12 @@ sx_wire_parse(const uint8_t *f, size_t len, struct sx_pkt *pkt, unsigned int fla
 		return SX_WIRE_TRUNC_BTH;
 	pkt->bth_off = (uint16_t)bth;
 	parse_bth(f + bth, &pkt->bth);
+	xb = bth;
+	if (pkt->bth.opcode == SX_OP_SR_INT) {
+		rc = parse_int(f, len, bth, pkt, &xb);
+		if (rc != SX_WIRE_OK)
+			return rc;
+	}
 	op = sx_opcode_info(pkt->bth.opcode);
 	if (op == NULL)
 		return SX_WIRE_UNKNOWN_OPCODE;
@@ -249,7 +294,7 @@ sx_wire_parse(const uint8_t *f, size_t len, struct sx_pkt *pkt, unsigned int fla
 	rc = SX_WIRE_OK;
 	h = SIZE_MAX;
 	for (i = 0; i < SX_HDR_MAX; i++) {
-		if ((op->flags & (1u << i)) && len < bth + op->offset[i] + hdr_len[i] &&
+		if ((op->flags & (1u << i)) && len < xb + op->offset[i] + hdr_len[i] &&
 		    op->offset[i] < h) {
 			h = op->offset[i];
 			rc = trunc_rc[i];
@@ -259,7 +304,7 @@ sx_wire_parse(const uint8_t *f, size_t len, struct sx_pkt *pkt, unsigned int fla
 		return rc;
 
 	/* The frame must hold what IP declares; more is L2 padding. */
-	if (ip_end < bth + op->hdr_len + SX_ICRC_LEN)
+	if (ip_end < xb + op->hdr_len + SX_ICRC_LEN)
 		return SX_WIRE_BAD_IP_LEN;
 	if (len < ip_end)
 		return len < ip_end - SX_ICRC_LEN ? SX_WIRE_TRUNC_PAYLOAD : SX_WIRE_TRUNC_ICRC;
@@ -278,7 +323,7 @@ sx_wire_parse(const uint8_t *f, size_t len, struct sx_pkt *pkt, unsigned int fla
 	if (pkt->bth.tver != 0)
 		return SX_WIRE_BAD_BTH_VERSION;
 	icrc_off = udp_end - SX_ICRC_LEN;
-	pkt->payload_off = (uint16_t)(bth + op->hdr_len);
+	pkt->payload_off = (uint16_t)(xb + op->hdr_len);
 	h = icrc_off - pkt->payload_off; /* payload + pad */
 	if (!(op->flags & SX_OPF_PAYLOAD)) {
 		if (h != 0)
@@ -302,8 +347,8 @@ sx_wire_parse(const uint8_t *f, size_t len, struct sx_pkt *pkt, unsigned int fla
 		if (sx_icrc(f + off, icrc_off - off) != got)
 			return SX_WIRE_BAD_ICRC;
 	}
-	parse_ext(f + bth, op, pkt);
-	if ((op->flags & SX_OPF_SACKR) && (rc = parse_sackr(f + bth, op, pkt)) != SX_WIRE_OK)
+	parse_ext(f + xb, op, pkt);
+	if ((op->flags & SX_OPF_SACKR) && (rc = parse_sackr(f + xb, op, pkt)) != SX_WIRE_OK)
 		return rc;
 	pkt->op = op;
 	return SX_WIRE_OK;

@@ -82,6 +82,30 @@ struct sx_cc_np {
 	uint8_t cnp_pcp;     /* 802.1p priority of CNPs (VLAN-tagged ports) */
 };
 
+/*
+ * In-band network telemetry (INT) as HPCC uses it (Li et al., SIGCOMM
+ * 2019, section 3.2): one record per switch egress port the data packet
+ * left, in path order, as the receiver echoed them in its ACK. The wire
+ * carries the counters modulo SX_CC_INT_TS_WRAP_NS and
+ * SX_CC_INT_TX_WRAP_BYTES (docs/wire.md, "INT"): an algorithm takes
+ * differences of two records of one hop modulo those.
+ */
+#define SX_CC_INT_MAX_HOPS      5
+#define SX_CC_INT_TS_WRAP_NS    (1ull << 24)
+#define SX_CC_INT_TX_WRAP_BYTES (1ull << 27)
+
+struct sx_cc_int_hop {
+	uint64_t rate_bps;   /* the port's link rate (B) */
+	uint64_t ts_ns;      /* when the packet left the port (ts), mod TS_WRAP */
+	uint64_t tx_bytes;   /* bytes the port has sent (txBytes), mod TX_WRAP */
+	uint64_t qlen_bytes; /* the port's queue as the packet left it (qLen) */
+};
+
+struct sx_cc_int {
+	unsigned int nhops; /* 0: the path had no INT switch */
+	struct sx_cc_int_hop hop[SX_CC_INT_MAX_HOPS];
+};
+
 struct sx_cc_ops {
 	const char *name;
 	const struct sx_param *params; /* nparams rows */
@@ -103,6 +127,14 @@ struct sx_cc_ops {
 	/* Periodic work (DCQCN timers); next_timer says when it is next due. */
 	void (*on_timer)(struct sx_cc_state *s, const double *p, uint64_t now_ns);
 	uint64_t (*next_timer)(const struct sx_cc_state *s, const double *p);
+	/*
+	 * Optional: an ACK that echoes INT records. An algorithm with this
+	 * hook asks for INT (its QPs send data that switches stamp, sr only);
+	 * for such an ACK the QP calls on_int instead of on_ack, also when
+	 * the ACK acknowledges nothing new (acked_bytes 0).
+	 */
+	void (*on_int)(struct sx_cc_state *s, const double *p, const struct sx_cc_int *in,
+		       uint32_t acked_bytes, uint64_t now_ns);
 	/* Optional: overwrite the notification-point settings it owns. */
 	void (*np_config)(const double *p, struct sx_cc_np *np);
 };

@@ -223,7 +223,11 @@ struct sx_context_attr {
 	const char *pcap_path;   /**< capture tx and rx here (pcapng); NULL: off */
 	uint32_t idle_spins;     /**< empty polls before backing off; 0: default */
 	uint32_t idle_sleep_us;  /**< sleep when idle after the spins; 0: default */
-	/** Congestion control of every QP ("dcqcn", "timely", "fixed"); NULL: none. */
+	/** Congestion control of every QP (a name in docs/cc.md: "dcqcn",
+	 *  "timely", "fixed", "swift", "nscc", "hpcc"); NULL: none. "hpcc"
+	 *  reads in-band telemetry that rides on the sr opcodes: sx_create_qp()
+	 *  refuses a SX_REL_GBN QP (EINVAL), and without INT switches on the
+	 *  path it keeps a fixed window (docs/cc.md, HPCC). */
 	const char *cc;
 	uint64_t line_rate_bps;  /**< the port's rate as CC sees it; 0: 100 Gb/s */
 	uint8_t dscp;            /**< DSCP of data packets; 0: 26 */

@@ -51,6 +51,14 @@ extern "C" {
 /** A range starts beyond the bitmap and ends within this of Base. */
 #define SX_SACKR_SPAN     (1u << 23)
 #define SX_ICRC_LEN       4
+#define SX_INTH_LEN       4  /**< INT shim header: inner opcode, flags, hops, slots */
+#define SX_INT_REC_LEN    8  /**< one INT hop record */
+#define SX_INT_MAX_HOPS   5  /**< record slots at most (HPCC's 5-hop budget) */
+/** INT flag: the records are an echo (an ACK's); switches leave them. */
+#define SX_INT_F_ECHO     0x01
+/** Frame bytes beyond the MTU's payload a port must hold: Eth, VLAN, IPv6,
+ *  UDP, BTH, XETH, RETH, ImmDt, a full INT shim, ICRC (154), rounded up. */
+#define SX_FRAME_HDR_ROOM 192
 #define SX_ETHERTYPE_IPV4 0x0800
 #define SX_ETHERTYPE_IPV6 0x86dd
 #define SX_ETHERTYPE_VLAN 0x8100
@@ -98,6 +106,10 @@ enum sx_opcode {
 	SX_OP_SR_ACK_ECE = 0xe1, /**< AETH + SACK + ECE: an ACK that echoes ECN-CE per entropy */
 	SX_OP_SR_ACK_RANGES = 0xe2, /**< AETH + SACK + SACKR: ranges beyond the bitmap */
 	SX_OP_SR_ACK_ECE_RANGES = 0xe3, /**< AETH + SACK + ECE + SACKR */
+	/** INT shim (docs/wire.md, "INT"): INTH + hop records, then the
+	 *  headers of the sr opcode INTH names. Parsed into struct sx_int;
+	 *  pkt->bth.opcode and pkt->op are the inner opcode's. */
+	SX_OP_SR_INT = 0xe8,
 };
 
 /** The selective-repeat form of RC data opcode @p op. */
@@ -205,6 +217,8 @@ enum sx_wire_rc {
 	SX_WIRE_BAD_LENGTH,    /**< payload present/absent against the opcode */
 	SX_WIRE_BAD_ICRC,
 	SX_WIRE_BAD_SACKR,     /**< SACK ranges malformed (docs/wire.md, SACKR) */
+	SX_WIRE_TRUNC_INT,     /**< frame ends inside the INT shim */
+	SX_WIRE_BAD_INT,       /**< INT shim: bad inner opcode, slot or hop count, or record */
 	SX_WIRE_RC_MAX,
 };
 
@@ -275,6 +289,28 @@ struct sx_ece {
 	uint16_t count;   /**< CE-marked requests since the previous ACK (saturates) */
 };
 
+/**
+ * scalex INT shim (sr only, docs/wire.md "INT"): record slots the sender
+ * reserved and the switches on the path filled, first switch first; on an
+ * ACK (SX_INT_F_ECHO) the records of the data packet it answers. A record
+ * is a big-endian u64 (the layout of HPCC's ns-3 artifact): rate code
+ * (4 bits) | ts ns mod 2^24 | tx bytes / 128 mod 2^20 | queue / 80 (16 bits).
+ */
+struct sx_int {
+	uint8_t slots; /**< record slots; 0: no INT shim */
+	uint8_t nhops; /**< slots filled */
+	uint8_t flags; /**< SX_INT_F_* */
+	uint64_t rec[SX_INT_MAX_HOPS];
+};
+
+/** One INT record decoded: what the switch port reported. */
+struct sx_int_hop {
+	uint64_t rate_bps;   /**< link rate */
+	uint64_t ts_ns;      /**< egress time, mod 2^24 */
+	uint64_t tx_bytes;   /**< bytes the port sent, mod 2^27, in 128-byte steps */
+	uint64_t qlen_bytes; /**< queue at egress, in 80-byte steps (saturates) */
+};
+
 struct sx_atomiceth {
 	uint64_t va;
 	uint32_t rkey;
@@ -310,6 +346,7 @@ struct sx_pkt {
 	struct sx_sack sack;
 	struct sx_ece ece;
 	struct sx_sackr sackr;
+	struct sx_int intx;   /**< INT shim; intx.slots 0: none */
 	uint32_t immdt;       /**< host order */
 	/* layout, filled by the parser and the builder */
 	const struct sx_opcode_info *op;
@@ -320,6 +357,28 @@ struct sx_pkt {
 	uint32_t payload_len; /**< without pad */
 	uint32_t frame_len;   /**< through the ICRC, without L2 trailer */
 };
+
+/** Bytes the INT shim of @p in takes after the BTH (0: none). */
+static inline uint32_t
+sx_int_len(const struct sx_int *in)
+{
+	return in->slots ? SX_INTH_LEN + (uint32_t)in->slots * SX_INT_REC_LEN : 0;
+}
+
+/** Encode @p h (rate rounded down to a rate the record can name, at least 10 Gb/s). */
+uint64_t sx_int_encode(const struct sx_int_hop *h);
+
+/** Decode record @p rec: 0, or -EINVAL for a rate code no rate has. */
+int sx_int_decode(uint64_t rec, struct sx_int_hop *h);
+
+/**
+ * A switch egress port stamps @p h into the frame's next free INT slot:
+ * 0; -ENOENT when the frame carries no INT request (not RoCEv2, not the
+ * shim, or an echo); -ENOSPC when every slot is taken. Bounds-checked
+ * against @p len; the ICRC masks the shim (docs/wire.md), an IPv6 UDP
+ * checksum is updated.
+ */
+int sx_int_stamp(uint8_t *frame, size_t len, const struct sx_int_hop *h);
 
 /** Parser options. */
 enum sx_parse_flag {

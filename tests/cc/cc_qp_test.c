@@ -214,12 +214,66 @@ test_window(void **state)
 	window_case("nscc", nscc, 5 * 1024);
 }
 
+/*
+ * HPCC on a path without INT switches (two NICs back to back, as a real
+ * NIC path without INT support): the requests carry the shim's empty
+ * slots, the ACKs echo no hop, the QP counts each such echo (int_empty)
+ * and HPCC keeps its documented fallback, the fixed window W_init = line
+ * rate x T (here one packet: T = 81.92 ns at 100 Gb/s, shorter than the
+ * RTT, so the window binds), which the QP enforces. A gbn QP with HPCC is refused.
+ */
+static void
+test_hpcc_without_int(void **state)
+{
+	static const char *const hpcc[] = {"base_rtt=0.08192", NULL};
+	const uint32_t len = 1 << 20;
+	struct sx_qp_init_attr gbn = {.reliability = SX_REL_GBN};
+	struct vt v;
+	struct vt_opts o;
+	struct xfer x;
+	struct window_watch w = {0};
+
+	(void)state;
+	vt_default_opts(&o);
+	o.cc = "hpcc";
+	o.rel = SX_REL_SR;
+	vt_setup(&v, &o);
+	for (const char *const *p = hpcc; *p != NULL; p++)
+		assert_int_equal(sx_cc_param(v.ctx[0], *p), 0);
+	sx_qp_set_cc(v.qp[0], &v.ctx[0]->ccp, v.ctx[0]->line_rate_bps, v.now_ns);
+	assert_int_equal(v.qp[0]->cc.cwnd_bytes, 1024);
+	xfer_setup(&v, &x, len);
+	w.qp = v.qp[0];
+	xfer_post(&v, &x, len);
+	assert_true(vt_run_until(&v, window_step, &w, 10 * SEC));
+	assert_memory_equal(x.src, x.dst, len);
+	print_message("  hpcc without INT: window %lu B, most in flight %lu B, int_empty %lu of "
+		      "%lu ACKs\n",
+		      (unsigned long)v.qp[0]->cc.cwnd_bytes, (unsigned long)w.max_inflight,
+		      (unsigned long)v.qp[0]->cnt[SX_QPC_INT_EMPTY],
+		      (unsigned long)v.qp[0]->cnt[SX_QPC_ACKS_RCVD]);
+	assert_int_equal(v.qp[0]->cc.cwnd_bytes, 1024);
+	assert_int_equal(w.over, 0);
+	assert_int_equal(w.max_inflight, 1024);
+	assert_true(v.qp[0]->cnt[SX_QPC_INT_EMPTY] > 0);
+	assert_int_equal(v.qp[0]->cnt[SX_QPC_INT_EMPTY], v.qp[0]->cnt[SX_QPC_ACKS_RCVD]);
+	/* the responder saw the reserved slots, all empty */
+	assert_int_equal(v.qp[1]->int_echo.nhops, 0);
+	assert_int_equal(v.qp[1]->int_echo.flags, SX_INT_F_ECHO);
+	errno = 0;
+	assert_null(sx_create_qp(v.pd[0], &gbn));
+	assert_int_equal(errno, EINVAL);
+	xfer_fini(&x);
+	vt_teardown(&v);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_app_registered),
 		cmocka_unit_test(test_window),
+		cmocka_unit_test(test_hpcc_without_int),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,6 +31,7 @@ struct sim {
 	struct sx_cc_params cp;
 	struct sx_cc_state s;
 	uint64_t line_bps;
+	struct sx_cc_int in; /* hop lines read for the next int step */
 };
 
 static void
@@ -120,6 +121,9 @@ replay_step(struct sim *m, char **tok, const char *trace, unsigned int lineno)
 		o->on_send(&m->s, v, bytes, at);
 	} else if (strcmp(ev, "ack") == 0 && o->on_ack) {
 		o->on_ack(&m->s, v, bytes, rtt, at);
+	} else if (strcmp(ev, "int") == 0 && o->on_int) {
+		o->on_int(&m->s, v, &m->in, bytes, at);
+		m->in.nhops = 0;
 	} else if (strcmp(ev, "loss") == 0 && o->on_loss) {
 		o->on_loss(&m->s, v, at);
 	} else if (strcmp(ev, "timeout") == 0 && o->on_timeout) {
@@ -182,6 +186,14 @@ replay_file(const char *algo)
 			started = 0;
 		} else if (strcmp(tok[0], "set") == 0 && ntok == 3 && in_trace && !started) {
 			sim_set(&m, tok[1], want_num(tok[2], trace, lineno));
+		} else if (strcmp(tok[0], "hop") == 0 && ntok == 5 && in_trace &&
+			   m.in.nhops < SX_CC_INT_MAX_HOPS) {
+			struct sx_cc_int_hop *h = &m.in.hop[m.in.nhops++];
+
+			h->rate_bps = strtoull(tok[1], NULL, 10);
+			h->ts_ns = strtoull(tok[2], NULL, 10);
+			h->tx_bytes = strtoull(tok[3], NULL, 10);
+			h->qlen_bytes = strtoull(tok[4], NULL, 10);
 		} else if (strcmp(tok[0], "step") == 0 && ntok == 9 && in_trace) {
 			if (!started) {
 				sim_start(&m, m.line_bps);
@@ -227,6 +239,58 @@ test_golden_nscc(void **state)
 {
 	(void)state;
 	assert_true(replay_file("nscc") > 400);
+}
+
+static void
+test_golden_hpcc(void **state)
+{
+	(void)state;
+	assert_true(replay_file("hpcc") > 600);
+}
+
+/*
+ * HPCC's fixed points, from Algorithm 1 by hand (not from a run): one
+ * 100G hop with a standing queue of one BDP and a full link gives
+ * u = 2, so after one RTT of samples W = Wc eta / U + W_AI; an empty,
+ * idle link never lifts W above W_init = B T; without INT W stays.
+ */
+static void
+test_hpcc_fixed_points(void **state)
+{
+	struct sim m;
+	struct sx_cc_int in = {.nhops = 1};
+	const double T = 8000, bdp = 100e9 / 8e9 * T; /* 100000 bytes */
+	uint64_t now = T0;
+
+	(void)state;
+	sim_init(&m, "hpcc", "paper");
+	sim_start(&m, 100e9);
+	assert_int_equal(m.s.cwnd_bytes, 100000);
+	in.hop[0].rate_bps = 100e9;
+	in.hop[0].qlen_bytes = (uint64_t)bdp;
+	m.ops->on_int(&m.s, m.cp.v, &in, 0, now); /* records L only */
+	assert_int_equal(m.s.cwnd_bytes, 100000);
+	/* tau = T in one step: U = u = min(q, q') / (B T) + txRate / B = 1 + 1 */
+	in.hop[0].ts_ns = (uint64_t)T;
+	in.hop[0].tx_bytes = (uint64_t)bdp;
+	m.ops->on_send(&m.s, m.cp.v, 4096, now);
+	m.ops->on_int(&m.s, m.cp.v, &in, 4096, now += 8 * US);
+	assert_true(fabs((double)m.s.cwnd_bytes - (bdp * 0.95 / 2 + 80)) <= 1);
+	/* No INT: nothing moves. */
+	in.nhops = 0;
+	m.ops->on_int(&m.s, m.cp.v, &in, 4096, now += US);
+	assert_true(fabs((double)m.s.cwnd_bytes - (bdp * 0.95 / 2 + 80)) <= 1);
+	/* An idle link for long: W climbs back to W_init and no further. */
+	in.nhops = 1;
+	in.hop[0].qlen_bytes = 0;
+	for (int i = 0; i < 2000; i++) {
+		in.hop[0].ts_ns += 1000;
+		m.ops->on_send(&m.s, m.cp.v, 4096, now);
+		m.ops->on_int(&m.s, m.cp.v, &in, 4096, now += US);
+		assert_true(m.s.cwnd_bytes <= 100000 && m.s.rate_bps <= 100e9);
+	}
+	assert_int_equal(m.s.cwnd_bytes, 100000);
+	assert_int_equal(m.s.rate_bps, 100e9);
 }
 
 /* A CNP every microsecond: down to rpg_min_rate, never below it, and back to line rate. */
@@ -380,6 +444,7 @@ static const struct {
 	{"fixed", NULL},
 	{"swift", NULL}, /* windows: the rate falls to min_cwnd / RTT, no rate floor */
 	{"nscc", NULL},
+	{"hpcc", "min_rate"},
 };
 
 /* After an on_timer call (@timer_ran) nothing may be due any more. */
@@ -445,10 +510,25 @@ stress(struct sim *m, double min_rate_mbps, uint64_t line, uint64_t seed)
 			what = "ack";
 			break;
 		case 3:
-			if (ops->on_ack)
+			if (ops->on_int) {
+				/* INT records of 0..5 hops with arbitrary counters */
+				struct sx_cc_int in = {.nhops = (unsigned int)(r >> 13) % 6};
+
+				for (unsigned int h = 0; h < in.nhops; h++) {
+					uint64_t y = rnd(&x);
+
+					in.hop[h].rate_bps = (y & 1) ? line : y % 400000000000ull;
+					in.hop[h].ts_ns = y >> 8;
+					in.hop[h].tx_bytes = y >> 20;
+					in.hop[h].qlen_bytes = (y >> 40) % 6000000;
+				}
+				ops->on_int(&m->s, v, &in, (uint32_t)(r >> 32), now);
+				what = "int";
+			} else if (ops->on_ack) {
 				ops->on_ack(&m->s, v, (uint32_t)(r >> 32), (r >> 40) % (10 * MS),
 					    now);
-			what = "ack";
+				what = "ack";
+			}
 			break;
 		case 4:
 			if (ops->on_send)
@@ -807,6 +887,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_golden_timely),
 		cmocka_unit_test(test_golden_swift),
 		cmocka_unit_test(test_golden_nscc),
+		cmocka_unit_test(test_golden_hpcc),
+		cmocka_unit_test(test_hpcc_fixed_points),
 		cmocka_unit_test(test_dcqcn_floor_and_ceiling),
 		cmocka_unit_test(test_dcqcn_late_timer),
 		cmocka_unit_test(test_timely_segment_and_bounds),

@@ -57,7 +57,11 @@ check_consistent(const struct sx_pkt *p, size_t size)
 	CHECK(p->l4_off >=
 	      p->l3_off + (p->ip_version == 4 ? SX_IPV4_HLEN : SX_IPV6_HLEN));
 	CHECK(p->bth_off == p->l4_off + SX_UDP_HLEN);
-	CHECK(p->payload_off == p->bth_off + op->hdr_len);
+	CHECK(p->payload_off == p->bth_off + sx_int_len(&p->intx) + op->hdr_len);
+	/* An INT shim: sr only, slots and filled hops in range. */
+	if (p->intx.slots != 0)
+		CHECK(op->transport == SX_TRANSPORT_SR && p->intx.slots <= SX_INT_MAX_HOPS &&
+		      p->intx.nhops <= p->intx.slots);
 	CHECK((size_t)p->payload_off + p->payload_len + p->bth.pad + SX_ICRC_LEN ==
 	      p->frame_len);
 	CHECK(p->frame_len <= size);
@@ -108,6 +112,10 @@ check_same(const struct sx_pkt *a, const struct sx_pkt *b)
 		CHECK(a->atomic_orig == b->atomic_orig);
 	if (f & SX_OPF_IMMDT)
 		CHECK(a->immdt == b->immdt);
+	CHECK(a->intx.slots == b->intx.slots && a->intx.nhops == b->intx.nhops &&
+	      a->intx.flags == b->intx.flags);
+	for (unsigned int i = 0; i < a->intx.nhops; i++)
+		CHECK(a->intx.rec[i] == b->intx.rec[i]);
 	CHECK(a->op == b->op && a->payload_len == b->payload_len);
 }
 

@@ -27,16 +27,22 @@ timers, per-event updates), not in the shape of the C code:
           scaling), with the scalex adaptations docs/cc.md states.
   NSCC    the sender CC of the Ultra Ethernet Transport 1.0 specification
           (NSCC) as docs/cc.md describes scalex's variant of it.
+  HPCC    Li et al., SIGCOMM 2019, Algorithm 1 (MeasureInflight,
+          ComputeWind, NewAck) with the choices docs/cc.md states (byte
+          counts for ack.seq and snd_nxt, W in [min_rate T, B T], U from 1,
+          counters modulo the wire's wrap).
 
 Vector file format (one file per algorithm, tests/vectors/cc_<algo>.txt):
 
     trace <name> <algo> <preset|-> <line_bps>
     set <param> <value>                       (after the preset, in order)
+    hop <rate_bps> <ts_ns> <tx_bytes> <qlen_bytes>   (INT records of the next step)
     step <at_ns> <event> <bytes> <rtt_ns> <rate_bps> <target_bps> <alpha> <cwnd_bytes>
     end
 
 at_ns counts from the algorithm's init; event is cnp, timer, send, ack,
-loss or timeout; a timer step's time is when the model says the next timer
+int (an ACK echoing the hop lines just before it, none: no INT hop), loss
+or timeout; a timer step's time is when the model says the next timer
 is due, and the C test asserts next_timer() says the same. Expected values
 are what the state must hold after the event; '-' is not checked. Rates are
 exact model values: the C test allows 1 bit/s (the state rounds to whole
@@ -461,12 +467,100 @@ class Nscc:
     def observe(self):
         return (self.rate, None, None, self.cwnd)
 
+# ---------------------------------------------------------------- HPCC
+
+# INT counters as the wire carries them (docs/wire.md, "INT").
+INT_TS_WRAP = 1 << 24
+INT_TX_WRAP = 1 << 27
+
+HPCC_PRESETS = {
+    # Li et al., SIGCOMM 2019, sections 3.3 and 5; T and min_rate: docs/cc.md
+    'paper': dict(eta=0.95, max_stage=5, wai_bytes=80, base_rtt=8, min_rate=100),
+}
+
+
+class Hpcc:
+    """Algorithm 1 of the paper. L holds the previous ACK's INT records;
+    U the normalized inflight; Wc the reference window, updated once per
+    RTT (ack.seq > lastUpdateSeq); W the window, updated per ACK; R = W/T."""
+
+    def __init__(self, p, line):
+        self.p = p
+        self.line = float(line)
+        self.T = p['base_rtt'] * US
+        self.B_nic = self.line / 8e9          # bytes per ns
+        self.W_init = self.B_nic * self.T     # the paper's initial window
+        self.W_min = min(p['min_rate'] * 1e6 / 8e9 * self.T, self.W_init)
+        self.W = self.Wc = self.W_init
+        self.U = 1.0
+        self.incStage = 0
+        self.lastUpdateSeq = 0
+        self.snd_nxt = 0
+        self.ack_seq = 0
+        self.L = None
+
+    def measure_inflight(self, ackL):
+        T = self.T
+        u, tau = None, 0.0  # docs/cc.md: an idle hop (u' = 0) still counts
+        for a, l in zip(ackL, self.L):
+            dt = (a['ts'] - l['ts']) % INT_TS_WRAP
+            if dt == 0 or a['B'] == 0:
+                continue
+            B = a['B'] / 8e9
+            txRate = ((a['txBytes'] - l['txBytes']) % INT_TX_WRAP) / dt
+            u_ = min(a['qLen'], l['qLen']) / (B * T) + txRate / B
+            if u is None or u_ > u:
+                u, tau = u_, dt
+        if u is None:
+            return self.U
+        tau = min(tau, T)
+        self.U = (1 - tau / T) * self.U + tau / T * u
+        return self.U
+
+    def compute_wind(self, U, updateWc):
+        p = self.p
+        if U >= p['eta'] or self.incStage >= p['max_stage']:
+            W = self.Wc / (U / p['eta']) + p['wai_bytes'] if U > 0 else self.W_init
+            W = clamp(W, self.W_min, self.W_init)
+            if updateWc:
+                self.incStage = 0
+                self.Wc = W
+        else:
+            W = clamp(self.Wc + p['wai_bytes'], self.W_min, self.W_init)
+            if updateWc:
+                self.incStage += 1
+                self.Wc = W
+        return W
+
+    def new_ack(self, now, nbytes, ackL):
+        self.ack_seq += nbytes
+        if not ackL:
+            return  # no INT: the window stays
+        if self.L is not None and len(self.L) == len(ackL):
+            if self.ack_seq > self.lastUpdateSeq:
+                self.W = self.compute_wind(self.measure_inflight(ackL), True)
+                self.lastUpdateSeq = self.snd_nxt
+            else:
+                self.W = self.compute_wind(self.measure_inflight(ackL), False)
+        self.L = [dict(h) for h in ackL]
+
+    def send(self, now, nbytes):
+        self.snd_nxt += nbytes
+
+    def ack(self, now, nbytes, rtt_ns):
+        self.ack_seq += nbytes
+
+    def observe(self):
+        R = min(max(self.W * 8e9 / self.T, 1.0), self.line)
+        return (R, None, None, max(self.W, 1))
+
 
 MODELS = {
     'dcqcn': (Dcqcn, DCQCN_PRESETS),
     'timely': (Timely, TIMELY_PRESETS),
     'swift': (Swift, SWIFT_PRESETS),
     'nscc': (Nscc, NSCC_PRESETS),
+    'hpcc': (Hpcc, HPCC_PRESETS),
 }
 
 
@@ -484,8 +578,16 @@ class Trace:
         self.m = cls(p, line)
         self.steps = []
 
-    def _rec(self, at, ev, nbytes=0, rtt=0):
-        self.steps.append((at, ev, nbytes, rtt) + tuple(self.m.observe()))
+    def _rec(self, at, ev, nbytes=0, rtt=0, hops=()):
+        self.steps.append((at, ev, nbytes, rtt, tuple(hops)) + tuple(self.m.observe()))
+
+    def int_ack(self, at, nbytes, hops):
+        """An ACK echoing INT records: hops is a list of (B bit/s, ts ns,
+        txBytes, qLen bytes), the first switch first."""
+        L = [dict(B=b, ts=ts % INT_TS_WRAP, txBytes=tx % INT_TX_WRAP, qLen=q)
+             for b, ts, tx, q in hops]
+        self.m.new_ack(at, nbytes, L)
+        self._rec(at, 'int', nbytes, 0, [(h['B'], h['ts'], h['txBytes'], h['qLen']) for h in L])
 
     def cnp(self, at):
         self.m.cnp(at)
@@ -521,8 +623,10 @@ class Trace:
         for k, v in self.params:
             out.append('set %s %s' % (k, num(v)))
         for st in self.steps:
+            for h in st[4]:
+                out.append('hop %d %d %d %d' % h)
             out.append('step %d %s %d %d %s' % (st[0], st[1], st[2], st[3],
-                                                 ' '.join(num(x) for x in st[4:])))
+                                                 ' '.join(num(x) for x in st[5:])))
         out.append('end')
         return '\n'.join(out)
 
@@ -785,11 +889,116 @@ def nscc_traces():
     return out
 
 
+class IntPath:
+    """Switch ports as an INT source: each accumulates txBytes at a given
+    utilization and reports a given queue, stamped at the ACK's time minus
+    a fixed delay (records are older than the ACK that echoes them)."""
+
+    def __init__(self, rates, start_ts=0, start_tx=0):
+        self.rates = list(rates)
+        self.tx = [float(start_tx)] * len(self.rates)
+        self.ts = [start_ts] * len(self.rates)
+
+    def advance(self, dt_ns, utils, qlens):
+        hops = []
+        for i, b in enumerate(self.rates):
+            self.ts[i] += dt_ns
+            self.tx[i] += b / 8e9 * dt_ns * utils[i]
+            tx = int(self.tx[i]) // 128 * 128  # the wire counts 128-byte units
+            q = int(qlens[i]) // 80 * 80       # and the queue in 80-byte units
+            hops.append((b, self.ts[i], tx, q))
+        return hops
+
+
+def hpcc_traces():
+    G = 10 ** 9
+    out = []
+    # One 100G hop: a full link with no queue (U = 1 >= eta: multiplicative
+    # step to eta), then a half-used link (additive steps, then after
+    # max_stage a multiplicative increase). An ACK every 1 us, 4 KB each.
+    t = Trace('one_hop', 'hpcc', 'paper', 100 * G)
+    path = IntPath([100 * G], start_ts=1000)
+    now = 0
+    t.send(0, 65536)  # a window in flight: Wc moves once per RTT
+    for k in range(40):
+        now += US
+        t.send(now, 4096)
+        util = 1.0 if k < 12 else 0.5
+        t.int_ack(now, 4096, path.advance(US, [util], [0]))
+    out.append(t)
+    # A queue: U above 1, the window cut in one step, floors at min_rate T.
+    t = Trace('queue', 'hpcc', 'paper', 100 * G, [('min_rate', 20000)])
+    path = IntPath([100 * G])
+    now = 0
+    for k in range(30):
+        now += 2 * US
+        t.send(now, 8192)
+        q = 200000 if k < 15 else (20000 if k < 22 else 0)
+        t.int_ack(now, 8192, path.advance(2 * US, [1.0], [q]))
+    out.append(t)
+    # Two hops, counters wrapping: the ts and txBytes of every record lie
+    # just below the wire's wrap at the start; the loaded hop moves.
+    t = Trace('two_hops_wrap', 'hpcc', 'paper', 25 * G, [('base_rtt', 12), ('max_stage', 2)])
+    path = IntPath([100 * G, 25 * G], start_ts=INT_TS_WRAP - 3000, start_tx=INT_TX_WRAP - 20000)
+    now = 0
+    for k in range(40):
+        now += 700
+        t.send(now, 1024)
+        utils = [0.3, 0.9] if k < 20 else [0.99, 0.2]
+        qs = [0, 3000] if k < 20 else [15000, 0]
+        t.int_ack(now, 1024, path.advance(700, utils, qs))
+    out.append(t)
+    # New paths and missing telemetry: a hop count that changes only
+    # records L; an ACK without hops, plain ACKs and ACKs of no new bytes
+    # leave Wc alone (ack.seq not past lastUpdateSeq).
+    t = Trace('path_change', 'hpcc', 'paper', 100 * G, [('wai_bytes', 500)])
+    p2 = IntPath([100 * G, 100 * G], start_ts=5000)
+    p3 = IntPath([100 * G, 100 * G, 100 * G], start_ts=9000)
+    now = 0
+    for k in range(30):
+        now += US
+        if k % 3 == 0:
+            t.send(now, 4096)
+        if k < 8:
+            t.int_ack(now, 4096 if k % 2 else 0, p2.advance(US, [0.6, 0.7], [0, 800]))
+        elif k < 10:
+            t.int_ack(now, 4096, [])
+            t.ack(now + 1, 1024, 5 * US)
+        else:
+            t.int_ack(now, 4096 if k % 4 else 0,
+                      p3.advance(US, [0.5, 0.97, 0.4], [0, 160 * (k % 5), 0]))
+    out.append(t)
+    rnd = random.Random(6)
+    t = Trace('random', 'hpcc', 'paper', 100 * G)
+    paths = [IntPath([100 * G] * n, start_ts=rnd.randrange(INT_TS_WRAP),
+                     start_tx=rnd.randrange(INT_TX_WRAP)) for n in (1, 2, 3, 5)]
+    cur = paths[1]
+    now = 0
+    for _ in range(400):
+        dt = rnd.choice((1, 300, US, 3 * US, 10 * US))
+        now += dt
+        r = rnd.random()
+        if r < 0.3:
+            t.send(now, rnd.choice((0, 1024, 4096)))
+        elif r < 0.9:
+            if rnd.random() < 0.03:
+                cur = rnd.choice(paths)
+            n = len(cur.rates)
+            hops = cur.advance(dt, [rnd.choice((0.1, 0.5, 0.9, 1.0)) for _ in range(n)],
+                               [rnd.choice((0, 0, 1000, 50000, 400000)) for _ in range(n)])
+            t.int_ack(now, rnd.choice((0, 1024, 4096, 16384)), hops)
+        else:
+            t.ack(now, rnd.choice((0, 4096)), rnd.choice((0, 5 * US)))
+    out.append(t)
+    return out
+
+
 GENERATORS = {
     'dcqcn': dcqcn_traces,
     'timely': timely_traces,
     'swift': swift_traces,
     'nscc': nscc_traces,
+    'hpcc': hpcc_traces,
 }
 
 

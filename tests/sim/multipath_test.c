@@ -308,7 +308,11 @@ collectives(void **state)
 	static const struct {
 		const char *ini;
 		double max_spurious; /* of data packets */
-	} cases[] = {{"allreduce8", 0.001}, {"moe8", 0.005}};
+	} cases[] = {{"allreduce8", 0.001}, {"moe8", 0.0075}};
+	/* MoE: the first reordering each QP meets, before the shared reorder
+	 * window widened (docs/multipath.md). 12 of 4108 with the former
+	 * 64-frame NIC ring; 19-23 since the ring is 8 frames (more of the
+	 * queueing moved from the host into the fabric's unequal paths). */
 	static const char *const policies[] = {"spray", "adaptive"};
 
 	(void)state;
@@ -319,9 +323,10 @@ collectives(void **state)
 			uint64_t sent = path_sum(s, "tx_pkts"), dups = qp_sum(s, SX_QPC_DUPLICATES);
 
 			printf("%-10s %-8s %lu/%lu flows intact, %lu data packets, %lu spurious "
-			       "retransmits, %lu reordered arrivals\n",
+			       "retransmits, %lu tail-loss probes, %lu reordered arrivals\n",
 			       cases[c].ini, policies[p], (unsigned long)(r->completed - r->verify_errors),
 			       (unsigned long)r->flows, (unsigned long)sent, (unsigned long)dups,
+			       (unsigned long)qp_sum(s, SX_QPC_TLP_PROBES),
 			       (unsigned long)qp_sum(s, SX_QPC_OUT_OF_ORDER));
 			assert_int_equal(r->completed, r->flows);
 			assert_int_equal(r->verify_errors, 0);

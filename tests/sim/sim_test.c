@@ -671,10 +671,21 @@ determinism_pfc_wan(void **state)
  * each with its default preset: the same fairness, utilization and
  * no-drop bounds.
  */
-static const char *const window_ccs[][3] = {
+static const char *const window_ccs[][4] = {
 	{"transport.cc=swift", "transport.cc_preset=paper", NULL},
 	{"transport.cc=nscc", "transport.cc_preset=default", NULL},
+	/* HPCC with INT from every switch; T is these one-switch fabrics'
+	 * base RTT (docs/cc.md, HPCC). */
+	{"transport.cc=hpcc", "transport.cc_preset=paper", "transport.cc_param=base_rtt=4", NULL},
 };
+
+/*
+ * Second-half goodput floor of the 16:1 incast: 85 Gb/s of payload, which
+ * is 94% of the 90.7 Gb/s that 1024-byte packets carry at 100 Gb/s (86
+ * header bytes, 24 of preamble and gap). HPCC's requests carry a 44-byte
+ * INT shim (docs/wire.md): the same 94% of its 87.0 Gb/s ceiling is 81.7.
+ */
+static const double window_ccs_incast_gbps[] = {85, 85, 85 * 1134.0 / 1178.0};
 
 static void
 window_ccs_fair(const char *scn)
@@ -710,7 +721,7 @@ window_ccs_incast(const char *scn)
 		assert_int_equal(r.drops_total, 0);
 		assert_int_equal(r.win_pairs, 16);
 		assert_true(r.win_q_max_bytes < 1000000);
-		assert_true(r.win_goodput_gbps > 85);
+		assert_true(r.win_goodput_gbps > window_ccs_incast_gbps[i]);
 		assert_int_equal(r.failed, 0);
 	}
 }
@@ -1330,9 +1341,16 @@ slow_pacing(void **state)
 
 /*
  * Host queueing in flows.csv: a short flow posted behind a long one of the
- * same host (another QP) waits for the frames ahead of it: the 64-frame NIC
- * ring, refilled when half empty (32 to 64 frames), and the engine's
- * backlog of built frames the ring refused (up to SX_ENGINE_BURST, 32).
+ * same host (another QP) waits for the frames ahead of it. The engine keeps
+ * the NIC ring short (nic_ring_frames 8, refilled when half empty: 4 to 8
+ * frames on it while the long flow is backlogged) and builds no frame the
+ * ring cannot take, and the new QP joins the deficit round-robin last:
+ * after at most one turn of the long flow (a quantum of one max frame, so
+ * at most two frames with the overdraft). So its first frame starts after
+ * at least 3 frame times (the ring at half, its head part sent) and at most
+ * 8 + 2 (the ring drains from full to half, the 4 left, the long flow's
+ * turn). With the former 64-frame FIFO ring and the engine's 32-frame
+ * backlog the same flow waited 31 to 97 frames (66 measured).
  */
 static void
 host_queueing(void **state)
@@ -1342,7 +1360,7 @@ host_queueing(void **state)
 	struct sx_scn_cfg cfg;
 	struct sx_scn *s;
 	const struct sx_scn_flowrec *big, *small;
-	double frame_ns_min, frame_ns_max, q_ns;
+	double frame_ns_min, frame_ns_max, q_ns, fct_ns;
 
 	(void)state;
 	load(&cfg, "loss", sets);
@@ -1367,7 +1385,14 @@ host_queueing(void **state)
 	       "(%.1f frames); the long flow's own: %.1f ns\n",
 	       q_ns, q_ns / ((frame_ns_min + frame_ns_max) / 2),
 	       (double)(big->wire_ps - big->start_ps) / 1e3);
-	assert_true(q_ns >= 31 * frame_ns_min && q_ns <= 97 * frame_ns_max);
+	assert_true(q_ns >= 3 * frame_ns_min && q_ns <= 10 * frame_ns_max);
+	/* and it completes within its empty-fabric time (1 us per link, two
+	 * links each way; its frame stored and forwarded once, the ACK's two
+	 * small frames) plus that wait: under 4 us + 14 frame times (the
+	 * 64-frame ring made it at least 4 us + 31 frame times) */
+	fct_ns = (double)(small->end_ps - small->start_ps) / 1e3;
+	printf("its FCT: %.1f ns\n", fct_ns);
+	assert_true(fct_ns <= 4000 + 14 * frame_ns_max);
 	sx_scn_destroy(s);
 	sx_scn_cfg_fini(&cfg);
 }

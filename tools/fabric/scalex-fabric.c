@@ -637,6 +637,10 @@ main(int argc, char **argv)
 	}
 	/* every input checked before any device starts */
 	sx_scn_cfg_init(&fb->scn);
+	/* The simulator's default ring (8) is what its engine keeps queued at
+	 * its NIC; here the hosts' engines run over memif and cannot see this
+	 * queue, which models the device's own: keep a device-sized default. */
+	fb->scn.fab.nic_ring_frames = 64;
 	rc = sx_scn_load(&fb->scn, fb->o.config, stderr);
 	if (rc != 0) {
 		exit_rc = 2;
