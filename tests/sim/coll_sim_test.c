@@ -30,27 +30,15 @@
 
 #include "coll.h"
 #include "scenario.h"
+#include "simtest.h"
 #include "workload.h"
 
-static const char *
-env_or(const char *name, const char *def)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : def;
-}
 
 /* tools/sim/coll-8x8.ini with overrides (NULL-terminated). */
 static void
 load(struct sx_scn_cfg *cfg, const char *const *sets)
 {
-	char path[1024];
-
-	sx_scn_cfg_init(cfg);
-	snprintf(path, sizeof(path), "%s/coll-8x8.ini", env_or("SX_SIM_TOOLDIR", "tools/sim"));
-	assert_int_equal(sx_scn_load(cfg, path, stderr), 0);
-	for (; sets != NULL && *sets != NULL; sets++)
-		assert_int_equal(sx_scn_set(cfg, *sets, stderr), 0);
+	sx_simtest_load(cfg, "SX_SIM_TOOLDIR", "tools/sim", "coll-8x8", sets);
 }
 
 static struct sx_coll_result

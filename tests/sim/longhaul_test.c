@@ -39,27 +39,14 @@
 #include <cmocka.h>
 
 #include "scenario.h"
+#include "simtest.h"
 #include "scenario_priv.h"
 
-static const char *
-env_or(const char *name, const char *def)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : def;
-}
 
 static void
 load(struct sx_scn_cfg *cfg, const char *name, const char *const *sets)
 {
-	char path[1024];
-
-	sx_scn_cfg_init(cfg);
-	snprintf(path, sizeof(path), "%s/%s.ini", env_or("SX_SIM_TESTDIR", "tests/sim"),
-	         name);
-	assert_int_equal(sx_scn_load(cfg, path, stderr), 0);
-	for (; sets != NULL && *sets != NULL; sets++)
-		assert_int_equal(sx_scn_set(cfg, *sets, stderr), 0);
+	sx_simtest_load(cfg, "SX_SIM_TESTDIR", "tests/sim", name, sets);
 }
 
 static struct sx_scn *

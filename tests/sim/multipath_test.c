@@ -33,27 +33,18 @@
 #include <scalex/stats.h>
 
 #include "scenario.h"
+#include "simtest.h"
 #include "scenario_priv.h"
 
-static const char *
-env_or(const char *name, const char *def)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : def;
-}
 
 static struct sx_scn *
 run(const char *name, const char *path, const char *const *sets)
 {
 	struct sx_scn_cfg cfg;
 	struct sx_scn *s;
-	char file[1024], key[64];
+	char key[64];
 
-	sx_scn_cfg_init(&cfg);
-	snprintf(cfg.data_dir, sizeof(cfg.data_dir), "%s", env_or("SX_SIM_DATADIR", "tools/data"));
-	snprintf(file, sizeof(file), "%s/%s.ini", env_or("SX_SIM_TESTDIR", "tests/sim"), name);
-	assert_int_equal(sx_scn_load(&cfg, file, stderr), 0);
+	sx_simtest_load(&cfg, "SX_SIM_TESTDIR", "tests/sim", name, NULL);
 	snprintf(key, sizeof(key), "transport.path=%s", path);
 	assert_int_equal(sx_scn_set(&cfg, key, stderr), 0);
 	for (; sets != NULL && *sets != NULL; sets++)
@@ -340,15 +331,12 @@ static void
 refuse(void **state)
 {
 	struct sx_scn_cfg cfg;
-	char file[1024];
 	FILE *err = tmpfile();
 	char msg[256] = "";
 
 	(void)state;
 	assert_non_null(err);
-	sx_scn_cfg_init(&cfg);
-	snprintf(file, sizeof(file), "%s/mp-linkfail.ini", env_or("SX_SIM_TESTDIR", "tests/sim"));
-	assert_int_equal(sx_scn_load(&cfg, file, stderr), 0);
+	sx_simtest_load(&cfg, "SX_SIM_TESTDIR", "tests/sim", "mp-linkfail", NULL);
 	assert_int_equal(sx_scn_set(&cfg, "transport.path=spray", stderr), 0);
 	assert_int_equal(sx_scn_set(&cfg, "transport.reliability=gbn", stderr), 0);
 	assert_null(sx_scn_create(&cfg, err));

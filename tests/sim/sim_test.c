@@ -39,30 +39,16 @@
 
 #include "sched.h"
 #include "scenario.h"
+#include "simtest.h"
 #include "scenario_priv.h"
 #include "workload.h"
 
-static const char *
-env_or(const char *name, const char *def)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : def;
-}
 
 /* Load tests/sim/<name>.ini with overrides (NULL-terminated). */
 static void
 load(struct sx_scn_cfg *cfg, const char *name, const char *const *sets)
 {
-	char path[1024];
-
-	sx_scn_cfg_init(cfg);
-	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "%s",
-		 env_or("SX_SIM_DATADIR", "tools/data"));
-	snprintf(path, sizeof(path), "%s/%s.ini", env_or("SX_SIM_TESTDIR", "tests/sim"), name);
-	assert_int_equal(sx_scn_load(cfg, path, stderr), 0);
-	for (; sets != NULL && *sets != NULL; sets++)
-		assert_int_equal(sx_scn_set(cfg, *sets, stderr), 0);
+	sx_simtest_load(cfg, "SX_SIM_TESTDIR", "tests/sim", name, sets);
 }
 
 /* Window goodput of the pair src -> dst in a finished run, Gb/s. */
@@ -266,7 +252,8 @@ workload_cdf_load(void **state)
 	uint64_t n = 0, last = 0;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/websearch.cdf", env_or("SX_SIM_DATADIR", "tools/data"));
+	snprintf(path, sizeof(path), "%s/websearch.cdf",
+		 sx_simtest_env_or("SX_SIM_DATADIR", "tools/data"));
 	assert_int_equal(sx_cdf_load(&cdf, path, stderr), 0);
 	c.cdf = &cdf;
 	assert_int_equal(sx_wl_init(&w, &c), 0);
@@ -476,7 +463,7 @@ config_directory(void **state)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *err = open_memstream(&buf, &len);
-	const char *dir = env_or("SX_SIM_TESTDIR", "tests/sim");
+	const char *dir = sx_simtest_env_or("SX_SIM_TESTDIR", "tests/sim");
 
 	(void)state;
 	assert_non_null(err);
@@ -607,7 +594,7 @@ determinism(void **state)
 {
 	static const char *const files[] = {"flows.csv", "summary.json", "queues.csv", "rates.csv"};
 	static const char *const other_seed[] = {"sim.seed=8", NULL};
-	const char *out = env_or("SX_SIM_OUT", "/tmp");
+	const char *out = sx_simtest_env_or("SX_SIM_OUT", "/tmp");
 	char d[3][1024], a[1100], b[1100];
 	struct sx_scn_result r[3];
 	unsigned int i;
@@ -645,7 +632,7 @@ determinism_pfc_wan(void **state)
 	static const char *const sets[] = {"workload.type=permutation",
 					   "workload.flow_bytes=1000000", "wan.cross=1",
 					   "switch.pfc=1", "sim.series=1", NULL};
-	const char *out = env_or("SX_SIM_OUT", "/tmp");
+	const char *out = sx_simtest_env_or("SX_SIM_OUT", "/tmp");
 	char d[2][1024], a[1100], b[1100];
 	struct sx_scn_result r;
 	unsigned int i;
