@@ -24,7 +24,17 @@ case=$1 build=$2 src=$3
 run=$src/tools/scalex-run
 dir=$src/tests/fabric
 work=$(mktemp -d /tmp/fabric-test.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# On a failed check, the host and fabric logs' tails go to the test log
+# before the work directory goes.
+show_logs() {
+	[ "${fails:-0}" = 0 ] && return
+	for f in "$work"/*/host-*.log "$work"/*/fabric.log; do
+		[ -f "$f" ] || continue
+		echo "---- ${f#$work/} (last 15 lines)"
+		tail -n 15 "$f"
+	done
+}
+trap 'show_logs; rm -rf "$work"' EXIT
 fails=0
 
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
