@@ -9,7 +9,9 @@
  *    or ai per acked packet while cwnd < 1.
  *  - ACK, delay >= target, at most once per RTT:
  *    cwnd *= max(1 - beta (delay - target) / delay, 1 - max_mdf).
- *  - Loss (fast recovery), at most once per RTT: cwnd *= 1 - max_mdf.
+ *  - Loss (fast recovery), at most once per RTT: cwnd *= 1 - loss_mdf
+ *    (the paper's max_mdf; 0 on a long-haul path whose random loss is not
+ *    congestion, where delay alone says when to back off).
  *  - Timeout: the same, or cwnd = min_cwnd after retx_reset in a row.
  *  - target = base_target + hops h + host_target
  *             + clamp(a / sqrt(cwnd) + b, 0, fs_range),
@@ -56,6 +58,7 @@ enum {
 	P_INIT_CWND,
 	P_PACKET,
 	P_RETX_RESET,
+	P_LOSS_MDF,
 	NPARAMS
 };
 _Static_assert(NPARAMS <= SX_CC_MAX_PARAMS, "Swift parameter table too large");
@@ -90,6 +93,9 @@ static const struct sx_param swift_params[NPARAMS] = {
 		      "bytes per window packet (the QP's MTU)", I},
 	[P_RETX_RESET] = {"retx_reset", "timeouts", 5, 1, 1000,
 			  "timeouts in a row that reset the window to min_cwnd", I},
+	[P_LOSS_MDF] = {"loss_mdf", "fraction", 0.5, 0, 1,
+			"cut on a loss round (the paper: max_mdf); 0 where loss is not congestion",
+			0},
 };
 
 #undef I
@@ -115,6 +121,7 @@ static const struct sx_cc_preset swift_presets[] = {
 			[P_INIT_CWND] = 16,
 			[P_PACKET] = 4096,
 			[P_RETX_RESET] = 5,
+			[P_LOSS_MDF] = 0.5,
 		},
 	},
 };
@@ -217,7 +224,7 @@ swift_on_loss(struct sx_cc_state *s, const double *p, uint64_t now_ns)
 
 	w->retx = 0;
 	if (can_decrease(w, now_ns))
-		w->cwnd *= 1.0 - p[P_MAX_MDF];
+		w->cwnd *= 1.0 - p[P_LOSS_MDF];
 	finish(s, w, p, prev, now_ns);
 }
 

@@ -285,7 +285,7 @@ SWIFT_PRESETS = {
     'paper': dict(base_target=10, hops=0, hop_scale=1, host_target=2, fs_range=20,
                   fs_min_cwnd=0.1, fs_max_cwnd=100, ai=1, beta=0.8, max_mdf=0.5,
                   min_cwnd=0.001, max_cwnd=1024, init_cwnd=16, packet_bytes=4096,
-                  retx_reset=5),
+                  retx_reset=5, loss_mdf=0.5),
 }
 
 
@@ -355,7 +355,7 @@ class Swift:
         prev = self.cwnd
         self.retx = 0
         if self.can_decrease(now):
-            self.cwnd *= 1 - self.p['max_mdf']
+            self.cwnd *= 1 - self.p['loss_mdf']
         self._finish(now, prev)
 
     def timeout(self, now):
@@ -813,6 +813,22 @@ def swift_traces():
     for rtt in (500, 500, 500, 500, 500, 500, 500, 500, 40, 40, 40, 40, 25, 25):
         now += rtt * US
         t.ack(now, 4096, rtt * US)
+    out.append(t)
+    # Long haul: a window near the BDP of 100 Gb/s x 10 ms, the target above
+    # the base RTT, random loss not taken for congestion (loss_mdf 0), but a
+    # timeout and delay above target still cut.
+    t = Trace('wan_loss', 'swift', 'paper', 100 * G,
+              [('base_target', 10500), ('max_cwnd', 65536), ('init_cwnd', 30000),
+               ('ai', 64), ('loss_mdf', 0)])
+    now = 0
+    for i in range(8):
+        now += 10 * MS
+        t.ack(now, 65536, 10 * MS)
+        t.loss(now + 1)
+    now += 10 * MS
+    t.ack(now, 65536, 12 * MS)
+    now += 40 * MS
+    t.timeout(now)
     out.append(t)
     rnd = random.Random(4)
     t = Trace('paper_random', 'swift', 'paper', 100 * G, [('hops', 2)])
