@@ -63,6 +63,8 @@
 #include <scalex/scalex.h>
 #include <scalex/stats.h>
 
+#include "common/tool.h"
+
 #define PROG        "scalex-gateway"
 #define HDR_BYTES   64
 #define HDR_MAGIC   0x53584757u /* "SXGW" */
@@ -737,22 +739,6 @@ usage(FILE *out)
 }
 
 static int
-parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
-{
-	char *end;
-	unsigned long long x;
-
-	errno = 0;
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	x = strtoull(s, &end, 10);
-	if (errno || *end != '\0' || x < lo || x > hi)
-		return -1;
-	*v = x;
-	return 0;
-}
-
-static int
 parse_secs(const char *s, double *v)
 {
 	char *end;
@@ -848,7 +834,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'C':
 		case 'S':
 		case 'D':
-			if (parse_u64(optarg, 1, 65535, &v) < 0) {
+			if (sx_tool_parse_u64(optarg, 1, 65535, &v) < 0) {
 				fprintf(stderr, PROG ": %s: not a TCP port\n", optarg);
 				return -1;
 			}
@@ -864,14 +850,14 @@ parse_opts(int argc, char **argv, struct opts *o)
 			}
 			break;
 		case 'b':
-			if (parse_u64(optarg, 1, 1ull << 31, &v) < 0) {
+			if (sx_tool_parse_u64(optarg, 1, 1ull << 31, &v) < 0) {
 				fprintf(stderr, PROG ": --bytes %s: 1 .. 2^31\n", optarg);
 				return -1;
 			}
 			o->bytes = v;
 			break;
 		case 'n':
-			if (parse_u64(optarg, 1, MAX_SLOTS, &v) < 0) {
+			if (sx_tool_parse_u64(optarg, 1, MAX_SLOTS, &v) < 0) {
 				fprintf(stderr, PROG ": --slots %s: 1 .. %d\n", optarg,
 				        MAX_SLOTS);
 				return -1;
@@ -879,7 +865,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->slots = (uint32_t)v;
 			break;
 		case 'k':
-			if (parse_u64(optarg, 256, 1u << 24, &v) < 0) {
+			if (sx_tool_parse_u64(optarg, 256, 1u << 24, &v) < 0) {
 				fprintf(stderr, PROG ": --chunk %s: 256 .. 16777216\n",
 				        optarg);
 				return -1;
@@ -887,7 +873,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->chunk = (uint32_t)v;
 			break;
 		case 'm':
-			if (parse_u64(optarg, 256, 4096, &v) < 0 || (v & (v - 1))) {
+			if (sx_tool_parse_u64(optarg, 256, 4096, &v) < 0 || (v & (v - 1))) {
 				fprintf(stderr,
 				        PROG ": --mtu %s: 256 .. 4096, a power of two\n",
 				        optarg);

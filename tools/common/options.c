@@ -255,9 +255,8 @@ usage_error(const struct sx_tool_spec *spec, const char *fmt, ...)
 	return SX_TOOL_EXIT_USAGE;
 }
 
-/* A plain unsigned decimal (no sign, no space, no hex) in [min, max]. */
-static int
-parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+int
+sx_tool_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	unsigned long long v;
 	char *end;
@@ -563,7 +562,7 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 			have_connect = true;
 			break;
 		case OPT_BOOT_PORT:
-			if (parse_u64(arg, 1, 65535, &v) < 0)
+			if (sx_tool_parse_u64(arg, 1, 65535, &v) < 0)
 				return usage_error(
 				    spec, "--boot-port: '%s' is not 1..65535", arg);
 			o->boot_port = (uint16_t)v;
@@ -598,7 +597,7 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 			o->all_sizes = true;
 			break;
 		case 'n':
-			if (parse_u64(arg, 1, UINT64_MAX / 2, &v) < 0)
+			if (sx_tool_parse_u64(arg, 1, UINT64_MAX / 2, &v) < 0)
 				return usage_error(
 				    spec, "-n: '%s' is not a positive count", arg);
 			o->iters = v;
@@ -611,13 +610,13 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 				    arg, SX_TOOL_MAX_DURATION_S);
 			break;
 		case 'q':
-			if (parse_u64(arg, 1, SX_TOOL_MAX_QPS, &v) < 0)
+			if (sx_tool_parse_u64(arg, 1, SX_TOOL_MAX_QPS, &v) < 0)
 				return usage_error(spec, "-q: '%s' is not 1..%u", arg,
 				                   SX_TOOL_MAX_QPS);
 			o->qps = (uint32_t)v;
 			break;
 		case OPT_MTU:
-			if (parse_u64(arg, 256, 4096, &v) < 0 || (v & (v - 1)) != 0)
+			if (sx_tool_parse_u64(arg, 256, 4096, &v) < 0 || (v & (v - 1)) != 0)
 				return usage_error(
 				    spec,
 				    "--mtu: '%s' is not 256, 512, 1024, 2048 or 4096",
@@ -634,7 +633,7 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 				                   arg);
 			break;
 		case OPT_TX_DEPTH:
-			if (parse_u64(arg, 1, SX_TOOL_MAX_TX_DEPTH, &v) < 0)
+			if (sx_tool_parse_u64(arg, 1, SX_TOOL_MAX_TX_DEPTH, &v) < 0)
 				return usage_error(spec, "--tx-depth: '%s' is not 1..%u",
 				                   arg, SX_TOOL_MAX_TX_DEPTH);
 			o->tx_depth = (uint32_t)v;
@@ -655,7 +654,7 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 			o->fault_rx_spec = arg;
 			break;
 		case OPT_SEED:
-			if (parse_u64(arg, 0, UINT64_MAX, &v) < 0)
+			if (sx_tool_parse_u64(arg, 0, UINT64_MAX, &v) < 0)
 				return usage_error(spec, "--seed: '%s' is not a number",
 				                   arg);
 			o->seed = v;
@@ -674,20 +673,20 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 			o->verify = true;
 			break;
 		case OPT_QP_TIMEOUT:
-			if (parse_u64(arg, 1, SX_TOOL_MAX_QP_TIMEOUT_US, &v) < 0)
+			if (sx_tool_parse_u64(arg, 1, SX_TOOL_MAX_QP_TIMEOUT_US, &v) < 0)
 				return usage_error(spec,
 				                   "--qp-timeout: '%s' is not 1..%u us",
 				                   arg, SX_TOOL_MAX_QP_TIMEOUT_US);
 			o->qp_timeout_us = (uint32_t)v;
 			break;
 		case OPT_MIN_RTO:
-			if (parse_u64(arg, 1, SX_TOOL_MAX_MIN_RTO_US, &v) < 0)
+			if (sx_tool_parse_u64(arg, 1, SX_TOOL_MAX_MIN_RTO_US, &v) < 0)
 				return usage_error(spec, "--min-rto: '%s' is not 1..%u us",
 				                   arg, SX_TOOL_MAX_MIN_RTO_US);
 			o->qp_min_rto_us = (uint32_t)v;
 			break;
 		case OPT_WINDOW:
-			if (parse_u64(arg, 1, 1u << 22, &v) < 0)
+			if (sx_tool_parse_u64(arg, 1, 1u << 22, &v) < 0)
 				return usage_error(spec, "--window: '%s' is not 1..%u packets",
 				                   arg, 1u << 22);
 			o->window_pkts = (uint32_t)v;
@@ -727,7 +726,7 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 			o->path_params[o->npath_params++] = arg;
 			break;
 		case OPT_LINE_RATE:
-			if (parse_u64(arg, 1, 1600, &v) < 0)
+			if (sx_tool_parse_u64(arg, 1, 1600, &v) < 0)
 				return usage_error(spec, "--line-rate: '%s' is not 1..1600 Gb/s",
 				                   arg);
 			o->line_rate_bps = v * 1000000000ull;
@@ -738,7 +737,7 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 			o->ctl_sock = arg;
 			break;
 		case OPT_PROM_PORT:
-			if (parse_u64(arg, 0, 65535, &v) < 0)
+			if (sx_tool_parse_u64(arg, 0, 65535, &v) < 0)
 				return usage_error(spec, "--prom-port: '%s' is not 0..65535", arg);
 			o->prom_port = (int)v;
 			break;
@@ -746,7 +745,7 @@ sx_tool_parse(const struct sx_tool_spec *spec, int argc, char **argv,
 			o->prom_addr = arg;
 			break;
 		case OPT_WARMUP:
-			if (parse_u64(arg, 0, 1000000000, &v) < 0)
+			if (sx_tool_parse_u64(arg, 0, 1000000000, &v) < 0)
 				return usage_error(spec, "--warmup: '%s' is not 0..10^9",
 				                   arg);
 			o->warmup = v;

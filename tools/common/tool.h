@@ -207,6 +207,9 @@ int sx_tool_apply_cc(const struct sx_tool_opts *o, struct sx_context *ctx);
  */
 int sx_tool_apply_path(const struct sx_tool_opts *o, struct sx_context *ctx);
 
+/** A plain unsigned decimal (no sign, no space, no hex) in [min, max]; 0 or -EINVAL. */
+int sx_tool_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
 /** A size with an optional K/M/G suffix (powers of 1024); 0 or -EINVAL. */
 int sx_tool_parse_size(const char *s, uint64_t max, uint64_t *out);
 

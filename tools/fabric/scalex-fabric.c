@@ -60,6 +60,7 @@
 
 #include "emu.h"
 #include "../../sim/scenario.h"
+#include "../common/tool.h"
 
 #define PROG           "scalex-fabric"
 #define MAX_HOSTS      64
@@ -149,22 +150,6 @@ bad(const char *fmt, const char *arg)
 }
 
 static int
-parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end != '\0' || v < lo || v > hi)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
@@ -212,12 +197,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 					   optarg);
 			break;
 		case 'b':
-			if (parse_u64(optarg, 64, 1ull << 30, &v) < 0)
+			if (sx_tool_parse_u64(optarg, 64, 1ull << 30, &v) < 0)
 				return bad("--burst-bytes: '%s' is not 64..2^30", optarg);
 			o->burst_bytes = v;
 			break;
 		case 'M':
-			if (parse_u64(optarg, 128, 9216, &v) < 0)
+			if (sx_tool_parse_u64(optarg, 128, 9216, &v) < 0)
 				return bad("--max-frame: '%s' is not 128..9216", optarg);
 			o->max_frame = (uint32_t)v;
 			break;
@@ -237,7 +222,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 				return bad("--duration: '%s' is not in (0, 86400] seconds", optarg);
 			break;
 		case 'i':
-			if (parse_u64(optarg, 0, 1000000, &v) < 0)
+			if (sx_tool_parse_u64(optarg, 0, 1000000, &v) < 0)
 				return bad("--idle-sleep-us: '%s' is not 0..10^6", optarg);
 			o->idle_sleep_us = (uint32_t)v;
 			break;
