@@ -685,7 +685,7 @@ host_dump(const struct sx_host *h, uint64_t now_ns)
 	fprintf(stderr,
 		"scalex-sim: host %u makes no progress at %lu ns (engine time %lu): active %u, "
 		"backlog %u, pacer next %lu, rx pending %u, tx blocked %d\n",
-		h->id, (unsigned long)(now_ns - SCN_T0_NS), (unsigned long)now_ns, e->nactive,
+		h->id, (unsigned long)(now_ns - SCN_T0_NS), (unsigned long)now_ns, e->drr.count,
 		e->nbacklog, (unsigned long)sx_wheel_next(&e->pacer),
 		sx_port_sim_rx_pending(h->port), h->tx_blocked);
 	for (q = 0; q < e->max_qps; q++) {

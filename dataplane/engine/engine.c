@@ -64,7 +64,6 @@ sx_engine_fini(struct sx_engine *e)
 	free(e->qps);
 	free(e->eqp);
 	sx_drr_fini(&e->drr);
-	e->nactive = 0;
 	e->qps = NULL;
 	e->eqp = NULL;
 }
@@ -94,7 +93,6 @@ void
 sx_engine_del_qp(struct sx_engine *e, struct sx_qp *qp)
 {
 	sx_drr_remove(&e->drr, qp->qpn - SX_QPN_BASE);
-	e->nactive = e->drr.count;
 	qp->active = false;
 	sx_wheel_del(&e->pacer, &e->eqp[qp->qpn - SX_QPN_BASE].pace);
 	e->qps[qp->qpn - SX_QPN_BASE] = NULL;
@@ -118,7 +116,6 @@ sx_engine_kick(struct sx_engine *e, struct sx_qp *qp)
 	if (!qp->active) {
 		qp->active = true;
 		sx_drr_add(&e->drr, qp->qpn - SX_QPN_BASE);
-		e->nactive = e->drr.count;
 	}
 }
 
@@ -218,7 +215,6 @@ remove_active(struct sx_engine *e, struct sx_qp *qp)
 {
 	qp->active = false;
 	sx_drr_remove(&e->drr, qp->qpn - SX_QPN_BASE);
-	e->nactive = e->drr.count;
 }
 
 /*
@@ -237,7 +233,7 @@ tx_round(struct sx_engine *e, uint64_t now_ns)
 	/* Frames the port refused last time go first, in order. */
 	want = SX_ENGINE_BURST - n;
 	got = want ? sx_port_tx_alloc(e->port, f + n, want) : 0;
-	while (got > 0 && e->nactive > 0) {
+	while (got > 0 && e->drr.count > 0) {
 		uint32_t slot = sx_drr_current(&e->drr);
 		struct sx_qp *qp = e->qps[slot];
 		struct sx_eqp *eq = &e->eqp[slot];
@@ -336,7 +332,7 @@ sx_engine_next_deadline(const struct sx_engine *e, uint64_t now_ns)
 {
 	uint64_t d;
 
-	if (e->nactive > 0 || e->nbacklog > 0)
+	if (e->drr.count > 0 || e->nbacklog > 0)
 		return now_ns;
 	d = sx_wheel_next(&e->pacer);
 	return e->timer_ns < d ? e->timer_ns : d;

@@ -62,9 +62,8 @@ struct sx_engine {
 	 * deadline, so the QPs are scanned only when a timer may be due. */
 	uint64_t timer_ns;
 	/* QPs that may have something to send (by slot), served by deficit
-	 * round-robin (txsched.h); nactive is its member count. */
+	 * round-robin (txsched.h); drr.count of them. */
 	struct sx_drr drr;
-	uint32_t nactive;
 	uint32_t pace_burst_bytes; /* pacer catch-up cap (SX_PACE_BURST_BYTES) */
 	struct sx_frame backlog[SX_ENGINE_BURST]; /* built, not yet taken by the port */
 	uint16_t nbacklog;
