@@ -10,6 +10,7 @@
  * makes the PMD's unmap wait for every burst in progress on a scalex port,
  * which covers every link; executables export munmap through scalex_dep.
  */
+#include <endian.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -240,11 +241,20 @@ sx_coll_link_poll(struct sx_coll_link *l)
 			l->tx_done++;
 			break;
 		case SX_WC_RDMA_WRITE:
-			l->writes_inflight--;
+			/* a credit update, or a message (sx_coll_link_write_imm) */
+			if (wc[i].wr_id == UINT64_MAX)
+				l->writes_inflight--;
+			else
+				l->tx_done++;
 			break;
 		case SX_WC_RECV:
+		case SX_WC_RECV_RDMA_WITH_IMM:
 			/* In order: RC completes receives in the order posted. */
-			l->rx_len[wc[i].wr_id % SX_LINK_SLOTS] = wc[i].byte_len;
+			l->rx_len[wc[i].wr_id % SX_LINK_SLOTS] =
+				wc[i].opcode == SX_WC_RECV ? wc[i].byte_len : 0;
+			l->rx_has_imm[wc[i].wr_id % SX_LINK_SLOTS] =
+				wc[i].opcode == SX_WC_RECV_RDMA_WITH_IMM;
+			l->rx_imm[wc[i].wr_id % SX_LINK_SLOTS] = be32toh(wc[i].imm_data);
 			l->rx_arrived++;
 			break;
 		default:
@@ -282,6 +292,48 @@ sx_coll_link_send(struct sx_coll_link *l, const void *buf, size_t len)
 	l->tx_posted++;
 	l->tx_bytes += n;
 	return n;
+}
+
+int
+sx_coll_link_write_imm(struct sx_coll_link *l, const void *buf, uint32_t len, uint32_t lkey,
+		       uint64_t remote_addr, uint32_t rkey, uint32_t imm, uint64_t *seq)
+{
+	struct sx_send_wr wr = {0}, *bad;
+	struct sx_sge sge = {(uintptr_t)buf, len, lkey};
+	uint64_t credit = *l->credit_in;
+	int rc;
+
+	if (l->error)
+		return l->error;
+	if (l->tx_posted - credit >= SX_LINK_SLOTS || l->tx_posted - l->tx_done >= SX_LINK_SLOTS)
+		return 0;
+	wr.wr_id = l->tx_posted;
+	wr.sg_list = &sge;
+	wr.num_sge = len > 0 ? 1 : 0;
+	wr.opcode = SX_WR_RDMA_WRITE_WITH_IMM;
+	wr.send_flags = SX_SEND_SIGNALED;
+	wr.imm_data = htobe32(imm);
+	wr.wr.rdma.remote_addr = remote_addr;
+	wr.wr.rdma.rkey = rkey;
+	rc = sx_post_send(l->qp, &wr, &bad);
+	if (rc == -ENOMEM || rc == -EAGAIN)
+		return 0;
+	if (rc < 0)
+		return rc;
+	*seq = l->tx_posted++;
+	l->write_bytes += len;
+	return 1;
+}
+
+bool
+sx_coll_link_peek_imm(const struct sx_coll_link *l, uint32_t *imm)
+{
+	unsigned int slot = (unsigned int)(l->rx_consumed % SX_LINK_SLOTS);
+
+	if (l->rx_consumed == l->rx_arrived || !l->rx_has_imm[slot])
+		return false;
+	*imm = l->rx_imm[slot];
+	return true;
 }
 
 bool

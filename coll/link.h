@@ -17,6 +17,14 @@
  * word, every SX_LINK_SLOTS/4 messages. Message boundaries are the
  * sender's: a segment of n bytes arrives as ceil(n / SX_LINK_MSG_BYTES)
  * messages, all full but the last.
+ *
+ * Zero copy: sx_coll_link_write_imm() writes straight from registered
+ * memory of the caller's into memory the peer registered and advertised
+ * (RDMA WRITE WITH IMMEDIATE). The immediate consumes one of the peer's
+ * posted receives, so it takes a credit like a message, and it arrives as
+ * a message of its own, in order with the others (IBA 9.7.3: a WRITE with
+ * immediate completes a receive), which sx_coll_link_peek_imm() tells
+ * apart.
  */
 #ifndef SX_COLL_LINK_H
 #define SX_COLL_LINK_H
@@ -65,7 +73,10 @@ struct sx_coll_link {
 	uint64_t rx_arrived, rx_consumed, credit_sent;
 	unsigned int writes_inflight;
 	uint32_t rx_len[SX_LINK_SLOTS];
-	uint64_t tx_bytes;            /* payload posted */
+	uint32_t rx_imm[SX_LINK_SLOTS];  /* host order */
+	bool rx_has_imm[SX_LINK_SLOTS];  /* a WRITE's immediate, not a message */
+	uint64_t tx_bytes;            /* payload posted through the slots (copied) */
+	uint64_t write_bytes;         /* payload posted by sx_coll_link_write_imm */
 	int error;                    /* -errno once a work request failed */
 	char spec[256];
 };
@@ -89,6 +100,18 @@ size_t sx_coll_link_send(struct sx_coll_link *l, const void *buf, size_t len);
 bool sx_coll_link_peek(struct sx_coll_link *l, const uint8_t **msg, size_t *len);
 /* Give the oldest message's buffer back (reposted; credits returned). */
 int sx_coll_link_release(struct sx_coll_link *l);
+/*
+ * RDMA WRITE WITH IMMEDIATE of @p len bytes at @p buf (inside the local
+ * region of @p lkey) to @p remote_addr under the peer's @p rkey; @p imm
+ * (host order) reaches the peer as a message of its own. *@p seq: the
+ * message's number, complete once tx_done passes it (a send queue
+ * completes in order). 1 posted, 0 no credit or send-queue room (try again
+ * after a poll), -errno.
+ */
+int sx_coll_link_write_imm(struct sx_coll_link *l, const void *buf, uint32_t len, uint32_t lkey,
+			   uint64_t remote_addr, uint32_t rkey, uint32_t imm, uint64_t *seq);
+/* The oldest message (as peek) is a WRITE's immediate: true and *@p imm. */
+bool sx_coll_link_peek_imm(const struct sx_coll_link *l, uint32_t *imm);
 /* Every posted send acknowledged. */
 bool sx_coll_link_idle(const struct sx_coll_link *l);
 

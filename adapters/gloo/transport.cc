@@ -5,16 +5,29 @@
  * coll/ links (coll/link.h), which own the scalex context, QP, registered
  * memory and credits.
  *
- * Messages: every Gloo send is a 32-byte header (op, slot, remote offset,
- * length) followed by its payload, cut into link messages of at most
- * SX_LINK_MSG_BYTES (the header rides in the first). The link delivers them
- * in order; the receiver copies the payload straight into the buffer the
- * header names: a bound recv buffer (its slot, at the remote offset), or
- * the oldest posted unbound recv of that slot that accepts this rank. A
- * message nobody has asked for yet is kept aside (copied) until its buffer
- * or recv appears; while a pair has one kept aside for a slot, later ones
- * for that slot wait behind it, so each pair's messages for a slot arrive
- * in the order sent, as Gloo requires.
+ * Bound buffers are zero copy, as Gloo's ibverbs transport does it: a
+ * recv buffer registers its memory as a scalex memory region (remote
+ * write) and tells the peer its slot, address, rkey and size in a control
+ * message over the link; the peer's send buffer of that slot registers its
+ * own memory (local access) and, from the first send on, takes the oldest
+ * advertised region of its slot that no other send buffer took. Each
+ * Buffer::send is an RDMA WRITE WITH IMMEDIATE from the user's memory
+ * straight to the advertised address plus the remote offset; the
+ * immediate (the region's id) completes the receiver's waitRecv, the
+ * WRITE's acknowledgement the sender's waitSend. A write past the end of
+ * the advertised region is refused at the sender; scalex's responder
+ * checks rkey and bounds again (a remote access NAK fails the pair).
+ *
+ * Unbound buffers (PyTorch's ProcessGroupGloo) take the copy path: every
+ * send is a 32-byte header (op, slot, offset, length) followed by its
+ * payload, cut into link messages of at most SX_LINK_MSG_BYTES (the header
+ * rides in the first), copied into the link's registered slots. The link
+ * delivers them in order; the receiver copies the payload into the oldest
+ * posted unbound recv of that slot that accepts this rank. A message
+ * nobody has asked for yet is kept aside (copied) until its recv appears;
+ * while a pair has one kept aside for a slot, later ones for that slot
+ * wait behind it, so each pair's messages for a slot arrive in the order
+ * sent, as Gloo requires.
  *
  * Progress and threads: one mutex per device guards every link and queue
  * of the device. A thread that waits (waitRecv, waitSend) drives the
@@ -88,7 +101,15 @@ constexpr int kBootMs = 30000;       /* TCP handshake of one pair */
 constexpr int kCloseMs = 5000;       /* orderly close of one pair */
 constexpr auto kFdCheck = std::chrono::microseconds(500);
 
-enum Op : uint32_t { OP_BOUND = 1, OP_UNBOUND = 2 };
+/* Ops on the wire (OP_UNBOUND, OP_MR, OP_MR_DROP) and in a pair's tx
+ * queue (OP_WRITE: a bound send, posted as WRITEs). */
+enum Op : uint32_t { OP_WRITE = 1, OP_UNBOUND = 2, OP_MR = 3, OP_MR_DROP = 4 };
+
+/* A bound send is one WRITE WITH IMMEDIATE per chunk of at most this (a
+ * scalex message is below 2 GiB and 2^20 packets of the smallest MTU). */
+constexpr size_t kWriteChunk = 64u << 20;
+/* The immediate: the recv region's id << 1 | 1 on a send's last chunk. */
+constexpr uint32_t kMrIdMask = 0x7fffffff;
 
 struct Hdr {
 	uint32_t magic;
@@ -98,6 +119,25 @@ struct Hdr {
 	uint64_t len;
 };
 static_assert(sizeof(Hdr) == kHdrBytes, "header layout");
+
+/* A control message, one link message of its own: OP_MR advertises a recv
+ * buffer's region, OP_MR_DROP withdraws it (the buffer is gone). */
+struct MrMsg {
+	uint32_t magic;
+	uint32_t op;
+	uint64_t slot;
+	uint64_t addr;
+	uint64_t size;
+	uint32_t rkey;
+	uint32_t id;
+};
+static_assert(sizeof(MrMsg) == 40, "control message layout");
+
+/* A region the peer advertised for a slot. */
+struct PeerMr {
+	uint64_t addr, size;
+	uint32_t rkey, id;
+};
 
 /* What a pair's address carries (host order: both ends are one machine's
  * processes today; a version field makes a foreign peer an error). */
@@ -173,7 +213,7 @@ class Address : public ::gloo::transport::Address {
 	}
 };
 
-/* A Gloo send on its way out of a pair. */
+/* A Gloo send (or a control message) on its way out of a pair. */
 struct TxOp {
 	Op op;
 	uint64_t slot, roffset;
@@ -182,6 +222,7 @@ struct TxOp {
 	bool started;
 	Buffer *bbuf;
 	UnboundBuffer *ubuf;
+	MrMsg ctl; /* OP_MR, OP_MR_DROP */
 };
 
 /* A message that arrived before anyone asked for it. */
@@ -248,6 +289,7 @@ class Context : public ::gloo::transport::Context,
 	std::vector<std::unique_ptr<::gloo::transport::Pair>> &pairs() { return pairs_; }
 	void deliverKept(); /* mu held: kept messages to recvs posted since */
 	void failRecvsFrom(int rank, const std::string &why);
+	void quiesce(std::unique_lock<std::mutex> &lk);
 
 	std::shared_ptr<Device> dev_;
 	std::list<PostedRecv> posted_;
@@ -278,6 +320,12 @@ class Pair : public ::gloo::transport::Pair {
 	void forget(Buffer *b);
 	void forget(UnboundBuffer *u);
 	bool usable() const { return connected_ && !closing_; }
+	void claimMr(Buffer *b);
+	void bindMr(Buffer *b, const PeerMr &m);
+	void sendCtl(uint32_t op, uint64_t slot, const struct sx_mr *mr, uint32_t id);
+	struct sx_mr *regMr(void *ptr, size_t size, unsigned int access);
+	void deregMrs(bool all);
+	void addLinkCounters(std::map<std::string, uint64_t> &m) const;
 
 	Context *ctx_;
 	const int peer_;
@@ -289,8 +337,15 @@ class Pair : public ::gloo::transport::Pair {
 	std::string error_; /* non-empty: the pair failed or the peer left */
 	bool hard_ = false; /* failed: no orderly close is possible */
 	std::deque<TxOp> txq_;
-	std::map<uint64_t, Buffer *> recv_bufs_;
 	std::list<Kept> kept_;
+	/* zero copy of bound buffers */
+	std::map<uint32_t, Buffer *> recv_ids_; /* our advertised regions */
+	uint32_t next_mr_id_ = 0;
+	std::map<uint64_t, std::deque<PeerMr>> peer_mrs_; /* advertised, not taken */
+	std::map<uint64_t, std::deque<Buffer *>> mr_waiters_; /* send buffers without one */
+	std::deque<std::pair<uint64_t, Buffer *>> writes_; /* last WRITE of a send, by seq */
+	std::list<Buffer *> bufs_; /* live buffers with a region */
+	std::list<struct sx_mr *> zombies_; /* regions a posted WR still points into */
 	std::vector<char> stage_;
 	std::vector<char> zeros_ = std::vector<char>(SX_LINK_MSG_BYTES);
 
@@ -305,7 +360,6 @@ class Pair : public ::gloo::transport::Pair {
 	Hdr in_hdr_{};
 	size_t in_left_ = 0;
 	char *in_dst_ = nullptr;
-	Buffer *in_bbuf_ = nullptr;
 	UnboundBuffer *in_ubuf_ = nullptr;
 	Kept *in_kept_ = nullptr;
 	bool in_discard_ = false;
@@ -326,8 +380,15 @@ class Buffer : public ::gloo::transport::Buffer {
 	Pair *pair_;
 	bool recv_;
 	int recvs_ = 0;   /* completed, not yet waited for */
-	int sending_ = 0; /* sends queued, not yet out */
+	int sending_ = 0; /* sends not yet acknowledged by the peer */
+	int inflight_ = 0; /* sends with WRITEs posted and not completed */
 	std::string error_;
+	struct sx_mr *mr_ = nullptr;
+	uint32_t id_ = 0; /* recv: the id of its advertised region */
+	/* send: the peer's region it writes to, once known */
+	bool bound_ = false, waiting_ = false, peer_gone_ = false;
+	PeerMr peer_{};
+	std::deque<TxOp> pending_; /* sends made before the region came */
 	char *base() const { return static_cast<char *>(ptr_); }
 	size_t size() const { return size_; }
 	uint64_t slot() const { return (uint64_t)slot_; }
@@ -653,6 +714,67 @@ Context::failRecvsFrom(int rank, const std::string &why)
 	}
 }
 
+/*
+ * Before an exception leaves a wait on a bound buffer (mu held): Gloo's
+ * algorithms free their buffers' memory before the buffers when they
+ * unwind (AllreduceRing's destructor), so from the throw on neither a
+ * WRITE of ours may read user memory nor one of a peer's land in it. Sends
+ * not posted yet are dropped; posted WRITEs get a bounded wait (a live
+ * peer acknowledges within a round trip), a pair whose WRITEs stay
+ * unanswered is failed (which flushes them); every advertised region is
+ * deregistered, so a peer's late WRITE draws a remote access NAK and that
+ * peer fails too. The context is not usable for bound buffers afterwards,
+ * as after any Gloo transport error.
+ */
+void
+Context::quiesce(std::unique_lock<std::mutex> &lk)
+{
+	const std::string why = "scalex: an earlier error on this context";
+	auto pairs = [this] {
+		std::vector<Pair *> v;
+		for (auto &p : pairs_)
+			if (p)
+				v.push_back(static_cast<Pair *>(p.get()));
+		return v;
+	};
+
+	for (Pair *p : pairs()) {
+		for (auto it = p->txq_.begin(); it != p->txq_.end();) {
+			if (it->op != OP_WRITE) {
+				++it;
+				continue;
+			}
+			it->bbuf->error_ = why;
+			it = p->txq_.erase(it);
+		}
+		for (Buffer *b : p->bufs_) {
+			b->pending_.clear();
+			if (b->error_.empty())
+				b->error_ = why;
+			if (b->recv_ && b->mr_ != nullptr) {
+				p->recv_ids_.erase(b->id_);
+				if (sx_dereg_mr(b->mr_) < 0)
+					p->zombies_.push_back(b->mr_);
+				b->mr_ = nullptr;
+			}
+		}
+		p->mr_waiters_.clear();
+	}
+	dev_->waitUntil(
+		lk,
+		[&pairs] {
+			for (Pair *p : pairs())
+				if (!p->writes_.empty())
+					return false;
+			return true;
+		},
+		Clock::now() + milliseconds(kCloseMs));
+	for (Pair *p : pairs())
+		if (!p->writes_.empty())
+			p->fail("scalex: writes to rank " + std::to_string(p->peer_) +
+				" unanswered while an error unwound");
+}
+
 /* ---- pair ---- */
 
 Pair::Pair(Context *ctx, int peer) : ctx_(ctx), peer_(peer)
@@ -781,6 +903,7 @@ Pair::abandon()
 	if (link_open_) {
 		std::lock_guard<std::mutex> glk(g.mu);
 		sx_stats_foreach(link_.ctx, SX_STATS_ALL, add_counter, &g.closed);
+		addLinkCounters(g.closed);
 		g.abandoned++;
 		g.abandoned_links->push_back(link_);
 	}
@@ -804,6 +927,8 @@ Pair::closeOrderly()
 			/* never used: nobody polls it, the peer never met it */
 			std::lock_guard<std::mutex> glk(g.mu);
 			sx_stats_foreach(link_.ctx, SX_STATS_ALL, add_counter, &g.closed);
+			addLinkCounters(g.closed);
+			deregMrs(true);
 			sx_coll_link_close(&link_);
 			link_open_ = false;
 		}
@@ -825,10 +950,12 @@ Pair::closeOrderly()
 			{
 				std::lock_guard<std::mutex> glk(g.mu);
 				sx_stats_foreach(link_.ctx, SX_STATS_ALL, add_counter, &g.closed);
+				addLinkCounters(g.closed);
 			}
 			if (!ok) {
 				abandon();
 			} else if (!server_) {
+				deregMrs(true);
 				sx_coll_link_close(&link_);
 				link_open_ = false;
 				lk.unlock();
@@ -840,6 +967,7 @@ Pair::closeOrderly()
 				usleep(50000); /* the PMD finishes the client's disconnect */
 				lk.lock();
 				if (ok) {
+					deregMrs(true);
 					sx_coll_link_close(&link_);
 					link_open_ = false;
 				} else {
@@ -870,14 +998,22 @@ Pair::fail(const std::string &why, bool hard)
 			op.ubuf->error_ = error_;
 	}
 	txq_.clear();
-	for (auto &b : recv_bufs_)
-		b.second->error_ = error_;
-	if (in_bbuf_ != nullptr)
-		in_bbuf_->error_ = error_;
+	for (Buffer *b : bufs_) {
+		b->error_ = error_;
+		b->pending_.clear();
+	}
+	mr_waiters_.clear();
+	if (hard_ && link_open_) {
+		/* The QP stops reading user memory: every WRITE still posted
+		 * completes (flushed), so the buffers' regions can go. */
+		sx_qp_to_error(link_.qp);
+		for (auto &w : writes_)
+			w.second->inflight_--;
+		writes_.clear();
+	}
 	if (in_ubuf_ != nullptr)
 		in_ubuf_->error_ = error_;
 	in_ = false;
-	in_bbuf_ = nullptr;
 	in_ubuf_ = nullptr;
 	in_kept_ = nullptr;
 	ctx_->failRecvsFrom(peer_, error_);
@@ -895,8 +1031,15 @@ Pair::poll(bool check_fd)
 	work = rc = sx_coll_link_poll(&link_);
 	if (rc < 0) {
 		fail("scalex: link to rank " + std::to_string(peer_) + ": " + strerror(-rc) +
-		     " (a work request failed: the peer stopped answering)");
+		     " (a work request failed: the peer stopped answering, or refused a"
+		     " write to one of its regions)");
 		return 1;
+	}
+	while (!writes_.empty() && writes_.front().first < link_.tx_done) {
+		Buffer *b = writes_.front().second;
+		b->inflight_--;
+		b->sending_--;
+		writes_.pop_front();
 	}
 	while (sx_coll_link_peek(&link_, &msg, &len)) {
 		rx(msg, len);
@@ -951,6 +1094,38 @@ Pair::pushTx()
 {
 	while (!txq_.empty()) {
 		TxOp &op = txq_.front();
+		if (op.op == OP_MR || op.op == OP_MR_DROP) {
+			if (sx_coll_link_send(&link_, &op.ctl, sizeof(op.ctl)) == 0)
+				return;
+			txq_.pop_front();
+			continue;
+		}
+		if (op.op == OP_WRITE) {
+			Buffer *b = op.bbuf;
+			do {
+				size_t n = std::min(op.len - op.done, kWriteChunk);
+				bool last = op.done + n == op.len;
+				uint64_t seq;
+				int rc = sx_coll_link_write_imm(
+					&link_, op.ptr + op.done, (uint32_t)n, b->mr_->lkey,
+					b->peer_.addr + op.roffset + op.done, b->peer_.rkey,
+					(b->peer_.id << 1) | (last ? 1u : 0u), &seq);
+				if (rc < 0) {
+					fail("scalex: write to rank " + std::to_string(peer_) + ": " +
+					     strerror(-rc));
+					return;
+				}
+				if (rc == 0)
+					return;
+				op.done += n;
+				if (last) {
+					b->inflight_++;
+					writes_.emplace_back(seq, b);
+				}
+			} while (op.done < op.len);
+			txq_.pop_front();
+			continue;
+		}
 		if (!op.started) {
 			Hdr h = {kMagic, op.op, op.slot, op.roffset, op.len};
 			size_t chunk = std::min(op.len, (size_t)SX_LINK_MSG_BYTES - kHdrBytes);
@@ -974,8 +1149,6 @@ Pair::pushTx()
 		}
 		/* The payload is in the link's registered slots: the user's
 		 * buffer is free again (Gloo's waitSend). */
-		if (op.bbuf != nullptr)
-			op.bbuf->sending_--;
 		if (op.ubuf != nullptr)
 			op.ubuf->send_done_.push_back(peer_);
 		txq_.pop_front();
@@ -996,10 +1169,152 @@ Pair::enqueue(const TxOp &op)
 	pushTx();
 }
 
-/* One link message: a header starts a Gloo message, the rest is payload. */
+/* A control message (mu held): @p mr's place and key under @p id. */
+void
+Pair::sendCtl(uint32_t op, uint64_t slot, const struct sx_mr *mr, uint32_t id)
+{
+	TxOp t{};
+
+	t.op = (Op)op;
+	t.slot = slot;
+	t.ctl = MrMsg{kMagic, op, slot, mr != nullptr ? (uint64_t)(uintptr_t)mr->addr : 0,
+		      mr != nullptr ? (uint64_t)mr->length : 0, mr != nullptr ? mr->rkey : 0, id};
+	enqueue(t);
+}
+
+/* Register @p size bytes at @p ptr on this pair's link (mu held). */
+struct sx_mr *
+Pair::regMr(void *ptr, size_t size, unsigned int access)
+{
+	if (!link_open_ || !connected_)
+		GLOO_THROW_IO_EXCEPTION("scalex: buffer on the pair to rank ", peer_,
+					", which is not connected");
+	struct sx_mr *mr = sx_reg_mr(link_.pd, size > 0 ? ptr : nullptr, size, access);
+	if (mr == nullptr)
+		GLOO_THROW_IO_EXCEPTION("scalex: registering ", size, " bytes for rank ", peer_,
+					": ", strerror(errno));
+	return mr;
+}
+
+/* Regions whose deregistration had to wait for a posted WR (mu held); all:
+ * the link is about to close, its QP is idle or in error. */
+void
+Pair::deregMrs(bool all)
+{
+	for (auto it = zombies_.begin(); it != zombies_.end();)
+		it = sx_dereg_mr(*it) == 0 ? zombies_.erase(it) : std::next(it);
+	if (!all)
+		return;
+	for (Buffer *b : bufs_) {
+		if (b->mr_ != nullptr && sx_dereg_mr(b->mr_) == 0)
+			b->mr_ = nullptr;
+	}
+}
+
+/* The link's own byte counts: copied through its slots, written zero copy. */
+void
+Pair::addLinkCounters(std::map<std::string, uint64_t> &m) const
+{
+	m["link_copy_bytes"] += link_.tx_bytes;
+	m["link_write_bytes"] += link_.write_bytes;
+}
+
+/* Send buffer @p b sends for the first time: it takes the oldest region
+ * the peer advertised for its slot, or waits for the next (mu held). */
+void
+Pair::claimMr(Buffer *b)
+{
+	auto it = peer_mrs_.find(b->slot());
+	if (it != peer_mrs_.end() && !it->second.empty()) {
+		PeerMr m = it->second.front();
+		it->second.pop_front();
+		if (it->second.empty())
+			peer_mrs_.erase(it);
+		bindMr(b, m);
+		return;
+	}
+	b->waiting_ = true;
+	mr_waiters_[b->slot()].push_back(b);
+}
+
+void
+Pair::bindMr(Buffer *b, const PeerMr &m)
+{
+	b->bound_ = true;
+	b->waiting_ = false;
+	b->peer_ = m;
+	while (!b->pending_.empty()) {
+		TxOp op = b->pending_.front();
+		b->pending_.pop_front();
+		if (op.roffset > m.size || op.len > m.size - op.roffset) {
+			b->error_ = "scalex: a send of " + std::to_string(op.len) +
+				    " bytes at remote offset " + std::to_string(op.roffset) +
+				    " to slot " + std::to_string(b->slot()) + " of rank " +
+				    std::to_string(peer_) + " would pass the end of its recv buffer (" +
+				    std::to_string(m.size) + " bytes); refused";
+			b->sending_--;
+			continue;
+		}
+		enqueue(op);
+		if (!error_.empty())
+			b->sending_--;
+	}
+}
+
+/* One link message: the immediate of a peer's WRITE, a control message,
+ * or part of an unbound send (a header starts one, the rest is payload). */
 void
 Pair::rx(const uint8_t *msg, size_t len)
 {
+	uint32_t imm;
+
+	if (sx_coll_link_peek_imm(&link_, &imm)) {
+		/* The bytes are in place already (written into the region
+		 * this id names); the last chunk completes the send. */
+		if (in_) {
+			fail("scalex: rank " + std::to_string(peer_) +
+			     " wrote in the middle of a message");
+			return;
+		}
+		auto it = recv_ids_.find(imm >> 1);
+		if (it != recv_ids_.end() && (imm & 1) != 0)
+			it->second->recvs_++;
+		return;
+	}
+	if (!in_ && len == sizeof(MrMsg)) {
+		MrMsg m;
+		memcpy(&m, msg, sizeof(m));
+		if (m.magic == kMagic && (m.op == OP_MR || m.op == OP_MR_DROP)) {
+			if (m.op == OP_MR) {
+				PeerMr pm{m.addr, m.size, m.rkey, m.id & kMrIdMask};
+				auto w = mr_waiters_.find(m.slot);
+				if (w != mr_waiters_.end() && !w->second.empty()) {
+					Buffer *b = w->second.front();
+					w->second.pop_front();
+					if (w->second.empty())
+						mr_waiters_.erase(w);
+					bindMr(b, pm);
+				} else {
+					peer_mrs_[m.slot].push_back(pm);
+				}
+				return;
+			}
+			/* withdrawn: not taken yet, or taken by a send buffer */
+			auto q = peer_mrs_.find(m.slot);
+			if (q != peer_mrs_.end()) {
+				for (auto it = q->second.begin(); it != q->second.end(); ++it)
+					if (it->id == m.id) {
+						q->second.erase(it);
+						return;
+					}
+			}
+			for (Buffer *b : bufs_)
+				if (!b->recv_ && b->bound_ && b->peer_.id == m.id &&
+				    b->slot() == m.slot)
+					b->peer_gone_ = true;
+			return;
+		}
+	}
 	if (!in_) {
 		if (len < kHdrBytes) {
 			fail("scalex: rank " + std::to_string(peer_) + " sent a short message");
@@ -1008,8 +1323,7 @@ Pair::rx(const uint8_t *msg, size_t len)
 		memcpy(&in_hdr_, msg, kHdrBytes);
 		msg += kHdrBytes;
 		len -= kHdrBytes;
-		if (in_hdr_.magic != kMagic ||
-		    (in_hdr_.op != OP_BOUND && in_hdr_.op != OP_UNBOUND) ||
+		if (in_hdr_.magic != kMagic || in_hdr_.op != OP_UNBOUND ||
 		    in_hdr_.len > (1ull << 40)) {
 			fail("scalex: rank " + std::to_string(peer_) + " sent a bad header");
 			return;
@@ -1017,30 +1331,14 @@ Pair::rx(const uint8_t *msg, size_t len)
 		in_ = true;
 		in_left_ = in_hdr_.len;
 		in_dst_ = nullptr;
-		in_bbuf_ = nullptr;
 		in_ubuf_ = nullptr;
 		in_kept_ = nullptr;
 		in_discard_ = false;
 		bool behind = false;
 		for (auto &k : kept_)
-			if (k.op == in_hdr_.op && k.slot == in_hdr_.slot)
+			if (k.slot == in_hdr_.slot)
 				behind = true;
-		if (!behind && in_hdr_.op == OP_BOUND) {
-			auto it = recv_bufs_.find(in_hdr_.slot);
-			if (it != recv_bufs_.end()) {
-				Buffer *b = it->second;
-				if (in_hdr_.roffset > b->size() ||
-				    in_hdr_.len > b->size() - in_hdr_.roffset) {
-					b->error_ = "scalex: rank " + std::to_string(peer_) +
-						    " wrote past the end of slot " +
-						    std::to_string(in_hdr_.slot);
-					in_discard_ = true;
-				} else {
-					in_bbuf_ = b;
-					in_dst_ = b->base() + in_hdr_.roffset;
-				}
-			}
-		} else if (!behind) {
+		if (!behind) {
 			for (auto pr = ctx_->posted_.begin(); pr != ctx_->posted_.end(); ++pr) {
 				if (pr->slot != in_hdr_.slot ||
 				    std::find(pr->ranks.begin(), pr->ranks.end(), peer_) ==
@@ -1060,7 +1358,7 @@ Pair::rx(const uint8_t *msg, size_t len)
 				break;
 			}
 		}
-		if (in_bbuf_ == nullptr && in_ubuf_ == nullptr && !in_discard_) {
+		if (in_ubuf_ == nullptr && !in_discard_) {
 			kept_.push_back(Kept{(Op)in_hdr_.op, in_hdr_.slot, in_hdr_.roffset,
 					     std::vector<char>(in_hdr_.len), 0, false,
 					     ctx_->arrivals_++});
@@ -1084,39 +1382,12 @@ void
 Pair::finishRx()
 {
 	in_ = false;
-	if (in_bbuf_ != nullptr)
-		in_bbuf_->recvs_++;
 	if (in_ubuf_ != nullptr)
 		in_ubuf_->recv_done_.push_back(peer_);
 	if (in_kept_ != nullptr) {
 		in_kept_->complete = true;
-		if (in_kept_->op == OP_UNBOUND) {
-			ctx_->deliverKept();
-		} else {
-			auto it = recv_bufs_.find(in_kept_->slot);
-			if (it != recv_bufs_.end()) {
-				/* the buffer came while its message was arriving */
-				Buffer *b = it->second;
-				for (auto k = kept_.begin(); k != kept_.end();) {
-					if (k->op != OP_BOUND || k->slot != b->slot() || !k->complete) {
-						++k;
-						continue;
-					}
-					if (k->roffset <= b->size() &&
-					    k->data.size() <= b->size() - k->roffset) {
-						if (!k->data.empty())
-							memcpy(b->base() + k->roffset, k->data.data(),
-							       k->data.size());
-						b->recvs_++;
-					} else {
-						b->error_ = "scalex: write past the end of a slot";
-					}
-					k = kept_.erase(k);
-				}
-			}
-		}
+		ctx_->deliverKept();
 	}
-	in_bbuf_ = nullptr;
 	in_ubuf_ = nullptr;
 	in_kept_ = nullptr;
 }
@@ -1124,64 +1395,58 @@ Pair::finishRx()
 std::unique_ptr<::gloo::transport::Buffer>
 Pair::createSendBuffer(int slot, void *ptr, size_t size)
 {
-	return std::unique_ptr<::gloo::transport::Buffer>(new Buffer(this, slot, ptr, size, false));
+	std::lock_guard<std::mutex> lk(ctx_->dev_->mu_);
+	/* a WRITE's source needs no access right beyond local read */
+	struct sx_mr *mr = regMr(ptr, size, 0);
+	Buffer *b = new Buffer(this, slot, ptr, size, false);
+
+	b->mr_ = mr;
+	bufs_.push_back(b);
+	if (!error_.empty())
+		b->error_ = error_;
+	return std::unique_ptr<::gloo::transport::Buffer>(b);
 }
 
 std::unique_ptr<::gloo::transport::Buffer>
 Pair::createRecvBuffer(int slot, void *ptr, size_t size)
 {
 	std::lock_guard<std::mutex> lk(ctx_->dev_->mu_);
+	struct sx_mr *mr = regMr(ptr, size, SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_WRITE);
 	Buffer *b = new Buffer(this, slot, ptr, size, true);
 
-	GLOO_ENFORCE(recv_bufs_.find((uint64_t)slot) == recv_bufs_.end(),
-		     "scalex: slot ", slot, " already has a recv buffer");
-	recv_bufs_[(uint64_t)slot] = b;
+	b->mr_ = mr;
+	b->id_ = next_mr_id_++ & kMrIdMask;
+	bufs_.push_back(b);
+	recv_ids_[b->id_] = b;
 	if (!error_.empty())
 		b->error_ = error_;
-	/* messages that came first */
-	for (auto k = kept_.begin(); k != kept_.end();) {
-		if (k->op != OP_BOUND || k->slot != (uint64_t)slot) {
-			++k;
-			continue;
-		}
-		if (!k->complete)
-			break;
-		if (k->roffset <= size && k->data.size() <= size - k->roffset) {
-			if (!k->data.empty())
-				memcpy(b->base() + k->roffset, k->data.data(), k->data.size());
-			b->recvs_++;
-		} else {
-			b->error_ = "scalex: write past the end of a slot";
-		}
-		k = kept_.erase(k);
-	}
+	else
+		sendCtl(OP_MR, (uint64_t)slot, mr, b->id_);
 	return std::unique_ptr<::gloo::transport::Buffer>(b);
 }
 
-/* A buffer destroyed without waiting for its sends (Gloo algorithms do so
- * when an exception unwinds them; the memory may already be gone): sends
- * not started are dropped, the rest of one already started goes out as
- * zeros, so that the stream stays framed for the peer. */
+/* A buffer is being destroyed (mu held): nothing of it may stay queued.
+ * Its sends not posted yet are dropped (Gloo algorithms destroy buffers
+ * without waiting when an exception unwinds them); the peer loses its
+ * region of a recv buffer. The caller waits for WRITEs already posted. */
 void
 Pair::forget(Buffer *b)
 {
-	for (auto it = txq_.begin(); it != txq_.end();) {
-		if (it->bbuf != b) {
-			++it;
-		} else if (!it->started) {
-			it = txq_.erase(it);
-		} else {
-			it->ptr = nullptr;
-			it->bbuf = nullptr;
-			++it;
-		}
+	for (auto it = txq_.begin(); it != txq_.end();)
+		it = it->bbuf == b ? txq_.erase(it) : std::next(it);
+	b->pending_.clear();
+	if (b->waiting_) {
+		auto &q = mr_waiters_[b->slot()];
+		q.erase(std::remove(q.begin(), q.end(), b), q.end());
+		if (q.empty())
+			mr_waiters_.erase(b->slot());
 	}
-	if (b->recv_)
-		recv_bufs_.erase(b->slot());
-	if (in_bbuf_ == b) {
-		in_bbuf_ = nullptr;
-		in_discard_ = true;
+	if (b->recv_) {
+		recv_ids_.erase(b->id_);
+		if (error_.empty() && !closing_)
+			sendCtl(OP_MR_DROP, b->slot(), nullptr, b->id_);
 	}
+	bufs_.remove(b);
 }
 
 void
@@ -1211,7 +1476,7 @@ Pair::send(::gloo::transport::UnboundBuffer *buf, uint64_t slot, size_t offset, 
 	std::lock_guard<std::mutex> lk(ctx_->dev_->mu_);
 
 	enqueue(TxOp{OP_UNBOUND, slot, 0, static_cast<const char *>(ub->ptr) + offset, nbytes, 0,
-		     false, nullptr, ub});
+		     false, nullptr, ub, {}});
 }
 
 void
@@ -1224,22 +1489,56 @@ Pair::recv(::gloo::transport::UnboundBuffer *buf, uint64_t slot, size_t offset, 
 
 Buffer::~Buffer()
 {
-	std::lock_guard<std::mutex> lk(pair_->ctx_->dev_->mu_);
+	Device *dev = pair_->ctx_->dev_.get();
+	std::unique_lock<std::mutex> lk(dev->mu_);
 
 	pair_->forget(this);
+	/* WRITEs already posted read this memory until they complete: wait
+	 * (the peer acknowledges them within a round trip), and if they do
+	 * not, stop the QP, which flushes them. */
+	if (inflight_ > 0 &&
+	    !dev->waitUntil(
+		    lk, [this] { return inflight_ == 0 || pair_->hard_; },
+		    Clock::now() + pair_->ctx_->getTimeout()))
+		pair_->fail("scalex: a buffer was destroyed while its writes to rank " +
+			    std::to_string(pair_->peer_) + " were unanswered");
+	if (mr_ != nullptr && sx_dereg_mr(mr_) < 0)
+		pair_->zombies_.push_back(mr_); /* another buffer's WR uses this memory */
+	pair_->deregMrs(false);
 }
 
 void
 Buffer::send(size_t offset, size_t length, size_t roffset)
 {
 	std::lock_guard<std::mutex> lk(pair_->ctx_->dev_->mu_);
+	TxOp op{OP_WRITE, (uint64_t)slot_, roffset, base() + offset, length, 0, false,
+		this, nullptr, {}};
 
+	GLOO_ENFORCE(!recv_, "scalex: send on a recv buffer");
 	GLOO_ENFORCE(offset <= size_ && length <= size_ - offset, "scalex: send past the buffer");
+	if (peer_gone_)
+		GLOO_THROW_IO_EXCEPTION("scalex: rank ", pair_->peer_,
+					" destroyed its recv buffer of slot ", slot_);
+	if (bound_ && (roffset > peer_.size || length > peer_.size - roffset))
+		GLOO_THROW_INVALID_OPERATION_EXCEPTION(
+			"scalex: a send of ", length, " bytes at remote offset ", roffset,
+			" to slot ", slot_, " of rank ", pair_->peer_,
+			" would pass the end of its recv buffer (", peer_.size, " bytes); refused");
 	sending_++;
-	pair_->enqueue(TxOp{OP_BOUND, (uint64_t)slot_, roffset, base() + offset, length, 0, false,
-			    this, nullptr});
-	if (!error_.empty())
+	if (!pair_->error_.empty()) {
+		error_ = pair_->error_;
 		sending_--;
+		return;
+	}
+	if (bound_) {
+		pair_->enqueue(op);
+		if (!error_.empty())
+			sending_--;
+		return;
+	}
+	pending_.push_back(op);
+	if (!waiting_)
+		pair_->claimMr(this);
 }
 
 void
@@ -1247,7 +1546,7 @@ Buffer::waitRecv()
 {
 	Device *dev = pair_->ctx_->dev_.get();
 	std::unique_lock<std::mutex> lk(dev->mu_);
-	bool ok = dev->waitUntil(
+	dev->waitUntil(
 		lk, [this] { return recvs_ > 0 || !error_.empty(); },
 		Clock::now() + pair_->ctx_->getTimeout());
 
@@ -1255,11 +1554,12 @@ Buffer::waitRecv()
 		recvs_--;
 		return;
 	}
-	if (!error_.empty())
-		GLOO_THROW_IO_EXCEPTION(error_);
-	if (!ok)
-		GLOO_THROW_IO_EXCEPTION("scalex: timed out waiting for rank ", pair_->peer_,
-					" to send to slot ", slot_);
+	std::string why = !error_.empty() ? error_
+					  : "scalex: timed out waiting for rank " +
+						    std::to_string(pair_->peer_) + " to send to slot " +
+						    std::to_string(slot_);
+	pair_->ctx_->quiesce(lk);
+	GLOO_THROW_IO_EXCEPTION(why);
 }
 
 void
@@ -1271,10 +1571,13 @@ Buffer::waitSend()
 		lk, [this] { return sending_ == 0 || !error_.empty(); },
 		Clock::now() + pair_->ctx_->getTimeout());
 
-	if (!error_.empty())
-		GLOO_THROW_IO_EXCEPTION(error_);
-	if (!ok)
-		GLOO_THROW_IO_EXCEPTION("scalex: timed out sending to rank ", pair_->peer_);
+	if (error_.empty() && ok)
+		return;
+	std::string why = !error_.empty()
+				  ? error_
+				  : "scalex: timed out sending to rank " + std::to_string(pair_->peer_);
+	pair_->ctx_->quiesce(lk);
+	GLOO_THROW_IO_EXCEPTION(why);
 }
 
 /* ---- unbound buffers ---- */
@@ -1433,9 +1736,11 @@ sx_gloo_counter(const char *name, uint64_t *value)
 		for (Context *c : d->contexts_)
 			for (auto &p : c->pairs()) {
 				auto *pp = static_cast<Pair *>(p.get());
-				if (pp != nullptr && pp->link_open_ && !pp->closing_)
+				if (pp != nullptr && pp->link_open_ && !pp->closing_) {
 					sx_stats_foreach(pp->link_.ctx, SX_STATS_ALL, add_counter,
 							 &sums);
+					pp->addLinkCounters(sums);
+				}
 			}
 	}
 	auto it = sums.find(name);
@@ -1446,7 +1751,8 @@ sx_gloo_counter(const char *name, uint64_t *value)
 		static const char *const names[] = {"tx_bytes", "rx_bytes", "tx_frames",
 						    "rx_frames", "qp_retransmits", "qp_tx_bytes",
 						    "qp_rx_bytes", "fault_drop_tx", "fault_drop_rx",
-						    "fault_reorder_tx"};
+						    "fault_reorder_tx", "link_copy_bytes",
+						    "link_write_bytes"};
 		for (const char *n : names)
 			if (strcmp(n, name) == 0)
 				return 0;
