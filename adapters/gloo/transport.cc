@@ -1425,10 +1425,9 @@ Pair::createRecvBuffer(int slot, void *ptr, size_t size)
 	return std::unique_ptr<::gloo::transport::Buffer>(b);
 }
 
-/* A buffer is being destroyed (mu held): nothing of it may stay queued.
- * Its sends not posted yet are dropped (Gloo algorithms destroy buffers
- * without waiting when an exception unwinds them); the peer loses its
- * region of a recv buffer. The caller waits for WRITEs already posted. */
+/* A buffer is being destroyed (mu held; the caller waited for its
+ * WRITEs): nothing of it may stay queued, and the peer loses the region
+ * of a recv buffer. */
 void
 Pair::forget(Buffer *b)
 {
@@ -1492,16 +1491,24 @@ Buffer::~Buffer()
 	Device *dev = pair_->ctx_->dev_.get();
 	std::unique_lock<std::mutex> lk(dev->mu_);
 
-	pair_->forget(this);
-	/* WRITEs already posted read this memory until they complete: wait
-	 * (the peer acknowledges them within a round trip), and if they do
-	 * not, stop the QP, which flushes them. */
-	if (inflight_ > 0 &&
+	/* Sends made go out (Gloo's algorithms do not wait for their last
+	 * notification), and WRITEs read this memory until they complete:
+	 * wait (the peer takes them within a round trip); if they do not
+	 * finish, stop the QP, which flushes them. Sends still waiting for
+	 * the peer's region are dropped: it may never come. */
+	auto queued = [this] {
+		for (const TxOp &op : pair_->txq_)
+			if (op.bbuf == this)
+				return true;
+		return false;
+	};
+	if ((inflight_ > 0 || queued()) &&
 	    !dev->waitUntil(
-		    lk, [this] { return inflight_ == 0 || pair_->hard_; },
+		    lk, [&] { return (inflight_ == 0 && !queued()) || pair_->hard_; },
 		    Clock::now() + pair_->ctx_->getTimeout()))
 		pair_->fail("scalex: a buffer was destroyed while its writes to rank " +
 			    std::to_string(pair_->peer_) + " were unanswered");
+	pair_->forget(this);
 	if (mr_ != nullptr && sx_dereg_mr(mr_) < 0)
 		pair_->zombies_.push_back(mr_); /* another buffer's WR uses this memory */
 	pair_->deregMrs(false);
@@ -1519,6 +1526,8 @@ Buffer::send(size_t offset, size_t length, size_t roffset)
 	if (peer_gone_)
 		GLOO_THROW_IO_EXCEPTION("scalex: rank ", pair_->peer_,
 					" destroyed its recv buffer of slot ", slot_);
+	if (!bound_ && !waiting_ && pair_->error_.empty())
+		pair_->claimMr(this); /* the first send: the peer's region, or a wait for it */
 	if (bound_ && (roffset > peer_.size || length > peer_.size - roffset))
 		GLOO_THROW_INVALID_OPERATION_EXCEPTION(
 			"scalex: a send of ", length, " bytes at remote offset ", roffset,
@@ -1537,8 +1546,6 @@ Buffer::send(size_t offset, size_t length, size_t roffset)
 		return;
 	}
 	pending_.push_back(op);
-	if (!waiting_)
-		pair_->claimMr(this);
 }
 
 void

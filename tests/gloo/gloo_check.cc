@@ -11,6 +11,16 @@
  * or duplicate frames, and each rank checks from scalex's counters that
  * faults were injected and repaired and that scalex carried the bytes.
  *
+ * Zero copy of bound buffers: around one AllreduceRing of 2^18 floats the
+ * adapter's link counters must show exactly the bytes Gloo's ring sends
+ * (allreduce_ring.h: the whole buffer and a 4-byte notification in each of
+ * size - 1 rounds) written by RDMA WRITE from the user's buffers, scalex's
+ * QP at least that much payload, and the link's copied slots only the
+ * control messages (a region advertised and withdrawn per recv buffer).
+ * Bounds: a bound send past the end of the peer's recv buffer is refused
+ * at the sender, at once when the region is known, and in waitSend when
+ * it comes later; the bytes within bounds still arrive.
+ *
  * --kill R: rank R kills itself (SIGKILL) in the middle of a stream of
  * large allreduces; every other rank must leave its collective with
  * gloo::IoException within 30 s (not by the context's timeout, which is
@@ -242,6 +252,99 @@ run_all(const std::shared_ptr<gloo::Context> &ctx, int rounds)
 	gloo::BarrierAllToAll(ctx).run();
 }
 
+uint64_t
+counter(const char *name)
+{
+	uint64_t v = 0;
+	CHECK(sx_gloo_counter(name, &v) == 0, "counter %s", name);
+	return v;
+}
+
+void
+check_zero_copy(const std::shared_ptr<gloo::Context> &ctx)
+{
+	const size_t n = 1 << 18;
+	const uint64_t mr_msg_bytes = 40; /* adapters/gloo: struct MrMsg */
+	std::vector<float> v(n);
+
+	gloo::BarrierAllToAll(ctx).run();
+	uint64_t w0 = counter("link_write_bytes"), c0 = counter("link_copy_bytes");
+	uint64_t q0 = counter("qp_tx_bytes");
+	fill(v, 5);
+	gloo::AllreduceRing<float>(ctx, {v.data()}, (int)n).run();
+	uint64_t w = counter("link_write_bytes") - w0, c = counter("link_copy_bytes") - c0;
+	uint64_t q = counter("qp_tx_bytes") - q0;
+	check_sum(v, 5, "zero-copy AllreduceRing");
+	uint64_t want = (uint64_t)(g_size - 1) * (n * sizeof(float) + sizeof(int));
+	CHECK(w == want, "RDMA WRITE bytes %llu, Gloo's ring sends %llu",
+	      (unsigned long long)w, (unsigned long long)want);
+	CHECK(q >= want, "scalex QPs sent %llu payload bytes, less than the %llu written",
+	      (unsigned long long)q, (unsigned long long)want);
+	/* two recv buffers (data, notification): advertised, withdrawn */
+	CHECK(c <= 4 * mr_msg_bytes, "%llu bytes went through the link's copied slots",
+	      (unsigned long long)c);
+	fprintf(stderr, "rank %d: zero copy: link_write_bytes %llu (ring: %llu), "
+			"link_copy_bytes %llu, qp_tx_bytes %llu\n",
+		g_rank, (unsigned long long)w, (unsigned long long)want, (unsigned long long)c,
+		(unsigned long long)q);
+}
+
+/* Rank 1 offers a 64-byte recv buffer, rank 0 writes to it. Last: the
+ * refusal in waitSend ends rank 0's use of bound buffers on ctx. */
+void
+check_bounds(const std::shared_ptr<gloo::Context> &ctx)
+{
+	const int slot = (int)ctx->nextSlot(), late = (int)ctx->nextSlot();
+	char out[128], in[64];
+
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (char)(i * 3 + 1);
+	memset(in, 0, sizeof(in));
+	if (g_rank > 1) {
+		gloo::BarrierAllToAll(ctx).run();
+		gloo::BarrierAllToAll(ctx).run();
+		return;
+	}
+	auto &pair = ctx->getPair(1 - g_rank);
+	if (g_rank == 1) {
+		auto rb = pair->createRecvBuffer(slot, in, sizeof(in));
+		gloo::BarrierAllToAll(ctx).run();
+		rb->waitRecv();
+		CHECK(memcmp(in, out, sizeof(in)) == 0, "bound recv: wrong bytes");
+		/* the region rank 0 sent to before it existed */
+		auto late_rb = pair->createRecvBuffer(late, in, sizeof(in));
+		gloo::BarrierAllToAll(ctx).run();
+		return;
+	}
+	auto sb = pair->createSendBuffer(slot, out, sizeof(out));
+	auto late_sb = pair->createSendBuffer(late, out, sizeof(out));
+	late_sb->send(0, sizeof(out), 0); /* 128 bytes, the region will have 64 */
+	gloo::BarrierAllToAll(ctx).run(); /* rank 1's region came before */
+	const struct {
+		size_t off, len, roff;
+	} bad[] = {{0, 65, 0}, {0, 8, 57}, {64, 64, 1}, {0, 1, 64}};
+	for (const auto &b : bad) {
+		bool refused = false;
+		try {
+			sb->send(b.off, b.len, b.roff);
+		} catch (const gloo::InvalidOperationException &e) {
+			refused = strstr(e.what(), "would pass the end") != nullptr;
+		}
+		CHECK(refused, "a send of %zu bytes at remote offset %zu to a 64-byte buffer "
+			       "was not refused", b.len, b.roff);
+	}
+	sb->send(0, sizeof(in), 0);
+	sb->waitSend();
+	gloo::BarrierAllToAll(ctx).run(); /* rank 1 offers the late region */
+	bool refused = false;
+	try {
+		late_sb->waitSend();
+	} catch (const gloo::IoException &e) {
+		refused = strstr(e.what(), "would pass the end") != nullptr;
+	}
+	CHECK(refused, "a send made before the region came was not refused");
+}
+
 int
 rank_main(const std::string &store_dir, int rounds, int kill_rank, bool faults)
 {
@@ -298,6 +401,8 @@ rank_main(const std::string &store_dir, int rounds, int kill_rank, bool faults)
 		CHECK(dtx + drop + reo > 0, "no fault was injected");
 		CHECK(dtx + drop == 0 || rtx > 0, "frames dropped but nothing resent");
 	}
+	check_zero_copy(ctx);
+	check_bounds(ctx);
 	ctx.reset(); /* orderly close of every pair */
 	fprintf(stderr, "rank %d: tx_bytes %llu, %s\n", g_rank, (unsigned long long)v,
 		g_fails ? "FAIL" : "ok");
