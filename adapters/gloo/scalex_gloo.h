@@ -5,6 +5,8 @@
  *
  * Every pair of a Gloo context is one coll/ link (coll/link.h): a scalex
  * context on its own memif port, one RC QP, credit-based in-order messages.
+ * Bound buffers are registered memory regions written zero copy (RDMA
+ * WRITE WITH IMMEDIATE); unbound ones are copied through the link.
  * Gloo's pair address (Pair::address(), exchanged through Gloo's store)
  * carries the lower rank's memif socket and QP endpoint; the higher rank
  * answers with its own endpoint over a TCP connection to the lower rank's
@@ -46,7 +48,10 @@ extern "C" {
  * Sum of the scalex counter @p name over every link this process has had,
  * open or closed: a port counter by its name (include/scalex/stats.h:
  * "tx_bytes", "rx_bytes" count whole frames; "fault_drop_tx", ...), a QP
- * counter with "qp_" in front ("qp_tx_bytes": payload; "qp_retransmits").
+ * counter with "qp_" in front ("qp_tx_bytes": payload; "qp_retransmits"),
+ * or a link's own: "link_write_bytes" (bound buffers' payload, written
+ * zero copy by RDMA WRITE), "link_copy_bytes" (unbound sends and control
+ * messages, copied through the link's slots).
  * 0 or -ENOENT (no such counter). Exported so that a program (a Python script through ctypes)
  * can prove which transport carried its bytes. Call it from any thread,
  * but not while a device is being destroyed.
