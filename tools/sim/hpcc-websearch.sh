@@ -8,8 +8,9 @@
 # Paper: a 3-tier FatTree of 320 servers (20 ToRs x 16), 100 Gb/s NICs,
 # 400 Gb/s ToR-agg and agg-core links, 1 us per link (12 us base RTT at the
 # longest path), 32 MB shared switch buffers, WebSearch flow sizes, Poisson
-# arrivals at 30% and 50% load, PFC on; DCQCN marking Kmin 100 KB, Kmax
-# 400 KB, Pmax 0.2 (their ns-3 setup).
+# arrivals at 30% and 50% load, PFC on (dynamic thresholds); ECN marking
+# on dequeue, Kmin 400 KB, Kmax 1600 KB, Pmax 0.2 at 100 Gb/s (their ns-3
+# setup scales 100/400 KB per 25 Gb/s; see fabric_of below).
 # Here: a 2-tier leaf-spine (scalex-sim has no 3rd tier) of 320 hosts,
 # 20 leaves x 16 hosts at 100 Gb/s, 4 spines at 400 Gb/s (non-blocking as
 # the paper's fabric), fabric links of 2 us so that the longest base RTT is
@@ -18,11 +19,14 @@
 # 1.6 MB a port on average, more for a hot port under dynamic thresholds),
 # PFC xoff/xon 50/25 KB per ingress link (static, not the paper's dynamic
 # thresholds), MTU 1024 (the paper: 1000-byte payloads), selective repeat
-# (the paper's NICs go back N), the same RED marking on enqueue, loads
-# 30% and 50%, PFC on and off. A flow is short below 100 KB, long from 1 MB.
+# (the paper's NICs go back N), RED 100-400 KB (the ns-3 setup's 25 Gb/s
+# marking: 4 times below its 100 Gb/s one) on enqueue, loads 30% and 50%,
+# PFC on and off. A flow is short below 100 KB, long from 1 MB.
 # Slowdown = FCT / the flow's FCT alone on the empty fabric (docs/sim.md).
 # One row differs: dcqcn:hpcc-paper runs DCQCN as the HPCC authors' ns-3 did
-# (cc/dcqcn.c, preset hpcc-paper) on their switch settings (fabric_of below).
+# (cc/dcqcn.c, preset hpcc-paper) on their switch settings (fabric_of
+# below); the other rows keep the fabric above, on which the earlier
+# results were measured (docs/cc.md, "Results").
 #
 # usage: tools/sim/hpcc-websearch.sh [--quick] [--build DIR] [--out DIR]
 #                                    [--jobs N] [--duration-us US] [--report-only]
