@@ -34,7 +34,7 @@
 #                                    [--pfc LIST] [--set KEY=VALUE]...
 #   --quick   16 hosts (2 leaves x 8, 2 spines at 400G), 400 us: the smoke
 #             test (tests/sim: hpcc-websearch-quick), about 30 s on 2 cores
-#   full      320 hosts, 2 ms of arrivals and up to 2 ms of drain; 64 runs,
+#   full      320 hosts, 2 ms of arrivals and up to 2 ms of drain; 72 runs,
 #             10-20 s each at 30% load, 1-6 min at 50%: about 90 CPU-minutes,
 #             50 min wall with --jobs 2 on this project's 2-core machine
 #             shared with other builds (docs/cc.md, "Results"); --jobs N runs
