@@ -154,15 +154,16 @@ publish(struct sx_cc_state *s, const struct timely *t)
  *   rate = delta (1 - weight) + rate (1 - beta' weight error).
  * w(g) = 0 for g <= -1/4, 2 g + 1/2 between, 1 for g >= 1/4 (their
  * equation for w_i): at the fixed point g = 0, w = 1/2. RTT_ref is T_low
- * unless set (the paper's reference queue q' = C T_low). As for the
- * gradient cut, the decrease is capped at beta.
+ * unless set (the paper's reference queue q' = C T_low). No cap: an error
+ * above 1 / beta' gives a negative rate, which the caller clamps to
+ * min_rate, as the formula says.
  */
 static double
 patched_rate(double rate, double gradient, double rtt_us, const double *p)
 {
 	double delta = p[P_DELTA] * SX_CC_BPS_PER_MBPS;
 	double ref = p[P_RTT_REF] > 0 ? p[P_RTT_REF] : p[P_T_LOW];
-	double w, error, dec;
+	double w, error;
 
 	if (ref < TIMELY_MIN_RTT_FLOOR_US)
 		ref = TIMELY_MIN_RTT_FLOOR_US;
@@ -173,10 +174,7 @@ patched_rate(double rate, double gradient, double rtt_us, const double *p)
 	else
 		w = 2 * gradient + 0.5;
 	error = (rtt_us - ref) / ref;
-	dec = p[P_PATCHED_BETA] * w * error;
-	if (dec > p[P_BETA])
-		dec = p[P_BETA];
-	return delta * (1 - w) + rate * (1 - dec);
+	return delta * (1 - w) + rate * (1 - p[P_PATCHED_BETA] * w * error);
 }
 
 /* Algorithm 1, for one RTT sample. */

@@ -286,14 +286,13 @@ class Timely:
         elif new_rtt > p['t_high']:
             self.rate *= 1 - p['beta'] * (1 - p['t_high'] / new_rtt)
         elif p['patched']:
-            # Algorithm 2 (Patched TIMELY), lines 9-11; the cut capped at
-            # beta as the gradient cut is (docs/cc.md).
+            # Algorithm 2 (Patched TIMELY), lines 9-11; a negative result
+            # is clamped to min_rate below.
             weight = patched_weight(gradient)
             rtt_ref = p['rtt_ref'] if p['rtt_ref'] > 0 else p['t_low']
             rtt_ref = max(rtt_ref, 0.001)
             error = (new_rtt - rtt_ref) / rtt_ref
-            cut = min(p['patched_beta'] * weight * error, p['beta'])
-            self.rate = delta * (1 - weight) + self.rate * (1 - cut)
+            self.rate = delta * (1 - weight) + self.rate * (1 - p['patched_beta'] * weight * error)
         elif gradient <= 0:
             n = p['hai_n'] if self.neg >= p['hai_thresh'] else 1
             self.rate += n * delta
@@ -816,7 +815,8 @@ def timely_traces():
         t.ack((i + 1) * 10 * US, 4096, rtt * US)
     out.append(t)
     # rtt_ref set (an RTT below it: a negative error raises the rate even
-    # at w = 1); a tiny rtt_ref: the cut capped at beta; patched_beta.
+    # at w = 1) and patched_beta; then a tiny rtt_ref: an error above
+    # 1 / patched_beta takes the rate below zero, clamped to min_rate.
     t = Trace('patched_ref', 'timely', 'patched', 25 * 10 ** 9,
               [('segment_bytes', 0), ('rtt_ref', 200), ('patched_beta', 0.05)])
     now = 0
@@ -824,7 +824,7 @@ def timely_traces():
         now += 7 * US
         t.ack(now, 1024, rtt * US)
     out.append(t)
-    t = Trace('patched_cap', 'timely', 'patched', 25 * 10 ** 9,
+    t = Trace('patched_floor', 'timely', 'patched', 25 * 10 ** 9,
               [('segment_bytes', 0), ('rtt_ref', 1), ('t_low', 0.5)])
     now = 0
     for rtt in (90, 90, 95, 300, 80):
