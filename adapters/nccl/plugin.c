@@ -143,7 +143,9 @@ struct sxn_handle {
 	uint16_t port; /* network order */
 	uint16_t pad;
 	struct sxn_conn *stage;
+	int32_t traffic_class; /* the listener's: for a connector with none */
 };
+_Static_assert(sizeof(struct sxn_handle) <= SXN_HANDLE_MAXSIZE, "NCCL_NET_HANDLE_MAXSIZE");
 
 struct sxn_listen {
 	struct sxn_dev *dev;
@@ -529,6 +531,7 @@ net_listen(int dev, int traffic_class, void *handle, void **listen_comm)
 	h->magic = SXN_HANDLE_MAGIC;
 	h->ipv4 = sa.sin_addr.s_addr;
 	h->port = sa.sin_port;
+	h->traffic_class = traffic_class;
 	*listen_comm = l;
 	return SXN_SUCCESS;
 }
@@ -735,8 +738,13 @@ net_connect(int dev, int traffic_class, void *handle, void **send_comm,
 
 	(void)send_dev;
 	*send_comm = NULL;
-	if (dev < 0 || dev >= sxn_ndevs || h->magic != SXN_HANDLE_MAGIC)
+	if (dev < 0 || dev >= sxn_ndevs || h->magic != SXN_HANDLE_MAGIC ||
+	    !traffic_class_ok(h->traffic_class))
 		return SXN_INVALID_ARGUMENT;
+	/* The connection's class: this communicator's, else the listener's
+	 * (accept applies the same rule, so both QPs agree). */
+	if (traffic_class == SXN_TRAFFIC_CLASS_UNDEF)
+		traffic_class = h->traffic_class;
 	d = &sxn_devs[dev];
 	dev_lock(d);
 	c = h->stage;

@@ -30,6 +30,9 @@
  * (v10: connect's config; v11+: init's), and --pcap-dir D keeps each
  * rank's capture (D/rank0.pcapng, D/rank1.pcapng; SCALEX_NCCL_PCAP) for
  * tclass.sh to read the DSCP with tshark. Out-of-range classes must fail.
+ * --traffic-class-rank0: rank 1's communicator has none, so its outgoing
+ * connection takes rank 0's class from the listener, and rank 0's
+ * connection carries its class to rank 1's QP in the handshake.
  *
  * --profile (v10+): init gets a recording profiler callback, and two of
  * every three messages (isend, and each receive of an irecv) a profiler
@@ -127,6 +130,7 @@ struct opts {
 	 * registered with regMrDmaBuf (see buf_new) */
 	bool dmabuf;
 	bool profile;
+	bool tc_rank0;
 	int traffic_class;
 	const char *pcap_dir;
 };
@@ -1010,6 +1014,8 @@ rank_main(void)
 		n12 = o.version == 12 ? sym : NULL;
 		check_struct(so, sym);
 	}
+	if (o.tc_rank0 && me == 1)
+		o.traffic_class = SXN_TRAFFIC_CLASS_UNDEF;
 	api_init();
 	check_props();
 	if (me == 0) {
@@ -1156,7 +1162,7 @@ usage(void)
 	fprintf(stderr, "usage: nccl_harness --plugin SO [--rel sr|gbn] [--fault-tx SPEC]\n"
 			"  [--fault-rx SPEC] [--window N] [--iters N] [--max-size B]\n"
 			"  [--timeout S] [--version 8..12] [--dmabuf] [--bench [--bench-size B] [--bench-iters N]]\n"
-			"  [--profile] [--traffic-class C] [--pcap-dir DIR]   (the last three: v10+)\n");
+			"  [--profile] [--traffic-class C [--traffic-class-rank0]] [--pcap-dir DIR]\n");
 	exit(2);
 }
 
@@ -1173,6 +1179,7 @@ main(int argc, char **argv)
 		{"dmabuf", no_argument, NULL, 'D'}, {"profile", no_argument, NULL, 'P'},
 		{"traffic-class", required_argument, NULL, 'C'},
 		{"pcap-dir", required_argument, NULL, 'c'},
+		{"traffic-class-rank0", no_argument, NULL, '0'},
 		{NULL, 0, NULL, 0},
 	};
 	char dir[] = "/tmp/sx-nccl.XXXXXX", sock[PATH_MAX], port[PATH_MAX + 128];
@@ -1200,13 +1207,15 @@ main(int argc, char **argv)
 		case 'P': o.profile = true; break;
 		case 'C': o.traffic_class = atoi(optarg); break;
 		case 'c': o.pcap_dir = optarg; break;
+		case '0': o.tc_rank0 = true; break;
 		default: usage();
 		}
 	}
 	if (o.plugin == NULL || o.window < 1 || o.window > MAX_WINDOW || o.iters < MAX_RECVS ||
 	    o.max_size < 1 || o.timeout_s < 1 || o.bench_size < 1 || o.bench_iters < 1 ||
 	    o.version < 8 || o.version > 12 || (o.profile && o.version < 10) ||
-	    (o.traffic_class != SXN_TRAFFIC_CLASS_UNDEF && o.version < 10))
+	    (o.traffic_class != SXN_TRAFFIC_CLASS_UNDEF && o.version < 10) ||
+	    (o.tc_rank0 && o.version < 11))
 		usage();
 	if (mkdtemp(dir) == NULL || socketpair(AF_UNIX, SOCK_STREAM, 0, sp) < 0) {
 		perror("setup");
