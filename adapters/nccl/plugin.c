@@ -126,7 +126,7 @@ enum sxn_stage { ST_START, ST_CONNECTING, ST_SEND, ST_RECV, ST_DONE };
 
 struct sxn_conn {
 	int fd;
-	int traffic_class; /* connect: the comm config's; accept: the peer's */
+	int traffic_class; /* the connection's (net_connect, net_accept) */
 	enum sxn_stage stage;
 	size_t off;
 	struct sxn_hello out, in;
@@ -186,12 +186,10 @@ struct sxn_req {
 	uint64_t seq;
 	int sizes[SXN_MAX_RECVS];
 	uint32_t posted[SXN_MAX_RECVS]; /* receive: the buffer sizes advertised */
-	/* Profiler events open (bit j: receive j, or the send), their
-	 * handles and descriptors; the descriptors live until the stop, as
-	 * the profiler plugin may keep NCCL's pointer to them till then. */
+	/* Profiler events open (bit j: receive j, or the send) and their
+	 * handles, which the stops pass back. */
 	uint8_t prof;
 	void *ev[SXN_MAX_RECVS];
-	struct sxn_profiler_descr_v1 pd[SXN_MAX_RECVS];
 };
 
 struct sxn_comm {
@@ -1181,21 +1179,24 @@ static void
 prof_start(struct sxn_comm *m, struct sxn_req *r, int j, void *phandle, int op, int tag,
 	   size_t length)
 {
-	struct sxn_profiler_descr_v1 *pd = &r->pd[j];
+	/* NCCL's callback hands it to the profiler's startEvent, which reads
+	 * it then: the call's lifetime is enough (NCCL's socket transport
+	 * passes one on its stack too). */
+	struct sxn_profiler_descr_v1 pd;
 
 	if (sxn_profiler == NULL || phandle == NULL)
 		return;
-	memset(pd, 0, sizeof(*pd));
-	pd->type = SXN_PROFILE_QP;
-	pd->qp.device = (int)(m->dev - sxn_devs);
-	pd->qp.qpn = sx_qp_num(m->qp);
-	pd->qp.op = op;
-	pd->qp.tag = tag;
-	pd->qp.length = length;
-	pd->qp.seq = r->seq;
+	memset(&pd, 0, sizeof(pd));
+	pd.type = SXN_PROFILE_QP;
+	pd.qp.device = (int)(m->dev - sxn_devs);
+	pd.qp.qpn = sx_qp_num(m->qp);
+	pd.qp.op = op;
+	pd.qp.tag = tag;
+	pd.qp.length = length;
+	pd.qp.seq = r->seq;
 	r->ev[j] = NULL;
 	if (sxn_profiler(&r->ev[j], SXN_PROFILER_NET_EVENT_START, phandle,
-			 (int64_t)SXN_PROFILER_PLUGIN_ID, pd) != SXN_SUCCESS) {
+			 (int64_t)SXN_PROFILER_PLUGIN_ID, &pd) != SXN_SUCCESS) {
 		WARN("profiler: start of a %s event failed; not recorded",
 		     op == SXN_PROFILE_OP_SEND ? "send" : "receive");
 		return;
