@@ -107,6 +107,13 @@ _Static_assert(offsetof(struct sxn_props_v12, max_multi_request_size) == 120, "v
 _Static_assert(offsetof(struct sxn_props_v12, rail_id) == 124, "railId offset");
 _Static_assert(offsetof(struct sxn_props_v12, plane_id) == 126, "planeId offset");
 _Static_assert(sizeof(struct sxn_comm_config) == 4, "ncclNetCommConfig_t size");
+/* scalex's profiler descriptor v1 (docs/integrations.md), the layout a
+ * profiler plugin decodes: type at 0, then the qp struct at 8 (its size_t
+ * aligns it): device 8, qpn 12, op 16, tag 20, length 24, seq 32 = 40. */
+_Static_assert(sizeof(struct sxn_profiler_descr_v1) == 40, "profiler descriptor size");
+_Static_assert(offsetof(struct sxn_profiler_descr_v1, qp.qpn) == 12, "descriptor qpn");
+_Static_assert(offsetof(struct sxn_profiler_descr_v1, qp.length) == 24, "descriptor length");
+_Static_assert(offsetof(struct sxn_profiler_descr_v1, qp.seq) == 32, "descriptor seq");
 
 #define MAX_RECVS 8
 #define MAX_WINDOW 32 /* NCCL_NET_MAX_REQUESTS of every NCCL that loads v8+ but 2.19 */
