@@ -152,6 +152,58 @@ static const struct sx_cc_preset dcqcn_presets[] = {
 		},
 	},
 	{
+		/*
+		 * DCQCN as the HPCC paper ran it (Li et al., SIGCOMM'19, Fig. 11):
+		 * the authors' ns-3 simulator, github.com/alibaba-edu/
+		 * High-Precision-Congestion-Control at 9f4be2a, simulation/run.py
+		 * line 104 (cc "dcqcn") with the template of lines 5-63, at
+		 * --bw 100:
+		 *  - RP_TIMER 300 us, no byte counter (rdma-hw.cc 683-697: the
+		 *    timer alone drives increases; 0 turns ours off);
+		 *  - FAST_RECOVERY_TIMES 1 (run.py 25; rdma-hw.cc 690: stage < 1
+		 *    is fast recovery, ours counts the event first: t_stage <= 1);
+		 *  - RATE_AI 5 * bw / 25 = 20 Mb/s, RATE_HAI 50 * bw / 25 =
+		 *    200 Mb/s (run.py 100-101); MIN_RATE 1000 Mb/s (run.py 28);
+		 *  - EWMA_GAIN 1/256 (g = (1024 - 1020) / 1024), ALPHA_RESUME_
+		 *    INTERVAL 1 us, RATE_DECREASE_INTERVAL 4 us (at most one cut
+		 *    per 4 us, rdma-hw.cc 655-680), CLAMP_TARGET_RATE 0 with Rt <-
+		 *    Rc only after a timer increase (rdma-hw.cc 662-667: our
+		 *    clamp_tgt_rate_after_time_inc 1); alpha = 1 on the first CNP
+		 *    (rdma-hw.cc 643), whose cut is alpha / 2 (line 668).
+		 *  - min_time_between_cnps 4 us: the ns-3 receiver flags every
+		 *    ACK of a CE-marked packet (rdma-hw.cc 321-322) and the RP
+		 *    cuts at most once per 4 us whatever the count; one CNP per
+		 *    4 us gives the same cuts without a CNP per marked packet.
+		 * The fabric it ran on (ECN 400/1600 KB at 100G, marking on
+		 * dequeue, 32 MB shared buffers, go-back-N) is not a CC
+		 * parameter: tools/sim/hpcc-websearch.sh sets it for this row.
+		 */
+		.name = "hpcc-paper",
+		.source = "Li et al., SIGCOMM'19, the authors' ns-3 (run.py cc dcqcn, 100G): "
+			  "T 300 us, no byte counter, F 1, R_AI 20 Mb/s, R_HAI 200 Mb/s, "
+			  "min rate 1 Gb/s, g 1/256, alpha every 1 us, a cut per 4 us",
+		.v = {
+			[P_TIME_RESET] = 300,
+			[P_BYTE_RESET] = 0,
+			[P_THRESHOLD] = 1,
+			[P_AI_RATE] = 20,
+			[P_HAI_RATE] = 200,
+			[P_GD] = 11,
+			[P_MIN_DEC_FAC] = 50,
+			[P_MIN_RATE] = 1000,
+			[P_G] = 1020,
+			[P_ALPHA_PERIOD] = 1,
+			[P_INITIAL_ALPHA] = 1024,
+			[P_REDUCE_PERIOD] = 4,
+			[P_CLAMP] = 0,
+			[P_CLAMP_ATI] = 1,
+			[P_FIRST_CNP_RATE] = 0,
+			[P_MIN_TIME_CNPS] = 4,
+			[P_CNP_DSCP] = 48,
+			[P_CNP_PRIO] = 6,
+		},
+	},
+	{
 		/* The NIC preset with the long-haul direction of docs/cc.md [12]:
 		 * gentle cuts (at most 5%), Rt clamped to Rc on every cut, and
 		 * rate-increase and alpha timers longer than a 50-500 km RTT.

@@ -14,6 +14,16 @@
  * sample). Two guards the paper leaves implicit: a gradient decrease never
  * cuts by more than beta (the deepest T_high cut), and the rate stays in
  * [min_rate, line rate].
+ *
+ * patched = 1 selects "Patched TIMELY": Zhu et al., "ECN or Delay: Lessons
+ * Learnt from Analysis of DCQCN and TIMELY", CoNEXT 2016, section 4.3 and
+ * its Algorithm 2. Algorithm 1 has no fixed point (or, with g < 0 for
+ * g <= 0, infinitely many: any split of the link between the flows), so
+ * its flows settle wherever they start. The patch replaces the two
+ * gradient lines between T_low and T_high by one update driven by the
+ * absolute RTT, which all flows of a bottleneck share, weighted by a
+ * continuous function of the gradient: a unique fixed point, each flow at
+ * C / N.
  */
 #include <string.h>
 
@@ -30,6 +40,9 @@ enum {
 	P_MIN_RTT,
 	P_MIN_RATE,
 	P_SEGMENT,
+	P_PATCHED,
+	P_PATCHED_BETA,
+	P_RTT_REF,
 	NPARAMS
 };
 _Static_assert(NPARAMS <= SX_CC_MAX_PARAMS, "TIMELY parameter table too large");
@@ -54,6 +67,12 @@ static const struct sx_param timely_params[NPARAMS] = {
 	[P_MIN_RATE] = {"min_rate", "Mb/s", 10, 1, 1000000, "floor for the rate", 0},
 	[P_SEGMENT] = {"segment_bytes", "bytes", 16384, 0, 1073741824,
 		       "acknowledged bytes per rate update (0: every RTT sample)", I},
+	[P_PATCHED] = {"patched", "0/1", 0, 0, 1,
+		       "1: Patched TIMELY (Zhu et al., CoNEXT 2016) between t_low and t_high", I},
+	[P_PATCHED_BETA] = {"patched_beta", "fraction", 0.008, 0, 1,
+			    "patched: decrement factor of the delay-error update", 0},
+	[P_RTT_REF] = {"rtt_ref", "us", 0, 0, 1000000,
+		       "patched: reference RTT of the delay error; 0: t_low", 0},
 };
 
 #undef I
@@ -74,6 +93,30 @@ static const struct sx_cc_preset timely_presets[] = {
 			[P_MIN_RTT] = 0,
 			[P_MIN_RATE] = 10,
 			[P_SEGMENT] = 16384,
+			[P_PATCHED] = 0,
+			[P_PATCHED_BETA] = 0.008,
+			[P_RTT_REF] = 0,
+		},
+	},
+	{
+		.name = "patched",
+		.source = "Zhu et al., CoNEXT 2016, section 4.3 and Algorithm 2: beta 0.008 "
+			  "for the patched update, RTT_ref = T_low, 16 KB segments, the other "
+			  "values TIMELY's",
+		.v = {
+			[P_T_LOW] = 50,
+			[P_T_HIGH] = 500,
+			[P_DELTA] = 10,
+			[P_BETA] = 0.8,
+			[P_EWMA] = 0.46,
+			[P_HAI_THRESH] = 5,
+			[P_HAI_N] = 5,
+			[P_MIN_RTT] = 0,
+			[P_MIN_RATE] = 10,
+			[P_SEGMENT] = 16384,
+			[P_PATCHED] = 1,
+			[P_PATCHED_BETA] = 0.008,
+			[P_RTT_REF] = 0,
 		},
 	},
 };
@@ -103,6 +146,35 @@ static void
 publish(struct sx_cc_state *s, const struct timely *t)
 {
 	s->rate_bps = sx_cc_rate_u64(t->rate_bps, s->line_rate_bps);
+}
+
+/*
+ * Patched TIMELY's update between T_low and T_high (Zhu et al., Algorithm 2):
+ *   weight = w(gradient), error = (new_rtt - RTT_ref) / RTT_ref,
+ *   rate = delta (1 - weight) + rate (1 - beta' weight error).
+ * w(g) = 0 for g <= -1/4, 2 g + 1/2 between, 1 for g >= 1/4 (their
+ * equation for w_i): at the fixed point g = 0, w = 1/2. RTT_ref is T_low
+ * unless set (the paper's reference queue q' = C T_low). No cap: an error
+ * above 1 / beta' gives a negative rate, which the caller clamps to
+ * min_rate, as the formula says.
+ */
+static double
+patched_rate(double rate, double gradient, double rtt_us, const double *p)
+{
+	double delta = p[P_DELTA] * SX_CC_BPS_PER_MBPS;
+	double ref = p[P_RTT_REF] > 0 ? p[P_RTT_REF] : p[P_T_LOW];
+	double w, error;
+
+	if (ref < TIMELY_MIN_RTT_FLOOR_US)
+		ref = TIMELY_MIN_RTT_FLOOR_US;
+	if (gradient <= -0.25)
+		w = 0;
+	else if (gradient >= 0.25)
+		w = 1;
+	else
+		w = 2 * gradient + 0.5;
+	error = (rtt_us - ref) / ref;
+	return delta * (1 - w) + rate * (1 - p[P_PATCHED_BETA] * w * error);
 }
 
 /* Algorithm 1, for one RTT sample. */
@@ -139,6 +211,8 @@ update(struct sx_cc_state *s, struct timely *t, const double *p, double rtt_us)
 	} else if (rtt_us > p[P_T_HIGH]) {
 		/* rate = rate (1 - beta (1 - T_high / new_rtt)) */
 		rate *= 1.0 - beta * (1.0 - p[P_T_HIGH] / rtt_us);
+	} else if (p[P_PATCHED] != 0) {
+		rate = patched_rate(rate, gradient, rtt_us, p);
 	} else if (gradient <= 0) {
 		/* rate = rate + N delta, N = hai_n after hai_thresh negative gradients, else 1 */
 		double n = t->neg_count >= p[P_HAI_THRESH] ? p[P_HAI_N] : 1.0;

@@ -44,6 +44,47 @@ typedef void (*sxn_logger_fn)(int level, unsigned long flags, const char *file, 
 typedef int (*sxn_profiler_fn)(void **event, int type, void *phandle, int64_t plugin_id,
 			       void *ext_data);
 
+/* The callback's type argument (common.h's ncclProfilerNetEvent*). */
+enum sxn_profiler_event {
+	SXN_PROFILER_NET_EVENT_START = 0,
+	SXN_PROFILER_NET_EVENT_STOP = 1,
+	SXN_PROFILER_NET_EVENT_UPDATE = 2,
+	SXN_PROFILER_NET_EVENT_UPDATE_AND_STOP = 3,
+};
+
+/*
+ * The plugin's own profiler events (plugins/profiler/README.md,
+ * "ncclProfileNetPlugin"): the 64-bit plugin id passed with a start holds
+ * the event struct's version in its low 16 bits and the network type in
+ * the next 16; NCCL hands both, and the struct as extData, to the profiler
+ * plugin. NCCL's types are IB (1) and SOCK (2); scalex's is "SX" (0x5358),
+ * far from theirs. A profiler plugin that knows this header decodes the
+ * struct below; others see an unknown type and skip it.
+ */
+#define SXN_PROFILER_NET_VER_BITS 16
+#define SXN_PROFILER_NET_TYPE_SCALEX (0x5358ull << SXN_PROFILER_NET_VER_BITS)
+#define SXN_PROFILER_NET_SCALEX_VER 1
+#define SXN_PROFILER_PLUGIN_ID (SXN_PROFILER_NET_TYPE_SCALEX | SXN_PROFILER_NET_SCALEX_VER)
+
+/* sxn_profiler_descr_v1.type: one event per isend and per receive of an
+ * irecv, from the post to the test() that reports it complete. */
+#define SXN_PROFILE_QP 0x1
+/* .qp.op */
+#define SXN_PROFILE_OP_SEND 0 /* isend: one RDMA WRITE WITH IMMEDIATE */
+#define SXN_PROFILE_OP_RECV 1 /* one receive of an irecv: advertised, then written */
+
+struct sxn_profiler_descr_v1 {
+	uint8_t type; /* SXN_PROFILE_QP */
+	struct {
+		int device;     /* net device (getProperties index) */
+		uint32_t qpn;   /* the connection's scalex QP number */
+		int op;         /* SXN_PROFILE_OP_* */
+		int tag;        /* NCCL's tag */
+		size_t length;  /* isend: bytes sent; receive: buffer size posted */
+		uint64_t seq;   /* the connection's irecv number (send: of the FIFO slot) */
+	} qp;
+};
+
 #define SXN_HANDLE_MAXSIZE 128 /* NCCL_NET_HANDLE_MAXSIZE */
 #define SXN_PTR_HOST 0x1       /* NCCL_PTR_HOST */
 #define SXN_PTR_CUDA 0x2

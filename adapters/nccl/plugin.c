@@ -50,7 +50,7 @@
 
 #define SXN_MAX_RECVS 8          /* grouped receives per irecv (maxRecvs) */
 #define SXN_HANDLE_MAGIC 0x53584e43u /* "SXNC" */
-#define SXN_WIRE_VERSION 1u
+#define SXN_WIRE_VERSION 2u /* 2: the hello carries the traffic class */
 #define SXN_CQE 1024
 #define SXN_SEND_REQS (SXN_MAX_REQUESTS * SXN_MAX_RECVS)
 #define SXN_RECV_WRS (SXN_MAX_REQUESTS * SXN_MAX_RECVS)
@@ -101,7 +101,9 @@ struct sxn_hello {
 	uint8_t ip[16];
 	uint64_t fifo_addr;
 	uint32_t fifo_rkey;
-	uint32_t pad2;
+	/* connect's: the connection's traffic class (both QPs send with
+	 * it, as NCCL's IB transport does); SXN_TRAFFIC_CLASS_UNDEF: none */
+	int32_t traffic_class;
 } __attribute__((packed));
 
 struct sxn_dev {
@@ -124,6 +126,7 @@ enum sxn_stage { ST_START, ST_CONNECTING, ST_SEND, ST_RECV, ST_DONE };
 
 struct sxn_conn {
 	int fd;
+	int traffic_class; /* the connection's (net_connect, net_accept) */
 	enum sxn_stage stage;
 	size_t off;
 	struct sxn_hello out, in;
@@ -140,11 +143,14 @@ struct sxn_handle {
 	uint16_t port; /* network order */
 	uint16_t pad;
 	struct sxn_conn *stage;
+	int32_t traffic_class; /* the listener's: for a connector with none */
 };
+_Static_assert(sizeof(struct sxn_handle) <= SXN_HANDLE_MAXSIZE, "NCCL_NET_HANDLE_MAXSIZE");
 
 struct sxn_listen {
 	struct sxn_dev *dev;
 	int fd;
+	int traffic_class; /* v11+: the listening communicator's */
 	struct sxn_conn *pending;
 };
 
@@ -180,6 +186,10 @@ struct sxn_req {
 	uint64_t seq;
 	int sizes[SXN_MAX_RECVS];
 	uint32_t posted[SXN_MAX_RECVS]; /* receive: the buffer sizes advertised */
+	/* Profiler events open (bit j: receive j, or the send) and their
+	 * handles, which the stops pass back. */
+	uint8_t prof;
+	void *ev[SXN_MAX_RECVS];
 };
 
 struct sxn_comm {
@@ -208,6 +218,8 @@ struct sxn_comm {
 static void stats_dump(struct sxn_dev *d, unsigned int scopes, uint32_t qpn);
 
 static sxn_logger_fn sxn_logger;
+/* v10+: NCCL's ncclProfilerCallback_t, the same function on every init */
+static sxn_profiler_fn sxn_profiler;
 static struct sxn_dev *sxn_devs;
 static int sxn_ndevs;
 static bool sxn_eal_up;
@@ -297,6 +309,7 @@ dev_open(struct sxn_dev *d, const char *port)
 	const char *ip = getenv("SCALEX_NCCL_IP"), *rel = getenv("SCALEX_NCCL_REL");
 	const char *mtu = getenv("SCALEX_NCCL_MTU"), *seed = getenv("SCALEX_NCCL_SEED");
 	const char *speed = getenv("SCALEX_NCCL_SPEED_MBPS");
+	const char *pcap = getenv("SCALEX_NCCL_PCAP");
 	struct in_addr a;
 
 	sx_context_attr_init(&attr);
@@ -310,6 +323,8 @@ dev_open(struct sxn_dev *d, const char *port)
 	memcpy(attr.ip, &a, 4);
 	if (mtu != NULL)
 		attr.mtu = (uint32_t)strtoul(mtu, NULL, 10);
+	if (pcap != NULL && *pcap != '\0')
+		attr.pcap_path = pcap; /* every frame sent and received, pcapng */
 	if (seed != NULL)
 		attr.fault_seed = strtoull(seed, NULL, 0);
 	if (env_fault("SCALEX_NCCL_FAULT_TX", &attr.fault_tx) < 0 ||
@@ -353,7 +368,8 @@ net_init(sxn_logger_fn logger, sxn_profiler_fn profiler)
 
 	pthread_mutex_lock(&sxn_init_lock);
 	sxn_logger = logger;
-	(void)profiler; /* v10+: the plugin records no profiler events of its own */
+	if (profiler != NULL)
+		sxn_profiler = profiler;
 	if (sxn_devs != NULL)
 		goto cleanup;
 	/* Not configured: init fails, and NCCL falls back on another network
@@ -467,8 +483,16 @@ set_nonblock(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+/* NCCL_NET_TRAFFIC_CLASS_UNDEF, or an IP traffic class (IPv4 ToS, IPv6
+ * traffic class) as NCCL_IB_TC and the GRH's traffic_class take it. */
+static bool
+traffic_class_ok(int tc)
+{
+	return tc == SXN_TRAFFIC_CLASS_UNDEF || (tc >= 0 && tc <= 255);
+}
+
 static int
-net_listen(int dev, void *handle, void **listen_comm)
+net_listen(int dev, int traffic_class, void *handle, void **listen_comm)
 {
 	const char *addr = getenv("SCALEX_NCCL_BOOT_ADDR");
 	struct sxn_handle *h = handle;
@@ -483,6 +507,7 @@ net_listen(int dev, void *handle, void **listen_comm)
 	if (l == NULL)
 		return SXN_SYSTEM_ERROR;
 	l->dev = &sxn_devs[dev];
+	l->traffic_class = traffic_class;
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	if (inet_pton(AF_INET, addr != NULL ? addr : "127.0.0.1", &sa.sin_addr) != 1) {
@@ -504,19 +529,33 @@ net_listen(int dev, void *handle, void **listen_comm)
 	h->magic = SXN_HANDLE_MAGIC;
 	h->ipv4 = sa.sin_addr.s_addr;
 	h->port = sa.sin_port;
+	h->traffic_class = traffic_class;
 	*listen_comm = l;
 	return SXN_SUCCESS;
 }
 
 static struct sxn_conn *
-conn_new(struct sxn_dev *d, int fd)
+conn_new(int fd, int traffic_class)
 {
 	struct sxn_conn *c = calloc(1, sizeof(*c));
-	struct sx_qp_init_attr qa;
 
 	if (c == NULL)
 		return NULL;
 	c->fd = fd;
+	c->traffic_class = traffic_class;
+	return c;
+}
+
+/*
+ * The connection's CQ and QP. A traffic class sets the QP's DSCP (its top
+ * six bits, RFC 2474); the two ECN bits stay the transport's (ECT(0) on
+ * data, as a RoCE NIC with ECN on sends whatever the GRH traffic class).
+ */
+static int
+conn_qp(struct sxn_dev *d, struct sxn_conn *c)
+{
+	struct sx_qp_init_attr qa;
+
 	c->cq = sx_create_cq(d->ctx, SXN_CQE);
 	memset(&qa, 0, sizeof(qa));
 	qa.send_cq = c->cq;
@@ -527,15 +566,20 @@ conn_new(struct sxn_dev *d, int fd)
 	qa.retry_cnt = 7;
 	qa.rnr_retry = 7;
 	qa.timeout_us = d->timeout_us;
+	if (c->traffic_class != SXN_TRAFFIC_CLASS_UNDEF) {
+		qa.dscp = (uint8_t)(c->traffic_class >> 2);
+		qa.set_dscp = 1;
+	}
 	if (c->cq != NULL)
 		c->qp = sx_create_qp(d->pd, &qa);
 	if (c->qp == NULL) {
+		WARN("QP: %s", strerror(errno));
 		if (c->cq != NULL)
 			sx_destroy_cq(c->cq);
-		free(c);
-		return NULL;
+		c->cq = NULL;
+		return -ENOMEM;
 	}
-	return c;
+	return 0;
 }
 
 static void
@@ -566,13 +610,15 @@ hello_fill(struct sxn_hello *m, struct sx_qp *qp)
 	memcpy(m->mac, ep.mac, 6);
 	m->ip_version = ep.ip_version;
 	memcpy(m->ip, ep.ip, 16);
+	m->traffic_class = SXN_TRAFFIC_CLASS_UNDEF;
 }
 
 static int
 hello_endpoint(const struct sxn_hello *m, struct sx_qp_endpoint *ep)
 {
 	if (ntohl(m->magic) != SXN_HANDLE_MAGIC || ntohl(m->version) != SXN_WIRE_VERSION ||
-	    (m->ip_version != 4 && m->ip_version != 6))
+	    (m->ip_version != 4 && m->ip_version != 6) ||
+	    !traffic_class_ok((int32_t)ntohl((uint32_t)m->traffic_class)))
 		return -EPROTO;
 	memset(ep, 0, sizeof(*ep));
 	ep->qpn = ntohl(m->qpn);
@@ -679,7 +725,8 @@ conn_abort(struct sxn_conn *c)
 }
 
 static int
-net_connect(int dev, void *handle, void **send_comm, struct sxn_dev_handle_v8 **send_dev)
+net_connect(int dev, int traffic_class, void *handle, void **send_comm,
+	    struct sxn_dev_handle_v8 **send_dev)
 {
 	struct sxn_handle *h = handle;
 	struct sx_qp_endpoint ep;
@@ -689,8 +736,13 @@ net_connect(int dev, void *handle, void **send_comm, struct sxn_dev_handle_v8 **
 
 	(void)send_dev;
 	*send_comm = NULL;
-	if (dev < 0 || dev >= sxn_ndevs || h->magic != SXN_HANDLE_MAGIC)
+	if (dev < 0 || dev >= sxn_ndevs || h->magic != SXN_HANDLE_MAGIC ||
+	    !traffic_class_ok(h->traffic_class))
 		return SXN_INVALID_ARGUMENT;
+	/* The connection's class: this communicator's, else the listener's
+	 * (accept applies the same rule, so both QPs agree). */
+	if (traffic_class == SXN_TRAFFIC_CLASS_UNDEF)
+		traffic_class = h->traffic_class;
 	d = &sxn_devs[dev];
 	dev_lock(d);
 	c = h->stage;
@@ -704,13 +756,17 @@ net_connect(int dev, void *handle, void **send_comm, struct sxn_dev_handle_v8 **
 			ret = SXN_SYSTEM_ERROR;
 			goto cleanup;
 		}
-		c = conn_new(d, fd);
+		c = conn_new(fd, traffic_class);
 		if (c == NULL) {
 			close(fd);
 			ret = SXN_SYSTEM_ERROR;
 			goto cleanup;
 		}
 		h->stage = c;
+		if (conn_qp(d, c) < 0) {
+			ret = SXN_SYSTEM_ERROR;
+			goto fail;
+		}
 		memset(&sa, 0, sizeof(sa));
 		sa.sin_family = AF_INET;
 		sa.sin_addr.s_addr = h->ipv4;
@@ -742,6 +798,7 @@ net_connect(int dev, void *handle, void **send_comm, struct sxn_dev_handle_v8 **
 		hello_fill(&c->out, c->qp);
 		c->out.fifo_addr = htobe64((uint64_t)(uintptr_t)c->comm->fifo);
 		c->out.fifo_rkey = htonl(c->comm->fifo_mr->rkey);
+		c->out.traffic_class = (int32_t)htonl((uint32_t)c->traffic_class);
 		c->stage = ST_SEND;
 	}
 	if (c->stage == ST_SEND) {
@@ -799,16 +856,11 @@ net_accept(void *listen_comm, void **recv_comm, struct sxn_dev_handle_v8 **recv_
 			}
 			goto cleanup;
 		}
-		c = conn_new(d, fd);
+		c = conn_new(fd, l->traffic_class);
 		if (c == NULL) {
 			close(fd);
 			ret = SXN_SYSTEM_ERROR;
 			goto cleanup;
-		}
-		c->comm = comm_new(d, c, false);
-		if (c->comm == NULL) {
-			ret = SXN_SYSTEM_ERROR;
-			goto fail;
 		}
 		l->pending = c;
 		c->stage = ST_RECV;
@@ -819,8 +871,21 @@ net_accept(void *listen_comm, void **recv_comm, struct sxn_dev_handle_v8 **recv_
 			goto io_fail;
 		if (r == 0)
 			goto cleanup;
-		if (hello_endpoint(&c->in, &ep) < 0 || sx_qp_connect(c->qp, &ep) < 0 ||
-		    post_recvs(c->comm, SXN_RECV_WRS) < 0) {
+		if (hello_endpoint(&c->in, &ep) < 0) {
+			WARN("accept: bad hello from the peer");
+			ret = SXN_REMOTE_ERROR;
+			goto fail;
+		}
+		/* The QP waits for the hello: the connecting side's class is the
+		 * connection's, as in NCCL's IB transport (the listener's own
+		 * when the peer has none). */
+		if ((int32_t)ntohl((uint32_t)c->in.traffic_class) != SXN_TRAFFIC_CLASS_UNDEF)
+			c->traffic_class = (int32_t)ntohl((uint32_t)c->in.traffic_class);
+		if (conn_qp(d, c) < 0 || (c->comm = comm_new(d, c, false)) == NULL) {
+			ret = SXN_SYSTEM_ERROR;
+			goto fail;
+		}
+		if (sx_qp_connect(c->qp, &ep) < 0 || post_recvs(c->comm, SXN_RECV_WRS) < 0) {
 			WARN("accept: bad hello from the peer");
 			ret = SXN_REMOTE_ERROR;
 			goto fail;
@@ -828,6 +893,7 @@ net_accept(void *listen_comm, void **recv_comm, struct sxn_dev_handle_v8 **recv_
 		c->comm->remote_fifo = be64toh(c->in.fifo_addr);
 		c->comm->remote_rkey = ntohl(c->in.fifo_rkey);
 		hello_fill(&c->out, c->qp);
+		c->out.traffic_class = (int32_t)htonl((uint32_t)c->traffic_class);
 		c->stage = ST_SEND;
 	}
 	r = io_step(c, &c->out, sizeof(c->out), true);
@@ -1102,6 +1168,53 @@ comm_progress(struct sxn_comm *m)
 	}
 }
 
+/*
+ * Profiler events (v10+), as NCCL's own transports emit them: one per
+ * isend and per receive of an irecv, started when the request is posted
+ * (the irecv's FIFO write, the isend's RDMA WRITE), stopped by the test()
+ * that reports it done; only with NCCL's callback and a profiler handle
+ * for that request (NCCL passes NULL when no profiler wants net events).
+ */
+static void
+prof_start(struct sxn_comm *m, struct sxn_req *r, int j, void *phandle, int op, int tag,
+	   size_t length)
+{
+	/* NCCL's callback hands it to the profiler's startEvent, which reads
+	 * it then: the call's lifetime is enough (NCCL's socket transport
+	 * passes one on its stack too). */
+	struct sxn_profiler_descr_v1 pd;
+
+	if (sxn_profiler == NULL || phandle == NULL)
+		return;
+	memset(&pd, 0, sizeof(pd));
+	pd.type = SXN_PROFILE_QP;
+	pd.qp.device = (int)(m->dev - sxn_devs);
+	pd.qp.qpn = sx_qp_num(m->qp);
+	pd.qp.op = op;
+	pd.qp.tag = tag;
+	pd.qp.length = length;
+	pd.qp.seq = r->seq;
+	r->ev[j] = NULL;
+	if (sxn_profiler(&r->ev[j], SXN_PROFILER_NET_EVENT_START, phandle,
+			 (int64_t)SXN_PROFILER_PLUGIN_ID, &pd) != SXN_SUCCESS) {
+		WARN("profiler: start of a %s event failed; not recorded",
+		     op == SXN_PROFILE_OP_SEND ? "send" : "receive");
+		return;
+	}
+	r->prof |= (uint8_t)(1u << j);
+}
+
+static void
+prof_stop(struct sxn_req *r)
+{
+	int j;
+
+	for (j = 0; r->prof != 0 && j < SXN_MAX_RECVS; j++)
+		if (r->prof & (1u << j))
+			sxn_profiler(&r->ev[j], SXN_PROFILER_NET_EVENT_STOP, NULL, 0, NULL);
+	r->prof = 0;
+}
+
 static struct sxn_req *
 send_req_get(struct sxn_comm *m)
 {
@@ -1119,7 +1232,8 @@ send_req_get(struct sxn_comm *m)
 }
 
 static int
-net_isend(void *send_comm, void *data, size_t size, int tag, void *mhandle, void **request)
+net_isend(void *send_comm, void *data, size_t size, int tag, void *mhandle, void *phandle,
+	  void **request)
 {
 	struct sxn_comm *m = send_comm;
 	struct sxn_fifo *slot;
@@ -1194,7 +1308,9 @@ net_isend(void *send_comm, void *data, size_t size, int tag, void *mhandle, void
 	req->kind = REQ_SEND;
 	req->comm = m;
 	req->n = 1;
+	req->seq = m->seq;
 	req->sizes[0] = (int)size;
+	prof_start(m, req, 0, phandle, SXN_PROFILE_OP_SEND, tag, size);
 	m->slot_used |= (uint8_t)(1u << j);
 	if (++m->slot_posted == n) {
 		m->slot_posted = 0;
@@ -1209,7 +1325,7 @@ cleanup:
 
 static int
 net_irecv(void *recv_comm, int n, void **data, const size_t *sizes, int *tags, void **mhandles,
-	  void **request)
+	  void **phandles, void **request)
 {
 	uint8_t *cpu[SXN_MAX_RECVS];
 	struct sxn_comm *m = recv_comm;
@@ -1278,6 +1394,8 @@ net_irecv(void *recv_comm, int n, void **data, const size_t *sizes, int *tags, v
 	req->seq = m->seq;
 	for (j = 0; j < n; j++)
 		req->posted[j] = (uint32_t)sizes[j];
+	for (j = 0; phandles != NULL && j < n; j++)
+		prof_start(m, req, j, phandles[j], SXN_PROFILE_OP_RECV, tags[j], sizes[j]);
 	m->seq++;
 	*request = req;
 cleanup:
@@ -1314,6 +1432,7 @@ net_test(void *request, int *done, int *sizes)
 		if (sizes != NULL)
 			for (j = 0; j < r->n; j++)
 				sizes[j] = r->sizes[j];
+		prof_stop(r);
 		r->kind = REQ_FREE;
 		r->done = false;
 	} else if (m->failed) {
@@ -1328,11 +1447,17 @@ close_comm(void *comm)
 {
 	struct sxn_comm *m = comm;
 	struct sxn_dev *d;
+	int i;
 
 	if (m == NULL)
 		return SXN_SUCCESS;
 	d = m->dev;
 	dev_lock(d);
+	/* requests NCCL abandoned (an aborted communicator): their events end */
+	for (i = 0; i < SXN_MAX_REQUESTS; i++)
+		prof_stop(&m->recv_reqs[i]);
+	for (i = 0; i < SXN_SEND_REQS; i++)
+		prof_stop(&m->send_reqs[i]);
 	stats_dump(d, 1u << SX_STATS_QP, sx_qp_num(m->qp));
 	comm_free(m);
 	d->ncomms--;
@@ -1376,10 +1501,18 @@ static int
 v11_init(void **ctx, uint64_t comm_id, struct sxn_comm_config *config, sxn_logger_fn logger,
 	 sxn_profiler_fn profiler)
 {
+	int tc = config != NULL ? config->traffic_class : SXN_TRAFFIC_CLASS_UNDEF;
 	struct sxn_ctx *c;
 	int ret;
 
 	*ctx = NULL;
+	if (!traffic_class_ok(tc)) {
+		if (logger != NULL)
+			sxn_logger = logger;
+		WARN("init: trafficClass %d out of range: NCCL_NET_TRAFFIC_CLASS_UNDEF (-1) or "
+		     "an IP traffic class 0..255 (DSCP << 2)", tc);
+		return SXN_INVALID_ARGUMENT;
+	}
 	ret = net_init(logger, profiler);
 	if (ret != SXN_SUCCESS)
 		return ret;
@@ -1387,10 +1520,9 @@ v11_init(void **ctx, uint64_t comm_id, struct sxn_comm_config *config, sxn_logge
 	if (c == NULL)
 		return SXN_SYSTEM_ERROR;
 	c->comm_id = comm_id;
-	c->traffic_class = config != NULL ? config->traffic_class : SXN_TRAFFIC_CLASS_UNDEF;
-	if (c->traffic_class != SXN_TRAFFIC_CLASS_UNDEF)
-		INFO("comm %#lx: traffic class %d not applied: the DSCP is per port",
-		     (unsigned long)comm_id, c->traffic_class);
+	c->traffic_class = tc;
+	if (tc != SXN_TRAFFIC_CLASS_UNDEF)
+		INFO("comm %#lx: traffic class %d (DSCP %d)", (unsigned long)comm_id, tc, tc >> 2);
 	*ctx = c;
 	return SXN_SUCCESS;
 }
@@ -1479,25 +1611,47 @@ static int
 v10_connect(int dev, struct sxn_comm_config *config, void *handle, void **send_comm,
 	    struct sxn_dev_handle_v8 **send_dev)
 {
-	if (config != NULL && config->traffic_class != SXN_TRAFFIC_CLASS_UNDEF)
-		INFO("connect: traffic class %d not applied: the DSCP is per port",
-		     config->traffic_class);
-	return net_connect(dev, handle, send_comm, send_dev);
+	int tc = config != NULL ? config->traffic_class : SXN_TRAFFIC_CLASS_UNDEF;
+
+	*send_comm = NULL;
+	if (!traffic_class_ok(tc)) {
+		WARN("connect: trafficClass %d out of range: NCCL_NET_TRAFFIC_CLASS_UNDEF (-1) or "
+		     "an IP traffic class 0..255 (DSCP << 2)", tc);
+		return SXN_INVALID_ARGUMENT;
+	}
+	return net_connect(dev, tc, handle, send_comm, send_dev);
+}
+
+static int
+v8_listen(int dev, void *handle, void **listen_comm)
+{
+	return net_listen(dev, SXN_TRAFFIC_CLASS_UNDEF, handle, listen_comm);
+}
+
+static int
+v8_connect(int dev, void *handle, void **send_comm, struct sxn_dev_handle_v8 **send_dev)
+{
+	return net_connect(dev, SXN_TRAFFIC_CLASS_UNDEF, handle, send_comm, send_dev);
 }
 
 static int
 v11_listen(void *ctx, int dev, void *handle, void **listen_comm)
 {
-	(void)ctx; /* one port serves every communicator */
-	return net_listen(dev, handle, listen_comm);
+	/* one port serves every communicator; the class is per connection */
+	const struct sxn_ctx *c = ctx;
+
+	return net_listen(dev, c != NULL ? c->traffic_class : SXN_TRAFFIC_CLASS_UNDEF, handle,
+			  listen_comm);
 }
 
 static int
 v11_connect(void *ctx, int dev, void *handle, void **send_comm,
 	    struct sxn_dev_handle_v8 **send_dev)
 {
-	(void)ctx;
-	return net_connect(dev, handle, send_comm, send_dev);
+	const struct sxn_ctx *c = ctx;
+
+	return net_connect(dev, c != NULL ? c->traffic_class : SXN_TRAFFIC_CLASS_UNDEF, handle,
+			   send_comm, send_dev);
 }
 
 static int
@@ -1506,7 +1660,7 @@ v8_isend(void *send_comm, void *data, int size, int tag, void *mhandle, void **r
 	*request = NULL;
 	if (size < 0)
 		return SXN_INVALID_ARGUMENT;
-	return net_isend(send_comm, data, (size_t)size, tag, mhandle, request);
+	return net_isend(send_comm, data, (size_t)size, tag, mhandle, NULL, request);
 }
 
 static int
@@ -1524,31 +1678,27 @@ v8_irecv(void *recv_comm, int n, void **data, int *sizes, int *tags, void **mhan
 			return SXN_INVALID_ARGUMENT;
 		wide[j] = (size_t)sizes[j];
 	}
-	return net_irecv(recv_comm, n, data, wide, tags, mhandles, request);
+	return net_irecv(recv_comm, n, data, wide, tags, mhandles, NULL, request);
 }
 
 static int
 v9_irecv(void *recv_comm, int n, void **data, size_t *sizes, int *tags, void **mhandles,
 	 void **request)
 {
-	return net_irecv(recv_comm, n, data, sizes, tags, mhandles, request);
+	return net_irecv(recv_comm, n, data, sizes, tags, mhandles, NULL, request);
 }
 
-/* The profiler handles: the plugin records no events of its own. */
 static int
-v10_isend(void *send_comm, void *data, size_t size, int tag, void *mhandle, void *phandle,
-	  void **request)
+v9_isend(void *send_comm, void *data, size_t size, int tag, void *mhandle, void **request)
 {
-	(void)phandle;
-	return net_isend(send_comm, data, size, tag, mhandle, request);
+	return net_isend(send_comm, data, size, tag, mhandle, NULL, request);
 }
 
 static int
 v10_irecv(void *recv_comm, int n, void **data, size_t *sizes, int *tags, void **mhandles,
 	  void **phandles, void **request)
 {
-	(void)phandles;
-	return net_irecv(recv_comm, n, data, sizes, tags, mhandles, request);
+	return net_irecv(recv_comm, n, data, sizes, tags, mhandles, phandles, request);
 }
 
 /* ASan pads globals with redzones, which would make the exported symbols
@@ -1579,8 +1729,8 @@ SXN_EXPORT const struct sxn_net_v8 ncclNetPlugin_v8 = {
 	SXN_COMMON_SLOTS,
 	.init = v8_init,
 	.get_properties = v8_get_properties,
-	.listen = net_listen,
-	.connect = net_connect,
+	.listen = v8_listen,
+	.connect = v8_connect,
 	.isend = v8_isend,
 	.irecv = v8_irecv,
 };
@@ -1589,9 +1739,9 @@ SXN_EXPORT const struct sxn_net_v9 ncclNetPlugin_v9 = {
 	SXN_COMMON_SLOTS,
 	.init = v8_init,
 	.get_properties = v9_get_properties,
-	.listen = net_listen,
-	.connect = net_connect,
-	.isend = net_isend,
+	.listen = v8_listen,
+	.connect = v8_connect,
+	.isend = v9_isend,
 	.irecv = v9_irecv,
 	.make_vdevice = NULL,
 };
@@ -1600,9 +1750,9 @@ SXN_EXPORT const struct sxn_net_v10 ncclNetPlugin_v10 = {
 	SXN_COMMON_SLOTS,
 	.init = v10_init,
 	.get_properties = v9_get_properties,
-	.listen = net_listen,
+	.listen = v8_listen,
 	.connect = v10_connect,
-	.isend = v10_isend,
+	.isend = net_isend,
 	.irecv = v10_irecv,
 	.make_vdevice = NULL,
 };
@@ -1613,7 +1763,7 @@ SXN_EXPORT const struct sxn_net_v11 ncclNetPlugin_v11 = {
 	.get_properties = v11_get_properties,
 	.listen = v11_listen,
 	.connect = v11_connect,
-	.isend = v10_isend,
+	.isend = net_isend,
 	.irecv = v10_irecv,
 	.make_vdevice = NULL,
 	.finalize = v11_finalize,
@@ -1626,7 +1776,7 @@ SXN_EXPORT const struct sxn_net_v12 ncclNetPlugin_v12 = {
 	.get_properties = net_get_properties,
 	.listen = v11_listen,
 	.connect = v11_connect,
-	.isend = v10_isend,
+	.isend = net_isend,
 	.irecv = v10_irecv,
 	.make_vdevice = NULL,
 	.finalize = v11_finalize,

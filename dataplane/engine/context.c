@@ -432,6 +432,10 @@ sx_create_qp(struct sx_pd *pd, const struct sx_qp_init_attr *attr)
 		errno = EINVAL;
 		return NULL;
 	}
+	if (attr->set_dscp > 1 || attr->dscp > 63) {
+		errno = EINVAL;
+		return NULL;
+	}
 	qpn = sx_engine_alloc_qpn(&ctx->engine);
 	if (qpn == 0) {
 		errno = ENOSPC;
@@ -450,6 +454,8 @@ sx_create_qp(struct sx_pd *pd, const struct sx_qp_init_attr *attr)
 		return NULL;
 	}
 	sx_engine_add_qp(&ctx->engine, qp);
+	if (attr->set_dscp)
+		ctx->engine.eqp[qpn - SX_QPN_BASE].dscp = attr->dscp;
 	pd->nqp++;
 	ctx->nqp++;
 	return qp;

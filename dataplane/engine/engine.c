@@ -85,6 +85,7 @@ sx_engine_add_qp(struct sx_engine *e, struct sx_qp *qp)
 {
 	e->qps[qp->qpn - SX_QPN_BASE] = qp;
 	memset(&e->eqp[qp->qpn - SX_QPN_BASE], 0, sizeof(struct sx_eqp));
+	e->eqp[qp->qpn - SX_QPN_BASE].dscp = -1;
 	if (qp->qpn - SX_QPN_BASE >= e->nslots)
 		e->nslots = qp->qpn - SX_QPN_BASE + 1;
 }
@@ -186,7 +187,12 @@ build_frame(struct sx_engine *e, struct sx_qp *qp, struct sx_txd *d, struct sx_f
 	h->vlan_tci = (uint16_t)((h->bth.opcode == SX_OP_CNP ? e->cnp_pcp : e->pcp) << 13 |
 				 e->vlan_id);
 	h->ip_version = e->ip_version;
-	h->tos = h->bth.opcode == SX_OP_CNP ? e->cnp_tos : e->tos;
+	if (h->bth.opcode == SX_OP_CNP)
+		h->tos = e->cnp_tos;
+	else if (e->eqp[qp->qpn - SX_QPN_BASE].dscp >= 0) /* sx_qp_init_attr.set_dscp */
+		h->tos = (uint8_t)(e->eqp[qp->qpn - SX_QPN_BASE].dscp << 2 | (e->tos & 3));
+	else
+		h->tos = e->tos;
 	h->ttl = 64;
 	/* DF is set, so the ID identifies no fragments (RFC 6864 4.1): zero,
 	 * never what the descriptor's stack memory held. */

@@ -33,6 +33,7 @@ struct sx_eqp {
 	struct sx_wheel_entry pace; /* first: the entry is the slot */
 	uint64_t next_tx_ns;        /* pacing: the QP's next data may leave then */
 	bool backlogged;            /* had data waiting since next_tx_ns: pacing credit */
+	int16_t dscp;               /* the QP's own DSCP (set_dscp); -1: the engine's tos */
 };
 
 struct sx_engine_stats {

@@ -192,6 +192,12 @@ struct sx_qp_init_attr {
 	 *  window_budget_bytes: sx_create_qp() fails with ENOBUFS beyond it.
 	 *  0: 1024 (docs/transport.md, Windows). */
 	uint32_t max_inflight_pkts;
+	/** set_dscp 1: this QP's packets (data and ACKs; CNPs keep the
+	 *  context's cnp_dscp) carry DSCP @c dscp (0..63, RFC 2474) in place
+	 *  of the context's dscp; the ECN bits stay the transport's. For
+	 *  per-connection classes (NCCL's trafficClass). 0: the context's. */
+	uint8_t dscp;
+	uint8_t set_dscp;
 };
 
 /** Fault injection on one direction of a port: probabilities in [0, 1]. */

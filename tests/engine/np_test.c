@@ -3,8 +3,10 @@
  * The notification point on the wire: with a VLAN configured, data and ACKs
  * carry the data priority and CNPs carry DCQCN's cnp_802p_prio and
  * cnp_dscp, set live through the CC table (the engine reads the typed
- * struct sx_cc_np, not parameter names). Frames are read back with the
- * wire parser as the receiver's port hands them over.
+ * struct sx_cc_np, not parameter names). A QP with its own DSCP
+ * (sx_qp_init_attr.set_dscp) sends its ACKs with it, ECN-capable as ever,
+ * and its CNPs still in cnp_dscp. Frames are read back with the wire
+ * parser as the receiver's port hands them over.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -24,7 +26,7 @@ struct recorder {
 	struct sx_port port;
 	struct sx_port *inner;
 	unsigned int cnps, cnp_bad, others, other_bad;
-	uint8_t want_cnp_pcp, want_cnp_dscp, want_pcp;
+	uint8_t want_cnp_pcp, want_cnp_dscp, want_pcp, want_dscp;
 	uint16_t want_vid;
 };
 
@@ -47,7 +49,8 @@ rec_rx(struct sx_port *p, struct sx_frame *f, uint16_t n)
 		} else {
 			r->others++;
 			r->other_bad += (pkt.vlan_tci >> 13) != r->want_pcp ||
-					(pkt.vlan_tci & 0xfff) != r->want_vid;
+					(pkt.vlan_tci & 0xfff) != r->want_vid ||
+					pkt.tos >> 2 != r->want_dscp || (pkt.tos & 3) != SX_ECN_ECT0;
 		}
 	}
 	return got;
@@ -133,6 +136,7 @@ cnps_take_their_own_priority(void **state)
 	rec->want_pcp = 3;
 	rec->want_cnp_pcp = 5;
 	rec->want_cnp_dscp = 46;
+	rec->want_dscp = 10; /* side 1's QP's own (its ACKs) */
 	p[0] = &rec->port;
 	for (s = 0; s < 2; s++) {
 		struct sx_context_attr attr;
@@ -152,6 +156,19 @@ cnps_take_their_own_priority(void **state)
 		qa.max_send_wr = 16;
 		qa.max_recv_wr = 16;
 		qa.retry_cnt = 7;
+		if (s == 1) {
+			/* out of range: refused */
+			qa.set_dscp = 1;
+			qa.dscp = 64;
+			errno = 0;
+			assert_null(sx_create_qp(pd[s], &qa));
+			assert_int_equal(errno, EINVAL);
+			qa.set_dscp = 2;
+			qa.dscp = 10;
+			assert_null(sx_create_qp(pd[s], &qa));
+			assert_int_equal(errno, EINVAL);
+			qa.set_dscp = 1;
+		}
 		qp[s] = sx_create_qp(pd[s], &qa);
 		assert_non_null(qp[s]);
 		sx_qp_local(qp[s], &ep[s]);

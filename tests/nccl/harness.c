@@ -25,6 +25,21 @@
  * from the plugin. --bench: rank 1 streams to rank 0 only and prints MB/s.
  *
  * Faults: SCALEX_NCCL_FAULT_TX/RX set from --fault-tx/--fault-rx.
+ *
+ * --traffic-class C: the communicator's ncclNetCommConfig_t.trafficClass
+ * (v10: connect's config; v11+: init's), and --pcap-dir D keeps each
+ * rank's capture (D/rank0.pcapng, D/rank1.pcapng; SCALEX_NCCL_PCAP) for
+ * tclass.sh to read the DSCP with tshark. Out-of-range classes must fail.
+ * --traffic-class-rank0: rank 1's communicator has none, so its outgoing
+ * connection takes rank 0's class from the listener, and rank 0's
+ * connection carries its class to rank 1's QP in the handshake.
+ *
+ * --profile (v10+): init gets a recording profiler callback, and two of
+ * every three messages (isend, and each receive of an irecv) a profiler
+ * handle; each such request must see exactly one start, when it is posted,
+ * with the size, tag and direction it was posted with, and one stop, inside
+ * the test() that reports it done; the others none. Without --profile the
+ * callback fails the run if it is called at all.
  * Exit 0 only if both ranks passed.
  */
 #include <dlfcn.h>
@@ -92,6 +107,13 @@ _Static_assert(offsetof(struct sxn_props_v12, max_multi_request_size) == 120, "v
 _Static_assert(offsetof(struct sxn_props_v12, rail_id) == 124, "railId offset");
 _Static_assert(offsetof(struct sxn_props_v12, plane_id) == 126, "planeId offset");
 _Static_assert(sizeof(struct sxn_comm_config) == 4, "ncclNetCommConfig_t size");
+/* scalex's profiler descriptor v1 (docs/integrations.md), the layout a
+ * profiler plugin decodes: type at 0, then the qp struct at 8 (its size_t
+ * aligns it): device 8, qpn 12, op 16, tag 20, length 24, seq 32 = 40. */
+_Static_assert(sizeof(struct sxn_profiler_descr_v1) == 40, "profiler descriptor size");
+_Static_assert(offsetof(struct sxn_profiler_descr_v1, qp.qpn) == 12, "descriptor qpn");
+_Static_assert(offsetof(struct sxn_profiler_descr_v1, qp.length) == 24, "descriptor length");
+_Static_assert(offsetof(struct sxn_profiler_descr_v1, qp.seq) == 32, "descriptor seq");
 
 #define MAX_RECVS 8
 #define MAX_WINDOW 32 /* NCCL_NET_MAX_REQUESTS of every NCCL that loads v8+ but 2.19 */
@@ -114,11 +136,16 @@ struct opts {
 	/* the plugin was built with -Dnccl_dmabuf=true: traffic buffers are
 	 * registered with regMrDmaBuf (see buf_new) */
 	bool dmabuf;
+	bool profile;
+	bool tc_rank0;
+	int traffic_class;
+	const char *pcap_dir;
 };
 
 static struct opts o = {
 	.rel = "sr", .window = SXN_V8_MAX_REQUESTS, .iters = 300, .max_size = 256 * 1024,
 	.timeout_s = 60, .bench_size = 1 << 20, .bench_iters = 2000, .version = 12,
+	.traffic_class = SXN_TRAFFIC_CLASS_UNDEF,
 };
 static int me;
 /* Fill and check payload bytes (off in the timed benchmark phase only:
@@ -413,10 +440,10 @@ api_listen(void *handle, void **lcomm)
 }
 
 static int
-api_connect(int dev, void *handle, void **scomm, struct sxn_dev_handle_v8 **dh)
+api_connect_tc(int dev, int tc, void *handle, void **scomm, struct sxn_dev_handle_v8 **dh)
 {
-	/* v10: a non-default traffic class is accepted (and not applied) */
-	struct sxn_comm_config cfg = {.traffic_class = 3};
+	/* v10: the traffic class comes with each connect */
+	struct sxn_comm_config cfg = {.traffic_class = tc};
 
 	if (n8 != NULL || n9 != NULL)
 		return n8 != NULL ? n8->connect(dev, handle, scomm, dh)
@@ -428,21 +455,28 @@ api_connect(int dev, void *handle, void **scomm, struct sxn_dev_handle_v8 **dh)
 }
 
 static int
-api_isend(void *scomm, void *data, size_t size, int tag, void *mh, void **req)
+api_connect(int dev, void *handle, void **scomm, struct sxn_dev_handle_v8 **dh)
+{
+	return api_connect_tc(dev, o.traffic_class, handle, scomm, dh);
+}
+
+static int
+api_isend(void *scomm, void *data, size_t size, int tag, void *mh, void *ph, void **req)
 {
 	if (n8 != NULL)
 		return n8->isend(scomm, data, (int)size, tag, mh, req);
 	if (n9 != NULL)
 		return n9->isend(scomm, data, size, tag, mh, req);
-	return n10 != NULL ? n10->isend(scomm, data, size, tag, mh, NULL, req)
-	       : n11 != NULL ? n11->isend(scomm, data, size, tag, mh, NULL, req)
-			     : n12->isend(scomm, data, size, tag, mh, NULL, req);
+	return n10 != NULL ? n10->isend(scomm, data, size, tag, mh, ph, req)
+	       : n11 != NULL ? n11->isend(scomm, data, size, tag, mh, ph, req)
+			     : n12->isend(scomm, data, size, tag, mh, ph, req);
 }
 
 /* NCCL passes NCCL_NET_OPTIONAL_RECV_COMPLETION in *req for LL receives:
  * the plugin must still return a request of its own. */
 static int
-api_irecv(void *rcomm, int n, void **data, const int *sizes, int *tags, void **mh, void **req)
+api_irecv(void *rcomm, int n, void **data, const int *sizes, int *tags, void **mh,
+	  void *const *phs, void **req)
 {
 	size_t wide[MAX_RECVS + 1];
 	int narrow[MAX_RECVS + 1], i, ret;
@@ -451,7 +485,7 @@ api_irecv(void *rcomm, int n, void **data, const int *sizes, int *tags, void **m
 	for (i = 0; i < n && i <= MAX_RECVS; i++) {
 		wide[i] = (size_t)sizes[i];
 		narrow[i] = sizes[i];
-		ph[i] = NULL;
+		ph[i] = phs != NULL ? phs[i] : NULL;
 	}
 	*req = SXN_OPTIONAL_RECV_COMPLETION;
 	if (n8 != NULL)
@@ -473,11 +507,108 @@ static int
 prof_stub(void **event, int type, void *phandle, int64_t plugin_id, void *ext)
 {
 	(void)event;
-	(void)type;
 	(void)phandle;
 	(void)plugin_id;
 	(void)ext;
-	die("the plugin called the profiler, which it does not use");
+	die("the plugin called the profiler (event type %d) though no request had a "
+	    "profiler handle", type);
+}
+
+/*
+ * The recording profiler. A request's profiler handle is its struct pev,
+ * holding what it was posted with; the plugin's start must name the same,
+ * in the scalex descriptor version 1 (plugin id: type "SX" 0x5358 in bits
+ * 16..31, version 1 in 0..15, plugins/profiler/README.md), and hand back
+ * the event handle that its stop then passes.
+ */
+#define PEV_MAGIC 0x70657631u
+#define PROF_PLUGIN_ID ((int64_t)0x5358 << 16 | 1)
+
+struct pev {
+	uint32_t magic;
+	int op; /* SXN_PROFILE_OP_SEND or _RECV */
+	int tag;
+	size_t length;
+	int starts, stops;
+	uint32_t qpn;
+};
+
+static bool prof_in_test; /* inside a test() call */
+static uint64_t prof_starts, prof_stops, prof_checked, prof_unhandled;
+
+static int
+prof_rec(void **event, int type, void *phandle, int64_t plugin_id, void *ext)
+{
+	const struct sxn_profiler_descr_v1 *d = ext;
+	struct pev *e;
+
+	if (type == SXN_PROFILER_NET_EVENT_START) {
+		e = phandle;
+		if (e == NULL || e->magic != PEV_MAGIC)
+			die("profiler start with a handle no request was given");
+		if (plugin_id != PROF_PLUGIN_ID)
+			die("profiler start: plugin id %#lx, expected %#lx", (unsigned long)plugin_id,
+			    (unsigned long)PROF_PLUGIN_ID);
+		if (e->starts != 0)
+			die("a second profiler start for one request");
+		if (d == NULL || d->type != SXN_PROFILE_QP || d->qp.op != e->op ||
+		    d->qp.tag != e->tag || d->qp.length != e->length || d->qp.device != 0 ||
+		    d->qp.qpn == 0)
+			die("profiler start: type %d op %d tag %d length %zu device %d qpn %u; "
+			    "posted op %d tag %d length %zu", d != NULL ? d->type : -1,
+			    d != NULL ? d->qp.op : -1, d != NULL ? d->qp.tag : -1,
+			    d != NULL ? d->qp.length : 0, d != NULL ? d->qp.device : -1,
+			    d != NULL ? d->qp.qpn : 0, e->op, e->tag, e->length);
+		e->starts++;
+		e->qpn = d->qp.qpn;
+		*event = e;
+		prof_starts++;
+		return SXN_SUCCESS;
+	}
+	if (type != SXN_PROFILER_NET_EVENT_STOP)
+		die("profiler event type %d", type);
+	e = event != NULL ? *event : NULL;
+	if (phandle != NULL || plugin_id != 0 || ext != NULL)
+		die("profiler stop with a handle, id or data");
+	if (e == NULL || e->magic != PEV_MAGIC || e->starts != 1 || e->stops != 0)
+		die("profiler stop of an event not started, or stopped twice");
+	if (!prof_in_test)
+		die("profiler stop outside test()");
+	e->stops++;
+	prof_stops++;
+	return SXN_SUCCESS;
+}
+
+/* A request's event record before it is posted: a handle for messages
+ * k % 3 != 2 (so grouped receives mix both), NULL for the others. */
+static void *
+pev_arm(struct pev *e, uint64_t k, int op, int tag, size_t length)
+{
+	memset(e, 0, sizeof(*e));
+	if (!o.profile || k % 3 == 2)
+		return NULL;
+	e->magic = PEV_MAGIC;
+	e->op = op;
+	e->tag = tag;
+	e->length = length;
+	return e;
+}
+
+/* After a post: started iff it was posted with a handle; after test():
+ * stopped iff test said done. */
+static void
+pev_check(const struct pev *e, bool posted, bool done, const char *what)
+{
+	if (e->magic != PEV_MAGIC) {
+		if (done)
+			prof_unhandled++;
+		return;
+	}
+	if (e->starts != (posted ? 1 : 0) || e->stops != (done ? 1 : 0))
+		die("%s: %d profiler starts and %d stops, expected %d and %d", what, e->starts,
+		    e->stops, posted ? 1 : 0, done ? 1 : 0);
+	if (done)
+		prof_checked++;
 }
 
 /* v8/v9: init(logger); v10: init(logger, profiler); v11+: init once per
@@ -487,11 +618,13 @@ init_once(void **ctx, uint64_t id, struct sxn_comm_config *cfg)
 {
 	if (n8 != NULL || n9 != NULL)
 		return n8 != NULL ? n8->init(logger) : n9->init(logger);
+	sxn_profiler_fn prof = o.profile ? prof_rec : prof_stub;
+
 	if (n10 != NULL)
-		return n10->init(logger, prof_stub);
+		return n10->init(logger, prof);
 	*ctx = NULL;
-	return n11 != NULL ? n11->init(ctx, id, cfg, logger, prof_stub)
-			   : n12->init(ctx, id, cfg, logger, prof_stub);
+	return n11 != NULL ? n11->init(ctx, id, cfg, logger, prof)
+			   : n12->init(ctx, id, cfg, logger, prof);
 }
 
 /* Not configured (no SCALEX_NCCL_PORT), init fails so that NCCL uses
@@ -500,7 +633,7 @@ init_once(void **ctx, uint64_t id, struct sxn_comm_config *cfg)
 static void
 api_init(void)
 {
-	struct sxn_comm_config cfg[2] = {{SXN_TRAFFIC_CLASS_UNDEF}, {5}};
+	struct sxn_comm_config cfg[2] = {{o.traffic_class}, {5}};
 	char *port = strdup(getenv("SCALEX_NCCL_PORT"));
 	int i;
 
@@ -514,6 +647,14 @@ api_init(void)
 		die("a failed init returned a context");
 	setenv("SCALEX_NCCL_PORT", port, 1);
 	free(port);
+	/* v11+: a traffic class past one byte, or below UNDEF, is refused */
+	for (i = 0; o.version >= 11 && i < 2; i++) {
+		struct sxn_comm_config bad = {i == 0 ? 256 : -2};
+
+		nctx[0] = (void *)1;
+		if (init_once(&nctx[0], 0x5c00, &bad) != SXN_INVALID_ARGUMENT || nctx[0] != NULL)
+			die("init with trafficClass %d did not fail", bad.traffic_class);
+	}
 	for (i = 0; i < (o.version >= 11 ? 2 : 1); i++) {
 		check_rc(init_once(&nctx[i], 0x5c00 + (uint64_t)i, &cfg[i]), "init");
 		if (o.version >= 11 && nctx[i] == NULL)
@@ -536,6 +677,7 @@ struct slot {
 	int n;
 	int tags[MAX_RECVS];
 	uint8_t *bufs[MAX_RECVS];
+	struct pev pe[MAX_RECVS]; /* --profile */
 	bool busy;
 };
 
@@ -556,16 +698,22 @@ bad_calls(const uint8_t *handle, void *scomm, void *rcomm)
 	comm = (void *)1;
 	if (api_connect(7, (void *)handle, &comm, NULL) == SXN_SUCCESS || comm != NULL)
 		die("connect to device 7 succeeded");
+	/* v10: the traffic class comes with connect, and is checked there */
+	comm = (void *)1;
+	if (o.version == 10 &&
+	    (api_connect_tc(0, 256, (void *)handle, &comm, NULL) != SXN_INVALID_ARGUMENT ||
+	     comm != NULL))
+		die("connect with trafficClass 256 did not fail");
 	for (i = 0; i <= MAX_RECVS; i++) {
 		data[i] = junk;
 		sizes[i] = 1;
 		tags[i] = i;
 		mh[i] = NULL;
 	}
-	if (api_irecv(rcomm, MAX_RECVS + 1, data, sizes, tags, mh, &req) == SXN_SUCCESS ||
+	if (api_irecv(rcomm, MAX_RECVS + 1, data, sizes, tags, mh, NULL, &req) == SXN_SUCCESS ||
 	    req != NULL)
 		die("irecv of %d > maxRecvs buffers succeeded", MAX_RECVS + 1);
-	if (api_irecv(rcomm, 1, data, sizes, tags, mh, &req) == SXN_SUCCESS || req != NULL)
+	if (api_irecv(rcomm, 1, data, sizes, tags, mh, NULL, &req) == SXN_SUCCESS || req != NULL)
 		die("irecv without a memory handle succeeded");
 	if (SLOT(reg_mr)(rcomm, junk, sizeof(junk), SXN_PTR_CUDA, &comm) == SXN_SUCCESS)
 		die("regMr of CUDA memory succeeded (the CPU reaches it only through a DMA-BUF)");
@@ -581,12 +729,12 @@ bad_calls(const uint8_t *handle, void *scomm, void *rcomm)
 	data[0] = buf + 4000;
 	sizes[0] = 200;
 	mh[0] = good;
-	if (api_irecv(rcomm, 1, data, sizes, tags, mh, &req) == SXN_SUCCESS || req != NULL)
+	if (api_irecv(rcomm, 1, data, sizes, tags, mh, NULL, &req) == SXN_SUCCESS || req != NULL)
 		die("irecv past the end of its registration succeeded");
-	if (api_isend(scomm, buf + 4000, 200, 0, good, &req) == SXN_SUCCESS || req != NULL)
+	if (api_isend(scomm, buf + 4000, 200, 0, good, NULL, &req) == SXN_SUCCESS || req != NULL)
 		die("isend past the end of its registration succeeded");
 	if (o.version >= 9 &&
-	    (api_isend(scomm, buf, MAX_MSG_BYTES + 1, 0, good, &req) == SXN_SUCCESS ||
+	    (api_isend(scomm, buf, MAX_MSG_BYTES + 1, 0, good, NULL, &req) == SXN_SUCCESS ||
 	     req != NULL))
 		die("isend of maxP2pBytes + 1 succeeded");
 	if (o.version == 8 &&
@@ -712,12 +860,14 @@ traffic(void *scomm, void *rcomm, uint64_t total, int group, bool send_on, bool 
 		/* receives: one irecv per group of @p group messages */
 		for (i = 0; i < o.window && posted < total / (uint64_t)group; i++) {
 			struct slot *r = &rs[posted % (uint64_t)o.window];
-			void *data[MAX_RECVS], *mh[MAX_RECVS];
+			void *data[MAX_RECVS], *mh[MAX_RECVS], *ph[MAX_RECVS];
 			int sizes[MAX_RECVS];
 
 			if (r->busy)
 				break;
 			for (j = 0; j < group; j++) {
+				ph[j] = pev_arm(&r->pe[j], posted * (uint64_t)group + (uint64_t)j,
+						SXN_PROFILE_OP_RECV, 100 + j, (size_t)o.max_size);
 				r->tags[j] = 100 + j;
 				r->bufs[j] = rbufs + ((posted % (uint64_t)o.window) * MAX_RECVS + (size_t)j) * bufsz;
 				if (verify)
@@ -726,7 +876,10 @@ traffic(void *scomm, void *rcomm, uint64_t total, int group, bool send_on, bool 
 				sizes[j] = o.max_size;
 				mh[j] = rmr;
 			}
-			check_rc(api_irecv(rcomm, group, data, sizes, r->tags, mh, &r->req), "irecv");
+			check_rc(api_irecv(rcomm, group, data, sizes, r->tags, mh, ph, &r->req),
+				 "irecv");
+			for (j = 0; j < group; j++)
+				pev_check(&r->pe[j], r->req != NULL, false, "irecv");
 			if (r->req == NULL)
 				break;
 			r->busy = true;
@@ -759,7 +912,10 @@ traffic(void *scomm, void *rcomm, uint64_t total, int group, bool send_on, bool 
 			s->bufs[0] = sbufs + (sent % (uint64_t)nsend_slots) * bufsz;
 			for (j = 0; verify && j < sz; j++)
 				s->bufs[0][j] = pattern(me, k, tag, (size_t)j);
-			check_rc(api_isend(scomm, s->bufs[0], (size_t)sz, tag, smr, &s->req), "isend");
+			check_rc(api_isend(scomm, s->bufs[0], (size_t)sz, tag, smr,
+					   pev_arm(&s->pe[0], k, SXN_PROFILE_OP_SEND, tag, (size_t)sz),
+					   &s->req), "isend");
+			pev_check(&s->pe[0], s->req != NULL, false, "isend");
 			if (s->req == NULL)
 				break;
 			s->busy = true;
@@ -772,7 +928,10 @@ traffic(void *scomm, void *rcomm, uint64_t total, int group, bool send_on, bool 
 
 			if (!ss[i].busy)
 				continue;
+			prof_in_test = true;
 			check_rc(SLOT(test)(ss[i].req, &done, &size), "test send");
+			prof_in_test = false;
+			pev_check(&ss[i].pe[0], true, done, "isend");
 			if (done) {
 				ss[i].busy = false;
 				sdone++;
@@ -785,7 +944,11 @@ traffic(void *scomm, void *rcomm, uint64_t total, int group, bool send_on, bool 
 
 			if (!r->busy)
 				continue;
+			prof_in_test = true;
 			check_rc(SLOT(test)(r->req, &done, sizes), "test recv");
+			prof_in_test = false;
+			for (j = 0; j < r->n; j++)
+				pev_check(&r->pe[j], true, done, "irecv");
 			if (!done)
 				continue;
 			for (j = 0; j < r->n; j++) {
@@ -858,6 +1021,8 @@ rank_main(void)
 		n12 = o.version == 12 ? sym : NULL;
 		check_struct(so, sym);
 	}
+	if (o.tc_rank0 && me == 1)
+		o.traffic_class = SXN_TRAFFIC_CLASS_UNDEF;
 	api_init();
 	check_props();
 	if (me == 0) {
@@ -900,6 +1065,16 @@ rank_main(void)
 				       groups[g], (unsigned long)total, o.window, now_s() - t0);
 			barrier('g');
 		}
+	}
+	if (o.profile) {
+		if (prof_starts != prof_checked || prof_stops != prof_checked || prof_checked == 0 ||
+		    prof_unhandled == 0)
+			die("profiler: %lu starts, %lu stops, %lu requests checked, %lu without a handle",
+			    (unsigned long)prof_starts, (unsigned long)prof_stops,
+			    (unsigned long)prof_checked, (unsigned long)prof_unhandled);
+		printf("rank %d: profiler: %lu requests with a handle, one start and one stop each; "
+		       "%lu without, no event\n", me, (unsigned long)prof_checked,
+		       (unsigned long)prof_unhandled);
 	}
 	barrier('c');
 	check_rc(SLOT(close_send)(scomm), "closeSend");
@@ -993,7 +1168,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: nccl_harness --plugin SO [--rel sr|gbn] [--fault-tx SPEC]\n"
 			"  [--fault-rx SPEC] [--window N] [--iters N] [--max-size B]\n"
-			"  [--timeout S] [--version 8..12] [--dmabuf] [--bench [--bench-size B] [--bench-iters N]]\n");
+			"  [--timeout S] [--version 8..12] [--dmabuf] [--bench [--bench-size B] [--bench-iters N]]\n"
+			"  [--profile] [--traffic-class C [--traffic-class-rank0]] [--pcap-dir DIR]\n");
 	exit(2);
 }
 
@@ -1007,7 +1183,10 @@ main(int argc, char **argv)
 		{"max-size", required_argument, NULL, 's'}, {"timeout", required_argument, NULL, 'T'},
 		{"bench", no_argument, NULL, 'b'}, {"bench-size", required_argument, NULL, 'S'},
 		{"bench-iters", required_argument, NULL, 'N'}, {"version", required_argument, NULL, 'V'},
-		{"dmabuf", no_argument, NULL, 'D'},
+		{"dmabuf", no_argument, NULL, 'D'}, {"profile", no_argument, NULL, 'P'},
+		{"traffic-class", required_argument, NULL, 'C'},
+		{"pcap-dir", required_argument, NULL, 'c'},
+		{"traffic-class-rank0", no_argument, NULL, '0'},
 		{NULL, 0, NULL, 0},
 	};
 	char dir[] = "/tmp/sx-nccl.XXXXXX", sock[PATH_MAX], port[PATH_MAX + 128];
@@ -1032,12 +1211,18 @@ main(int argc, char **argv)
 		case 'N': o.bench_iters = atoi(optarg); break;
 		case 'V': o.version = atoi(optarg); break;
 		case 'D': o.dmabuf = true; break;
+		case 'P': o.profile = true; break;
+		case 'C': o.traffic_class = atoi(optarg); break;
+		case 'c': o.pcap_dir = optarg; break;
+		case '0': o.tc_rank0 = true; break;
 		default: usage();
 		}
 	}
 	if (o.plugin == NULL || o.window < 1 || o.window > MAX_WINDOW || o.iters < MAX_RECVS ||
 	    o.max_size < 1 || o.timeout_s < 1 || o.bench_size < 1 || o.bench_iters < 1 ||
-	    o.version < 8 || o.version > 12)
+	    o.version < 8 || o.version > 12 || (o.profile && o.version < 10) ||
+	    (o.traffic_class != SXN_TRAFFIC_CLASS_UNDEF && o.version < 10) ||
+	    (o.tc_rank0 && o.version < 11))
 		usage();
 	if (mkdtemp(dir) == NULL || socketpair(AF_UNIX, SOCK_STREAM, 0, sp) < 0) {
 		perror("setup");
@@ -1078,6 +1263,12 @@ main(int argc, char **argv)
 		setenv("SCALEX_NCCL_MTU", "4096", 1);
 		setenv("SCALEX_NCCL_SEED", seedv, 1);
 		setenv("SCALEX_NCCL_STATS_FILE", stats[me], 1);
+		if (o.pcap_dir != NULL) {
+			char pcap[PATH_MAX];
+
+			snprintf(pcap, sizeof(pcap), "%s/rank%d.pcapng", o.pcap_dir, me);
+			setenv("SCALEX_NCCL_PCAP", pcap, 1);
+		}
 		/* 2 cores shared with other builds (load 18 seen): a rank can be
 		 * descheduled for a second; 7 retries from 50 ms tolerate ~2 s */
 		setenv("SCALEX_NCCL_TIMEOUT_US", "50000", 0);

@@ -22,7 +22,10 @@ timers, per-event updates), not in the shape of the C code:
           alpha, limiter release at line rate).
   TIMELY  Mittal et al., SIGCOMM 2015, Algorithm 1, with the two guards
           docs/cc.md states (gradient cut at most beta, rate in
-          [min_rate, line]) and the segment rule.
+          [min_rate, line]) and the segment rule; with patched = 1, the
+          last lines are Algorithm 2 of Zhu et al., "ECN or Delay",
+          CoNEXT 2016 (Patched TIMELY: weight w(g), delay error against
+          RTT_ref), its beta the patched_beta parameter.
   Swift   Kumar et al., SIGCOMM 2020, Algorithm 1 and section 3.5 (target
           scaling), with the scalex adaptations docs/cc.md states.
   NSCC    the sender CC of the Ultra Ethernet Transport 1.0 specification
@@ -225,8 +228,25 @@ class Dcqcn:
 
 TIMELY_PRESETS = {
     'paper': dict(t_low=50, t_high=500, delta=10, beta=0.8, ewma_alpha=0.46,
-                  hai_thresh=5, hai_n=5, min_rtt=0, min_rate=10, segment_bytes=16384),
+                  hai_thresh=5, hai_n=5, min_rtt=0, min_rate=10, segment_bytes=16384,
+                  patched=0, patched_beta=0.008, rtt_ref=0),
+    # Zhu et al., CoNEXT 2016, section 4.3: "All other TIMELY parameters
+    # remain the same except we set beta = 0.008 and Seg = 16KB"; the
+    # reference queue q' = C T_low, i.e. RTT_ref = T_low.
+    'patched': dict(t_low=50, t_high=500, delta=10, beta=0.8, ewma_alpha=0.46,
+                    hai_thresh=5, hai_n=5, min_rtt=0, min_rate=10, segment_bytes=16384,
+                    patched=1, patched_beta=0.008, rtt_ref=0),
 }
+
+
+def patched_weight(g):
+    """w(g) of Zhu et al. (CoNEXT 2016, section 4.3): 0 for g <= -1/4,
+    2g + 1/2 for -1/4 < g < 1/4, 1 for g >= 1/4."""
+    if g <= -0.25:
+        return 0.0
+    if g >= 0.25:
+        return 1.0
+    return 2 * g + 0.5
 
 
 class Timely:
@@ -265,6 +285,14 @@ class Timely:
             self.rate += delta
         elif new_rtt > p['t_high']:
             self.rate *= 1 - p['beta'] * (1 - p['t_high'] / new_rtt)
+        elif p['patched']:
+            # Algorithm 2 (Patched TIMELY), lines 9-11; a negative result
+            # is clamped to min_rate below.
+            weight = patched_weight(gradient)
+            rtt_ref = p['rtt_ref'] if p['rtt_ref'] > 0 else p['t_low']
+            rtt_ref = max(rtt_ref, 0.001)
+            error = (new_rtt - rtt_ref) / rtt_ref
+            self.rate = delta * (1 - weight) + self.rate * (1 - p['patched_beta'] * weight * error)
         elif gradient <= 0:
             n = p['hai_n'] if self.neg >= p['hai_thresh'] else 1
             self.rate += n * delta
@@ -775,6 +803,43 @@ def timely_traces():
         rtt = rnd.choice((0, 10, 45, 55, 80, 120, 300, 480, 520, 900, 5000)) * US
         rtt += rnd.randrange(0, 2000)
         t.ack(now, rnd.choice((0, 1024, 4096, 8192)), rtt if rtt >= 2000 else 0)
+    out.append(t)
+    # Patched TIMELY at 10 Gb/s, minRTT 20 us, per sample: a flat RTT
+    # (g = 0, w = 1/2) below and above RTT_ref = T_low, a rising RTT
+    # (w = 1), a falling one (w = 0), the linear part of w, and the T_low
+    # and T_high lines unchanged.
+    t = Trace('patched_branches', 'timely', 'patched', 10 ** 10,
+              [('segment_bytes', 0), ('min_rtt', 20)])
+    for i, rtt in enumerate((100, 100, 100, 60, 60, 60, 300, 320, 340, 330, 326, 327,
+                             200, 120, 80, 80, 30, 700, 700, 45, 200, 200, 0)):
+        t.ack((i + 1) * 10 * US, 4096, rtt * US)
+    out.append(t)
+    # rtt_ref set (an RTT below it: a negative error raises the rate even
+    # at w = 1) and patched_beta; then a tiny rtt_ref: an error above
+    # 1 / patched_beta takes the rate below zero, clamped to min_rate.
+    t = Trace('patched_ref', 'timely', 'patched', 25 * 10 ** 9,
+              [('segment_bytes', 0), ('rtt_ref', 200), ('patched_beta', 0.05)])
+    now = 0
+    for rtt in (150, 150, 180, 250, 250, 400, 120, 120):
+        now += 7 * US
+        t.ack(now, 1024, rtt * US)
+    out.append(t)
+    t = Trace('patched_floor', 'timely', 'patched', 25 * 10 ** 9,
+              [('segment_bytes', 0), ('rtt_ref', 1), ('t_low', 0.5)])
+    now = 0
+    for rtt in (90, 90, 95, 300, 80):
+        now += 7 * US
+        t.ack(now, 1024, rtt * US)
+    out.append(t)
+    # 16 KB segments, minRTT from samples, random RTTs around the thresholds.
+    rnd = random.Random(5)
+    t = Trace('patched_random', 'timely', 'patched', 100 * 10 ** 9)
+    now = 0
+    for _ in range(400):
+        now += rnd.choice((1, US, 3 * US))
+        rtt = rnd.choice((0, 5, 30, 49, 51, 60, 75, 120, 250, 499, 501, 800)) * US
+        rtt += rnd.randrange(0, 3000)
+        t.ack(now, rnd.choice((0, 1024, 4096, 8192, 16384)), rtt if rtt >= 3000 else 0)
     out.append(t)
     return out
 
