@@ -118,7 +118,7 @@ sx_coll_link_open(struct sx_coll_net *net, struct sx_coll_link *l, int peer, boo
 		goto fail;
 	qa.send_cq = l->cq;
 	qa.recv_cq = l->cq;
-	qa.max_send_wr = SX_LINK_SLOTS + 8;
+	qa.max_send_wr = SX_LINK_SLOTS + 8 + SX_LINK_READS;
 	qa.max_recv_wr = SX_LINK_SLOTS;
 	qa.reliability = SX_REL_SR;
 	qa.retry_cnt = 7;
@@ -247,6 +247,9 @@ sx_coll_link_poll(struct sx_coll_link *l)
 			else
 				l->tx_done++;
 			break;
+		case SX_WC_RDMA_READ:
+			l->rd_done++;
+			break;
 		case SX_WC_RECV:
 		case SX_WC_RECV_RDMA_WITH_IMM:
 			/* In order: RC completes receives in the order posted. */
@@ -325,6 +328,35 @@ sx_coll_link_write_imm(struct sx_coll_link *l, const void *buf, uint32_t len, ui
 	return 1;
 }
 
+int
+sx_coll_link_read(struct sx_coll_link *l, void *buf, uint32_t len, uint32_t lkey,
+		  uint64_t remote_addr, uint32_t rkey, uint64_t *seq)
+{
+	struct sx_send_wr wr = {0}, *bad;
+	struct sx_sge sge = {(uintptr_t)buf, len, lkey};
+	int rc;
+
+	if (l->error)
+		return l->error;
+	if (l->rd_posted - l->rd_done >= SX_LINK_READS)
+		return 0;
+	wr.wr_id = l->rd_posted;
+	wr.sg_list = &sge;
+	wr.num_sge = 1;
+	wr.opcode = SX_WR_RDMA_READ;
+	wr.send_flags = SX_SEND_SIGNALED;
+	wr.wr.rdma.remote_addr = remote_addr;
+	wr.wr.rdma.rkey = rkey;
+	rc = sx_post_send(l->qp, &wr, &bad);
+	if (rc == -ENOMEM || rc == -EAGAIN)
+		return 0;
+	if (rc < 0)
+		return rc;
+	*seq = l->rd_posted++;
+	l->read_bytes += len;
+	return 1;
+}
+
 bool
 sx_coll_link_peek_imm(const struct sx_coll_link *l, uint32_t *imm)
 {
@@ -366,5 +398,5 @@ sx_coll_link_release(struct sx_coll_link *l)
 bool
 sx_coll_link_idle(const struct sx_coll_link *l)
 {
-	return l->tx_done == l->tx_posted && l->writes_inflight == 0;
+	return l->tx_done == l->tx_posted && l->writes_inflight == 0 && l->rd_done == l->rd_posted;
 }

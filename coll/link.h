@@ -24,7 +24,8 @@
  * posted receives, so it takes a credit like a message, and it arrives as
  * a message of its own, in order with the others (IBA 9.7.3: a WRITE with
  * immediate completes a receive), which sx_coll_link_peek_imm() tells
- * apart.
+ * apart. sx_coll_link_read() fetches from a region the peer advertised
+ * (RDMA READ): no credit, at most SX_LINK_READS in flight.
  */
 #ifndef SX_COLL_LINK_H
 #define SX_COLL_LINK_H
@@ -37,6 +38,7 @@
 
 #define SX_LINK_MSG_BYTES (64u * 1024)
 #define SX_LINK_SLOTS     16u
+#define SX_LINK_READS     4u  /* RDMA READs in flight per link */
 
 /* The process-wide part: the EAL and how ports are named. */
 struct sx_coll_net {
@@ -77,6 +79,8 @@ struct sx_coll_link {
 	bool rx_has_imm[SX_LINK_SLOTS];  /* a WRITE's immediate, not a message */
 	uint64_t tx_bytes;            /* payload posted through the slots (copied) */
 	uint64_t write_bytes;         /* payload posted by sx_coll_link_write_imm */
+	uint64_t rd_posted, rd_done;  /* sx_coll_link_read */
+	uint64_t read_bytes;          /* payload asked for by sx_coll_link_read */
 	int error;                    /* -errno once a work request failed */
 	char spec[256];
 };
@@ -110,6 +114,14 @@ int sx_coll_link_release(struct sx_coll_link *l);
  */
 int sx_coll_link_write_imm(struct sx_coll_link *l, const void *buf, uint32_t len, uint32_t lkey,
 			   uint64_t remote_addr, uint32_t rkey, uint32_t imm, uint64_t *seq);
+/*
+ * RDMA READ of @p len bytes at the peer's @p remote_addr (under @p rkey)
+ * into @p buf (local region of @p lkey, local write). No credit: a READ
+ * takes none of the peer's receives. *@p seq: complete once rd_done passes
+ * it. 1 posted, 0 SX_LINK_READS in flight or no send-queue room, -errno.
+ */
+int sx_coll_link_read(struct sx_coll_link *l, void *buf, uint32_t len, uint32_t lkey,
+		      uint64_t remote_addr, uint32_t rkey, uint64_t *seq);
 /* The oldest message (as peek) is a WRITE's immediate: true and *@p imm. */
 bool sx_coll_link_peek_imm(const struct sx_coll_link *l, uint32_t *imm);
 /* Every posted send acknowledged. */

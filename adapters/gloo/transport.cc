@@ -103,7 +103,15 @@ constexpr auto kFdCheck = std::chrono::microseconds(500);
 
 /* Ops on the wire (OP_UNBOUND, OP_MR, OP_MR_DROP) and in a pair's tx
  * queue (OP_WRITE: a bound send, posted as WRITEs). */
-enum Op : uint32_t { OP_WRITE = 1, OP_UNBOUND = 2, OP_MR = 3, OP_MR_DROP = 4 };
+enum Op : uint32_t {
+	OP_WRITE = 1,
+	OP_UNBOUND = 2,
+	OP_MR = 3,
+	OP_MR_DROP = 4,
+	OP_RTS = 5, /* an unbound send's region, to be READ */
+	OP_FIN = 6, /* the READ of an OP_RTS is done */
+};
+constexpr size_t kRndvBytes = 256u << 10; /* SCALEX_GLOO_RNDV_BYTES' default */
 
 /* A bound send is one WRITE WITH IMMEDIATE per chunk of at most this (a
  * scalex message is below 2 GiB and 2^20 packets of the smallest MTU). */
@@ -121,7 +129,9 @@ struct Hdr {
 static_assert(sizeof(Hdr) == kHdrBytes, "header layout");
 
 /* A control message, one link message of its own: OP_MR advertises a recv
- * buffer's region, OP_MR_DROP withdraws it (the buffer is gone). */
+ * buffer's region, OP_MR_DROP withdraws it (the buffer is gone); OP_RTS
+ * offers an unbound send's bytes (slot, address, length, rkey, id) for
+ * the receiver to READ, OP_FIN (id) says it did. */
 struct MrMsg {
 	uint32_t magic;
 	uint32_t op;
@@ -225,7 +235,8 @@ struct TxOp {
 	MrMsg ctl; /* OP_MR, OP_MR_DROP */
 };
 
-/* A message that arrived before anyone asked for it. */
+/* A message that arrived before anyone asked for it: its bytes, or where
+ * to READ them (rts). */
 struct Kept {
 	Op op;
 	uint64_t slot, roffset;
@@ -233,6 +244,16 @@ struct Kept {
 	size_t filled;
 	bool complete;
 	uint64_t arrival;
+	bool rts;
+	PeerMr src;
+};
+
+/* An RDMA READ of an unbound send the peer offered (OP_RTS) into a recv. */
+struct Read {
+	UnboundBuffer *ub;
+	char *dst;
+	size_t len, done;
+	PeerMr src;
 };
 
 /* A posted unbound recv, in posting order (Gloo's recv-from-any). */
@@ -263,6 +284,7 @@ class Device : public ::gloo::transport::Device,
 	uint32_t boot_ip_ = 0;
 	uint16_t boot_port_ = 0;
 	std::string prefix_;
+	size_t rndv_bytes_ = kRndvBytes; /* unbound sends this long are READ */
 
  private:
 	void loop();
@@ -293,6 +315,8 @@ class Context : public ::gloo::transport::Context,
 
 	std::shared_ptr<Device> dev_;
 	std::list<PostedRecv> posted_;
+	std::list<UnboundBuffer *> ubufs_; /* live, for quiesce() */
+	bool broken_ = false; /* quiesce() ran: no more regions */
 	uint64_t arrivals_ = 0;
 };
 
@@ -325,6 +349,9 @@ class Pair : public ::gloo::transport::Pair {
 	void sendCtl(uint32_t op, uint64_t slot, const struct sx_mr *mr, uint32_t id);
 	struct sx_mr *regMr(void *ptr, size_t size, unsigned int access);
 	void deregMrs(bool all);
+	void startRead(UnboundBuffer *ub, size_t offset, size_t nbytes, const PeerMr &src);
+	void rxRndv(const MrMsg &m);
+	void pushReads();
 	void addLinkCounters(std::map<std::string, uint64_t> &m) const;
 
 	Context *ctx_;
@@ -346,6 +373,11 @@ class Pair : public ::gloo::transport::Pair {
 	std::deque<std::pair<uint64_t, Buffer *>> writes_; /* last WRITE of a send, by seq */
 	std::list<Buffer *> bufs_; /* live buffers with a region */
 	std::list<struct sx_mr *> zombies_; /* regions a posted WR still points into */
+	/* rendezvous of long unbound sends */
+	std::map<uint32_t, UnboundBuffer *> rts_; /* offered, no OP_FIN yet */
+	uint32_t next_rts_id_ = 0;
+	std::deque<Read> readq_;                      /* not (all) posted */
+	std::deque<std::pair<uint64_t, Read>> reads_; /* last READ posted, by seq */
 	std::vector<char> stage_;
 	std::vector<char> zeros_ = std::vector<char>(SX_LINK_MSG_BYTES);
 
@@ -399,6 +431,8 @@ class UnboundBuffer : public ::gloo::transport::UnboundBuffer {
 	UnboundBuffer(std::shared_ptr<Context> ctx, void *ptr, size_t size)
 	    : ::gloo::transport::UnboundBuffer(ptr, size), ctx_(std::move(ctx))
 	{
+		std::lock_guard<std::mutex> lk(ctx_->dev_->mu_);
+		ctx_->ubufs_.push_back(this);
 	}
 	~UnboundBuffer() override;
 	bool waitRecv(int *rank, milliseconds timeout) override;
@@ -410,7 +444,11 @@ class UnboundBuffer : public ::gloo::transport::UnboundBuffer {
 	void recv(std::vector<int> srcRanks, uint64_t slot, size_t offset,
 		  size_t nbytes) override;
 
+	struct sx_mr *mrFor(Pair *p); /* mu held; throws gloo::IoException */
+
 	std::shared_ptr<Context> ctx_;
+	std::map<Pair *, struct sx_mr *> mrs_; /* local write, remote read */
+	int reads_ = 0; /* READs into it in flight */
 	std::deque<int> recv_done_, send_done_; /* ranks, in completion order */
 	bool abort_recv_ = false, abort_send_ = false;
 	std::string error_;
@@ -477,6 +515,9 @@ Device::Device()
 		g.live.remove(this);
 		GLOO_THROW_IO_EXCEPTION("scalex: listener on ", boot, ": ", strerror(e));
 	}
+	rndv_bytes_ = (size_t)strtoull(env_str("SCALEX_GLOO_RNDV_BYTES",
+					       std::to_string(kRndvBytes).c_str()).c_str(),
+				       nullptr, 0);
 	boot_ip_ = sa.sin_addr.s_addr;
 	boot_port_ = sa.sin_port;
 	thread_ = std::thread([this] { loop(); });
@@ -686,7 +727,9 @@ Context::deliverKept()
 			continue;
 		}
 		UnboundBuffer *ub = pr->ub;
-		if (best_it->data.size() != pr->nbytes) {
+		if (best_it->rts) {
+			best->startRead(ub, pr->offset, pr->nbytes, best_it->src);
+		} else if (best_it->data.size() != pr->nbytes) {
 			ub->error_ = "scalex: rank " + std::to_string(best->peer_) + " sent " +
 				     std::to_string(best_it->data.size()) + " bytes to a recv of " +
 				     std::to_string(pr->nbytes);
@@ -730,6 +773,7 @@ void
 Context::quiesce(std::unique_lock<std::mutex> &lk)
 {
 	const std::string why = "scalex: an earlier error on this context";
+	broken_ = true;
 	auto pairs = [this] {
 		std::vector<Pair *> v;
 		for (auto &p : pairs_)
@@ -759,19 +803,34 @@ Context::quiesce(std::unique_lock<std::mutex> &lk)
 			}
 		}
 		p->mr_waiters_.clear();
+		for (Read &r : p->readq_) {
+			r.ub->error_ = why;
+			r.ub->reads_--;
+		}
+		p->readq_.clear();
+		for (auto &r : p->rts_)
+			r.second->error_ = why;
+		p->rts_.clear();
+	}
+	/* unbound offers: no peer may READ them any more */
+	for (UnboundBuffer *ub : ubufs_) {
+		for (auto &m : ub->mrs_)
+			if (sx_dereg_mr(m.second) < 0)
+				m.first->zombies_.push_back(m.second);
+		ub->mrs_.clear();
 	}
 	dev_->waitUntil(
 		lk,
 		[&pairs] {
 			for (Pair *p : pairs())
-				if (!p->writes_.empty())
+				if (!p->writes_.empty() || !p->reads_.empty())
 					return false;
 			return true;
 		},
 		Clock::now() + milliseconds(kCloseMs));
 	for (Pair *p : pairs())
-		if (!p->writes_.empty())
-			p->fail("scalex: writes to rank " + std::to_string(p->peer_) +
+		if (!p->writes_.empty() || !p->reads_.empty())
+			p->fail("scalex: writes to or reads from rank " + std::to_string(p->peer_) +
 				" unanswered while an error unwound");
 }
 
@@ -1003,6 +1062,16 @@ Pair::fail(const std::string &why, bool hard)
 		b->pending_.clear();
 	}
 	mr_waiters_.clear();
+	for (auto &r : rts_)
+		r.second->error_ = error_;
+	rts_.clear();
+	for (Read &r : readq_) {
+		r.ub->error_ = error_;
+		r.ub->reads_--;
+	}
+	readq_.clear();
+	for (auto &r : reads_)
+		r.second.ub->error_ = error_;
 	if (hard_ && link_open_) {
 		/* The QP stops reading user memory: every WRITE still posted
 		 * completes (flushed), so the buffers' regions can go. */
@@ -1010,6 +1079,9 @@ Pair::fail(const std::string &why, bool hard)
 		for (auto &w : writes_)
 			w.second->inflight_--;
 		writes_.clear();
+		for (auto &r : reads_)
+			r.second.ub->reads_--;
+		reads_.clear();
 	}
 	if (in_ubuf_ != nullptr)
 		in_ubuf_->error_ = error_;
@@ -1041,6 +1113,18 @@ Pair::poll(bool check_fd)
 		b->sending_--;
 		writes_.pop_front();
 	}
+	while (!reads_.empty() && reads_.front().first < link_.rd_done) {
+		Read r = reads_.front().second;
+		reads_.pop_front();
+		r.ub->reads_--;
+		r.ub->recv_done_.push_back(peer_);
+		sendCtl(OP_FIN, 0, nullptr, r.src.id);
+		work++;
+		if (!error_.empty())
+			return work;
+	}
+	if (!readq_.empty())
+		pushReads();
 	while (sx_coll_link_peek(&link_, &msg, &len)) {
 		rx(msg, len);
 		if (!error_.empty())
@@ -1094,7 +1178,7 @@ Pair::pushTx()
 {
 	while (!txq_.empty()) {
 		TxOp &op = txq_.front();
-		if (op.op == OP_MR || op.op == OP_MR_DROP) {
+		if (op.op == OP_MR || op.op == OP_MR_DROP || op.op == OP_RTS || op.op == OP_FIN) {
 			if (sx_coll_link_send(&link_, &op.ctl, sizeof(op.ctl)) == 0)
 				return;
 			txq_.pop_front();
@@ -1189,6 +1273,8 @@ Pair::regMr(void *ptr, size_t size, unsigned int access)
 	if (!link_open_ || !connected_)
 		GLOO_THROW_IO_EXCEPTION("scalex: buffer on the pair to rank ", peer_,
 					", which is not connected");
+	if (ctx_->broken_)
+		GLOO_THROW_IO_EXCEPTION("scalex: an earlier error on this context");
 	struct sx_mr *mr = sx_reg_mr(link_.pd, size > 0 ? ptr : nullptr, size, access);
 	if (mr == nullptr)
 		GLOO_THROW_IO_EXCEPTION("scalex: registering ", size, " bytes for rank ", peer_,
@@ -1209,6 +1295,11 @@ Pair::deregMrs(bool all)
 		if (b->mr_ != nullptr && sx_dereg_mr(b->mr_) == 0)
 			b->mr_ = nullptr;
 	}
+	for (UnboundBuffer *u : ctx_->ubufs_) {
+		auto it = u->mrs_.find(this);
+		if (it != u->mrs_.end() && sx_dereg_mr(it->second) == 0)
+			u->mrs_.erase(it);
+	}
 }
 
 /* The link's own byte counts: copied through its slots, written zero copy. */
@@ -1217,6 +1308,93 @@ Pair::addLinkCounters(std::map<std::string, uint64_t> &m) const
 {
 	m["link_copy_bytes"] += link_.tx_bytes;
 	m["link_write_bytes"] += link_.write_bytes;
+	m["link_read_bytes"] += link_.read_bytes;
+}
+
+/* OP_RTS: an unbound send offered for READ, matched like a header (mu
+ * held); OP_FIN: the peer READ one of ours. */
+void
+Pair::rxRndv(const MrMsg &m)
+{
+	if (m.op == OP_FIN) {
+		auto it = rts_.find(m.id);
+		if (it != rts_.end()) {
+			it->second->send_done_.push_back(peer_);
+			rts_.erase(it);
+		}
+		return;
+	}
+	PeerMr src{m.addr, m.size, m.rkey, m.id};
+	for (auto &k : kept_)
+		if (k.slot == m.slot) {
+			/* behind a message kept for the same slot */
+			kept_.push_back(Kept{OP_UNBOUND, m.slot, 0, {}, 0, true,
+					     ctx_->arrivals_++, true, src});
+			return;
+		}
+	for (auto pr = ctx_->posted_.begin(); pr != ctx_->posted_.end(); ++pr) {
+		if (pr->slot != m.slot ||
+		    std::find(pr->ranks.begin(), pr->ranks.end(), peer_) == pr->ranks.end())
+			continue;
+		UnboundBuffer *ub = pr->ub;
+		size_t offset = pr->offset, nbytes = pr->nbytes;
+		ctx_->posted_.erase(pr);
+		startRead(ub, offset, nbytes, src);
+		return;
+	}
+	kept_.push_back(
+		Kept{OP_UNBOUND, m.slot, 0, {}, 0, true, ctx_->arrivals_++, true, src});
+}
+
+/* A recv of @p nbytes at @p offset of @p ub matched the peer's offer
+ * @p src: READ it (mu held). A length that differs fails the recv and
+ * releases the sender, as a copied message of the wrong length does. */
+void
+Pair::startRead(UnboundBuffer *ub, size_t offset, size_t nbytes, const PeerMr &src)
+{
+	if (src.size != nbytes) {
+		ub->error_ = "scalex: rank " + std::to_string(peer_) + " sent " +
+			     std::to_string(src.size) + " bytes to a recv of " +
+			     std::to_string(nbytes);
+		sendCtl(OP_FIN, 0, nullptr, src.id);
+		return;
+	}
+	try {
+		ub->mrFor(this);
+	} catch (const ::gloo::IoException &e) {
+		ub->error_ = e.what();
+		sendCtl(OP_FIN, 0, nullptr, src.id);
+		return;
+	}
+	ub->reads_++;
+	readq_.push_back(Read{ub, static_cast<char *>(ub->ptr) + offset, nbytes, 0, src});
+	pushReads();
+}
+
+void
+Pair::pushReads()
+{
+	while (!readq_.empty()) {
+		Read &r = readq_.front();
+		uint32_t lkey = r.ub->mrs_[this]->lkey;
+		do {
+			size_t n = std::min(r.len - r.done, kWriteChunk);
+			uint64_t seq;
+			int rc = sx_coll_link_read(&link_, r.dst + r.done, (uint32_t)n, lkey,
+						   r.src.addr + r.done, r.src.rkey, &seq);
+			if (rc < 0) {
+				fail("scalex: read from rank " + std::to_string(peer_) + ": " +
+				     strerror(-rc));
+				return;
+			}
+			if (rc == 0)
+				return;
+			r.done += n;
+			if (r.done == r.len)
+				reads_.emplace_back(seq, r);
+		} while (r.done < r.len);
+		readq_.pop_front();
+	}
 }
 
 /* Send buffer @p b sends for the first time: it takes the oldest region
@@ -1284,6 +1462,10 @@ Pair::rx(const uint8_t *msg, size_t len)
 	if (!in_ && len == sizeof(MrMsg)) {
 		MrMsg m;
 		memcpy(&m, msg, sizeof(m));
+		if (m.magic == kMagic && (m.op == OP_RTS || m.op == OP_FIN)) {
+			rxRndv(m);
+			return;
+		}
 		if (m.magic == kMagic && (m.op == OP_MR || m.op == OP_MR_DROP)) {
 			if (m.op == OP_MR) {
 				PeerMr pm{m.addr, m.size, m.rkey, m.id & kMrIdMask};
@@ -1361,7 +1543,7 @@ Pair::rx(const uint8_t *msg, size_t len)
 		if (in_ubuf_ == nullptr && !in_discard_) {
 			kept_.push_back(Kept{(Op)in_hdr_.op, in_hdr_.slot, in_hdr_.roffset,
 					     std::vector<char>(in_hdr_.len), 0, false,
-					     ctx_->arrivals_++});
+					     ctx_->arrivals_++, false, {}});
 			in_kept_ = &kept_.back();
 			in_dst_ = in_kept_->data.data();
 		}
@@ -1451,6 +1633,10 @@ Pair::forget(Buffer *b)
 void
 Pair::forget(UnboundBuffer *u)
 {
+	for (auto it = rts_.begin(); it != rts_.end();)
+		it = it->second == u ? rts_.erase(it) : std::next(it);
+	for (auto it = readq_.begin(); it != readq_.end();)
+		it = it->ub == u ? readq_.erase(it) : std::next(it);
 	for (auto it = txq_.begin(); it != txq_.end();) {
 		if (it->ubuf != u) {
 			++it;
@@ -1472,10 +1658,28 @@ void
 Pair::send(::gloo::transport::UnboundBuffer *buf, uint64_t slot, size_t offset, size_t nbytes)
 {
 	auto *ub = static_cast<UnboundBuffer *>(buf);
+	size_t rndv = ctx_->dev_->rndv_bytes_;
 	std::lock_guard<std::mutex> lk(ctx_->dev_->mu_);
 
-	enqueue(TxOp{OP_UNBOUND, slot, 0, static_cast<const char *>(ub->ptr) + offset, nbytes, 0,
-		     false, nullptr, ub, {}});
+	if (rndv == 0 || nbytes < rndv || nbytes > UINT32_MAX || !error_.empty()) {
+		enqueue(TxOp{OP_UNBOUND, slot, 0, static_cast<const char *>(ub->ptr) + offset,
+			     nbytes, 0, false, nullptr, ub, {}});
+		return;
+	}
+	/* Rendezvous: offer the bytes where they are; the receiver READs
+	 * them once a recv matches and answers OP_FIN, which completes the
+	 * send. */
+	struct sx_mr *mr = ub->mrFor(this);
+	uint32_t id = next_rts_id_++;
+	TxOp t{};
+	t.op = OP_RTS;
+	t.slot = slot;
+	t.ubuf = ub;
+	t.ctl = MrMsg{kMagic, OP_RTS, slot,
+		      (uint64_t)(uintptr_t)(static_cast<const char *>(ub->ptr) + offset),
+		      (uint64_t)nbytes, mr->rkey, id};
+	rts_[id] = ub;
+	enqueue(t);
 }
 
 void
@@ -1591,13 +1795,41 @@ Buffer::waitSend()
 
 UnboundBuffer::~UnboundBuffer()
 {
-	std::lock_guard<std::mutex> lk(ctx_->dev_->mu_);
+	Device *dev = ctx_->dev_.get();
+	std::unique_lock<std::mutex> lk(dev->mu_);
 
 	for (auto pr = ctx_->posted_.begin(); pr != ctx_->posted_.end();)
 		pr = pr->ub == this ? ctx_->posted_.erase(pr) : std::next(pr);
+	/* READs in flight write into this memory until they complete */
+	if (reads_ > 0 &&
+	    !dev->waitUntil(
+		    lk, [this] { return reads_ == 0; }, Clock::now() + ctx_->getTimeout())) {
+		for (auto &p : ctx_->pairs())
+			if (p)
+				static_cast<Pair *>(p.get())
+					->fail("scalex: a buffer was destroyed while reads into it"
+					       " were unanswered");
+	}
 	for (auto &p : ctx_->pairs())
 		if (p)
 			static_cast<Pair *>(p.get())->forget(this);
+	/* A peer that still READs an offer of ours meets a remote access NAK. */
+	for (auto &m : mrs_)
+		if (sx_dereg_mr(m.second) < 0)
+			m.first->zombies_.push_back(m.second);
+	ctx_->ubufs_.remove(this);
+}
+
+struct sx_mr *
+UnboundBuffer::mrFor(Pair *p)
+{
+	auto it = mrs_.find(p);
+	if (it != mrs_.end())
+		return it->second;
+	struct sx_mr *mr =
+		p->regMr(ptr, size, SX_ACCESS_LOCAL_WRITE | SX_ACCESS_REMOTE_READ);
+	mrs_[p] = mr;
+	return mr;
 }
 
 bool
@@ -1621,12 +1853,12 @@ UnboundBuffer::waitRecv(int *rank, milliseconds timeout)
 		abort_recv_ = false;
 		return false;
 	}
-	if (!error_.empty())
-		GLOO_THROW_IO_EXCEPTION(error_);
-	if (!ok)
-		GLOO_THROW_IO_EXCEPTION("scalex: timed out waiting for a recv (", timeout.count(),
-					" ms)");
-	return false;
+	std::string why = !error_.empty() ? error_
+					  : "scalex: timed out waiting for a recv (" +
+						    std::to_string(timeout.count()) + " ms)";
+	(void)ok;
+	ctx_->quiesce(lk);
+	GLOO_THROW_IO_EXCEPTION(why);
 }
 
 bool
@@ -1650,12 +1882,12 @@ UnboundBuffer::waitSend(int *rank, milliseconds timeout)
 		abort_send_ = false;
 		return false;
 	}
-	if (!error_.empty())
-		GLOO_THROW_IO_EXCEPTION(error_);
-	if (!ok)
-		GLOO_THROW_IO_EXCEPTION("scalex: timed out waiting for a send (", timeout.count(),
-					" ms)");
-	return false;
+	std::string why = !error_.empty() ? error_
+					  : "scalex: timed out waiting for a send (" +
+						    std::to_string(timeout.count()) + " ms)";
+	(void)ok;
+	ctx_->quiesce(lk);
+	GLOO_THROW_IO_EXCEPTION(why);
 }
 
 void
@@ -1759,7 +1991,7 @@ sx_gloo_counter(const char *name, uint64_t *value)
 						    "rx_frames", "qp_retransmits", "qp_tx_bytes",
 						    "qp_rx_bytes", "fault_drop_tx", "fault_drop_rx",
 						    "fault_reorder_tx", "link_copy_bytes",
-						    "link_write_bytes"};
+						    "link_write_bytes", "link_read_bytes"};
 		for (const char *n : names)
 			if (strcmp(n, name) == 0)
 				return 0;

@@ -298,6 +298,66 @@ check_zero_copy(const std::shared_ptr<gloo::Context> &ctx)
 		(unsigned long long)q);
 }
 
+/* Unbound sends of 1 MiB (past SCALEX_GLOO_RNDV_BYTES' 256 KiB) are READ
+ * by the receiver from where they lie: a ring exchange must show exactly
+ * its bytes READ and only an offer and its answer (40 bytes each) copied;
+ * then rank 0 takes one from every other rank through recv-from-any. */
+void
+check_rendezvous(const std::shared_ptr<gloo::Context> &ctx)
+{
+	const size_t n = 1 << 18, bytes = n * sizeof(float);
+	const uint64_t ctl_bytes = 40; /* adapters/gloo: struct MrMsg */
+	const uint64_t slot = ctx->nextSlot(), any = ctx->nextSlot();
+	const int left = (g_rank + g_size - 1) % g_size, right = (g_rank + 1) % g_size;
+	std::vector<float> out(n), in(n);
+
+	fill(out, 9);
+	auto ob = ctx->createUnboundBuffer(out.data(), bytes);
+	auto ib = ctx->createUnboundBuffer(in.data(), bytes);
+	gloo::BarrierAllToAll(ctx).run();
+	uint64_t r0 = counter("link_read_bytes"), c0 = counter("link_copy_bytes");
+	ib->recv(left, slot);
+	ob->send(right, slot);
+	ib->waitRecv();
+	ob->waitSend();
+	uint64_t r = counter("link_read_bytes") - r0, c = counter("link_copy_bytes") - c0;
+	for (size_t i = 0; i < n; i++)
+		if (in[i] != input(left, i, 9)) {
+			CHECK(false, "rendezvous: element %zu from %d is %g", i, left, (double)in[i]);
+			break;
+		}
+	CHECK(r == bytes, "rendezvous: READ %llu bytes, the message has %zu",
+	      (unsigned long long)r, bytes);
+	CHECK(c <= 2 * ctl_bytes, "rendezvous: %llu bytes copied through the link's slots",
+	      (unsigned long long)c);
+	fprintf(stderr, "rank %d: rendezvous: link_read_bytes %llu (message: %zu), "
+			"link_copy_bytes %llu\n",
+		g_rank, (unsigned long long)r, bytes, (unsigned long long)c);
+
+	if (g_rank != 0) {
+		ob->send(0, any);
+		ob->waitSend();
+		return;
+	}
+	std::vector<int> others;
+	std::set<int> seen;
+	for (int s = 1; s < g_size; s++)
+		others.push_back(s);
+	for (int j = 1; j < g_size; j++) {
+		int src = -1;
+		ib->recv(others, any);
+		ib->waitRecv(&src);
+		CHECK(src >= 1 && src < g_size && seen.insert(src).second,
+		      "rendezvous recv-from-any: from %d", src);
+		for (size_t i = 0; src >= 1 && i < n; i++)
+			if (in[i] != input(src, i, 9)) {
+				CHECK(false, "rendezvous recv-from-any: element %zu from %d is %g",
+				      i, src, (double)in[i]);
+				break;
+			}
+	}
+}
+
 /* Rank 1 offers a 64-byte recv buffer, rank 0 writes to it. Last: the
  * refusal in waitSend ends rank 0's use of bound buffers on ctx. */
 void
@@ -481,6 +541,7 @@ rank_main(const std::string &store_dir, int rounds, int kill_rank, bool faults)
 		CHECK(dtx + drop == 0 || rtx > 0, "frames dropped but nothing resent");
 	}
 	check_zero_copy(ctx);
+	check_rendezvous(ctx);
 	check_bounds(ctx);
 	ctx.reset(); /* orderly close of every pair */
 	fprintf(stderr, "rank %d: tx_bytes %llu, %s\n", g_rank, (unsigned long long)v,
