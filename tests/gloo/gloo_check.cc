@@ -28,9 +28,11 @@
  *
  * --bench K (a benchmark, not a test): Gloo's AllreduceRing (bound buffers:
  * zero copy on scalex) of 64 KiB and 4 MiB over scalex and over Gloo's own
- * TCP transport on 127.0.0.1, both contexts up at once, K rounds in
- * alternating order; the slowest rank's mean time per all-reduce and the
- * median ratio scalex/TCP.
+ * TCP transport on 127.0.0.1, and gloo::allreduce's ring (unbound buffers,
+ * as PyTorch runs it; its sends are READ by the receiver) of 4 MiB over
+ * scalex and over scalex copying every send (SCALEX_GLOO_RNDV_BYTES=0);
+ * every context up at once, K rounds in alternating order; the slowest
+ * rank's mean time per all-reduce and the median ratio.
  *
  * Usage: gloo_check [--ranks N] [--dir D] [--fault-tx SPEC] [--fault-rx SPEC]
  *                   [--kill R] [--rounds K] [--bench K]
@@ -414,18 +416,36 @@ check_bounds(const std::shared_ptr<gloo::Context> &ctx)
 	CHECK(refused, "a send made before the region came was not refused");
 }
 
-/* ms per AllreduceRing of @p v on @p ctx: built once, as Gloo's users do;
- * the slowest rank's mean. */
+/* ms per all-reduce of @p v on @p ctx, the slowest rank's mean: Gloo's
+ * AllreduceRing (bound buffers; built once, as its users do), or with
+ * @p unbound gloo::allreduce's ring (unbound buffers, what PyTorch runs). */
 double
-time_ring(const std::shared_ptr<gloo::Context> &ctx, std::vector<float> &v, int iters)
+time_ring(const std::shared_ptr<gloo::Context> &ctx, std::vector<float> &v, int iters,
+	  bool unbound = false)
 {
-	gloo::AllreduceRing<float> a(ctx, {v.data()}, (int)v.size());
+	std::unique_ptr<gloo::AllreduceRing<float>> a;
+	void (*sum)(void *, const void *, const void *, size_t) = &gloo::sum<float>;
+	uint32_t tag = 1;
+	if (!unbound)
+		a.reset(new gloo::AllreduceRing<float>(ctx, {v.data()}, (int)v.size()));
+	auto run = [&] {
+		if (!unbound) {
+			a->run();
+			return;
+		}
+		gloo::AllreduceOptions o(ctx);
+		o.setTag(tag++);
+		o.setAlgorithm(gloo::AllreduceOptions::Algorithm::RING);
+		o.setOutput(v.data(), v.size());
+		o.setReduceFunction(sum);
+		gloo::allreduce(o);
+	};
 
-	a.run(); /* warm up: regions advertised, first touches */
+	run(); /* warm up: regions advertised, first touches */
 	gloo::BarrierAllToAll(ctx).run();
 	auto t0 = std::chrono::steady_clock::now();
 	for (int i = 0; i < iters; i++)
-		a.run();
+		run();
 	double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
 			    .count() /
 		    iters;
@@ -446,41 +466,54 @@ bench_main(const std::string &store_dir, int rounds)
 	auto tdev = gloo::transport::tcp::CreateDevice(attr);
 	sctx->connectFullMesh(sstore, sdev);
 	tctx->connectFullMesh(tstore, tdev);
+	/* the baseline of the unbound all-reduce: scalex copying every send
+	 * (Gloo's TCP transport took 3.7 s per 4 MiB gloo::allreduce here) */
+	gloo::rendezvous::PrefixStore cstore("copy", store);
+	auto cctx = std::make_shared<gloo::rendezvous::Context>(g_rank, g_size);
+	setenv("SCALEX_GLOO_RNDV_BYTES", "0", 1);
+	auto cdev = sxgloo::CreateDevice();
+	unsetenv("SCALEX_GLOO_RNDV_BYTES");
+	cctx->connectFullMesh(cstore, cdev);
 
 	const struct {
 		size_t floats;
 		int iters;
-	} sizes[] = {{16384, 40}, {1 << 20, 8}};
+		bool unbound;
+	} sizes[] = {{16384, 40, false}, {1 << 20, 8, false}, {1 << 20, 8, true}};
 	for (const auto &sz : sizes) {
+		const char *what = sz.unbound ? "allreduce ring (unbound)" : "AllreduceRing";
+		const char *base = sz.unbound ? "copy" : "TCP";
+		auto &bctx = sz.unbound ? cctx : tctx;
 		std::vector<float> v(sz.floats, 1.0f);
 		std::vector<double> ratios;
 		for (int r = 0; r < rounds; r++) {
 			double ts, tt;
 			if (r % 2 == 0) {
-				ts = time_ring(sctx, v, sz.iters);
-				tt = time_ring(tctx, v, sz.iters);
+				ts = time_ring(sctx, v, sz.iters, sz.unbound);
+				tt = time_ring(bctx, v, sz.iters, sz.unbound);
 			} else {
-				tt = time_ring(tctx, v, sz.iters);
-				ts = time_ring(sctx, v, sz.iters);
+				tt = time_ring(bctx, v, sz.iters, sz.unbound);
+				ts = time_ring(sctx, v, sz.iters, sz.unbound);
 			}
 			ratios.push_back(ts / tt);
 			if (g_rank == 0)
-				printf("AllreduceRing %zu bytes, round %d (%s first): scalex %.3f ms, "
-				       "TCP %.3f ms\n",
-				       sz.floats * sizeof(float), r + 1, r % 2 ? "TCP" : "scalex", ts,
-				       tt);
+				printf("%s %zu bytes, round %d (%s first): scalex %.3f ms, "
+				       "%s %.3f ms\n",
+				       what, sz.floats * sizeof(float), r + 1,
+				       r % 2 ? base : "scalex", ts, base, tt);
 		}
 		std::sort(ratios.begin(), ratios.end());
 		size_t m = ratios.size();
 		double med = m % 2 ? ratios[m / 2] : (ratios[m / 2 - 1] + ratios[m / 2]) / 2;
 		if (g_rank == 0)
-			printf("AllreduceRing of %zu bytes (%d ranks), ratio scalex/TCP, median of "
-			       "%d: %.2f\n",
-			       sz.floats * sizeof(float), g_size, rounds, med);
+			printf("%s of %zu bytes (%d ranks), ratio scalex/%s, median of %d: "
+			       "%.2f\n",
+			       what, sz.floats * sizeof(float), g_size, base, rounds, med);
 		fflush(stdout);
 	}
 	sctx.reset();
 	tctx.reset();
+	cctx.reset();
 	return 0;
 }
 
