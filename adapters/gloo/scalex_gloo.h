@@ -6,7 +6,8 @@
  * Every pair of a Gloo context is one coll/ link (coll/link.h): a scalex
  * context on its own memif port, one RC QP, credit-based in-order messages.
  * Bound buffers are registered memory regions written zero copy (RDMA
- * WRITE WITH IMMEDIATE); unbound ones are copied through the link.
+ * WRITE WITH IMMEDIATE); unbound sends of SCALEX_GLOO_RNDV_BYTES or more
+ * are READ by their receiver, shorter ones copied through the link.
  * Gloo's pair address (Pair::address(), exchanged through Gloo's store)
  * carries the lower rank's memif socket and QP endpoint; the higher rank
  * answers with its own endpoint over a TCP connection to the lower rank's
@@ -20,7 +21,8 @@
  * SCALEX_GLOO_BOOT_ADDR (IPv4 address the device listens on, default
  * 127.0.0.1), SCALEX_GLOO_FAULT_TX, SCALEX_GLOO_FAULT_RX,
  * SCALEX_GLOO_FAULT_SEED (fault injection, as sx_fault_parse()),
- * SCALEX_GLOO_STATS (1: print each context's counters to stderr when it
+ * SCALEX_GLOO_RNDV_BYTES (unbound sends READ by the receiver from this
+ * length on, default 262144; 0: all copied), SCALEX_GLOO_STATS (1: print each context's counters to stderr when it
  * is destroyed).
  */
 #ifndef SCALEX_GLOO_H
@@ -50,7 +52,8 @@ extern "C" {
  * "tx_bytes", "rx_bytes" count whole frames; "fault_drop_tx", ...), a QP
  * counter with "qp_" in front ("qp_tx_bytes": payload; "qp_retransmits"),
  * or a link's own: "link_write_bytes" (bound buffers' payload, written
- * zero copy by RDMA WRITE), "link_copy_bytes" (unbound sends and control
+ * zero copy by RDMA WRITE), "link_read_bytes" (long unbound sends, READ by
+ * their receiver), "link_copy_bytes" (short unbound sends and control
  * messages, copied through the link's slots).
  * 0 or -ENOENT (no such counter). Exported so that a program (a Python script through ctypes)
  * can prove which transport carried its bytes. Call it from any thread,

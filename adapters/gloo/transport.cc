@@ -18,16 +18,22 @@
  * the advertised region is refused at the sender; scalex's responder
  * checks rkey and bounds again (a remote access NAK fails the pair).
  *
- * Unbound buffers (PyTorch's ProcessGroupGloo) take the copy path: every
- * send is a 32-byte header (op, slot, offset, length) followed by its
- * payload, cut into link messages of at most SX_LINK_MSG_BYTES (the header
- * rides in the first), copied into the link's registered slots. The link
- * delivers them in order; the receiver copies the payload into the oldest
- * posted unbound recv of that slot that accepts this rank. A message
- * nobody has asked for yet is kept aside (copied) until its recv appears;
- * while a pair has one kept aside for a slot, later ones for that slot
- * wait behind it, so each pair's messages for a slot arrive in the order
- * sent, as Gloo requires.
+ * Unbound buffers (PyTorch's ProcessGroupGloo): a send of rndv_bytes_ or
+ * more is a rendezvous. The sender registers its buffer (remote read) and
+ * offers slot, address, length and rkey (OP_RTS); the receiver matches the
+ * offer as it would a message, RDMA READs the bytes into the recv's memory
+ * and answers OP_FIN, which completes the send. A READ, not a WRITE into
+ * a region the receiver advertises, because Gloo's recv-from-any only
+ * knows its sender once a message matched. A shorter send is a 32-byte
+ * header (op, slot, offset, length) followed by its payload, cut into link
+ * messages of at most SX_LINK_MSG_BYTES (the header rides in the first),
+ * copied into the link's registered slots. The link delivers messages in
+ * order; the receiver puts the payload into the oldest posted unbound
+ * recv of that slot that accepts this rank. A message (or an offer) nobody
+ * has asked for yet is kept aside until its recv appears; while a pair has
+ * one kept aside for a slot, later ones for that slot wait behind it, so
+ * each pair's messages for a slot arrive in the order sent, as Gloo
+ * requires.
  *
  * Progress and threads: one mutex per device guards every link and queue
  * of the device. A thread that waits (waitRecv, waitSend) drives the
