@@ -22,8 +22,8 @@
  * memory of the caller's into memory the peer registered and advertised
  * (RDMA WRITE WITH IMMEDIATE). The immediate consumes one of the peer's
  * posted receives, so it takes a credit like a message, and it arrives as
- * a message of its own, in order with the others (IBA 9.7.3: a WRITE with
- * immediate completes a receive), which sx_coll_link_peek_imm() tells
+ * a message of its own, in order with the others (in IBA RC a WRITE with
+ * immediate consumes a receive WQE), which sx_coll_link_peek_imm() tells
  * apart. sx_coll_link_read() fetches from a region the peer advertised
  * (RDMA READ): no credit, at most SX_LINK_READS in flight.
  */
