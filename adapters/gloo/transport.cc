@@ -107,8 +107,8 @@ constexpr int kBootMs = 30000;       /* TCP handshake of one pair */
 constexpr int kCloseMs = 5000;       /* orderly close of one pair */
 constexpr auto kFdCheck = std::chrono::microseconds(500);
 
-/* Ops on the wire (OP_UNBOUND, OP_MR, OP_MR_DROP) and in a pair's tx
- * queue (OP_WRITE: a bound send, posted as WRITEs). */
+/* Ops on the wire (all but OP_WRITE) and in a pair's tx queue (OP_WRITE:
+ * a bound send, posted as WRITEs). */
 enum Op : uint32_t {
 	OP_WRITE = 1,
 	OP_UNBOUND = 2,
@@ -119,8 +119,9 @@ enum Op : uint32_t {
 };
 constexpr size_t kRndvBytes = 256u << 10; /* SCALEX_GLOO_RNDV_BYTES' default */
 
-/* A bound send is one WRITE WITH IMMEDIATE per chunk of at most this (a
- * scalex message is below 2 GiB and 2^20 packets of the smallest MTU). */
+/* A bound send is one WRITE WITH IMMEDIATE per chunk of at most this, a
+ * rendezvous one READ per chunk (scalex refuses a message of more than
+ * 2 GiB, or of more packets than an eighth of the PSN space). */
 constexpr size_t kWriteChunk = 64u << 20;
 /* The immediate: the recv region's id << 1 | 1 on a send's last chunk. */
 constexpr uint32_t kMrIdMask = 0x7fffffff;
