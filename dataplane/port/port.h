@@ -37,6 +37,7 @@ struct sx_port_stats {
 	uint64_t rx_linearized; /**< multi-segment frames copied into one buffer */
 	uint64_t capture_drop;  /**< frames missing from the pcapng capture */
 	uint64_t alloc_fail;
+	uint64_t tx_ring_held;  /**< tx_alloc calls cut short by the tx ring bound */
 	/* fault injection */
 	uint64_t fault_drop[2]; /**< [0] tx, [1] rx */
 	uint64_t fault_reorder[2];
