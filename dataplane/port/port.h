@@ -123,6 +123,11 @@ sx_port_close(struct sx_port *p)
  * and counted in rx_drop). With @p pcap_path, every frame sent and received
  * is written there (pcapng). EAL must be initialized.
  *
+ * The spec may carry scalex's tx_ring_frames=N (0..32768, default 128; 0:
+ * unbounded), taken out before DPDK sees it: tx_alloc hands out no buffer
+ * while N frames wait in the device's tx ring, on drivers that report tx
+ * descriptor status (dataplane/port/txring.h); others stay unbounded.
+ *
  * memif: a spec without bsize gets one that holds @p max_frame, and one with
  * a smaller bsize is refused (DPDK 22.11 corrupts frames spread over several
  * memif buffers); the peer must use buffers as large. A stale socket file
