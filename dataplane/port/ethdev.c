@@ -38,6 +38,14 @@
  * thread never waits, so it can neither wait on itself nor on the
  * interrupt thread.
  *
+ * The tx ring bound (txring.h): the port hands out buffers only while
+ * fewer than tx_ring_frames (a scalex option in the spec, taken out before
+ * DPDK sees it) frames wait in the device's tx ring, so frames wait in the
+ * engine, whose DRR picks who goes next, not in a 1024-descriptor FIFO.
+ * It needs rte_eth_tx_descriptor_status(); memif, ring, af_packet and tap
+ * lack it (-ENOTSUP) and stay unbounded. tx_burst also takes no more than
+ * the bound allows; the rest stays the caller's, as for a full ring.
+ *
  * Units: lengths in bytes, ring sizes in descriptors, pools in mbufs.
  */
 /* rte_pcapng is experimental in DPDK 22.11. */
