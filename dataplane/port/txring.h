@@ -42,10 +42,11 @@
 /* Largest tx_ring_frames accepted (DPDK's ring sizes are 16-bit). */
 #define SX_TXRING_MAX_FRAMES 32768
 /* A device that reports no completion for this long while the bound holds
- * frames back is taken to report wrongly: the bound turns off (a real
- * stall, a PFC pause, is far shorter; switches' PFC watchdogs act at
- * ~100-200 ms). */
-#define SX_TXRING_STALL_NS 500000000ull
+ * frames back is taken to report wrongly (a driver whose status lags its
+ * ring), and the bound turns off: one hiccup of this length rather than a
+ * stalled engine. A PFC pause is far shorter; a PFC storm that lasts this
+ * long also turns it off, which leaves the ring as it was without it. */
+#define SX_TXRING_STALL_NS 50000000ull
 
 /* The device's answer for the descriptor at @p offset from the tail:
  * RTE_ETH_TX_DESC_{FULL,DONE,UNAVAIL} (0, 1, 2) or -errno. */
