@@ -34,6 +34,8 @@ static const struct port_row port_rows[] = {
 	PORT_ROW("rx_linearized", rx_linearized, "multi-segment frames copied into one buffer"),
 	PORT_ROW("capture_drop", capture_drop, "frames missing from the pcapng capture"),
 	PORT_ROW("alloc_fail", alloc_fail, "frame buffer allocations that failed"),
+	PORT_ROW("tx_ring_held", tx_ring_held,
+		 "tx_alloc calls cut short: tx_ring_frames frames wait in the device's ring"),
 	PORT_ROW("fault_drop_tx", fault_drop[0], "frames dropped by tx fault injection"),
 	PORT_ROW("fault_drop_rx", fault_drop[1], "frames dropped by rx fault injection"),
 	PORT_ROW("fault_reorder_tx", fault_reorder[0], "frames reordered by tx fault injection"),

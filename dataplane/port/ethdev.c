@@ -38,6 +38,14 @@
  * thread never waits, so it can neither wait on itself nor on the
  * interrupt thread.
  *
+ * The tx ring bound (txring.h): the port hands out buffers only while
+ * fewer than tx_ring_frames (a scalex option in the spec, taken out before
+ * DPDK sees it) frames wait in the device's tx ring, so frames wait in the
+ * engine, whose DRR picks who goes next, not in a 1024-descriptor FIFO.
+ * It needs rte_eth_tx_descriptor_status(); memif, ring, af_packet and tap
+ * lack it (-ENOTSUP) and stay unbounded. tx_burst also takes no more than
+ * the bound allows; the rest stays the caller's, as for a full ring.
+ *
  * Units: lengths in bytes, ring sizes in descriptors, pools in mbufs.
  */
 /* rte_pcapng is experimental in DPDK 22.11. */
@@ -69,6 +77,7 @@
 #include <rte_pcapng.h>
 
 #include "port.h"
+#include "txring.h"
 
 RTE_LOG_REGISTER(sx_port_logtype, scalex.port, NOTICE);
 #define SX_PORT_LOG(level, ...)                                                         \
@@ -97,6 +106,9 @@ struct sx_port_ethdev {
 	uint32_t room; /* payload bytes per mbuf */
 	rte_pcapng_t *pcap;
 	struct rte_mempool *pcap_pool;
+	struct sx_txring ring; /* frames waiting in the device's tx ring */
+	double ns_per_cycle;
+	bool ring_off_logged;
 };
 
 static struct sx_port_ethdev *
@@ -346,15 +358,48 @@ ethdev_free_frames(struct sx_port *port, struct sx_frame *f, uint16_t n)
 /* ------------------------------------------------------------------------ */
 /* tx                                                                        */
 
+/* The device's word on one tx descriptor, for the ring bound (txring.h). */
+static int
+ethdev_tx_desc_status(void *arg, uint16_t offset)
+{
+	const struct sx_port_ethdev *e = arg;
+
+	return rte_eth_tx_descriptor_status(e->port_id, 0, offset);
+}
+
+/* How many of @p want frames the ring bound lets go to the device now. */
+static uint16_t
+ring_room(struct sx_port_ethdev *e, uint16_t want)
+{
+	uint16_t room;
+
+	if (likely(!sx_txring_bounded(&e->ring)))
+		return want;
+	room = sx_txring_room(&e->ring, want,
+			      (uint64_t)((double)rte_get_tsc_cycles() * e->ns_per_cycle));
+	if (!sx_txring_bounded(&e->ring) && !e->ring_off_logged) {
+		e->ring_off_logged = true;
+		SX_PORT_LOG(WARNING, "port %u: tx descriptor status %s: tx ring unbounded\n",
+			    e->port_id,
+			    e->ring.err == -ETIMEDOUT ? "shows no progress"
+						      : rte_strerror(-e->ring.err));
+	}
+	return room;
+}
+
 static uint16_t
 ethdev_tx_alloc(struct sx_port *port, struct sx_frame *f, uint16_t n)
 {
 	struct sx_port_ethdev *e = ethdev_of(port);
 	struct rte_mbuf *m[SX_ETHDEV_BURST];
-	uint16_t got = 0;
+	uint16_t got = 0, allow = ring_room(e, n);
 
-	while (got < n) {
-		uint16_t want = RTE_MIN(n - got, SX_ETHDEV_BURST), k, i;
+	/* Buffers only for frames the ring bound lets go soon: the engine
+	 * builds no more, and its DRR picks the QP of each. */
+	if (allow < n)
+		port->stats.tx_ring_held++;
+	while (got < allow) {
+		uint16_t want = RTE_MIN(allow - got, SX_ETHDEV_BURST), k, i;
 
 		if (rte_pktmbuf_alloc_bulk(e->pool, m, want) == 0) {
 			k = want;
@@ -372,7 +417,7 @@ ethdev_tx_alloc(struct sx_port *port, struct sx_frame *f, uint16_t n)
 		if (k < want)
 			break;
 	}
-	port->stats.alloc_fail += n - got;
+	port->stats.alloc_fail += allow - got;
 	return got;
 }
 
@@ -400,10 +445,11 @@ ethdev_tx_burst(struct sx_port *port, struct sx_frame *f, uint16_t n)
 	uint16_t idx[SX_ETHDEV_BURST]; /* index in the chunk of each m */
 	bool bad[SX_ETHDEV_BURST];
 	_Atomic uint64_t *pass = guard_counter();
-	uint16_t done = 0;
+	/* Frames beyond the ring bound stay the caller's, as for a full ring. */
+	uint16_t done = 0, allow = ring_room(e, n);
 
-	while (done < n) {
-		uint16_t chunk = RTE_MIN(n - done, SX_ETHDEV_BURST);
+	while (done < allow) {
+		uint16_t chunk = RTE_MIN(allow - done, SX_ETHDEV_BURST);
 		uint16_t k = 0, sent, taken, i;
 
 		for (i = 0; i < chunk; i++) {
@@ -421,6 +467,10 @@ ethdev_tx_burst(struct sx_port *port, struct sx_frame *f, uint16_t n)
 			guard_enter(pass);
 			sent = rte_eth_tx_burst(e->port_id, 0, m, k);
 			guard_leave(pass);
+			if (sx_txring_bounded(&e->ring))
+				sx_txring_sent(&e->ring, sent,
+					       (uint64_t)((double)rte_get_tsc_cycles() *
+							  e->ns_per_cycle));
 		}
 		if (e->pcap != NULL) {
 			capture_write(e, cap, sent);
@@ -710,6 +760,34 @@ capture_open(struct sx_port_ethdev *e, const char *path, uint32_t max_frame, int
 	return 0;
 }
 
+/* Bound the frames in the device's tx ring to @p limit where the driver
+ * reports descriptor status; elsewhere the ring is unbounded, as before. */
+static void
+ring_open(struct sx_port_ethdev *e, uint32_t limit, uint16_t nb_txd, const char *driver)
+{
+	int ret = sx_txring_init(&e->ring, limit, nb_txd, ethdev_tx_desc_status, e);
+
+	e->ns_per_cycle = 1e9 / (double)rte_get_tsc_hz();
+	if (ret == 0 && limit != 0)
+		SX_PORT_LOG(INFO, "port %u (%s): at most %u frames in the tx ring\n", e->port_id,
+			    driver, limit);
+	else if (ret == 0)
+		SX_PORT_LOG(INFO, "port %u (%s): tx ring unbounded (tx_ring_frames=0)\n",
+			    e->port_id, driver);
+	else if (ret == -ERANGE)
+		SX_PORT_LOG(INFO, "port %u (%s): tx_ring_frames=%u is not below the ring's "
+			    "%u descriptors: the ring is the bound\n",
+			    e->port_id, driver, limit, nb_txd);
+	else if (ret == -ENOTSUP)
+		SX_PORT_LOG(INFO, "port %u (%s): the driver reports no tx descriptor status: "
+			    "tx ring unbounded (%u descriptors)\n",
+			    e->port_id, driver, nb_txd);
+	else
+		SX_PORT_LOG(WARNING, "port %u (%s): tx descriptor status: %s: tx ring "
+			    "unbounded (%u descriptors)\n",
+			    e->port_id, driver, rte_strerror(-ret), nb_txd);
+}
+
 struct sx_port *
 sx_port_ethdev_open(const char *spec, uint32_t max_frame, const char *pcap_path)
 {
@@ -719,7 +797,9 @@ sx_port_ethdev_open(const char *spec, uint32_t max_frame, const char *pcap_path)
 	struct rte_ether_addr mac;
 	char name[RTE_MEMPOOL_NAMESIZE];
 	uint16_t nb_rxd = SX_ETHDEV_RING_DESC, nb_txd = SX_ETHDEV_RING_DESC, mtu;
+	uint32_t ring_frames;
 	bool configured = false;
+	char *dev = NULL; /* the spec without scalex's own options */
 	int socket, ret;
 
 	if (spec == NULL || max_frame < RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN ||
@@ -728,10 +808,20 @@ sx_port_ethdev_open(const char *spec, uint32_t max_frame, const char *pcap_path)
 		return NULL;
 	}
 	e = calloc(1, sizeof(*e));
-	if (e == NULL) {
+	dev = malloc(strlen(spec) + 1);
+	if (e == NULL || dev == NULL) {
+		free(e);
+		free(dev);
 		errno = ENOMEM;
 		return NULL;
 	}
+	ret = sx_txring_parse_spec(spec, dev, strlen(spec) + 1, &ring_frames);
+	if (ret != 0) {
+		SX_PORT_LOG(ERR, "%s: tx_ring_frames takes one integer in 0..%u\n", spec,
+			    SX_TXRING_MAX_FRAMES);
+		goto cleanup;
+	}
+	spec = dev;
 	e->port.ops = &sx_ethdev_ops;
 	e->port.max_frame = max_frame;
 	/* Round up so the memif buffers and our mbufs agree on a size. */
@@ -807,6 +897,8 @@ sx_port_ethdev_open(const char *spec, uint32_t max_frame, const char *pcap_path)
 
 	SX_PORT_LOG(INFO, "port %u (%s): frames up to %u bytes, %u/%u descriptors\n",
 		    e->port_id, info.driver_name, max_frame, nb_rxd, nb_txd);
+	ring_open(e, ring_frames, nb_txd, info.driver_name);
+	free(dev);
 	return &e->port;
 
 cleanup:
@@ -821,6 +913,7 @@ cleanup:
 	rte_mempool_free(e->pcap_pool);
 	rte_mempool_free(e->pool);
 	free(e);
+	free(dev);
 	errno = ret < 0 ? -ret : EIO;
 	return NULL;
 }

@@ -37,6 +37,7 @@ struct sx_port_stats {
 	uint64_t rx_linearized; /**< multi-segment frames copied into one buffer */
 	uint64_t capture_drop;  /**< frames missing from the pcapng capture */
 	uint64_t alloc_fail;
+	uint64_t tx_ring_held;  /**< tx_alloc calls cut short by the tx ring bound */
 	/* fault injection */
 	uint64_t fault_drop[2]; /**< [0] tx, [1] rx */
 	uint64_t fault_reorder[2];
@@ -121,6 +122,11 @@ sx_port_close(struct sx_port *p)
  * (a received chain is linearized; one longer than @p max_frame is dropped
  * and counted in rx_drop). With @p pcap_path, every frame sent and received
  * is written there (pcapng). EAL must be initialized.
+ *
+ * The spec may carry scalex's tx_ring_frames=N (0..32768, default 128; 0:
+ * unbounded), taken out before DPDK sees it: tx_alloc hands out no buffer
+ * while N frames wait in the device's tx ring, on drivers that report tx
+ * descriptor status (dataplane/port/txring.h); others stay unbounded.
  *
  * memif: a spec without bsize gets one that holds @p max_frame, and one with
  * a smaller bsize is refused (DPDK 22.11 corrupts frames spread over several
