@@ -312,7 +312,7 @@ format_ip(const struct sx_qp_endpoint *ep, char *out, size_t cap)
 static int
 parse_qp(const char *line, struct sx_boot_qp *q)
 {
-	char ip[INET6_ADDRSTRLEN + 1];
+	char ip[INET6_ADDRSTRLEN + 1], canon[INET6_ADDRSTRLEN];
 	uint64_t qpn, psn, rkey;
 	const char *p = line;
 	int i;
@@ -337,6 +337,12 @@ parse_qp(const char *line, struct sx_boot_qp *q)
 	else if (inet_pton(AF_INET6, ip, q->ep.ip) == 1)
 		q->ep.ip_version = 6;
 	else
+		return -EPROTO;
+	/* The writer's form only (inet_ntop: RFC 5952 for IPv6, lower-case
+	 * hex); inet_pton also takes "fd00::2A" or "::ffff:10.0.0.1" spelled
+	 * other ways (found by the bootstrap fuzz target). */
+	format_ip(&q->ep, canon, sizeof(canon));
+	if (strcmp(ip, canon) != 0)
 		return -EPROTO;
 	if (!take(&p, " addr=") || !take_num(&p, 16, UINT64_MAX, &q->addr) ||
 	    !take(&p, " rkey=") || !take_num(&p, 16, UINT32_MAX, &rkey) ||
