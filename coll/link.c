@@ -297,23 +297,21 @@ sx_coll_link_send(struct sx_coll_link *l, const void *buf, size_t len)
 	return n;
 }
 
-int
-sx_coll_link_write_imm(struct sx_coll_link *l, const void *buf, uint32_t len, uint32_t lkey,
-		       uint64_t remote_addr, uint32_t rkey, uint32_t imm, uint64_t *seq)
+/* Post one signaled RDMA WRITE WITH IMMEDIATE or READ of @p len bytes at
+ * @p buf (@p lkey) to or from @p remote_addr (@p rkey): 1 posted, 0 the
+ * send queue is full (try again), -errno. */
+static int
+post_rdma(struct sx_coll_link *l, enum sx_wr_opcode opcode, uint64_t wr_id, const void *buf,
+	  uint32_t len, uint32_t lkey, uint64_t remote_addr, uint32_t rkey, uint32_t imm)
 {
 	struct sx_send_wr wr = {0}, *bad;
 	struct sx_sge sge = {(uintptr_t)buf, len, lkey};
-	uint64_t credit = *l->credit_in;
 	int rc;
 
-	if (l->error)
-		return l->error;
-	if (l->tx_posted - credit >= SX_LINK_SLOTS || l->tx_posted - l->tx_done >= SX_LINK_SLOTS)
-		return 0;
-	wr.wr_id = l->tx_posted;
+	wr.wr_id = wr_id;
 	wr.sg_list = &sge;
 	wr.num_sge = len > 0 ? 1 : 0;
-	wr.opcode = SX_WR_RDMA_WRITE_WITH_IMM;
+	wr.opcode = opcode;
 	wr.send_flags = SX_SEND_SIGNALED;
 	wr.imm_data = htobe32(imm);
 	wr.wr.rdma.remote_addr = remote_addr;
@@ -321,7 +319,23 @@ sx_coll_link_write_imm(struct sx_coll_link *l, const void *buf, uint32_t len, ui
 	rc = sx_post_send(l->qp, &wr, &bad);
 	if (rc == -ENOMEM || rc == -EAGAIN)
 		return 0;
-	if (rc < 0)
+	return rc < 0 ? rc : 1;
+}
+
+int
+sx_coll_link_write_imm(struct sx_coll_link *l, const void *buf, uint32_t len, uint32_t lkey,
+		       uint64_t remote_addr, uint32_t rkey, uint32_t imm, uint64_t *seq)
+{
+	uint64_t credit = *l->credit_in;
+	int rc;
+
+	if (l->error)
+		return l->error;
+	if (l->tx_posted - credit >= SX_LINK_SLOTS || l->tx_posted - l->tx_done >= SX_LINK_SLOTS)
+		return 0;
+	rc = post_rdma(l, SX_WR_RDMA_WRITE_WITH_IMM, l->tx_posted, buf, len, lkey, remote_addr,
+		       rkey, imm);
+	if (rc != 1)
 		return rc;
 	*seq = l->tx_posted++;
 	l->write_bytes += len;
@@ -332,25 +346,14 @@ int
 sx_coll_link_read(struct sx_coll_link *l, void *buf, uint32_t len, uint32_t lkey,
 		  uint64_t remote_addr, uint32_t rkey, uint64_t *seq)
 {
-	struct sx_send_wr wr = {0}, *bad;
-	struct sx_sge sge = {(uintptr_t)buf, len, lkey};
 	int rc;
 
 	if (l->error)
 		return l->error;
 	if (l->rd_posted - l->rd_done >= SX_LINK_READS)
 		return 0;
-	wr.wr_id = l->rd_posted;
-	wr.sg_list = &sge;
-	wr.num_sge = 1;
-	wr.opcode = SX_WR_RDMA_READ;
-	wr.send_flags = SX_SEND_SIGNALED;
-	wr.wr.rdma.remote_addr = remote_addr;
-	wr.wr.rdma.rkey = rkey;
-	rc = sx_post_send(l->qp, &wr, &bad);
-	if (rc == -ENOMEM || rc == -EAGAIN)
-		return 0;
-	if (rc < 0)
+	rc = post_rdma(l, SX_WR_RDMA_READ, l->rd_posted, buf, len, lkey, remote_addr, rkey, 0);
+	if (rc != 1)
 		return rc;
 	*seq = l->rd_posted++;
 	l->read_bytes += len;
