@@ -26,7 +26,7 @@ build=${1:-build}
 out=${OUT:-out}
 perf=$build/tools/scalex-perf
 mkdir -p "$out"
-port=$((20000 + $$ % 20000))
+. "$(dirname "${BASH_SOURCE[0]}")/common/free_port.sh"
 
 # pair ARGS...: server and client of one scalex-perf run; the client's
 # table goes to stdout. Each pair gets its own bootstrap port and socket.
@@ -36,7 +36,7 @@ port=$((20000 + $$ % 20000))
 client_args=()
 pair() {
 	local spid rc=0 a srv=() next=
-	port=$((port + 1))
+	port=$(sx_free_port)
 	rm -f "/tmp/scalex-perf-$port.sock"
 	for a in "$@"; do
 		if [ "$next" = json ]; then
@@ -154,7 +154,7 @@ echo
 echo "== 8. hierarchical all-reduce across 3 emulated nodes x 2 ranks (mpirun, memif links)"
 # Open MPI starts the ranks; SCALEX_LOCAL_SIZE puts 2 consecutive ranks on
 # one emulated node (shared memory inside it, one scalex QP per node pair).
-coll_port=$((29900 + RANDOM % 90))
+coll_port=$(sx_free_port)
 mpirun --allow-run-as-root --oversubscribe --bind-to none -n 6 \
 	-x SCALEX_LOCAL_SIZE=2 -x MASTER_ADDR=127.0.0.1 -x MASTER_PORT="$coll_port" \
 	"$build/tools/scalex-coll-perf" -b 8 -e 4M -f 8 -n 5 -w 2 -c 1 --json "$out/coll.json" |

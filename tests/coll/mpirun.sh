@@ -9,8 +9,8 @@
 set -euo pipefail
 mpirun=$1 check=$2 nodes=$3 local_size=$4
 n=$((nodes * local_size))
-# A free port, from the kernel.
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+. "$(dirname "$0")/../../tools/common/free_port.sh"
+port=$(sx_free_port)
 dir=/tmp/coll-mpirun-$port
 cleanup() {
 	rm -rf "$dir" /var/run/dpdk/sxc-"$port"-* 2> /dev/null || true

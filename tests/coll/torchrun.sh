@@ -14,12 +14,10 @@
 set -euo pipefail
 torchrun=$1 check=$2 nodes=$3 local_size=$4
 n=$((nodes * local_size))
-# Free ports, from the kernel: torchrun's store and the rendezvous.
-read -r mport cport < <(python3 -c '
-import socket
-a, b = socket.socket(), socket.socket()
-a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
-print(a.getsockname()[1], b.getsockname()[1])')
+# Free ports: torchrun's store and the rendezvous.
+. "$(dirname "$0")/../../tools/common/free_port.sh"
+mport=$(sx_free_port)
+while cport=$(sx_free_port) && [ "$cport" = "$mport" ]; do :; done
 dir=$(mktemp -d /tmp/coll-torchrun-XXXXXX)
 pids=()
 cleanup() {

@@ -5,6 +5,8 @@
 # scalex-perf process leaves (EAL runtime directory, memif socket).
 # Sourced by bash; every wait here has a deadline.
 
+. "$(dirname "${BASH_SOURCE[0]}")/../../tools/common/free_port.sh"
+
 # DPDK's runtime directory (eal_get_runtime_dir()).
 if [ "$(id -u)" = 0 ]; then
 	SX_RUNTIME_BASE=/var/run/dpdk
@@ -12,17 +14,15 @@ else
 	SX_RUNTIME_BASE=${XDG_RUNTIME_DIR:-/tmp}/dpdk
 fi
 
-# A TCP port nobody listens on and whose default memif socket does not
-# exist: other test runs may share the machine.
+# A TCP port nobody uses (tools/common/free_port.sh) whose default memif
+# socket does not exist: other test runs may share the machine.
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + SRANDOM % 40000)) # not RANDOM: a seeded caller keeps its sequence
-		[ -e "/tmp/scalex-perf-$p.sock" ] && continue
-		ss -Hltan "sport = :$p" 2>/dev/null | grep -q . && continue
-		echo "$p"
-		return
+		p=$(sx_free_port)
+		[ -e "/tmp/scalex-perf-$p.sock" ] || break
 	done
+	echo "$p"
 }
 
 # Seconds since the epoch, microsecond resolution.

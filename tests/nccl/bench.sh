@@ -31,7 +31,8 @@ perf=$build/tools/scalex-perf
 harness=$build/tests/nccl/nccl_harness
 plugin=$build/adapters/nccl/libnccl-net-scalex.so
 work=$(mktemp -d /tmp/sx-nccl-bench.XXXXXX)
-port=$((20000 + $$ % 20000))
+. "$(dirname "$0")/../../tools/common/free_port.sh"
+port=$(sx_free_port)
 spid=
 cleanup() {
 	[ -n "$spid" ] && kill -TERM "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
@@ -77,7 +78,7 @@ write_bw() {
 		echo "scalex-perf write_bw failed:" >&2; tail -5 "$work/c.log" "$work/s.log" >&2; exit 2
 	fi
 	spid=
-	port=$((port + 1))
+	port=$(sx_free_port)
 	echo "$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][0]["bw_avg_gbps"])' "$work/c.json") $(cpu_of_times <"$work/times")"
 }
 

@@ -24,10 +24,10 @@ mkdir -p "$out"
 mpi=(mpirun --allow-run-as-root --oversubscribe -n "$n" --bind-to none
 	-x SCALEX_LOCAL_SIZE="$local_size" -x MASTER_ADDR=127.0.0.1
 	-x SCALEX_COLL_TIMEOUT_MS=120000)
-port=$((29700 + RANDOM % 200))
+. "$here/tools/common/free_port.sh"
 
 run_perf() { # algo json
-	"${mpi[@]}" -x MASTER_PORT=$((port++)) "$build/tools/scalex-coll-perf" \
+	"${mpi[@]}" -x MASTER_PORT="$(sx_free_port)" "$build/tools/scalex-coll-perf" \
 		-b 8 -e "$max" -f 2 -n "$iters" -w "$warmup" -c 1 -a "$1" --json "$2"
 }
 

@@ -20,6 +20,8 @@
 # Units: Mpps = 10^6 frames/s, Gb/s = 10^9 bit/s.
 set -u -o pipefail
 
+. "$(dirname "${BASH_SOURCE[0]}")/../common/free_port.sh"
+
 build=${1:-build}
 secs=${SX_BENCH_SECONDS:-5}
 fabric=$build/tools/scalex-fabric
@@ -133,7 +135,8 @@ printf "  testpmd io-forward %8.3f Mpps\n  scalex-fabric      %8.3f Mpps   ratio
 
 echo "== (b) scalex-perf write_bw 64 KiB, MTU 4096: through scalex-fabric vs direct"
 perf_pair() { # DIR SERVER_DEV CLIENT_DEV EXTRA...
-	local d=$1 sdev=$2 cdev=$3 port=$((20000 + RANDOM % 20000)) s
+	local d=$1 sdev=$2 cdev=$3 port s
+	port=$(sx_free_port)
 	shift 3
 	timeout -k 3 $((secs + 60)) "$perf" write_bw -s 64K -D "$secs" --mtu 4096 --server \
 		--boot-port $port --dev "$sdev" --ip 10.0.0.1 "$@" >"$d/server.log" 2>&1 &
