@@ -31,7 +31,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -50,9 +49,10 @@ def start(tag, env_extra, args, tmp, src):
     out = os.path.join(tmp, tag + ".pt")
     # not --standalone: its rendezvous port is fixed (29400), and the two
     # launches may run at once
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    # below the ephemeral range (tools/common/free_port.sh says why)
+    port = int(subprocess.check_output(
+        ["bash", "-c", '. "$0"; sx_free_port', os.path.join(src, "tools", "common", "free_port.sh")],
+        text=True))
     cmd = ["torchrun", "--nnodes", "1", "--master_addr", "127.0.0.1",
            "--master_port", str(port), "--nproc_per_node", str(NPROC),
            "--redirects", "2", "--tee", "1", "--log_dir", os.path.join(tmp, "log-" + tag),

@@ -39,8 +39,7 @@ work=$(mktemp -d /tmp/sx-bench.XXXXXX)
 pids=()
 failed=0
 missed=0
-port_base=$((20000 + $$ % 20000))
-n_port=0
+. "$(dirname "${BASH_SOURCE[0]}")/../common/free_port.sh"
 hz=$(getconf CLK_TCK)
 
 # A TERM to a "timeout -k 3" process is passed on to its command, which is
@@ -187,8 +186,8 @@ print_others() {
 # memif pair of their own; the client's JSON is DIR/client.json.
 scalex_pair() {
 	local d=$1 mode=$2 args=$3 cargs=$4
-	local port=$((port_base + n_port)) sock=$1/memif.sock spid crc src
-	n_port=$((n_port + 1))
+	local port sock=$1/memif.sock spid crc src
+	port=$(sx_free_port)
 	# shellcheck disable=SC2086 # ARGS are words on purpose
 	timeout -k 3 -s TERM $((secs + 60)) "$perf" "$mode" --server --boot-port "$port" \
 		--dev "net_memif0,role=server,socket=$sock" $args \
@@ -314,8 +313,8 @@ m_send_lat() {
 # sockperf sends at least 14 bytes (its header) and reports half round
 # trips. Server and client on separate cores, as the scalex pair.
 m_sockperf() {
-	local d=$1 port=$((port_base + 1000 + n_port)) sppid rc
-	n_port=$((n_port + 1))
+	local d=$1 port sppid rc
+	port=$(sx_free_port)
 	taskset -c 0 timeout -k 3 -s TERM $((secs + 30)) sockperf server -i 127.0.0.1 \
 		-p "$port" >"$d/server.log" 2>&1 </dev/null &
 	sppid=$!
