@@ -151,6 +151,9 @@ static const struct key keys[] = {
 		 "RED: always mark above this queue; at least kmin_bytes"),
 	KEY_REAL("switch", "pmax", fab.pmax, "", 0, 0, 1, "0.01",
 		 "RED: marking probability at kmax_bytes"),
+	KEY_SCALED("switch", "ecn_ref_gbps", fab.ecn_ref_bps, "Gb/s", 1e9, 0, 0, MAX_GBPS, "0",
+		   "RED: kmin/kmax_bytes are for a port of this rate, and other ports scale them "
+		   "by their rate (the HPCC authors' ns-3: per 25 Gb/s); 0: the same on every port"),
 	KEY_CHOICE("switch", "ecn_mark", fab.ecn_dequeue, ecn_mark_names, "enqueue",
 		   "mark on enqueue, or on dequeue as HPCC's ns-3 switches do"),
 	KEY_BOOL("switch", "pfc", fab.pfc, "0", "PFC on every switch ingress link and host NIC"),

@@ -460,7 +460,8 @@ link_start(struct sx_fabric *fab, struct sx_fab_link *l, uint64_t now)
 	l->qpkts--;
 	if (held_at_switch(fab, l))
 		pfc_release(fab, p->link, p->len, now);
-	if (l->ecn && fab->cfg.ecn_dequeue && p->ect && sx_red_mark(&fab->cfg, l->qbytes, &fab->rng))
+	if (l->ecn && fab->cfg.ecn_dequeue && p->ect &&
+	    sx_red_mark(&fab->cfg, l->rate_bps, l->qbytes, &fab->rng))
 		mark_ce(fab, l, p);
 	l->busy_until_ps = end;
 	l->tx_pkts++;
@@ -511,7 +512,8 @@ link_enqueue(struct sx_fabric *fab, struct sx_fab_link *l, struct sx_fab_pkt *p,
 			drop(fab, l, p, SX_DROP_TAIL);
 			return false;
 		}
-		if (l->ecn && !fab->cfg.ecn_dequeue && p->ect && sx_red_mark(&fab->cfg, l->qbytes, &fab->rng))
+		if (l->ecn && !fab->cfg.ecn_dequeue && p->ect &&
+		    sx_red_mark(&fab->cfg, l->rate_bps, l->qbytes, &fab->rng))
 			mark_ce(fab, l, p);
 		if (held_at_switch(fab, l))
 			pfc_hold(fab, p->link, p->len, now);

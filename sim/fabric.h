@@ -89,6 +89,7 @@ struct sx_fabric_cfg {
 	uint64_t kmin_bytes;
 	uint64_t kmax_bytes;
 	double pmax;
+	uint64_t ecn_ref_bps;      /* Kmin/Kmax are for a port of this rate; 0: for every port */
 	bool ecn_dequeue;          /* mark on dequeue (feedback without the queue's delay) */
 	bool pfc;                  /* pause upstream per ingress link */
 	bool int_stamp;            /* INT: switch egress ports stamp hop records */
@@ -294,18 +295,23 @@ void sx_fabric_ip_of_host(uint32_t h, uint8_t ip[16]);
  * RED on the instant queue (DCQCN, SIGCOMM'15 5.1), for the simulator's
  * switches and the real-time fabric's alike: no mark up to Kmin,
  * probability rising linearly to Pmax at Kmax, every frame above Kmax.
+ * With ecn_ref_bps, a port of @p rate_bps marks at Kmin and Kmax scaled by
+ * rate_bps / ecn_ref_bps (the HPCC authors' ns-3 scales them per 25 Gb/s),
+ * so that every port marks at the same queueing delay.
  */
 static inline bool
-sx_red_mark(const struct sx_fabric_cfg *c, uint64_t qbytes, struct sx_rng *rng)
+sx_red_mark(const struct sx_fabric_cfg *c, uint64_t rate_bps, uint64_t qbytes,
+	    struct sx_rng *rng)
 {
-	double p;
+	double scale = c->ecn_ref_bps ? (double)rate_bps / (double)c->ecn_ref_bps : 1.0;
+	double kmin = (double)c->kmin_bytes * scale, kmax = (double)c->kmax_bytes * scale;
+	double q = (double)qbytes;
 
-	if (qbytes <= c->kmin_bytes)
+	if (q <= kmin)
 		return false;
-	if (qbytes > c->kmax_bytes)
+	if (q > kmax)
 		return true;
-	p = c->pmax * (double)(qbytes - c->kmin_bytes) / (double)(c->kmax_bytes - c->kmin_bytes);
-	return sx_rng_double(rng) < p;
+	return sx_rng_double(rng) < c->pmax * (q - kmin) / (kmax - kmin);
 }
 
 #endif

@@ -569,7 +569,7 @@ json_config(const struct sx_scn *s)
 	for (i = 0; i < c->ncc_param; i++)
 		json_array_append_new(params, json_string(c->cc_param[i]));
 	return json_pack("{s:{s:I,s:I,s:I,s:I,s:o,s:o,s:I,s:I},"
-			 "s:{s:I,s:b,s:I,s:I,s:o,s:b,s:I,s:I},"
+			 "s:{s:I,s:b,s:I,s:I,s:o,s:o,s:b,s:I,s:I},"
 			 "s:{s:I,s:o,s:o,s:b},"
 			 "s:{s:s,s:s,s:o,s:s,s:I,s:I},"
 			 "s:{s:s,s:I,s:o,s:s},"
@@ -582,7 +582,8 @@ json_config(const struct sx_scn *s)
 			 (json_int_t)f->host_delay_ns, "fabric_delay_ns", (json_int_t)f->fabric_delay_ns,
 			 "switch", "buffer_bytes", (json_int_t)f->buffer_bytes, "ecn", f->ecn,
 			 "kmin_bytes", (json_int_t)f->kmin_bytes, "kmax_bytes",
-			 (json_int_t)f->kmax_bytes, "pmax", jreal(f->pmax), "pfc", f->pfc,
+			 (json_int_t)f->kmax_bytes, "pmax", jreal(f->pmax), "ecn_ref_gbps",
+			 jreal((double)f->ecn_ref_bps / 1e9), "pfc", f->pfc,
 			 "pfc_xoff_bytes", (json_int_t)f->pfc_xoff_bytes, "pfc_xon_bytes",
 			 (json_int_t)f->pfc_xon_bytes,
 			 "wan", "dcs", (json_int_t)f->dcs, "wan_rate_gbps",

@@ -50,16 +50,18 @@ def main():
             assert 0.99 <= float(r["long_p50"]) <= float(r["long_p99"]) < 1000, where
         assert int(r["drops"]) >= 0 and int(r["queue_p99_worst"]) >= int(r["queue_p99_fabric"]) >= 0
         # the row's fabric, as scalex-sim read it: the HPCC authors' ns-3
-        # switch (ECN 400/1600 KB, 32 MB, PFC at 4 MB, go-back-N) for
+        # switch (ECN 400/1600 KB at 100G and scaled by port rate, 32 MB,
+        # PFC at 4 MB, go-back-N) for
         # dcqcn:hpcc-paper, the script's base (100/400 KB, 4 MB, 50 KB,
         # selective repeat) for all others
         name = f"{r['workload']}-{r['load']}-pfc{r['pfc']}-{r['cc'].replace(':', '-')}"
         cfg = json.load(open(os.path.join(out, "runs", name, "summary.json")))["config"]
         sw, tr = cfg["switch"], cfg["transport"]
         hp = r["cc"] == "dcqcn:hpcc-paper"
-        assert (sw["kmin_bytes"], sw["kmax_bytes"], sw["buffer_bytes"], sw["pfc_xoff_bytes"],
-                tr["reliability"]) == ((400_000, 1_600_000, 32_000_000, 4_000_000, "gbn") if hp
-                                       else (100_000, 400_000, 4_000_000, 50_000, "sr")), (where, sw, tr)
+        assert (sw["kmin_bytes"], sw["kmax_bytes"], sw["ecn_ref_gbps"], sw["buffer_bytes"],
+                sw["pfc_xoff_bytes"], tr["reliability"]) == (
+                    (400_000, 1_600_000, 100, 32_000_000, 4_000_000, "gbn") if hp
+                    else (100_000, 400_000, 0, 4_000_000, 50_000, "sr")), (where, sw, tr)
         if ":" in r["cc"]:
             assert tr["cc_preset"] == r["cc"].split(":", 1)[1], (where, tr)
         # the queue cannot exceed the egress buffer

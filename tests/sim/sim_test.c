@@ -183,6 +183,49 @@ hist_quantiles(void **state)
 	free(h);
 }
 
+/* The share of 20000 frames that sx_red_mark marks at queue @p q. */
+static double
+red_share(const struct sx_fabric_cfg *c, uint64_t rate_bps, uint64_t q)
+{
+	struct sx_rng rng;
+	int i, n = 0;
+
+	sx_rng_seed(&rng, 7);
+	for (i = 0; i < 20000; i++)
+		n += sx_red_mark(c, rate_bps, q, &rng);
+	return n / 20000.0;
+}
+
+/*
+ * RED with ecn_ref_gbps: the HPCC authors' marking, 400-1600 KB for a
+ * 100G port, is 1600-6400 KB on a 400G port; without it every port marks
+ * at the thresholds as written.
+ */
+static void
+red_scales_with_port_rate(void **state)
+{
+	struct sx_fabric_cfg c = {
+		.kmin_bytes = 400000, .kmax_bytes = 1600000, .pmax = 0.2};
+
+	(void)state;
+	/* the same on every port */
+	assert_true(red_share(&c, 400000000000ull, 400000) == 0.0);
+	assert_true(red_share(&c, 400000000000ull, 1600001) == 1.0);
+	assert_float_equal(red_share(&c, 400000000000ull, 1000000), 0.1, 0.01);
+	c.ecn_ref_bps = 100000000000ull;
+	/* 100G: as written */
+	assert_true(red_share(&c, 100000000000ull, 400000) == 0.0);
+	assert_float_equal(red_share(&c, 100000000000ull, 1000000), 0.1, 0.01);
+	assert_true(red_share(&c, 100000000000ull, 1600001) == 1.0);
+	/* 400G: four times the queue for the same probability */
+	assert_true(red_share(&c, 400000000000ull, 1600000) == 0.0);
+	assert_float_equal(red_share(&c, 400000000000ull, 4000000), 0.1, 0.01);
+	assert_true(red_share(&c, 400000000000ull, 6400001) == 1.0);
+	/* 25G: a quarter */
+	assert_true(red_share(&c, 25000000000ull, 100000) == 0.0);
+	assert_true(red_share(&c, 25000000000ull, 400001) == 1.0);
+}
+
 static void
 workload_patterns(void **state)
 {
@@ -1552,6 +1595,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(sched_orders_by_time_then_seq),
 		cmocka_unit_test(sched_many_random),
 		cmocka_unit_test(hist_quantiles),
+		cmocka_unit_test(red_scales_with_port_rate),
 		cmocka_unit_test(workload_patterns),
 		cmocka_unit_test(workload_cdf_load),
 		cmocka_unit_test(config_rejects_bad_entries),

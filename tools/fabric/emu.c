@@ -291,7 +291,8 @@ enqueue(struct fx *f, struct fx_link *l, struct fx_slot *s)
 		drop(f, l, s, FX_DROP_TAIL);
 		return;
 	}
-	if (l->ecn && !f->cfg.fab.ecn_dequeue && s->ect && sx_red_mark(&f->cfg.fab, l->qbytes, &f->rng))
+	if (l->ecn && !f->cfg.fab.ecn_dequeue && s->ect &&
+	    sx_red_mark(&f->cfg.fab, l->rate_bps, l->qbytes, &f->rng))
 		mark_ce(f, l, s);
 	ring_push(&l->q, s);
 	l->qbytes += s->p.len;
@@ -389,7 +390,8 @@ transmit(struct fx *f, struct fx_link *l, struct fx_slot *s, uint64_t start_ns, 
 
 	l->tx_pkts++;
 	l->tx_bytes += s->p.len;
-	if (l->ecn && f->cfg.fab.ecn_dequeue && s->ect && sx_red_mark(&f->cfg.fab, l->qbytes, &f->rng))
+	if (l->ecn && f->cfg.fab.ecn_dequeue && s->ect &&
+	    sx_red_mark(&f->cfg.fab, l->rate_bps, l->qbytes, &f->rng))
 		mark_ce(f, l, s);
 	s->t_ns = start_ns + ser_ns(f, l, s->p.len) + l->delay_ns;
 	/* no draw for a fault whose probability is 0: runs without faults

@@ -155,14 +155,14 @@ done
 # 1/8 of the free buffer per 100G ingress (third.cc 825-843, switch-mmu.cc
 # 92-93), about 4 MB on an idle switch, resuming 3 KB below it
 # (switch-mmu.cc 27, 83): static 4 MB / 3.997 MB here; go-back-N
-# (rdma-hw.cc 496: a NACK rewinds snd_nxt to snd_una). Every port gets the
-# 100G marking: scalex-sim has one RED setting for all ports, where the
-# paper's 400G ports mark from 1600 KB.
+# (rdma-hw.cc 496: a NACK rewinds snd_nxt to snd_una). The thresholds are
+# for a 100G port and scale with the port's rate (ecn_ref_gbps), as theirs
+# do: the 400G fabric ports mark from 1600 KB.
 fabric_of() {
 	case $1 in
 	dcqcn:hpcc-paper)
 		echo "-s switch.kmin_bytes=400000 -s switch.kmax_bytes=1600000" \
-			"-s switch.pmax=0.2 -s switch.ecn_mark=dequeue" \
+			"-s switch.pmax=0.2 -s switch.ecn_ref_gbps=100 -s switch.ecn_mark=dequeue" \
 			"-s switch.buffer_bytes=32000000" \
 			"-s switch.pfc_xoff_bytes=4000000 -s switch.pfc_xon_bytes=3997000" \
 			"-s transport.reliability=gbn" ;;
