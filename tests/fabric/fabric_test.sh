@@ -9,9 +9,9 @@
 #   a2a-write, a2a-send  4 hosts on 2 leaves x 2 spines, all-to-all; every
 #                        flow completes and every receiver verified its bytes
 #                        (write: each host port captured, scalex-pcap checks it)
-#   ecn                  a 2:1 bottleneck: ECN marks at the congested port,
+#   ecn                  a 2:1 bottleneck: ECN marks on the congested path,
 #                        CNPs from the receiver, rate cuts at the sender; the
-#                        port's queue p99 is lower with DCQCN than without CC
+#                        path's queue p99 is lower with DCQCN than without CC
 #   faults-sr, faults-gbn  fabric-injected loss and reordering, recovered
 #   kill                 a host SIGKILLed mid-run: the others' flows to it end
 #                        with error completions, theirs among themselves
@@ -88,14 +88,20 @@ a2a() { # OP [--pcap]
 
 ecn() {
 	local on=$work/ecn-dcqcn off=$work/ecn-none p_on p_off
+	local path='.ports[] | select(.port == "l0>s0" or .port == "s0>l1")'
 	"$run" --build "$build" --config "$dir/ecn.ini" --out "$on" --timeout 60 >"$work/on.log" 2>&1
 	check "DCQCN run exits 0" [ $? = 0 ]
 	"$run" --build "$build" --config "$dir/ecn.ini" --out "$off" --timeout 60 \
 		--set transport.cc=none >"$work/off.log" 2>&1
 	check "no-CC run exits 0" [ $? = 0 ]
 	cat "$work/on.log" "$work/off.log"
-	check "the congested port l0>s0 marked ECN-CE" \
-		jqt "$on/fabric.json" '.ports[] | select(.port == "l0>s0") | .ecn_marked > 0'
+	# The bottleneck is two 0.1 Gb/s links in series, l0>s0 and s0>l1. The
+	# queue forms at l0>s0, but after the fabric process was descheduled
+	# l0>s0 catches up with a burst (the shaper's tolerance, 4 ms or
+	# 50 KB here) and s0>l1 queues it: with DCQCN's short queue, all of a
+	# run's marks may come from there (seen in CI: 56 marks, none at l0>s0).
+	check "the congested path l0>s0>l1 marked ECN-CE" \
+		jqt "$on/fabric.json" "[$path | .ecn_marked] | add > 0"
 	check "the receiver saw CE and sent CNPs" \
 		jqt "$on/host-1.json" '.qp.ecn_ce_rcvd > 0 and .qp.cnp_sent > 0'
 	# ecn.ini: hosts at 0.2 Gb/s. The rate is sampled every millisecond:
@@ -104,9 +110,9 @@ ecn() {
 	check "the sender got CNPs and cut its rate below the line rate" \
 		jqt "$on/host-0.json" '.qp.cnp_rcvd > 0 and .qp.rate_cuts > 0 and .peers[0].min_cc_gbps < 0.2'
 	check "without CC nothing cuts a rate" jqt "$off/host-0.json" '.qp.rate_cuts == 0'
-	p_on=$(jq '.ports[] | select(.port == "l0>s0") | .queue_p99_bytes' "$on/fabric.json")
-	p_off=$(jq '.ports[] | select(.port == "l0>s0") | .queue_p99_bytes' "$off/fabric.json")
-	echo "l0>s0 queue p99: DCQCN $p_on B, no CC $p_off B"
+	p_on=$(jq "[$path | .queue_p99_bytes] | max" "$on/fabric.json")
+	p_off=$(jq "[$path | .queue_p99_bytes] | max" "$off/fabric.json")
+	echo "l0>s0>l1 queue p99 (the larger port's): DCQCN $p_on B, no CC $p_off B"
 	check "queue p99 lower with DCQCN than without CC" [ "$p_on" -lt "$p_off" ]
 	check "no leftovers" no_leftovers "$work/on.log"
 }
