@@ -38,6 +38,8 @@ import tempfile
 
 import torch
 
+from free_port import free_port
+
 NPROC = 4
 TIMEOUT_S = 200
 
@@ -49,10 +51,7 @@ def start(tag, env_extra, args, tmp, src):
     out = os.path.join(tmp, tag + ".pt")
     # not --standalone: its rendezvous port is fixed (29400), and the two
     # launches may run at once
-    # below the ephemeral range (tools/common/free_port.sh says why)
-    port = int(subprocess.check_output(
-        ["bash", "-c", '. "$0"; sx_free_port', os.path.join(src, "tools", "common", "free_port.sh")],
-        text=True))
+    port = free_port(src)
     cmd = ["torchrun", "--nnodes", "1", "--master_addr", "127.0.0.1",
            "--master_port", str(port), "--nproc_per_node", str(NPROC),
            "--redirects", "2", "--tee", "1", "--log_dir", os.path.join(tmp, "log-" + tag),

@@ -23,6 +23,8 @@ import sys
 import tempfile
 import time
 
+from free_port import free_port
+
 NPROC, DIE = 4, 2
 
 
@@ -31,10 +33,7 @@ def main():
     lib = os.path.abspath(os.path.join(build, "adapters", "gloo", "libscalex-gloo.so"))
     tmp = tempfile.mkdtemp(prefix="scalex-gloo-dead-")
     prefix = f"sxgk{os.getpid()}"
-    # below the ephemeral range (tools/common/free_port.sh says why)
-    port = int(subprocess.check_output(
-        ["bash", "-c", '. "$0"; sx_free_port', os.path.join(src, "tools", "common", "free_port.sh")],
-        text=True))
+    port = free_port(src)
     env = dict(os.environ, GLOO_DEVICE_TRANSPORT="scalex", LD_PRELOAD=lib,
                SCALEX_GLOO_DIR=tmp, SCALEX_GLOO_PREFIX=prefix, WORLD_SIZE=str(NPROC),
                MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), OMP_NUM_THREADS="1")
